@@ -1,0 +1,246 @@
+"""The Cloud Governance Center client: SDK calls, credentials, retries, error translation.
+
+Nothing above this module sees an SDK type or an SDK exception. Retries follow one rule set:
+
+* throttling, `ServiceUnavailable` and `DeployConflict.Blueprint` mean the call did not take
+  effect: safe to retry for every operation (the SDK's own RetryOptions absorbs short bursts
+  of throttling; this module keeps retrying with jittered backoff until the deadline);
+* a lost connection or another 5xx leaves the outcome unknown: reads retry, but EnrollAccount
+  raises `AmbiguousCallError` so that the enroller looks before it enrolls again;
+* anything else fails at once with its code, message, RequestId and recommendation.
+"""
+
+from __future__ import annotations
+
+import random
+import threading
+import time
+from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
+
+from . import __version__
+from .errors import AmbiguousCallError, ApiError, NotEnrolledError, redact
+from .model import Enrollment, EnrolledSummary, EnrollRequest
+from .settings import ProviderSettings
+from .timeouts import Deadline
+
+T = TypeVar("T")
+
+#: Error codes that mean "not done, try again later".
+RETRYABLE_CODES = frozenset({"ServiceUnavailable", "DeployConflict.Blueprint"})
+RETRYABLE_CODE_PREFIXES = ("Throttling",)
+#: Throttling codes the SDK itself retries a few times before we see them.
+SDK_RETRIED_CODES = ["Throttling", "Throttling.User", "Throttling.Api", "Throttling.AllocationQuota", "ServiceUnavailable"]
+
+LIST_PAGE_SIZE = 100
+CONNECT_TIMEOUT_MS = 5_000
+READ_TIMEOUT_MS = 30_000
+
+
+@dataclass(frozen=True)
+class Backoff:
+    """Exponential backoff with full jitter (spreads a fleet's retries instead of syncing them)."""
+
+    base: float = 0.5
+    cap: float = 20.0
+
+    def delay(self, attempt: int) -> float:
+        return random.uniform(self.base / 2, min(self.cap, self.base * 2**attempt))
+
+
+@dataclass(frozen=True)
+class _Failure:
+    error: ApiError
+    retryable: bool
+    ambiguous: bool  # the call may have taken effect
+
+
+def _sdk_retry_options() -> Any:
+    from darabonba.policy.retry import RetryOptions
+
+    return RetryOptions({
+        "retryable": True,
+        "retryCondition": [{
+            "maxAttempts": 3,
+            "errorCode": SDK_RETRIED_CODES,
+            "backoff": {"policy": "ExponentialWithFullJitter", "period": 200, "cap": 2000},
+            "maxDelay": 5000,
+        }],
+    })
+
+
+def _build_sdk_client(settings: ProviderSettings, region: str) -> Any:
+    """The SDK client; imported lazily because the credentials package reads env at import."""
+    from alibabacloud_governance20210120.client import Client
+    from alibabacloud_tea_openapi.utils_models import Config
+
+    creds = settings.credentials
+    config = Config(
+        region_id=region,
+        read_timeout=READ_TIMEOUT_MS,
+        connect_timeout=CONNECT_TIMEOUT_MS,
+        retry_options=_sdk_retry_options(),
+        user_agent=f"alicloud-account-factory/{__version__}",
+    )
+    if creds.explicit_keys:
+        config.access_key_id = creds.access_key_id
+        config.access_key_secret = creds.access_key_secret
+        config.security_token = creds.security_token
+    else:
+        from alibabacloud_credentials.client import Client as CredentialClient
+
+        if creds.profile:
+            from alibabacloud_credentials.provider import CLIProfileCredentialsProvider
+
+            config.credential = CredentialClient(provider=CLIProfileCredentialsProvider(profile_name=creds.profile))
+        else:
+            config.credential = CredentialClient()
+    if settings.endpoint is not None:
+        config.endpoint = settings.endpoint.host
+        config.protocol = settings.endpoint.protocol
+    return Client(config)
+
+
+class GovernanceClient:
+    """The three calls the provider needs, with retries inside the caller's deadline."""
+
+    def __init__(self, settings: ProviderSettings, region: str, *, backoff: Backoff = Backoff()) -> None:
+        self._settings = settings
+        self._region = region
+        self._backoff = backoff
+        self._sdk: Any = None
+        self._lock = threading.Lock()
+
+    def _client(self) -> Any:
+        with self._lock:
+            if self._sdk is None:
+                self._sdk = _build_sdk_client(self._settings, self._region)
+            return self._sdk
+
+    # --- operations ------------------------------------------------------------------------
+
+    def enroll(self, request: EnrollRequest, deadline: Deadline) -> int:
+        """EnrollAccount; returns the AccountUid. Raises AmbiguousCallError if unsure it ran."""
+        from alibabacloud_governance20210120 import models
+
+        sdk_request = models.EnrollAccountRequest(
+            account_uid=request.account_uid,
+            account_name_prefix=request.account_name_prefix,
+            display_name=request.display_name,
+            folder_id=request.folder_id,
+            payer_account_uid=request.payer_account_uid,
+            baseline_id=request.baseline_id,
+            baseline_items=[
+                models.EnrollAccountRequestBaselineItems(
+                    name=item.name, config=item.config, skip=item.skip, version=item.version
+                )
+                for item in request.baseline_items
+            ] or None,
+            tag=[models.EnrollAccountRequestTag(key=k, value=v) for k, v in sorted(request.tags.items())] or None,
+            resell_account_type=request.resell_account_type,
+            region_id=request.region_id or self._region,
+        )
+        body = self._call("EnrollAccount", lambda c: c.enroll_account(sdk_request), deadline, idempotent=False)
+        return int(body["AccountUid"])
+
+    def get(self, account_uid: int, deadline: Deadline) -> Enrollment | None:
+        """GetEnrolledAccount; None when the account is not enrolled (any 404)."""
+        from alibabacloud_governance20210120 import models
+
+        sdk_request = models.GetEnrolledAccountRequest(account_uid=account_uid, region_id=self._region)
+        try:
+            body = self._call("GetEnrolledAccount", lambda c: c.get_enrolled_account(sdk_request), deadline)
+        except NotEnrolledError:
+            return None
+        return Enrollment.from_api(body)
+
+    def list_enrolled(self, deadline: Deadline) -> list[EnrolledSummary]:
+        """Every enrolled account, all pages of ListEnrolledAccounts."""
+        from alibabacloud_governance20210120 import models
+
+        rows: list[EnrolledSummary] = []
+        token: str | None = None
+        while True:
+            sdk_request = models.ListEnrolledAccountsRequest(
+                max_results=LIST_PAGE_SIZE, next_token=token, region_id=self._region
+            )
+            body = self._call("ListEnrolledAccounts", lambda c: c.list_enrolled_accounts(sdk_request), deadline)
+            rows.extend(EnrolledSummary.from_api(row) for row in body.get("EnrolledAccounts") or ())
+            token = body.get("NextToken") or None
+            if not token:
+                return rows
+
+    # --- retries and errors ----------------------------------------------------------------
+
+    def _call(self, action: str, invoke: Callable[[Any], Any], deadline: Deadline, *, idempotent: bool = True) -> dict:
+        attempt = 0
+        while True:
+            try:
+                response = invoke(self._client())
+                return response.body.to_map()
+            except Exception as raw:  # noqa: BLE001 - every SDK failure is translated below
+                failure = self._translate(action, raw)
+            if failure.ambiguous and not idempotent:
+                raise failure.error
+            if not failure.retryable:
+                raise failure.error
+            delay = self._backoff.delay(attempt)
+            if deadline.remaining() < delay:
+                raise failure.error
+            time.sleep(delay)
+            attempt += 1
+
+    def _translate(self, action: str, raw: BaseException) -> _Failure:
+        from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
+
+        secrets = self._settings.credentials.secrets()
+        inner = getattr(raw, "inner_exception", None)
+        if isinstance(raw, AlibabaCloudException) or isinstance(inner, AlibabaCloudException):
+            error = raw if isinstance(raw, AlibabaCloudException) else inner
+            data = error.data if isinstance(error.data, dict) else {}
+            code = str(error.code or data.get("Code") or "Unknown")
+            status = int(error.status_code or 0)
+            message = redact(str(data.get("Message") or error.message or ""), secrets)
+            kwargs: dict[str, Any] = dict(
+                request_id=data.get("RequestId") or error.request_id,
+                recommend=data.get("Recommend"),
+                status_code=status or None,
+            )
+            if action == "GetEnrolledAccount" and status == 404:
+                return _Failure(NotEnrolledError(action, code, message, **kwargs), False, False)
+            if code in RETRYABLE_CODES or code.startswith(RETRYABLE_CODE_PREFIXES) or status == 503:
+                return _Failure(ApiError(action, code, message, **kwargs), True, False)
+            if status >= 500:
+                return _Failure(AmbiguousCallError(action, code, message, **kwargs), True, True)
+            return _Failure(ApiError(action, code, message, **kwargs), False, False)
+        cause = inner if isinstance(inner, BaseException) else raw
+        message = redact(f"{type(cause).__name__}: {cause}", secrets)
+        if _is_credentials_problem(cause):
+            return _Failure(ApiError(action, "InvalidCredentials", f"no usable credentials ({message}). {CREDENTIALS_HELP}"), False, False)
+        if not _is_network_problem(cause):
+            raise raw
+        endpoint = self._settings.endpoint.url() if self._settings.endpoint else f"https://governance.{self._region}.aliyuncs.com"
+        return _Failure(
+            AmbiguousCallError(action, "ConnectionFailure", f"could not complete the call to {endpoint} ({message})"),
+            True,
+            True,
+        )
+
+
+CREDENTIALS_HELP = (
+    "Set alicloud:accessKey and alicloud:secretKey (as secrets) or alicloud:profile in the stack "
+    "config, or ALIBABA_CLOUD_ACCESS_KEY_ID / ALIBABA_CLOUD_ACCESS_KEY_SECRET in the environment"
+)
+
+
+def _is_credentials_problem(error: BaseException) -> bool:
+    from alibabacloud_credentials.exceptions import CredentialException
+
+    return isinstance(error, CredentialException)
+
+
+def _is_network_problem(error: BaseException) -> bool:
+    import requests
+    from darabonba.exceptions import UnretryableException
+
+    return isinstance(error, (requests.exceptions.RequestException, OSError, UnretryableException))

@@ -1,0 +1,89 @@
+"""Errors the provider raises, worded for the person running `pulumi up`."""
+
+from __future__ import annotations
+
+from typing import Iterable
+
+from .model import Enrollment
+
+
+class AccountFactoryError(Exception):
+    """Base of every error this package raises on purpose."""
+
+
+class ConfigurationError(AccountFactoryError):
+    """Stack configuration or credentials that cannot work."""
+
+
+class ApiError(AccountFactoryError):
+    """The API answered with an error (or could not be reached)."""
+
+    def __init__(self, action: str, code: str, message: str, *, request_id: str | None = None,
+                 recommend: str | None = None, status_code: int | None = None) -> None:
+        self.action = action
+        self.code = code
+        self.message = message
+        self.request_id = request_id
+        self.recommend = recommend
+        self.status_code = status_code
+        super().__init__(self.describe())
+
+    def describe(self) -> str:
+        text = f"{self.action} failed: {self.code}: {self.message}"
+        if self.status_code:
+            text += f" (HTTP {self.status_code}"
+            text += f", RequestId {self.request_id})" if self.request_id else ")"
+        elif self.request_id:
+            text += f" (RequestId {self.request_id})"
+        if self.recommend:
+            text += f". Recommendation: {self.recommend}"
+        return text
+
+
+class AmbiguousCallError(ApiError):
+    """The call may or may not have taken effect (connection lost, server error).
+
+    Retrying a non-idempotent call such as EnrollAccount blindly could enroll a second
+    account, so the caller must look before it retries.
+    """
+
+
+class NotEnrolledError(ApiError):
+    """GetEnrolledAccount answered 404: the account is not enrolled (or does not exist)."""
+
+
+class EnrollmentFailed(AccountFactoryError):
+    def __init__(self, enrollment: Enrollment, *, retry_hint: str) -> None:
+        self.enrollment = enrollment
+        info = enrollment.error_info
+        parts = [f"enrollment of account {enrollment.account_uid} ended with status {enrollment.status}"]
+        if info is not None:
+            parts.append(f"error {info.code}: {info.message}")
+            if info.recommend:
+                parts.append(f"recommendation: {info.recommend}")
+            if info.request_id:
+                parts.append(f"RequestId {info.request_id}")
+        failed = enrollment.failed_items()
+        if failed:
+            parts.append(f"failed baseline item{'s' if len(failed) > 1 else ''}: {', '.join(failed)}")
+        parts.append(retry_hint)
+        super().__init__("; ".join(parts))
+
+
+class EnrollmentTimeout(AccountFactoryError):
+    def __init__(self, account_uid: int, waited: str, last: Enrollment | None, *, resume_hint: str) -> None:
+        self.account_uid = account_uid
+        self.last = last
+        where = f"last status {last.status}, progress {last.progress_line()}" if last else "no status read yet"
+        super().__init__(
+            f"timed out after {waited} waiting for the enrollment of account {account_uid} to finish "
+            f"({where}). The enrollment carries on in Alibaba Cloud. {resume_hint}"
+        )
+
+
+def redact(text: str, secrets: Iterable[str | None]) -> str:
+    """Remove every known secret from a text before anyone sees it."""
+    for secret in secrets:
+        if secret and len(secret) >= 4:
+            text = text.replace(secret, "****")
+    return text

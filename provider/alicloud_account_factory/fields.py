@@ -1,0 +1,470 @@
+"""The table of EnrolledAccount's fields, and the check, diff and read that it drives.
+
+Every argument of EnrollAccount appears exactly once in `FIELDS`, with its Pulumi name (also
+its name in state), its API name, what a change does (update in place or replace), which kind
+of enrollment it belongs to, how it is validated, and where refresh reads it back from.
+Adding a field is adding a row; no per-field code lives anywhere else.
+"""
+
+from __future__ import annotations
+
+import enum
+import json
+import math
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Iterable, Mapping
+
+from pulumi.runtime.rpc import UNKNOWN
+
+from .model import (
+    ENROLLMENT_KEY_TAG,
+    FAILURE_STATUSES,
+    BaselineItem,
+    Enrollment,
+    EnrollRequest,
+    baseline_items_key,
+    canonical_json,
+)
+from .timeouts import TIMEOUT_KEYS, parse_duration
+
+MAX_TAGS = 20
+#: Largest integer a float64 carries exactly; Pulumi sends every number as a float64.
+MAX_EXACT_INTEGER = 2**53
+
+
+class OnChange(enum.Enum):
+    UPDATE = "update in place"
+    REPLACE = "replace"
+
+
+class Scope(enum.Enum):
+    """Which kind of enrollment a field belongs to."""
+
+    ANY = "any"
+    NEW_ACCOUNT = "new account"  # only when creating a new account (no account_uid)
+    EXISTING_ACCOUNT = "existing account"  # only when enrolling an existing account_uid
+
+
+class Invalid(ValueError):
+    """A value a field cannot accept; the message says what to do instead."""
+
+
+# --- validators: each returns the canonical value for state or raises Invalid -------------
+
+
+def _text(pattern: str, hint: str) -> Callable[[str, Any], str]:
+    regex = re.compile(pattern)
+
+    def validate(name: str, value: Any) -> str:
+        if not isinstance(value, str):
+            raise Invalid(f"{name} must be a string ({hint}), not {type(value).__name__}")
+        if not regex.fullmatch(value):
+            raise Invalid(f"{name} {value!r} is not valid: use {hint}")
+        return value
+
+    return validate
+
+
+def _display_name(name: str, value: Any) -> str:
+    if not isinstance(value, str):
+        raise Invalid(f"{name} must be a string, not {type(value).__name__}")
+    if not value.strip() or len(value) > 50:
+        raise Invalid(f"{name} must be 1 to 50 characters and not blank (e.g. 'Team A production')")
+    return value
+
+
+def parse_account_uid(name: str, value: Any) -> int:
+    """An AccountUid from an int, an exact float (how Pulumi carries numbers) or a string."""
+    example = f'{name}="1431653632361234"'
+    if isinstance(value, bool):
+        raise Invalid(f"{name} must be an account id such as 1431653632361234, not a boolean")
+    if isinstance(value, float):
+        if not math.isfinite(value) or not value.is_integer():
+            raise Invalid(f"{name} {value!r} is not an account id: use the 15-16 digit AccountUid")
+        if abs(value) > MAX_EXACT_INTEGER:
+            raise Invalid(
+                f"{name} {value!r} is too large to pass as a number (Pulumi carries numbers as "
+                f"float64 and loses digits above 2^53): pass it as a string, e.g. {example}"
+            )
+        value = int(value)
+    if isinstance(value, str):
+        text = value.strip()
+        if not text.isdigit():
+            raise Invalid(f"{name} {value!r} is not an account id: use the digits only, e.g. {example}")
+        value = int(text)
+    if not isinstance(value, int):
+        raise Invalid(f"{name} must be an account id (an integer or a string of digits), not {type(value).__name__}")
+    if not 10**14 <= value < 10**16:
+        raise Invalid(f"{name} {value} is not an account id: AccountUids have 15 or 16 digits, e.g. {example}")
+    return value
+
+
+def _resell_account_type(name: str, value: Any) -> str:
+    if value not in ("resell", "non_resell"):
+        raise Invalid(f"{name} {value!r} is not valid: use 'resell' or 'non_resell'")
+    return str(value)
+
+
+_TAG_FORBIDDEN_PREFIXES = ("aliyun", "acs:")
+
+
+def _tags(name: str, value: Any) -> dict[str, str]:
+    if not isinstance(value, Mapping):
+        raise Invalid(f"{name} must be a mapping of tag keys to values, e.g. {{'env': 'prod'}}")
+    tags: dict[str, str] = {}
+    for key, tag_value in value.items():
+        if not isinstance(key, str) or not key.strip():
+            raise Invalid(f"{name} has an empty key: every tag needs a non-empty key")
+        where = f"{name}[{key!r}]"
+        if len(key) > 128:
+            raise Invalid(f"{where}: tag keys are at most 128 characters")
+        if key.lower().startswith(_TAG_FORBIDDEN_PREFIXES) or "http://" in key or "https://" in key:
+            raise Invalid(f"{where}: tag keys may not start with 'aliyun' or 'acs:' nor contain a URL")
+        if key == ENROLLMENT_KEY_TAG:
+            raise Invalid(f"{where}: this tag key is reserved by the provider; choose another key")
+        if not isinstance(tag_value, str):
+            raise Invalid(f"{where} must be a string, not {type(tag_value).__name__} (quote it)")
+        if len(tag_value) > 128:
+            raise Invalid(f"{where}: tag values are at most 128 characters")
+        tags[key] = tag_value
+    if len(tags) > MAX_TAGS:
+        raise Invalid(f"{name} has {len(tags)} tags; an account takes at most {MAX_TAGS}: remove {len(tags) - MAX_TAGS}")
+    return dict(sorted(tags.items()))
+
+
+_ITEM_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.\-]*")
+_ITEM_KEYS = ("name", "config", "skip", "version")
+
+
+def _baseline_item(where: str, raw: Any) -> BaselineItem:
+    if isinstance(raw, BaselineItem):
+        return raw
+    if not isinstance(raw, Mapping):
+        raise Invalid(f"{where} must be a BaselineItemArgs(name=..., config=..., skip=..., version=...)")
+    unknown = sorted(set(raw) - set(_ITEM_KEYS))
+    if unknown:
+        raise Invalid(f"{where} has unknown key(s) {', '.join(unknown)}: use only {', '.join(_ITEM_KEYS)}")
+    item_name = raw.get("name")
+    if not isinstance(item_name, str) or not item_name.strip():
+        raise Invalid(f"{where}.name is required, e.g. 'ACS-BP_ACCOUNT_FACTORY_VPC'")
+    if not _ITEM_NAME.fullmatch(item_name):
+        raise Invalid(f"{where}.name {item_name!r} is not a baseline item name such as 'ACS-BP_ACCOUNT_FACTORY_VPC'")
+    config = raw.get("config")
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except ValueError as error:
+            raise Invalid(f"{where}.config is not valid JSON ({error.msg} at position {error.pos}): pass a dict or a JSON object string") from None
+        if not isinstance(config, dict):
+            raise Invalid(f"{where}.config must be a JSON object, e.g. '{{\"VpcName\": \"main\"}}'")
+    if config is not None and not isinstance(config, Mapping):
+        raise Invalid(f"{where}.config must be a dict or a JSON object string, not {type(config).__name__}")
+    skip = raw.get("skip", False)
+    skip = False if skip is None else skip
+    if not isinstance(skip, bool):
+        raise Invalid(f"{where}.skip must be True or False, not {skip!r}")
+    version = raw.get("version")
+    if isinstance(version, bool) or not (version is None or isinstance(version, (str, int, float))):
+        raise Invalid(f"{where}.version must be a string such as '1.0'")
+    if isinstance(version, float) and version.is_integer():
+        version = f"{version:.1f}"
+    return BaselineItem(
+        name=item_name,
+        config=canonical_json(dict(config)) if config is not None else None,
+        skip=skip,
+        version=str(version) if version not in (None, "") else None,
+    )
+
+
+def _baseline_items(name: str, value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, (list, tuple)):
+        raise Invalid(f"{name} must be a list of BaselineItemArgs")
+    items = [_baseline_item(f"{name}[{index}]", raw) for index, raw in enumerate(value)]
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item.name in seen:
+            raise Invalid(f"{name}[{index}]: baseline item {item.name!r} is listed twice; merge the two entries")
+        seen.add(item.name)
+    return [item.to_property() for item in items]
+
+
+def baseline_items_from_property(value: Any) -> tuple[BaselineItem, ...]:
+    """State form (list of dicts, already checked) back to domain items."""
+    return tuple(_baseline_item("baseline_items", raw) for raw in value or ())
+
+
+# --- readers: where refresh finds a field in GetEnrolledAccount's answer ------------------
+
+
+def _top(api_name: str) -> Callable[[Enrollment], Any]:
+    return lambda enrollment: enrollment.raw.get(api_name)
+
+
+def _input(api_name: str) -> Callable[[Enrollment], Any]:
+    return lambda enrollment: enrollment.inputs.get(api_name)
+
+
+def _read_tags(enrollment: Enrollment) -> dict[str, str]:
+    tags = enrollment.input_tags
+    tags.pop(ENROLLMENT_KEY_TAG, None)
+    return dict(sorted(tags.items()))
+
+
+def _read_baseline_items(enrollment: Enrollment) -> list[dict[str, Any]]:
+    return [item.to_property() for item in enrollment.input_baseline_items]
+
+
+def _read_uid(api_name: str) -> Callable[[Enrollment], int | None]:
+    def read(enrollment: Enrollment) -> int | None:
+        value = enrollment.raw.get(api_name)
+        return int(value) if value not in (None, "", 0) else None
+
+    return read
+
+
+@dataclass(frozen=True)
+class Field:
+    """One EnrollAccount argument: the single place that says how it behaves."""
+
+    name: str  # Pulumi property name, also the key in state
+    api_name: str  # EnrollAccount parameter
+    on_change: OnChange
+    scope: Scope
+    validate: Callable[[str, Any], Any]
+    #: How refresh reads it back; None: the API does not report it, the last known value stays.
+    read: Callable[[Enrollment], Any] | None
+    required_for_new_account: bool = False
+    #: Collections: leaving them out means "none" (a change), not "don't care".
+    unset_means_empty: bool = False
+    example: str = ""
+
+    def empty(self) -> Any:
+        return [] if self.name == "baseline_items" else {}
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("account_name_prefix", "AccountNamePrefix", OnChange.REPLACE, Scope.NEW_ACCOUNT,
+          _text(r"[A-Za-z0-9][A-Za-z0-9._\-]{1,49}", "2-50 letters, digits, '.', '_' or '-' (e.g. 'team-a-prod')"),
+          _input("AccountNamePrefix"), required_for_new_account=True, example="'team-a-prod'"),
+    Field("display_name", "DisplayName", OnChange.REPLACE, Scope.NEW_ACCOUNT, _display_name,
+          _top("DisplayName"), required_for_new_account=True, example="'Team A production'"),
+    Field("folder_id", "FolderId", OnChange.REPLACE, Scope.NEW_ACCOUNT,
+          _text(r"(fd|r)-[A-Za-z0-9]{4,}", "a resource directory folder id such as 'fd-5ESoku4Xyz'"),
+          _top("FolderId")),
+    Field("payer_account_uid", "PayerAccountUid", OnChange.REPLACE, Scope.NEW_ACCOUNT, parse_account_uid,
+          _read_uid("PayerAccountUid")),
+    Field("account_uid", "AccountUid", OnChange.REPLACE, Scope.EXISTING_ACCOUNT, parse_account_uid,
+          _read_uid("AccountUid")),
+    Field("baseline_id", "BaselineId", OnChange.UPDATE, Scope.ANY,
+          _text(r"afb-[A-Za-z0-9]{4,}", "an Account Factory baseline id such as 'afb-bp1durvn3lgqe28v'"),
+          _top("BaselineId")),
+    Field("baseline_items", "BaselineItems", OnChange.UPDATE, Scope.ANY, _baseline_items,
+          _read_baseline_items, unset_means_empty=True),
+    Field("tags", "Tag", OnChange.UPDATE, Scope.ANY, _tags, _read_tags, unset_means_empty=True),
+    Field("resell_account_type", "ResellAccountType", OnChange.REPLACE, Scope.NEW_ACCOUNT,
+          _resell_account_type, None),
+    Field("region_id", "RegionId", OnChange.REPLACE, Scope.ANY,
+          _text(r"[a-z]{2,}(-[a-z0-9]+)+", "a region id such as 'cn-hangzhou'"), None),
+)
+FIELDS_BY_NAME = {field.name: field for field in FIELDS}
+
+
+def _error_info(enrollment: Enrollment) -> dict[str, Any] | None:
+    info = enrollment.error_info
+    if info is None:
+        return None
+    return {"code": info.code, "message": info.message, "recommend": info.recommend, "request_id": info.request_id}
+
+
+#: What only the API knows: output name → how to read it from GetEnrolledAccount.
+COMPUTED_OUTPUTS: dict[str, Callable[[Enrollment], Any]] = {
+    "status": lambda e: e.status,
+    "progress": lambda e: [{"name": p.name, "status": p.status} for p in e.progress],
+    "master_account_uid": _read_uid("MasterAccountUid"),
+    "create_time": _top("CreateTime"),
+    "update_time": _top("UpdateTime"),
+    "initialized": lambda e: bool(e.raw.get("Initialized")),
+    "error_info": _error_info,
+    "applied_baseline_items": lambda e: [BaselineItem.from_api(i).to_property() for i in e.raw.get("BaselineItems") or ()],
+}
+
+#: Inputs that steer the provider itself; they never cause a diff.
+CUSTOM_TIMEOUTS = "custom_timeouts"
+RESOURCE_URN = "resource_urn"
+PROVIDER_KEY = "__provider"
+
+
+# --- check ---------------------------------------------------------------------------------
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether a value (or anything inside it) is not known yet, as during a preview."""
+    if value == UNKNOWN:
+        return True
+    if isinstance(value, Mapping):
+        return any(is_unknown(v) for v in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(is_unknown(v) for v in value)
+    return False
+
+
+def check(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Validate and canonicalize inputs; returns them and one (property, reason) per problem.
+
+    Unknown values (preview) are accepted as they are: they are checked again at `up`.
+    """
+    inputs = dict(news)
+    failures: list[tuple[str, str]] = []
+    present = {name for name, value in news.items() if value is not None}
+
+    for field in FIELDS:
+        value = news.get(field.name)
+        if value is None or is_unknown(value):
+            continue
+        try:
+            inputs[field.name] = field.validate(field.name, value)
+        except Invalid as problem:
+            failures.append((field.name, str(problem)))
+
+    existing = "account_uid" in present
+    if existing:
+        for field in FIELDS:
+            if field.scope is Scope.NEW_ACCOUNT and field.name in present:
+                failures.append((
+                    field.name,
+                    f"{field.name} only applies when creating a new account, but account_uid is set "
+                    f"(enroll an existing account): remove {field.name}, or remove account_uid to create a new account",
+                ))
+    else:
+        for field in FIELDS:
+            if field.required_for_new_account and field.name not in present:
+                failures.append((
+                    field.name,
+                    f"{field.name} is required to create a new account: set {field.name} (e.g. {field.example}), "
+                    f"or set account_uid to enroll an existing account instead",
+                ))
+        tags = news.get("tags")
+        if isinstance(tags, Mapping) and not is_unknown(tags) and len(tags) == MAX_TAGS:
+            failures.append((
+                "tags",
+                f"a new account takes at most {MAX_TAGS - 1} tags here: the provider adds the tag "
+                f"{ENROLLMENT_KEY_TAG!r} so that an interrupted `pulumi up` never enrolls a second account; remove one tag",
+            ))
+
+    timeouts = news.get(CUSTOM_TIMEOUTS)
+    if timeouts is not None and not is_unknown(timeouts):
+        if not isinstance(timeouts, Mapping):
+            failures.append((CUSTOM_TIMEOUTS, "custom_timeouts must be a mapping such as {'create': '90m'}"))
+        else:
+            for key, duration in timeouts.items():
+                if key not in TIMEOUT_KEYS:
+                    failures.append((CUSTOM_TIMEOUTS, f"custom_timeouts has unknown key {key!r}: use create, update or delete"))
+                elif duration not in (None, ""):
+                    try:
+                        parse_duration(duration)
+                    except ValueError as problem:
+                        failures.append((CUSTOM_TIMEOUTS, f"custom_timeouts.{key}: {problem}"))
+    return inputs, failures
+
+
+# --- diff ----------------------------------------------------------------------------------
+
+
+def _comparable(field: Field, value: Any) -> Any:
+    """A value in a form where equal meaning compares equal (None: not comparable)."""
+    try:
+        value = field.validate(field.name, value)
+    except Invalid:
+        return ("invalid", repr(value))
+    if field.name == "baseline_items":
+        return baseline_items_key(baseline_items_from_property(value))
+    if isinstance(value, dict):
+        return tuple(sorted(value.items()))
+    return value
+
+
+@dataclass(frozen=True)
+class Change:
+    field: str
+    replaces: bool
+
+
+def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[Change]:
+    """What differs between the desired inputs and the last known outputs.
+
+    A scalar left unset means "whatever the service chose" and never differs; a collection
+    left unset means "none". Unknown values count as changes, so preview never hides one.
+    A refreshed enrollment that ended Failed differs too: `up` then enrolls it again.
+    """
+    changes: list[Change] = []
+    for field in FIELDS:
+        new = news.get(field.name)
+        old = olds.get(field.name)
+        if new is None:
+            if not field.unset_means_empty:
+                continue
+            new = field.empty()
+        if is_unknown(new):
+            changes.append(Change(field.name, field.on_change is OnChange.REPLACE))
+            continue
+        if old is None and field.unset_means_empty:
+            old = field.empty()
+        if old is None or _comparable(field, new) != _comparable(field, old):
+            changes.append(Change(field.name, field.on_change is OnChange.REPLACE))
+    if olds.get("status") in FAILURE_STATUSES and not changes:
+        changes.append(Change("status", False))
+    return changes
+
+
+# --- read and requests -----------------------------------------------------------------------
+
+
+def normalized(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked inputs in canonical form again: every number comes back from the engine as a
+    float64, so an AccountUid must be made an exact int before it is used."""
+    values = dict(props)
+    for field in FIELDS:
+        value = props.get(field.name)
+        if value is not None and not is_unknown(value):
+            values[field.name] = field.validate(field.name, value)
+    return values
+
+
+def outputs(enrollment: Enrollment, known: Mapping[str, Any]) -> dict[str, Any]:
+    """Every output from a GetEnrolledAccount answer; `known` fills what the API does not report."""
+    outs: dict[str, Any] = {}
+    for field in FIELDS:
+        value = field.read(enrollment) if field.read else None
+        if value is None or value == "":
+            value = known.get(field.name)
+        outs[field.name] = value
+    for name, read in COMPUTED_OUTPUTS.items():
+        outs[name] = read(enrollment)
+    if known.get(RESOURCE_URN):
+        outs[RESOURCE_URN] = known[RESOURCE_URN]
+    return outs
+
+
+def enroll_request(inputs: Mapping[str, Any], *, account_uid: int | None = None,
+                   extra_tags: Mapping[str, str] | None = None) -> EnrollRequest:
+    """The EnrollAccount call for checked inputs.
+
+    With `account_uid` (an existing account, or one this resource enrolled before) only the
+    baseline settings are sent: the new-account fields no longer apply.
+    """
+    uid = account_uid if account_uid is not None else inputs.get("account_uid")
+    values: dict[str, Any] = {}
+    for field in FIELDS:
+        value = inputs.get(field.name)
+        if value is None or (uid is not None and field.scope is Scope.NEW_ACCOUNT):
+            continue
+        values[field.name] = value
+    values["account_uid"] = int(uid) if uid is not None else None
+    values["baseline_items"] = baseline_items_from_property(values.get("baseline_items"))
+    values["tags"] = {**(values.get("tags") or {}), **(extra_tags or {})}
+    return EnrollRequest(**values)
+
+
+def api_names(names: Iterable[str]) -> list[str]:
+    return [FIELDS_BY_NAME[name].api_name for name in names if name in FIELDS_BY_NAME]

@@ -1,0 +1,183 @@
+"""The dynamic provider: Pulumi's protocol on one side, the enroller on the other.
+
+`EnrolledAccountProvider` is pickled BY REFERENCE into every stack's state (as the
+`__provider` input), so its import path `alicloud_account_factory.provider` and its name are
+part of our users' state and must never change. It keeps nothing on the instance that a
+pickle would carry: settings and clients are built inside the provider process.
+"""
+
+from __future__ import annotations
+
+import threading
+from dataclasses import dataclass
+from typing import Any, Mapping
+
+from pulumi.dynamic import (
+    CheckFailure,
+    CheckResult,
+    ConfigureRequest,
+    CreateResult,
+    DiffResult,
+    ReadResult,
+    ResourceProvider,
+    UpdateResult,
+)
+
+from . import fields
+from .client import GovernanceClient
+from .enrollment import Enroller, enrollment_key
+from .errors import ApiError, ConfigurationError
+from .fleet import SharedListing, SharedStatusPoller, widen_provider_server_pool
+from .model import ENROLLMENT_KEY_TAG, Enrollment
+from .progress import EngineLog, Reporter
+from .settings import ProviderSettings
+from .timeouts import Deadline, timeout_seconds
+from .waiter import PollingWaiter, Waiter
+
+READ_TIMEOUT_SECONDS = 300.0
+#: The new-account settings an enrollment key is derived from (a change to any replaces).
+KEYED_FIELDS = tuple(f.name for f in fields.FIELDS if f.scope is fields.Scope.NEW_ACCOUNT)
+
+
+@dataclass(frozen=True)
+class _Services:
+    client: GovernanceClient
+    enroller: Enroller
+
+
+_services_cache: dict[tuple[ProviderSettings, str], _Services] = {}
+_services_lock = threading.Lock()
+_engine_log: EngineLog | None = None
+
+
+def _services(settings: ProviderSettings, region: str) -> _Services:
+    """One client, poller and enroller per endpoint, credentials and region, per process."""
+    with _services_lock:
+        key = (settings, region)
+        if key not in _services_cache:
+            client = GovernanceClient(settings, region)
+            if settings.fleet_mode:
+                listing = SharedListing(client)
+                waiter: Waiter = SharedStatusPoller(client, listing=listing)
+                enroller = Enroller(client, waiter, listing)
+            else:
+                enroller = Enroller(client, PollingWaiter(client))
+            _services_cache[key] = _Services(client, enroller)
+        return _services_cache[key]
+
+
+def _engine() -> EngineLog:
+    global _engine_log
+    with _services_lock:
+        if _engine_log is None:
+            _engine_log = EngineLog.from_process_arguments()
+        return _engine_log
+
+
+def _account_uid(resource_id: str) -> int:
+    try:
+        return fields.parse_account_uid("id", resource_id)
+    except fields.Invalid as problem:
+        raise ApiError("Read", "InvalidId", f"{problem}; an EnrolledAccount's id is its AccountUid") from None
+
+
+class EnrolledAccountProvider(ResourceProvider):
+    """Creates, reads, updates and forgets Account Factory enrollments."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}  # settings and credentials never travel with the pickled provider
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        pass
+
+    # --- configuration -------------------------------------------------------------------
+
+    def configure(self, req: ConfigureRequest) -> None:
+        try:
+            self._settings_value: ProviderSettings | ConfigurationError = ProviderSettings.from_config(req.config.get)
+        except ConfigurationError as problem:
+            self._settings_value = problem
+            return
+        if self._settings_value.fleet_mode:
+            widening = widen_provider_server_pool()
+            if not widening.applied and "not running inside" not in widening.detail:
+                _engine().log(widening.detail, warning=True)
+
+    def _settings(self) -> ProviderSettings:
+        value = getattr(self, "_settings_value", None)
+        if value is None:
+            value = self._settings_value = ProviderSettings.from_config(lambda key: None)
+        if isinstance(value, ConfigurationError):
+            raise value
+        return value
+
+    def _context(self, props: Mapping[str, Any]) -> tuple[ProviderSettings, str, _Services, Reporter]:
+        settings = self._settings()
+        region = props.get("region_id") or settings.region
+        reporter = Reporter(_engine(), str(props.get(fields.RESOURCE_URN) or ""), settings.credentials.secrets())
+        return settings, region, _services(settings, region), reporter
+
+    # --- the Pulumi protocol -------------------------------------------------------------
+
+    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs, failures = fields.check(news)
+        return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        changes = fields.diff(olds, news)
+        return DiffResult(
+            changes=bool(changes),
+            replaces=[change.field for change in changes if change.replaces],
+            stables=[],
+            delete_before_replace=False,
+        )
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        props = fields.normalized(props)
+        _settings, region, services, reporter = self._context(props)
+        deadline = Deadline.after(timeout_seconds(props.get(fields.CUSTOM_TIMEOUTS), "create"))
+        if props.get("account_uid") is not None:
+            request = fields.enroll_request(props)
+            final = services.enroller.converge(props["account_uid"], request, deadline, reporter, operation="create")
+        else:
+            request = fields.enroll_request(props, extra_tags={ENROLLMENT_KEY_TAG: self._key(props)})
+            final = services.enroller.create_new(request, deadline, reporter)
+        return CreateResult(str(final.account_uid), self._outputs(final, props, region))
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        _settings, region, services, _reporter = self._context(props)
+        enrollment = services.client.get(_account_uid(id_), Deadline.after(READ_TIMEOUT_SECONDS))
+        if enrollment is None:
+            return ReadResult("", {})  # not enrolled (any more): the resource is gone
+        return ReadResult(str(enrollment.account_uid), self._outputs(enrollment, props, region))
+
+    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        news = fields.normalized(news)
+        _settings, region, services, reporter = self._context(news)
+        account_uid = _account_uid(id_)
+        deadline = Deadline.after(timeout_seconds(news.get(fields.CUSTOM_TIMEOUTS), "update"))
+        if news.get("account_uid") is not None:
+            request = fields.enroll_request(news)
+        else:
+            request = fields.enroll_request(news, account_uid=account_uid,
+                                            extra_tags={ENROLLMENT_KEY_TAG: self._key(news)})
+        final = services.enroller.converge(account_uid, request, deadline, reporter, operation="update")
+        return UpdateResult(self._outputs(final, news, region))
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        _settings, _region, _services_, reporter = self._context(props)
+        reporter.warn(
+            f"account {id_} stays enrolled in Account Factory and stays in the resource directory: "
+            f"Cloud Governance Center has no API to un-enroll an account, so removing this resource only "
+            f"stops managing it. Remove or close the account in the Resource Directory console if it is no longer needed."
+        )
+
+    # --- helpers -------------------------------------------------------------------------
+
+    @staticmethod
+    def _key(props: Mapping[str, Any]) -> str:
+        return enrollment_key(props.get(fields.RESOURCE_URN), {name: props.get(name) for name in KEYED_FIELDS})
+
+    @staticmethod
+    def _outputs(enrollment: Enrollment, props: Mapping[str, Any], region: str) -> dict[str, Any]:
+        return fields.outputs(enrollment, {**props, "region_id": props.get("region_id") or region})

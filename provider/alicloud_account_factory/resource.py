@@ -1,0 +1,118 @@
+"""The user-facing resource: `EnrolledAccount` and its `BaselineItemArgs`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Mapping, Optional, Sequence, Union
+
+import pulumi
+import pulumi.dynamic
+
+from . import fields
+from .provider import EnrolledAccountProvider
+
+#: Type token of the resource; part of every URN in users' state, so it never changes.
+RESOURCE_TYPE = "pulumi-python:dynamic/alicloud-account-factory:EnrolledAccount"
+
+
+@dataclass
+class BaselineItemArgs:
+    """One baseline item override (merged with the baseline; these settings win).
+
+    `config` is a dict or a JSON object string, e.g. {"VpcName": "main", "CidrBlock": "10.0.0.0/16"}.
+    """
+
+    name: pulumi.Input[str]
+    config: Optional[pulumi.Input[Union[Mapping[str, Any], str]]] = None
+    skip: pulumi.Input[bool] = False
+    version: Optional[pulumi.Input[str]] = None
+
+    def to_property(self) -> dict[str, Any]:
+        return {"name": self.name, "config": self.config, "skip": self.skip, "version": self.version}
+
+
+class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory", name="EnrolledAccount"):
+    """An Alibaba Cloud account enrolled in Cloud Governance Center's Account Factory.
+
+    Without `account_uid` a new account is created (`account_name_prefix` and `display_name`
+    required); with it, that existing resource directory member is enrolled. `pulumi up`
+    blocks until the enrollment is Finished and fails with the service's reason otherwise.
+    Baseline settings and tags update in place; the other arguments replace the resource.
+    Deleting the resource leaves the account enrolled: there is no un-enroll API.
+    """
+
+    account_uid: pulumi.Output[int]
+    account_name_prefix: pulumi.Output[Optional[str]]
+    display_name: pulumi.Output[str]
+    folder_id: pulumi.Output[str]
+    payer_account_uid: pulumi.Output[int]
+    master_account_uid: pulumi.Output[int]
+    baseline_id: pulumi.Output[str]
+    baseline_items: pulumi.Output[list]
+    applied_baseline_items: pulumi.Output[list]
+    tags: pulumi.Output[dict]
+    resell_account_type: pulumi.Output[Optional[str]]
+    region_id: pulumi.Output[str]
+    status: pulumi.Output[str]
+    progress: pulumi.Output[list]
+    error_info: pulumi.Output[Optional[dict]]
+    initialized: pulumi.Output[bool]
+    create_time: pulumi.Output[str]
+    update_time: pulumi.Output[str]
+
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        account_name_prefix: Optional[pulumi.Input[str]] = None,
+        display_name: Optional[pulumi.Input[str]] = None,
+        folder_id: Optional[pulumi.Input[str]] = None,
+        payer_account_uid: Optional[pulumi.Input[Union[int, str]]] = None,
+        account_uid: Optional[pulumi.Input[Union[int, str]]] = None,
+        baseline_id: Optional[pulumi.Input[str]] = None,
+        baseline_items: Optional[pulumi.Input[Sequence[Union[BaselineItemArgs, Mapping[str, Any]]]]] = None,
+        tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[str]]]] = None,
+        resell_account_type: Optional[pulumi.Input[str]] = None,
+        region_id: Optional[pulumi.Input[str]] = None,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        opts = opts or pulumi.ResourceOptions()
+        props: dict[str, Any] = {
+            "account_name_prefix": account_name_prefix,
+            "display_name": display_name,
+            "folder_id": folder_id,
+            "payer_account_uid": payer_account_uid,
+            "account_uid": account_uid,
+            "baseline_id": baseline_id,
+            "baseline_items": _baseline_items_property(baseline_items),
+            "tags": tags,
+            "resell_account_type": resell_account_type,
+            "region_id": region_id,
+        }
+        assert set(props) == set(fields.FIELDS_BY_NAME), "every field of the table is an argument"
+        props.update({name: None for name in fields.COMPUTED_OUTPUTS})
+        props[fields.CUSTOM_TIMEOUTS] = _custom_timeouts(opts.custom_timeouts)
+        props[fields.RESOURCE_URN] = pulumi.create_urn(resource_name, RESOURCE_TYPE, parent=opts.parent)
+        super().__init__(EnrolledAccountProvider(), resource_name, props, opts)
+
+    @staticmethod
+    def get(resource_name: str, account_uid: pulumi.Input[Union[int, str]],
+            opts: Optional[pulumi.ResourceOptions] = None) -> "EnrolledAccount":
+        """Read an existing enrollment into the program without managing it."""
+        read_opts = pulumi.ResourceOptions(id=pulumi.Output.from_input(account_uid).apply(
+            lambda uid: str(fields.parse_account_uid("account_uid", uid))))
+        return EnrolledAccount(resource_name, opts=pulumi.ResourceOptions.merge(opts, read_opts))
+
+
+def _baseline_items_property(items: Any) -> Any:
+    if items is None or isinstance(items, pulumi.Output):
+        return items
+    return [item.to_property() if isinstance(item, BaselineItemArgs) else item for item in items]
+
+
+def _custom_timeouts(timeouts: Optional[pulumi.CustomTimeouts]) -> Optional[dict[str, str]]:
+    """The engine keeps custom timeouts to itself for dynamic providers; pass them along."""
+    if timeouts is None:
+        return None
+    values = {"create": timeouts.create, "update": timeouts.update, "delete": timeouts.delete}
+    return {key: value for key, value in values.items() if value} or None
