@@ -15,6 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Iterable, Mapping
 
+from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
 from .model import (
@@ -299,8 +300,12 @@ PROVIDER_KEY = "__provider"
 
 
 def is_unknown(value: Any) -> bool:
-    """Whether a value (or anything inside it) is not known yet, as during a preview."""
-    if value == UNKNOWN:
+    """Whether a value (or anything inside it) is not known yet, as during a preview.
+
+    The provider server hands Check and Diff `pulumi.output.Unknown` objects; the wire
+    sentinel string is accepted too.
+    """
+    if isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN):
         return True
     if isinstance(value, Mapping):
         return any(is_unknown(v) for v in value.values())

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from pulumi.output import UNKNOWN as UNKNOWN_VALUE
 from pulumi.runtime.rpc import UNKNOWN
 
 from alicloud_account_factory import fields
@@ -101,13 +102,14 @@ def test_enums_and_ids_are_validated(field: str, value: str) -> None:
     assert field in failures_of({**NEW, field: value})
 
 
-def test_unknown_values_are_tolerated_during_preview() -> None:
+@pytest.mark.parametrize("unknown", [UNKNOWN, UNKNOWN_VALUE], ids=["wire-sentinel", "Unknown-object"])
+def test_unknown_values_are_tolerated_during_preview(unknown: object) -> None:
     inputs, failures = fields.check({
-        "account_name_prefix": UNKNOWN, "display_name": "x", "payer_account_uid": UNKNOWN,
-        "tags": {"team": UNKNOWN}, "baseline_items": [{"name": "ACS-BP_ACCOUNT_FACTORY_VPC", "config": UNKNOWN}],
+        "account_name_prefix": unknown, "display_name": "x", "payer_account_uid": unknown,
+        "tags": {"team": unknown}, "baseline_items": [{"name": "ACS-BP_ACCOUNT_FACTORY_VPC", "config": unknown}],
     })
     assert failures == []
-    assert inputs["payer_account_uid"] == UNKNOWN
+    assert inputs["payer_account_uid"] is unknown
 
 
 def test_custom_timeouts_are_checked() -> None:
@@ -185,9 +187,10 @@ def test_config_compares_by_meaning_and_items_by_name() -> None:
     assert changes(olds, checked) == {}
 
 
-def test_unknown_values_are_changes_and_replace_when_the_field_replaces() -> None:
-    assert changes(outputs_for(), {**NEW, "folder_id": UNKNOWN}) == {"folder_id": True}
-    assert changes(outputs_for(), {**NEW, "tags": {"env": UNKNOWN}}) == {"tags": False}
+@pytest.mark.parametrize("unknown", [UNKNOWN, UNKNOWN_VALUE], ids=["wire-sentinel", "Unknown-object"])
+def test_unknown_values_are_changes_and_replace_when_the_field_replaces(unknown: object) -> None:
+    assert changes(outputs_for(), {**NEW, "folder_id": unknown}) == {"folder_id": True}
+    assert changes(outputs_for(), {**NEW, "tags": {"env": unknown}}) == {"tags": False}
 
 
 def test_timeouts_and_urn_never_cause_a_diff() -> None:
