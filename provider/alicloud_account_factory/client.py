@@ -217,7 +217,7 @@ class GovernanceClient:
         message = redact(f"{type(cause).__name__}: {cause}", secrets)
         if _is_credentials_problem(cause):
             return _Failure(ApiError(action, "InvalidCredentials", f"no usable credentials ({message}). {CREDENTIALS_HELP}"), False, False)
-        if not _is_network_problem(cause):
+        if not (_is_network_problem(cause) or _is_network_problem(raw)):
             raise raw
         endpoint = self._settings.endpoint.url() if self._settings.endpoint else f"https://governance.{self._region}.aliyuncs.com"
         return _Failure(
@@ -240,7 +240,17 @@ def _is_credentials_problem(error: BaseException) -> bool:
 
 
 def _is_network_problem(error: BaseException) -> bool:
-    import requests
-    from darabonba.exceptions import UnretryableException
+    """Transport failures, however the SDK's HTTP layers (requests, urllib3, aiohttp) wrap them."""
+    import http.client
 
-    return isinstance(error, (requests.exceptions.RequestException, OSError, UnretryableException))
+    import requests
+    import urllib3
+    from Tea.exceptions import UnretryableException
+
+    return isinstance(error, (
+        requests.exceptions.RequestException,
+        urllib3.exceptions.HTTPError,
+        http.client.HTTPException,
+        OSError,
+        UnretryableException,  # the SDK's wrapper when no HTTP answer arrived
+    ))

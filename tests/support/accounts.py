@@ -1,0 +1,100 @@
+"""Drive EnrolledAccount resources through the real provider server, as the engine would.
+
+The `__provider` blob and the inputs come from actually constructing `EnrolledAccount(...)`
+under `pulumi.runtime.set_mocks`; every operation is a real gRPC call to
+`python -m pulumi.dynamic`, which talks to the emulator over HTTP with the real SDK.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Optional
+
+import pulumi
+
+from alicloud_account_factory import EnrolledAccount
+from alicloud_account_factory.resource import RESOURCE_TYPE
+from tests.support.provider_server import CheckOutcome, DiffOutcome, ProviderServer
+from tests.support.registration import Registration, capture_registrations
+
+#: Credentials the test emulators accept; the secret must never show up anywhere.
+ACCESS_KEY_ID = "LTAI5tProviderTestKey01"
+SECRET = "pr0vider-Test-Secret-MUST-NOT-LEAK-7Qx"
+
+
+def provider_config(endpoint: str, **extra: str) -> dict[str, str]:
+    return {
+        "alicloud:region": "cn-hangzhou",
+        "alicloud:accessKey": ACCESS_KEY_ID,
+        "alicloud:secretKey": SECRET,
+        "alicloud-account-factory:endpoint": endpoint,
+        **extra,
+    }
+
+
+def register(name: str = "acct", opts: Optional[pulumi.ResourceOptions] = None, **kwargs: Any) -> Registration:
+    """What `EnrolledAccount(name, **kwargs)` registers with the engine (inputs incl. `__provider`)."""
+    registrations = capture_registrations(lambda: EnrolledAccount(name, opts=opts, **kwargs))
+    return next(r for r in registrations if r.type_ == RESOURCE_TYPE)
+
+
+@dataclass
+class Deployed:
+    urn: str
+    id: str
+    inputs: dict[str, Any]
+    outputs: dict[str, Any]
+
+    @property
+    def account_uid(self) -> int:
+        return int(self.id)
+
+
+class AccountStack:
+    """Check/create/read/diff/update/delete one resource at a time, with engine semantics."""
+
+    def __init__(self, server: ProviderServer, emulator: Any) -> None:
+        self.server = server
+        self.emulator = emulator
+
+    def check(self, name: str = "acct", olds: Optional[dict] = None, opts: Optional[pulumi.ResourceOptions] = None,
+              **kwargs: Any) -> tuple[Registration, CheckOutcome]:
+        registration = register(name, opts, **kwargs)
+        return registration, self.server.check(registration.urn, olds or {}, registration.inputs)
+
+    def create(self, name: str = "acct", opts: Optional[pulumi.ResourceOptions] = None, **kwargs: Any) -> Deployed:
+        registration, checked = self.check(name, opts=opts, **kwargs)
+        assert checked.failures == [], checked.failures
+        id_, outputs = self.server.create(registration.urn, checked.inputs)
+        return Deployed(registration.urn, id_, checked.inputs, outputs)
+
+    def read(self, deployed: Deployed) -> Optional[Deployed]:
+        id_, outputs, _inputs = self.server.read(deployed.id, deployed.urn, deployed.outputs, deployed.inputs)
+        return Deployed(deployed.urn, id_, deployed.inputs, outputs) if id_ else None
+
+    def diff(self, deployed: Deployed, opts: Optional[pulumi.ResourceOptions] = None, **kwargs: Any) -> DiffOutcome:
+        name = deployed.urn.rsplit("::", 1)[1]
+        _registration, checked = self.check(name, olds=deployed.inputs, opts=opts, **kwargs)
+        assert checked.failures == [], checked.failures
+        return self.server.diff(deployed.id, deployed.urn, deployed.outputs, checked.inputs)
+
+    def update(self, deployed: Deployed, opts: Optional[pulumi.ResourceOptions] = None, **kwargs: Any) -> Deployed:
+        name = deployed.urn.rsplit("::", 1)[1]
+        _registration, checked = self.check(name, olds=deployed.inputs, opts=opts, **kwargs)
+        assert checked.failures == [], checked.failures
+        outputs = self.server.update(deployed.id, deployed.urn, deployed.outputs, checked.inputs)
+        return Deployed(deployed.urn, deployed.id, checked.inputs, outputs)
+
+    def delete(self, deployed: Deployed) -> None:
+        self.server.delete(deployed.id, deployed.urn, deployed.outputs)
+
+    # --- what the emulator holds ---------------------------------------------------------
+
+    def accounts(self) -> list[dict[str, Any]]:
+        return self.emulator.state()["accounts"]
+
+    def accounts_named(self, display_name: str) -> list[dict[str, Any]]:
+        return [a for a in self.accounts() if a.get("DisplayName") == display_name]
+
+    def calls(self) -> dict[str, int]:
+        return dict(self.emulator.state()["calls"])
