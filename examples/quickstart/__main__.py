@@ -1,0 +1,24 @@
+"""Quickstart: a new account in a folder, enrolled with the default baseline.
+
+`pulumi up` creates the account and blocks until its baseline is applied; the outputs show
+where it stands. Config (all optional): displayName, accountNamePrefix, folderId.
+"""
+
+import pulumi
+
+from alicloud_account_factory import EnrolledAccount
+
+config = pulumi.Config()
+
+account = EnrolledAccount(
+    "team-a-dev",
+    account_name_prefix=config.get("accountNamePrefix") or "team-a-dev",
+    display_name=config.get("displayName") or "Team A development",
+    folder_id=config.get("folderId") or "fd-Sandbox001",
+    tags={"team": "a", "env": "dev"},
+    opts=pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="90m", update="90m")),
+)
+
+pulumi.export("account_uid", account.account_uid)
+pulumi.export("status", account.status)
+pulumi.export("progress", account.progress)

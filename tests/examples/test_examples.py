@@ -1,0 +1,107 @@
+"""preview → up → refresh → change → up → destroy, for every example program."""
+
+from __future__ import annotations
+
+from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, Emulator
+from tests.support.stack import StackHarness
+
+WRITE_CALLS = ("EnrollAccount",)
+
+
+def api_calls(emulator: Emulator) -> dict[str, int]:
+    return dict(emulator.state()["calls"])
+
+
+def test_quickstart(harness_for, emulator: Emulator) -> None:
+    stack: StackHarness = harness_for("quickstart", "account-factory-quickstart")
+
+    plan = stack.preview()
+    assert plan.action("team-a-dev") == "create"
+    assert stack.calls_of("Create") == [] and api_calls(emulator) == {}  # preview touches nothing
+
+    plan = stack.up()
+    outputs = plan.stack_outputs
+    assert outputs["status"] == "Finished"
+    uid = int(outputs["account_uid"])  # stack outputs travel as float64: exact below 2**53
+    assert uid == outputs["account_uid"] and stack.state[stack.urn("team-a-dev")].id == str(uid)
+    assert outputs["progress"] and outputs["progress"][0]["status"] in ("Finished", "Skipped")
+    [account] = emulator.state()["accounts"]
+    assert account["AccountUid"] == uid and account["FolderId"] == "fd-Sandbox001"
+
+    refreshed = stack.refresh()
+    assert not refreshed[stack.urn("team-a-dev")].deleted
+    assert stack.preview().action("team-a-dev") == "same"
+
+    # A new display name is a new account: preview says replace, and why, before anything happens.
+    stack.config["account-factory-quickstart:displayName"] = "Team A sandbox"
+    before = api_calls(emulator)
+    plan = stack.preview()
+    assert plan.action("team-a-dev") == "replace"
+    assert plan.diffs[stack.urn("team-a-dev")].replaces == ["display_name"]
+    assert api_calls(emulator) == before
+    plan = stack.up()
+    assert plan.stack_outputs["account_uid"] != uid
+    assert len(emulator.state()["accounts"]) == 2  # the old account stays enrolled (no un-enroll API)
+
+    enrolls = api_calls(emulator).get("EnrollAccount", 0)
+    urn = stack.urn("team-a-dev")
+    assert stack.destroy() == [urn]
+    assert stack.state == {} and api_calls(emulator).get("EnrollAccount", 0) == enrolls
+
+
+def test_existing_account(harness_for, emulator: Emulator) -> None:
+    stack: StackHarness = harness_for("existing-account", "account-factory-existing-account")
+    assert stack.preview().action("payments-prod") == "create"
+    assert api_calls(emulator) == {}
+
+    outputs = stack.up().stack_outputs
+    assert outputs["account_uid"] == 1207465839102347 and outputs["baseline_id"] == CUSTOM_BASELINE_ID
+    account = emulator.state()["accounts"][0]
+    items = {i["Name"]: i for i in account["Inputs"]["BaselineItems"]}
+    assert items["ACS-BP_ACCOUNT_FACTORY_RAM_DEFAULT_DOMAIN"]["Skip"] is True
+    assert '"payments-main"' in items["ACS-BP_ACCOUNT_FACTORY_VPC"]["Config"]
+    assert {p["Name"]: p["Status"] for p in account["Progress"]}["ACS-BP_ACCOUNT_FACTORY_RAM_DEFAULT_DOMAIN"] == "Skipped"
+
+    stack.refresh()
+    assert stack.preview().action("payments-prod") == "same"
+
+    # A changed item config updates in place: the same account, enrolled again.
+    stack.config["account-factory-existing-account:vpcName"] = "payments-v2"
+    assert stack.preview().action("payments-prod") == "update"
+    outputs = stack.up().stack_outputs
+    assert outputs["account_uid"] == 1207465839102347 and outputs["status"] == "Finished"
+    account = emulator.state()["accounts"][0]
+    assert '"payments-v2"' in {i["Name"]: i for i in account["Inputs"]["BaselineItems"]}["ACS-BP_ACCOUNT_FACTORY_VPC"]["Config"]
+
+    stack.destroy()
+    assert stack.state == {} and len(emulator.state()["accounts"]) == 1
+
+
+def test_downstream(harness_for, emulator: Emulator) -> None:
+    stack: StackHarness = harness_for("downstream", "account-factory-downstream")
+    plan = stack.preview()
+    assert sorted(plan.steps.values()) == ["create"] * 3
+    assert api_calls(emulator) == {}
+
+    outputs = stack.up().stack_outputs
+    shared = int(outputs["shared_account_uid"])
+    assert outputs["all_finished"] is True
+    assert set(outputs["accounts"]) == {"shared", "orders", "search"}
+    by_uid = {a["AccountUid"]: a for a in emulator.state()["accounts"]}
+    for team in ("orders", "search"):
+        workload = by_uid[outputs["accounts"][team]]
+        assert workload["PayerAccountUid"] == shared  # the output fed the other resource
+        # The program saw an exact int (`.apply(str)` would give "1.2e+15" or "...0" for a float).
+        assert {t["Key"]: t["Value"] for t in workload["Inputs"]["Tag"]}["billed-to"] == str(shared)
+
+    stack.refresh()
+    assert set(stack.preview().steps.values()) == {"same"}
+
+    stack.config["account-factory-downstream:teams"] = "orders,search,ml"
+    plan = stack.preview()
+    assert plan.action("workload-ml") == "create" and plan.action("workload-orders") == "same"
+    outputs = stack.up().stack_outputs
+    assert set(outputs["accounts"]) == {"shared", "orders", "search", "ml"}
+
+    stack.destroy()
+    assert stack.state == {}
