@@ -1,0 +1,966 @@
+"""State and rules of the emulated Cloud Governance Center account factory.
+
+This module knows nothing about HTTP or signatures (like moto's ``models.py``): it holds
+the resource directory, the baselines and the enrollments, validates requests the way the
+service does (raising :class:`GovernanceError`) and computes the enrollment lifecycle
+lazily from recorded wall-clock timestamps, so a restart loses nothing.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import copy
+import json
+import math
+import random
+import re
+import threading
+import time
+import uuid
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+# --------------------------------------------------------------------------------------
+# Seeded directory (deterministic: the same ids on every start, documented in
+# docs/emulator.md). Uids are 16-digit numbers below 2**53 so they survive float64 JSON.
+# --------------------------------------------------------------------------------------
+
+MASTER_ACCOUNT_UID = 1384629157204635
+ROOT_FOLDER_ID = "r-7Hq2Wd"
+PLATFORM_FOLDER_ID = "fd-Platform01"
+SANDBOX_FOLDER_ID = "fd-Sandbox001"
+WORKLOAD_FOLDER_ID = "fd-Workload01"
+FOLDER_IDS: tuple[str, ...] = (PLATFORM_FOLDER_ID, SANDBOX_FOLDER_ID, WORKLOAD_FOLDER_ID)
+
+UNVERIFIED_ACCOUNT_UID = 1896310574229806
+"""A member account that has not passed enterprise real-name verification."""
+
+_SEED_FOLDERS: tuple[tuple[str, str, str | None], ...] = (
+    (ROOT_FOLDER_ID, "Root", None),
+    (PLATFORM_FOLDER_ID, "Platform", ROOT_FOLDER_ID),
+    (SANDBOX_FOLDER_ID, "Sandbox", ROOT_FOLDER_ID),
+    (WORKLOAD_FOLDER_ID, "Workloads", ROOT_FOLDER_ID),
+)
+
+# (uid, display name, account name prefix, folder, passed enterprise real-name verification)
+_SEED_MEMBERS: tuple[tuple[int, str, str, str, bool], ...] = (
+    (1207465839102347, "shared-services", "shared-services", PLATFORM_FOLDER_ID, True),
+    (1318502746195028, "log-archive", "log-archive", PLATFORM_FOLDER_ID, True),
+    (1452067318846219, "sandbox-alice", "sandbox-alice", SANDBOX_FOLDER_ID, True),
+    (1569203487561730, "sandbox-bob", "sandbox-bob", SANDBOX_FOLDER_ID, True),
+    (1674820395017462, "workload-prod", "workload-prod", WORKLOAD_FOLDER_ID, True),
+    (1783945120638591, "workload-dev", "workload-dev", WORKLOAD_FOLDER_ID, True),
+    (UNVERIFIED_ACCOUNT_UID, "unverified-member", "unverified-member", ROOT_FOLDER_ID, False),
+)
+MEMBER_ACCOUNT_UIDS: tuple[int, ...] = tuple(m[0] for m in _SEED_MEMBERS if m[4])
+"""The seeded member accounts that can be enrolled by AccountUid."""
+
+UID_MIN = 1_000_000_000_000_000
+UID_MAX = 1_999_999_999_999_999
+
+_SEED_TIME = "2024-03-01T08:00:00Z"
+
+ITEM_CONTACT = "ACS-BP_ACCOUNT_FACTORY_ACCOUNT_CONTACT"
+ITEM_NOTIFICATION = "ACS-BP_ACCOUNT_FACTORY_ACCOUNT_NOTIFICATION"
+ITEM_SECURITY_PREFERENCE = "ACS-BP_ACCOUNT_FACTORY_RAM_SECURITY_PREFERENCE"
+ITEM_DEFAULT_DOMAIN = "ACS-BP_ACCOUNT_FACTORY_RAM_DEFAULT_DOMAIN"
+ITEM_RAM_ROLE = "ACS-BP_ACCOUNT_FACTORY_RAM_ROLE"
+ITEM_VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
+ITEM_SECURITY_GROUP = "ACS-BP_ACCOUNT_FACTORY_SECURITY_GROUP"
+
+
+def _compact(obj: Any) -> str:
+    return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
+
+
+@dataclass(frozen=True)
+class BaselineItemDef:
+    """A baseline item the service knows, with its default version/config and dependencies."""
+
+    name: str
+    version: str
+    config: str
+    depends_on: tuple[str, ...] = ()
+
+
+# Catalog order is also the order in which items are applied (dependencies first).
+ITEM_CATALOG: tuple[BaselineItemDef, ...] = (
+    BaselineItemDef(ITEM_CONTACT, "1.0", _compact({"Contacts": [{
+        "Name": "governance", "Email": "cloud-admins@example.com",
+        "Mobile": "13800000000", "Position": "Technical Director"}]})),
+    BaselineItemDef(ITEM_NOTIFICATION, "1.0", _compact({"Notifications": [{
+        "GroupKey": "account_msg", "Contacts": [{"Name": "governance"}],
+        "PmsgStatus": 1, "EmailStatus": 1, "SmsStatus": 1}]})),
+    BaselineItemDef(ITEM_SECURITY_PREFERENCE, "1.0", _compact({
+        "AllowUserToChangePassword": True, "AllowUserToManageAccessKeys": False,
+        "AllowUserToManageMFADevices": True, "EnableSaveMFATicket": True,
+        "LoginSessionDuration": 6, "LoginNetworkMasks": ""})),
+    BaselineItemDef(ITEM_DEFAULT_DOMAIN, "1.0", _compact({
+        "DefaultDomain": "{AccountNamePrefix}.onaliyun.com"})),
+    BaselineItemDef(ITEM_RAM_ROLE, "1.0", _compact({"Roles": [{
+        "RoleName": "CloudAdmin", "Description": "Administrators from the management account",
+        "AssumeRolePolicyDocument": _compact({"Statement": [{"Action": "sts:AssumeRole",
+            "Effect": "Allow", "Principal": {"RAM": [f"acs:ram::{MASTER_ACCOUNT_UID}:root"]}}],
+            "Version": "1"}),
+        "ManagedSystemPolicies": ["AdministratorAccess"]}]})),
+    BaselineItemDef(ITEM_VPC, "1.0", _compact({"Vpcs": [{
+        "RegionId": "cn-hangzhou", "VpcName": "default-vpc", "CidrBlock": "172.16.0.0/12",
+        "VSwitches": [{"ZoneId": "cn-hangzhou-h", "VSwitchName": "default-vsw",
+                       "CidrBlock": "172.16.0.0/24"}]}]})),
+    BaselineItemDef(ITEM_SECURITY_GROUP, "1.0", _compact({"SecurityGroups": [{
+        "RegionId": "cn-hangzhou", "VpcName": "default-vpc", "SecurityGroupName": "default-sg",
+        "Rules": [{"Direction": "ingress", "IpProtocol": "TCP", "PortRange": "22/22",
+                   "SourceCidrIp": "10.0.0.0/8", "Policy": "Accept"}]}]}),
+        depends_on=(ITEM_VPC,)),
+)
+_CATALOG: dict[str, BaselineItemDef] = {d.name: d for d in ITEM_CATALOG}
+_CATALOG_ORDER: dict[str, int] = {d.name: i for i, d in enumerate(ITEM_CATALOG)}
+
+DEFAULT_BASELINE_ID = "afb-bp1d5fq0wjz6kc8xrs4e"
+CUSTOM_BASELINE_ID = "afb-bp1n7hx3vq9lm2ty0a5c"
+
+ENROLLMENT_STATUSES = ("Pending", "Running", "Scheduling", "Finished", "Failed", "ScheduleFailed")
+_BUSY_STATUSES = frozenset({"Pending", "Running", "Scheduling"})
+OUTCOME_STATUSES = ("Failed", "ScheduleFailed", "Stuck")
+
+MAX_TAGS = 20
+MAX_PAGE = 100
+DEFAULT_PAGE = 10
+PENDING_FRACTION = 0.1
+"""Share of an enrollment's duration spent Pending before the first item runs."""
+
+_PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,49}$")
+
+_OUTCOME_DEFAULTS: dict[str, tuple[str, str, str]] = {
+    "Failed": (
+        "EntityAlreadyExists.Role",
+        "The role already exists.",
+        "https://next.api.aliyun.com/troubleshoot?q=EntityAlreadyExists.Role&product=Ram",
+    ),
+    "ScheduleFailed": (
+        "InternalError",
+        "A system error occurred while scheduling the account enrollment.",
+        "https://next.api.aliyun.com/troubleshoot?q=InternalError&product=governance",
+    ),
+    "Stuck": ("", "", ""),
+}
+
+
+class GovernanceError(Exception):
+    """A rejection exactly as the service would answer it (code, message, HTTP status)."""
+
+    def __init__(self, code: str, message: str, http_status: int) -> None:
+        super().__init__(f"{code}: {message}")
+        self.code = code
+        self.message = message
+        self.http_status = http_status
+
+
+def invalid_parameter(name: str) -> GovernanceError:
+    """The service's generic 400 for a malformed or out-of-range parameter."""
+    return GovernanceError("InvalidParameter", f"The specified parameter {name} is not valid.", 400)
+
+
+def missing_parameter(name: str) -> GovernanceError:
+    """The gateway's 400 for a required parameter that was not sent."""
+    return GovernanceError(f"Missing{name}", f"{name} is mandatory for this action.", 400)
+
+
+def _user_not_found() -> GovernanceError:
+    return GovernanceError("InvalidUser.NotFound", "The specified user does not exist.", 404)
+
+
+def _blueprint_not_found() -> GovernanceError:
+    return GovernanceError("InvalidBlueprint.NotFound", "The specified blueprint does not exist.", 404)
+
+
+def format_time(ts: float) -> str:
+    """Render a POSIX time the way the API does (UTC, second resolution)."""
+    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(math.floor(ts)))
+
+
+def new_request_id() -> str:
+    """Request ids look like the service's: an uppercase UUID."""
+    return str(uuid.uuid4()).upper()
+
+
+# --------------------------------------------------------------------------------------
+# Records
+# --------------------------------------------------------------------------------------
+
+
+@dataclass
+class Folder:
+    folder_id: str
+    name: str
+    parent_id: str | None
+
+
+@dataclass
+class MemberAccount:
+    """A member of the resource directory (enrolled or not)."""
+
+    account_uid: int
+    display_name: str
+    folder_id: str
+    payer_account_uid: int
+    account_name_prefix: str
+    real_name_verified: bool = True
+    created_by_factory: bool = False
+    enrollments: int = 0
+
+
+@dataclass(frozen=True)
+class BaselineItem:
+    name: str
+    version: str
+    config: str
+
+
+@dataclass(frozen=True)
+class Baseline:
+    baseline_id: str
+    name: str
+    description: str
+    type: str
+    items: tuple[BaselineItem, ...]
+    is_default: bool = False
+
+
+@dataclass(frozen=True)
+class ItemInput:
+    """One ``BaselineItems.N`` entry as sent (``None`` = that field was not sent)."""
+
+    name: str
+    config: str | None = None
+    skip: bool | None = None
+    version: str | None = None
+
+
+@dataclass
+class Outcome:
+    """How the next matching enrollment(s) end instead of Finished (set by the control API)."""
+
+    status: str
+    display_name: str | None = None
+    account_uid: int | None = None
+    error_code: str = ""
+    error_message: str = ""
+    recommend: str = ""
+    baseline_item: str | None = None
+    times: int = 1
+
+    @classmethod
+    def from_spec(cls, spec: Any) -> Outcome:
+        """Validate a control-API outcome object (raises ValueError with a readable reason)."""
+        if not isinstance(spec, dict):
+            raise ValueError("an outcome must be a JSON object")
+        known = {"status", "display_name", "account_uid", "error_code", "error_message",
+                 "recommend", "baseline_item", "times"}
+        unknown = sorted(set(spec) - known)
+        if unknown:
+            raise ValueError(f"unknown outcome field(s): {', '.join(unknown)}")
+        status = spec.get("status")
+        if status not in OUTCOME_STATUSES:
+            raise ValueError(f"status must be one of {', '.join(OUTCOME_STATUSES)}")
+        display_name = spec.get("display_name")
+        if display_name is not None and not isinstance(display_name, str):
+            raise ValueError("display_name must be a string")
+        account_uid = spec.get("account_uid")
+        if account_uid is not None:
+            if isinstance(account_uid, str) and account_uid.isdigit():
+                account_uid = int(account_uid)
+            if not isinstance(account_uid, int) or isinstance(account_uid, bool):
+                raise ValueError("account_uid must be an integer")
+        times = spec.get("times", 1)
+        if not isinstance(times, int) or isinstance(times, bool) or times < 1:
+            raise ValueError("times must be a positive integer")
+        baseline_item = spec.get("baseline_item")
+        if baseline_item is not None and baseline_item not in _CATALOG:
+            raise ValueError(f"unknown baseline_item {baseline_item!r}")
+        code, message, recommend = _OUTCOME_DEFAULTS[status]
+        for key in ("error_code", "error_message", "recommend"):
+            if key in spec and not isinstance(spec[key], str):
+                raise ValueError(f"{key} must be a string")
+        return cls(
+            status=status,
+            display_name=display_name,
+            account_uid=account_uid,
+            error_code=spec.get("error_code", code),
+            error_message=spec.get("error_message", message),
+            recommend=spec.get("recommend", recommend),
+            baseline_item=baseline_item,
+            times=times,
+        )
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {"status": self.status}
+        if self.display_name is not None:
+            out["display_name"] = self.display_name
+        if self.account_uid is not None:
+            out["account_uid"] = self.account_uid
+        out.update(error_code=self.error_code, error_message=self.error_message,
+                   recommend=self.recommend, times=self.times)
+        if self.baseline_item is not None:
+            out["baseline_item"] = self.baseline_item
+        return out
+
+    def matches(self, account_uid: int | None, display_names: Iterable[str | None]) -> bool:
+        if self.account_uid is not None and self.account_uid != account_uid:
+            return False
+        if self.display_name is not None and self.display_name not in set(display_names):
+            return False
+        return True
+
+
+@dataclass
+class Enrollment:
+    """The last EnrollAccount that took effect for one account, with its recorded times."""
+
+    account_uid: int
+    seq: int
+    baseline_id: str
+    items: list[dict[str, Any]]  # effective items: Name, Version, Config, Skip
+    inputs: dict[str, Any]
+    started_at: float
+    duration: float
+    created_at: float
+    min_update_second: int
+    outcome: dict[str, Any] | None = None  # status, error_code, error_message, recommend, failed_item
+    error_request_id: str = field(default_factory=new_request_id)
+
+
+@dataclass(frozen=True)
+class _Phase:
+    at: float
+    status: str
+    progress: tuple[str, ...]
+
+
+# --------------------------------------------------------------------------------------
+# Lifecycle (pure functions of an enrollment and "now")
+# --------------------------------------------------------------------------------------
+
+
+def _phases(e: Enrollment) -> list[_Phase]:
+    """Every state the enrollment goes through, with the time it is entered."""
+    t0, d = e.started_at, e.duration
+    base = tuple("Skipped" if it["Skip"] else "Pending" for it in e.items)
+    active = [i for i, it in enumerate(e.items) if not it["Skip"]]
+    kind = e.outcome["status"] if e.outcome else "Finished"
+    if kind == "ScheduleFailed":
+        return [_Phase(t0, "Scheduling", base), _Phase(t0 + d, "ScheduleFailed", base)]
+    phases = [_Phase(t0, "Pending", base)]
+    run_start = t0 + d * PENDING_FRACTION
+    slot = (d - d * PENDING_FRACTION) / len(active) if active else 0.0
+    stop = None
+    if kind in ("Failed", "Stuck") and active:
+        target = e.outcome.get("failed_item") if e.outcome else None
+        names = [e.items[i]["Name"] for i in active]
+        stop = names.index(target) if target in names else len(active) - 1
+    progress = list(base)
+    if not active:
+        phases.append(_Phase(run_start, "Running", base))
+    for k, idx in enumerate(active):
+        if k > 0:
+            progress[active[k - 1]] = "Finished"
+        progress[idx] = "Running"
+        phases.append(_Phase(run_start + k * slot, "Running", tuple(progress)))
+        if k == stop:
+            break
+    if kind == "Stuck":
+        return phases
+    if kind == "Failed":
+        if stop is not None:
+            progress[active[stop]] = "Failed"
+        phases.append(_Phase(t0 + d, "Failed", tuple(progress)))
+    else:
+        phases.append(_Phase(t0 + d, "Finished", tuple("Skipped" if s == "Skipped" else "Finished"
+                                                       for s in base)))
+    return phases
+
+
+def _current(e: Enrollment, now: float) -> tuple[_Phase, int]:
+    """The phase in effect at ``now`` and its UpdateTime (whole seconds).
+
+    UpdateTime strictly increases with every transition so that a client can detect any
+    change from UpdateTime alone: when two transitions fall in the same second, the later
+    one is reported one second after the previous one.
+    """
+    phases: list[_Phase] = []
+    for ph in _phases(e):  # transitions at the same instant: only the last is observable
+        if phases and phases[-1].at == ph.at:
+            phases[-1] = ph
+        else:
+            phases.append(ph)
+    shown = e.min_update_second - 1
+    current = phases[0]
+    for ph in phases:
+        if ph.at > now and ph is not phases[0]:
+            break
+        shown = max(math.floor(ph.at), shown + 1)
+        current = ph
+    return current, shown
+
+
+# --------------------------------------------------------------------------------------
+# The model
+# --------------------------------------------------------------------------------------
+
+
+def _encode_token(kind: str, position: int) -> str:
+    raw = f"{kind}:{position}".encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def _decode_token(kind: str, token: str) -> int:
+    try:
+        padded = token + "=" * (-len(token) % 4)
+        raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
+        prefix, _, number = raw.partition(":")
+        if prefix != kind or not number.isdigit():
+            raise ValueError(token)
+        return int(number)
+    except (ValueError, UnicodeError, binascii.Error):
+        raise invalid_parameter("NextToken") from None
+
+
+class GovernanceModel:
+    """The account factory's state, guarded by one lock (the HTTP server is multi-threaded).
+
+    ``clock`` is injectable so the lifecycle can be tested without sleeping;
+    ``enroll_seconds`` is how long one enrollment takes (recorded per enrollment).
+    """
+
+    def __init__(
+        self,
+        enroll_seconds: float = 8.0,
+        clock: Callable[[], float] = time.time,
+        seed: int | None = None,
+    ) -> None:
+        if enroll_seconds < 0:
+            raise ValueError("enroll_seconds must be >= 0")
+        self.enroll_seconds = float(enroll_seconds)
+        self._clock = clock
+        self._rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
+        self._lock = threading.RLock()
+        self._reset_locked()
+
+    # ---- seeding ------------------------------------------------------------------
+
+    def _reset_locked(self) -> None:
+        self.master_account_uid = MASTER_ACCOUNT_UID
+        self.folders: dict[str, Folder] = {f: Folder(f, n, p) for f, n, p in _SEED_FOLDERS}
+        self.accounts: dict[int, MemberAccount] = {
+            uid: MemberAccount(uid, name, folder, MASTER_ACCOUNT_UID, prefix, verified)
+            for uid, name, prefix, folder, verified in _SEED_MEMBERS
+        }
+        self.baselines: dict[str, Baseline] = {
+            b.baseline_id: b for b in _seed_baselines()
+        }
+        self.enrollments: dict[int, Enrollment] = {}
+        self.outcomes: list[Outcome] = []
+        self._seq = 0
+
+    def reset(self) -> None:
+        """Back to the seeded directory: no enrollments, no created accounts, no outcomes."""
+        with self._lock:
+            self._reset_locked()
+
+    @property
+    def lock(self) -> threading.RLock:
+        return self._lock
+
+    @property
+    def default_baseline(self) -> Baseline:
+        return next(b for b in self.baselines.values() if b.is_default)
+
+    # ---- EnrollAccount ------------------------------------------------------------
+
+    def enroll_account(
+        self,
+        *,
+        account_uid: int | None = None,
+        account_name_prefix: str | None = None,
+        display_name: str | None = None,
+        folder_id: str | None = None,
+        payer_account_uid: int | None = None,
+        baseline_id: str | None = None,
+        baseline_items: list[ItemInput] | None = None,
+        tags: list[dict[str, str]] | None = None,
+    ) -> int:
+        """Validate, then create or re-baseline an account; returns its uid.
+
+        Every rejection happens before anything is changed.
+        """
+        with self._lock:
+            now = self._clock()
+            baseline = self._baseline_for(baseline_id)
+            items_in = list(baseline_items or [])
+            seen: set[str] = set()
+            for n, item in enumerate(items_in, start=1):
+                if item.name not in _CATALOG:
+                    raise GovernanceError(
+                        "InvalidBaselineItem.NotFound",
+                        f"The specified baseline item named {item.name} does not exist.", 404)
+                if item.name in seen:
+                    raise invalid_parameter(f"BaselineItems.{n}.Name")
+                seen.add(item.name)
+            self._check_tags(tags)
+
+            if account_uid is not None:
+                account = self._enrollable_account(account_uid)
+                previous = self.enrollments.get(account_uid)
+                if previous is not None:
+                    phase, _ = _current(previous, now)
+                    if phase.status in _BUSY_STATUSES:
+                        raise GovernanceError(
+                            "DeployConflict.Blueprint",
+                            f"The {previous.baseline_id} blueprint is being deployed. Please wait "
+                            "for its deployment to complete and try again.", 400)
+            else:
+                account = None
+                previous = None
+                if not account_name_prefix:
+                    raise invalid_parameter("AccountNamePrefix")
+                if not _PREFIX_RE.match(account_name_prefix):
+                    raise invalid_parameter("AccountNamePrefix")
+                if not display_name or not display_name.strip() or len(display_name) > 50:
+                    raise invalid_parameter("DisplayName")
+                if folder_id and folder_id not in self.folders:
+                    raise invalid_parameter("FolderId")
+                if payer_account_uid is not None and payer_account_uid not in self._known_uids():
+                    raise _user_not_found()
+
+            effective = _merge_items(baseline, items_in)
+            _check_dependencies(effective)
+
+            # ---- everything is valid: commit ----
+            if account is None:
+                uid = self._new_uid()
+                account = MemberAccount(
+                    account_uid=uid,
+                    display_name=display_name or "",
+                    folder_id=folder_id or ROOT_FOLDER_ID,
+                    payer_account_uid=payer_account_uid if payer_account_uid is not None else uid,
+                    account_name_prefix=account_name_prefix or "",
+                    created_by_factory=True,
+                )
+                self.accounts[uid] = account
+            account.enrollments += 1
+
+            inputs = _inputs(account_uid, account_name_prefix, display_name, folder_id,
+                             payer_account_uid, items_in, tags)
+            outcome = self._take_outcome(account.account_uid, (display_name, account.display_name))
+            min_update = math.floor(now)
+            if previous is not None:
+                _, shown = _current(previous, now)
+                min_update = max(min_update, shown + 1)
+                seq, created_at = previous.seq, previous.created_at
+            else:
+                self._seq += 1
+                seq, created_at = self._seq, now
+            self.enrollments[account.account_uid] = Enrollment(
+                account_uid=account.account_uid,
+                seq=seq,
+                baseline_id=baseline.baseline_id,
+                items=effective,
+                inputs=inputs,
+                started_at=now,
+                duration=self.enroll_seconds,
+                created_at=created_at,
+                min_update_second=min_update,
+                outcome=_outcome_record(outcome, effective),
+            )
+            return account.account_uid
+
+    def _baseline_for(self, baseline_id: str | None) -> Baseline:
+        if not baseline_id:
+            return self.default_baseline
+        baseline = self.baselines.get(baseline_id)
+        if baseline is None:
+            raise _blueprint_not_found()
+        return baseline
+
+    def _enrollable_account(self, uid: int) -> MemberAccount:
+        if uid == self.master_account_uid:
+            raise invalid_parameter("AccountUid")
+        account = self.accounts.get(uid)
+        if account is None:
+            raise _user_not_found()
+        if not account.real_name_verified:
+            raise GovernanceError(
+                "InvalidEnterpriseRealName.NotFound",
+                "The specified account has not passed enterprise real name verification. "
+                "Please complete the verification for the account first.", 404)
+        return account
+
+    @staticmethod
+    def _check_tags(tags: list[dict[str, str]] | None) -> None:
+        if tags is None:
+            return
+        if len(tags) > MAX_TAGS:
+            raise invalid_parameter("Tag")
+        keys: set[str] = set()
+        for n, tag in enumerate(tags, start=1):
+            key = tag.get("Key", "")
+            if not key or not key.strip():
+                raise invalid_parameter(f"Tag.{n}.Key")
+            if key in keys:
+                raise invalid_parameter(f"Tag.{n}.Key")
+            keys.add(key)
+
+    def _known_uids(self) -> set[int]:
+        return set(self.accounts) | {self.master_account_uid}
+
+    def _new_uid(self) -> int:
+        known = self._known_uids()
+        while True:
+            uid = self._rng.randint(UID_MIN, UID_MAX)
+            if uid not in known:
+                return uid
+
+    def _take_outcome(self, uid: int, display_names: tuple[str | None, ...]) -> Outcome | None:
+        for outcome in self.outcomes:
+            if outcome.matches(uid, display_names):
+                outcome.times -= 1
+                if outcome.times <= 0:
+                    self.outcomes.remove(outcome)
+                return copy.copy(outcome)
+        return None
+
+    # ---- GetEnrolledAccount / ListEnrolledAccounts ----------------------------------
+
+    def get_enrolled_account(self, account_uid: int) -> dict[str, Any]:
+        """The full GetEnrolledAccount body (without RequestId) for one account."""
+        with self._lock:
+            enrollment = self.enrollments.get(account_uid)
+            if enrollment is None:
+                if account_uid in self._known_uids():
+                    raise _blueprint_not_found()
+                raise _user_not_found()
+            return self._view(enrollment, self._clock())
+
+    def _view(self, e: Enrollment, now: float) -> dict[str, Any]:
+        account = self.accounts[e.account_uid]
+        phase, shown = _current(e, now)
+        body: dict[str, Any] = {
+            "AccountUid": e.account_uid,
+            "BaselineId": e.baseline_id,
+            "BaselineItems": [dict(it) for it in e.items],
+            "CreateTime": format_time(e.created_at),
+            "DisplayName": account.display_name,
+            "FolderId": account.folder_id,
+            "Initialized": phase.status == "Finished",
+            "Inputs": copy.deepcopy(e.inputs),
+            "MasterAccountUid": self.master_account_uid,
+            "PayerAccountUid": account.payer_account_uid,
+            "Progress": [{"Name": it["Name"], "Status": st}
+                         for it, st in zip(e.items, phase.progress, strict=True)],
+            "Status": phase.status,
+            "UpdateTime": format_time(shown),
+        }
+        if phase.status in ("Failed", "ScheduleFailed") and e.outcome:
+            body["ErrorInfo"] = {
+                "Code": e.outcome["error_code"],
+                "Message": e.outcome["error_message"],
+                "Recommend": e.outcome["recommend"],
+                "RequestId": e.error_request_id,
+            }
+        return dict(sorted(body.items()))
+
+    def list_enrolled_accounts(
+        self, max_results: int = DEFAULT_PAGE, next_token: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        """One page, in enrollment order; the token is the position of the last item returned."""
+        _check_page_size(max_results)
+        with self._lock:
+            after = _decode_token("ea", next_token) if next_token else 0
+            remaining = sorted((e for e in self.enrollments.values() if e.seq > after), key=lambda e: e.seq)
+            page = remaining[:max_results]
+            now = self._clock()
+            rows = []
+            for e in page:
+                account = self.accounts[e.account_uid]
+                phase, shown = _current(e, now)
+                rows.append({
+                    "AccountUid": e.account_uid,
+                    "BaselineId": e.baseline_id,
+                    "CreateTime": format_time(e.created_at),
+                    "DisplayName": account.display_name,
+                    "FolderId": account.folder_id,
+                    "PayerAccountUid": account.payer_account_uid,
+                    "Status": phase.status,
+                    "UpdateTime": format_time(shown),
+                })
+            token = _encode_token("ea", page[-1].seq) if len(remaining) > len(page) else None
+            return rows, token
+
+    # ---- baselines ------------------------------------------------------------------
+
+    def list_baselines(
+        self, max_results: int = DEFAULT_PAGE, next_token: str | None = None
+    ) -> tuple[list[dict[str, Any]], str | None]:
+        _check_page_size(max_results)
+        with self._lock:
+            start = _decode_token("afb", next_token) if next_token else 0
+            ordered = list(self.baselines.values())
+            if start > len(ordered):
+                raise invalid_parameter("NextToken")
+            page = ordered[start:start + max_results]
+            rows = [{
+                "BaselineId": b.baseline_id,
+                "BaselineName": b.name,
+                "CreateTime": _SEED_TIME,
+                "Description": b.description,
+                "Type": b.type,
+                "UpdateTime": _SEED_TIME,
+            } for b in page]
+            end = start + len(page)
+            return rows, (_encode_token("afb", end) if end < len(ordered) else None)
+
+    def get_baseline(self, baseline_id: str | None) -> dict[str, Any]:
+        with self._lock:
+            b = self._baseline_for(baseline_id)
+            return {
+                "BaselineId": b.baseline_id,
+                "BaselineItems": [{"Config": it.config, "Name": it.name, "Version": it.version}
+                                  for it in b.items],
+                "BaselineName": b.name,
+                "CreateTime": _SEED_TIME,
+                "Description": b.description,
+                "Type": b.type,
+                "UpdateTime": _SEED_TIME,
+            }
+
+    # ---- outcomes (control API) -----------------------------------------------------
+
+    def add_outcomes(self, specs: Iterable[Any]) -> list[dict[str, Any]]:
+        """Queue outcomes (validated all-or-nothing); returns the whole queue."""
+        parsed = [Outcome.from_spec(s) for s in specs]
+        with self._lock:
+            self.outcomes.extend(parsed)
+            return [o.to_dict() for o in self.outcomes]
+
+    def outcomes_view(self) -> list[dict[str, Any]]:
+        with self._lock:
+            return [o.to_dict() for o in self.outcomes]
+
+    # ---- inspection -----------------------------------------------------------------
+
+    def state_view(self) -> dict[str, Any]:
+        """Accounts (GetEnrolledAccount-shaped) and the directory, for ``/_emulator/state``."""
+        with self._lock:
+            now = self._clock()
+            ordered = sorted(self.enrollments.values(), key=lambda e: e.seq)
+            return {
+                "accounts": [self._view(e, now) for e in ordered],
+                "directory": {
+                    "master_account_uid": self.master_account_uid,
+                    "folders": [{"folder_id": f.folder_id, "name": f.name,
+                                 "parent_folder_id": f.parent_id} for f in self.folders.values()],
+                    "member_accounts": [{
+                        "account_uid": a.account_uid,
+                        "display_name": a.display_name,
+                        "folder_id": a.folder_id,
+                        "payer_account_uid": a.payer_account_uid,
+                        "account_name_prefix": a.account_name_prefix,
+                        "real_name_verified": a.real_name_verified,
+                        "created_by_factory": a.created_by_factory,
+                        "enrolled": a.account_uid in self.enrollments,
+                        "enrollments": a.enrollments,
+                    } for a in self.accounts.values()],
+                    "baselines": [{"baseline_id": b.baseline_id, "name": b.name, "type": b.type,
+                                   "default": b.is_default,
+                                   "items": [it.name for it in b.items]}
+                                  for b in self.baselines.values()],
+                },
+            }
+
+    # ---- persistence ----------------------------------------------------------------
+
+    def to_dict(self) -> dict[str, Any]:
+        """Everything needed to carry on after a restart (plain JSON types)."""
+        with self._lock:
+            return {
+                "accounts": [{
+                    "account_uid": a.account_uid, "display_name": a.display_name,
+                    "folder_id": a.folder_id, "payer_account_uid": a.payer_account_uid,
+                    "account_name_prefix": a.account_name_prefix,
+                    "real_name_verified": a.real_name_verified,
+                    "created_by_factory": a.created_by_factory, "enrollments": a.enrollments,
+                } for a in self.accounts.values()],
+                "enrollments": [{
+                    "account_uid": e.account_uid, "seq": e.seq, "baseline_id": e.baseline_id,
+                    "items": e.items, "inputs": e.inputs, "started_at": e.started_at,
+                    "duration": e.duration, "created_at": e.created_at,
+                    "min_update_second": e.min_update_second, "outcome": e.outcome,
+                    "error_request_id": e.error_request_id,
+                } for e in self.enrollments.values()],
+                "outcomes": [o.to_dict() for o in self.outcomes],
+                "seq": self._seq,
+            }
+
+    def load_dict(self, data: Mapping[str, Any]) -> None:
+        """Replace the state with a :meth:`to_dict` snapshot (raises ValueError if malformed)."""
+        try:
+            accounts = {
+                int(a["account_uid"]): MemberAccount(
+                    account_uid=int(a["account_uid"]), display_name=str(a["display_name"]),
+                    folder_id=str(a["folder_id"]), payer_account_uid=int(a["payer_account_uid"]),
+                    account_name_prefix=str(a.get("account_name_prefix", "")),
+                    real_name_verified=bool(a.get("real_name_verified", True)),
+                    created_by_factory=bool(a.get("created_by_factory", False)),
+                    enrollments=int(a.get("enrollments", 0)),
+                ) for a in data["accounts"]
+            }
+            enrollments = {
+                int(e["account_uid"]): Enrollment(
+                    account_uid=int(e["account_uid"]), seq=int(e["seq"]),
+                    baseline_id=str(e["baseline_id"]),
+                    items=[{"Config": str(i["Config"]), "Name": str(i["Name"]),
+                            "Skip": bool(i["Skip"]), "Version": str(i["Version"])}
+                           for i in e["items"]],
+                    inputs=dict(e["inputs"]), started_at=float(e["started_at"]),
+                    duration=float(e["duration"]), created_at=float(e["created_at"]),
+                    min_update_second=int(e["min_update_second"]),
+                    outcome=dict(e["outcome"]) if e.get("outcome") else None,
+                    error_request_id=str(e.get("error_request_id") or new_request_id()),
+                ) for e in data["enrollments"]
+            }
+            outcomes = [Outcome.from_spec(o) for o in data.get("outcomes", [])]
+            seq = int(data.get("seq", max((e.seq for e in enrollments.values()), default=0)))
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ValueError(f"malformed emulator state: {exc!r}") from exc
+        for e in enrollments.values():
+            if e.account_uid not in accounts:
+                raise ValueError(f"malformed emulator state: enrollment of unknown account {e.account_uid}")
+        with self._lock:
+            self._reset_locked()
+            self.accounts = accounts
+            self.enrollments = enrollments
+            self.outcomes = outcomes
+            self._seq = seq
+
+
+# --------------------------------------------------------------------------------------
+# Helpers
+# --------------------------------------------------------------------------------------
+
+
+def _seed_baselines() -> list[Baseline]:
+    def items(*names: str) -> tuple[BaselineItem, ...]:
+        return tuple(BaselineItem(n, _CATALOG[n].version, _CATALOG[n].config) for n in names)
+
+    return [
+        Baseline(DEFAULT_BASELINE_ID, "Default baseline",
+                 "Default account factory baseline: contacts, notifications and RAM settings.",
+                 "System",
+                 items(ITEM_CONTACT, ITEM_NOTIFICATION, ITEM_SECURITY_PREFERENCE, ITEM_DEFAULT_DOMAIN),
+                 is_default=True),
+        Baseline(CUSTOM_BASELINE_ID, "Network baseline",
+                 "Custom baseline: admin role, RAM security, notifications, VPC and security group.",
+                 "Custom",
+                 items(ITEM_NOTIFICATION, ITEM_SECURITY_PREFERENCE, ITEM_RAM_ROLE, ITEM_VPC,
+                       ITEM_SECURITY_GROUP)),
+    ]
+
+
+def _merge_items(baseline: Baseline, overrides: list[ItemInput]) -> list[dict[str, Any]]:
+    """The baseline's items merged with the request's (request wins), in application order."""
+    merged: dict[str, dict[str, Any]] = {
+        it.name: {"Config": it.config, "Name": it.name, "Skip": False, "Version": it.version}
+        for it in baseline.items
+    }
+    for item in overrides:
+        known = _CATALOG[item.name]
+        current = merged.get(item.name, {"Config": known.config, "Name": item.name,
+                                         "Skip": False, "Version": known.version})
+        if item.config is not None:
+            current["Config"] = item.config
+        if item.version is not None:
+            current["Version"] = item.version
+        if item.skip is not None:
+            current["Skip"] = item.skip
+        merged[item.name] = current
+    return sorted(merged.values(), key=lambda it: _CATALOG_ORDER[it["Name"]])
+
+
+def _check_dependencies(items: list[dict[str, Any]]) -> None:
+    applied = {it["Name"] for it in items if not it["Skip"]}
+    for it in items:
+        if it["Skip"]:
+            continue
+        for dep in _CATALOG[it["Name"]].depends_on:
+            if dep not in applied:
+                raise GovernanceError(
+                    "DependencyViolation.BaselineItem",
+                    f"The dependency of {it['Name']} baseline item has not been configured. "
+                    f"Please config {dep} first.", 400)
+
+
+def _inputs(
+    account_uid: int | None,
+    account_name_prefix: str | None,
+    display_name: str | None,
+    folder_id: str | None,
+    payer_account_uid: int | None,
+    items: list[ItemInput],
+    tags: list[dict[str, str]] | None,
+) -> dict[str, Any]:
+    """Echo of what was sent (keys that were not sent are omitted)."""
+    out: dict[str, Any] = {}
+    if account_name_prefix is not None:
+        out["AccountNamePrefix"] = account_name_prefix
+    if account_uid is not None:
+        out["AccountUid"] = account_uid
+    if items:
+        echoed = []
+        for it in items:
+            entry: dict[str, Any] = {}
+            if it.config is not None:
+                entry["Config"] = it.config
+            entry["Name"] = it.name
+            if it.skip is not None:
+                entry["Skip"] = it.skip
+            if it.version is not None:
+                entry["Version"] = it.version
+            echoed.append(entry)
+        out["BaselineItems"] = echoed
+    if display_name is not None:
+        out["DisplayName"] = display_name
+    if folder_id is not None:
+        out["FolderId"] = folder_id
+    if payer_account_uid is not None:
+        out["PayerAccountUid"] = payer_account_uid
+    if tags is not None:
+        out["Tag"] = [dict(t) for t in tags]
+    return out
+
+
+def _outcome_record(outcome: Outcome | None, items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    if outcome is None:
+        return None
+    active = [it["Name"] for it in items if not it["Skip"]]
+    failed_item = None
+    if outcome.status in ("Failed", "Stuck") and active:
+        if outcome.baseline_item in active:
+            failed_item = outcome.baseline_item
+        elif outcome.status == "Failed" and ITEM_RAM_ROLE in active:
+            failed_item = ITEM_RAM_ROLE
+        else:
+            failed_item = active[-1]
+    return {
+        "status": outcome.status,
+        "error_code": outcome.error_code,
+        "error_message": outcome.error_message,
+        "recommend": outcome.recommend,
+        "failed_item": failed_item,
+    }
+
+
+def _check_page_size(max_results: int) -> None:
+    if not 1 <= max_results <= MAX_PAGE:
+        raise invalid_parameter("MaxResults")

@@ -1,0 +1,220 @@
+"""Wire format of the governance API: query parameters in, JSON bodies out.
+
+Parameters are parsed exactly as the Alibaba Cloud SDK sends them (everything in the query
+string, ``BaselineItems.N.Field`` flattened 1-based, ``Tag`` as one JSON string, booleans as
+Python ``str(bool)``), turned into typed arguments for :mod:`.model`, and the results (or
+:class:`~.model.GovernanceError`) are shaped into the service's JSON bodies.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Mapping
+from typing import Any
+
+from .model import (
+    DEFAULT_PAGE,
+    GovernanceError,
+    GovernanceModel,
+    ItemInput,
+    invalid_parameter,
+    missing_parameter,
+)
+
+API_VERSION = "2021-01-20"
+PRODUCT = "governance"
+HOST_ID = "governance.cn-hangzhou.aliyuncs.com"
+
+_INT_RE = re.compile(r"^[0-9]{1,19}$")
+_SIGNED_INT_RE = re.compile(r"^-?[0-9]{1,19}$")
+_ITEM_KEY_RE = re.compile(r"^BaselineItems\.([0-9]+)\.(Name|Config|Skip|Version)$")
+_RESELL_TYPES = frozenset({"resell", "non_resell"})
+
+Body = dict[str, Any]
+
+
+def recommend_url(code: str, request_id: str) -> str:
+    """The troubleshooting link the real gateway puts in every error body."""
+    return f"https://api.aliyun.com/troubleshoot?q={code}&product={PRODUCT}&requestId={request_id}"
+
+
+def error_body(code: str, message: str, request_id: str) -> Body:
+    """The service's error body: ``{RequestId, HostId, Code, Message, Recommend}``."""
+    return {
+        "RequestId": request_id,
+        "HostId": HOST_ID,
+        "Code": code,
+        "Message": message,
+        "Recommend": recommend_url(code, request_id),
+    }
+
+
+def action_not_found(request_id: str) -> tuple[int, Body]:
+    """What the gateway answers for an action this product does not have."""
+    return 404, error_body("InvalidAction.NotFound",
+                           "Specified api is not found, please check your url and method.",
+                           request_id)
+
+
+def version_not_found(request_id: str) -> tuple[int, Body]:
+    return 400, error_body("InvalidVersion", "Specified parameter Version is not valid.", request_id)
+
+
+# ---- parameter parsing ------------------------------------------------------------------
+
+
+def _uint(params: Mapping[str, str], name: str) -> int | None:
+    """An optional positive integer parameter (sent by the SDK as ``str(int)``)."""
+    raw = params.get(name)
+    if raw is None:
+        return None
+    raw = raw.strip()
+    if not _INT_RE.match(raw) or int(raw) <= 0 or int(raw) >= 2**63:
+        raise invalid_parameter(name)
+    return int(raw)
+
+
+def _page_size(params: Mapping[str, str]) -> int:
+    raw = params.get("MaxResults")
+    if raw is None or raw == "":
+        return DEFAULT_PAGE
+    if not _SIGNED_INT_RE.match(raw.strip()):
+        raise invalid_parameter("MaxResults")
+    return int(raw)
+
+
+def _bool(raw: str, name: str) -> bool:
+    lowered = raw.strip().lower()
+    if lowered == "true":
+        return True
+    if lowered == "false":
+        return False
+    raise invalid_parameter(name)
+
+
+def _baseline_items(params: Mapping[str, str]) -> list[ItemInput]:
+    fields: dict[int, dict[str, str]] = {}
+    for key, value in params.items():
+        m = _ITEM_KEY_RE.match(key)
+        if m:
+            index = int(m.group(1))
+            if index < 1:
+                raise invalid_parameter(key)
+            fields.setdefault(index, {})[m.group(2)] = value
+    items = []
+    for index in sorted(fields):
+        f = fields[index]
+        prefix = f"BaselineItems.{index}"
+        name = f.get("Name", "").strip()
+        if not name:
+            raise invalid_parameter(f"{prefix}.Name")
+        config = f.get("Config")
+        if config is not None:
+            try:
+                parsed = json.loads(config)
+            except ValueError:
+                raise invalid_parameter(f"{prefix}.Config") from None
+            if not isinstance(parsed, dict):
+                raise invalid_parameter(f"{prefix}.Config")
+        skip = _bool(f["Skip"], f"{prefix}.Skip") if "Skip" in f else None
+        items.append(ItemInput(name=name, config=config, skip=skip, version=f.get("Version")))
+    return items
+
+
+def _tags(params: Mapping[str, str]) -> list[dict[str, str]] | None:
+    raw = params.get("Tag")
+    if raw is None:
+        return None
+    try:
+        parsed = json.loads(raw)
+    except ValueError:
+        raise invalid_parameter("Tag") from None
+    if not isinstance(parsed, list):
+        raise invalid_parameter("Tag")
+    tags = []
+    for n, tag in enumerate(parsed, start=1):
+        if not isinstance(tag, dict):
+            raise invalid_parameter(f"Tag.{n}")
+        entry: dict[str, str] = {}
+        for field in ("Key", "Value"):
+            if field in tag and tag[field] is not None:
+                if not isinstance(tag[field], str):
+                    raise invalid_parameter(f"Tag.{n}.{field}")
+                entry[field] = tag[field]
+        tags.append(entry)
+    return tags
+
+
+# ---- the API ----------------------------------------------------------------------------
+
+
+class GovernanceResponses:
+    """Dispatches one API action against the model and shapes its JSON answer."""
+
+    def __init__(self, model: GovernanceModel) -> None:
+        self.model = model
+        self._handlers: dict[str, Callable[[Mapping[str, str]], Body]] = {
+            "EnrollAccount": self.enroll_account,
+            "GetEnrolledAccount": self.get_enrolled_account,
+            "ListEnrolledAccounts": self.list_enrolled_accounts,
+            "ListAccountFactoryBaselines": self.list_account_factory_baselines,
+            "GetAccountFactoryBaseline": self.get_account_factory_baseline,
+        }
+
+    @property
+    def actions(self) -> frozenset[str]:
+        return frozenset(self._handlers)
+
+    def dispatch(self, action: str, params: Mapping[str, str], request_id: str) -> tuple[int, Body]:
+        """Run ``action``; returns (HTTP status, JSON body), errors included."""
+        handler = self._handlers.get(action)
+        if handler is None:
+            return action_not_found(request_id)
+        try:
+            body = handler(params)
+        except GovernanceError as err:
+            return err.http_status, error_body(err.code, err.message, request_id)
+        body["RequestId"] = request_id
+        return 200, body
+
+    def enroll_account(self, params: Mapping[str, str]) -> Body:
+        resell = params.get("ResellAccountType")
+        if resell is not None and resell not in _RESELL_TYPES:
+            raise invalid_parameter("ResellAccountType")
+        uid = self.model.enroll_account(
+            account_uid=_uint(params, "AccountUid"),
+            account_name_prefix=params.get("AccountNamePrefix"),
+            display_name=params.get("DisplayName"),
+            folder_id=params.get("FolderId"),
+            payer_account_uid=_uint(params, "PayerAccountUid"),
+            baseline_id=params.get("BaselineId"),
+            baseline_items=_baseline_items(params),
+            tags=_tags(params),
+        )
+        return {"AccountUid": uid}
+
+    def get_enrolled_account(self, params: Mapping[str, str]) -> Body:
+        if not params.get("AccountUid"):
+            raise missing_parameter("AccountUid")
+        uid = _uint(params, "AccountUid")
+        assert uid is not None
+        return self.model.get_enrolled_account(uid)
+
+    def list_enrolled_accounts(self, params: Mapping[str, str]) -> Body:
+        rows, token = self.model.list_enrolled_accounts(_page_size(params),
+                                                        params.get("NextToken") or None)
+        body: Body = {"EnrolledAccounts": rows}
+        if token:
+            body["NextToken"] = token
+        return body
+
+    def list_account_factory_baselines(self, params: Mapping[str, str]) -> Body:
+        rows, token = self.model.list_baselines(_page_size(params), params.get("NextToken") or None)
+        body: Body = {"Baselines": rows}
+        if token:
+            body["NextToken"] = token
+        return body
+
+    def get_account_factory_baseline(self, params: Mapping[str, str]) -> Body:
+        return self.model.get_baseline(params.get("BaselineId") or None)

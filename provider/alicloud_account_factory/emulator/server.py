@@ -1,0 +1,566 @@
+"""The emulator's HTTP server: the governance API plus the ``/_emulator/`` control API.
+
+Why it is built this way: the real SDK keeps connections alive and a fleet of clients
+hits the service concurrently, so the server is threaded (daemon threads, HTTP/1.1,
+a large backlog); everything a test needs to steer the service (faults, outcomes,
+throttling, reset, STS) is reachable over HTTP so that out-of-process users can use it too.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import socket
+import socketserver
+import tempfile
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TextIO
+from urllib.parse import parse_qsl
+
+from .faults import FaultInjector, FaultRule
+from .model import GovernanceModel, new_request_id
+from .responses import API_VERSION, GovernanceResponses, action_not_found, error_body, version_not_found
+from .signature import STS_DEFAULT_SECONDS, SignatureError, SignatureVerifier
+
+DEFAULT_ACCESS_KEY_ID = "LTAI5tEmuLatorTestKey0001"
+DEFAULT_ACCESS_KEY_SECRET = "EmulatorTestSecret0000000000000001"
+DEFAULT_ENROLL_SECONDS = 8.0
+CONTROL_PREFIX = "/_emulator"
+STATE_FORMAT = "alicloud-account-factory-emulator"
+STATE_VERSION = 1
+REQUEST_LOG_SIZE = 1000
+KEEPALIVE_IDLE_SECONDS = 120.0
+
+
+class StateFileError(RuntimeError):
+    """The state file exists but cannot be used (corrupt, wrong format): refuse to start."""
+
+
+class ControlError(ValueError):
+    """A bad control-API request (answered 400 with ``{"error": ...}``)."""
+
+
+# ---- small parts ------------------------------------------------------------------------
+
+
+class QpsLimiter:
+    """Admits at most ``qps`` API requests in any sliding one-second window."""
+
+    def __init__(self, qps: int, clock: Callable[[], float] = time.monotonic) -> None:
+        if qps < 1:
+            raise ValueError("qps must be >= 1")
+        self.qps = qps
+        self._clock = clock
+        self._admitted: deque[float] = deque()
+        self._lock = threading.Lock()
+
+    def admit(self) -> bool:
+        with self._lock:
+            now = self._clock()
+            while self._admitted and now - self._admitted[0] >= 1.0:
+                self._admitted.popleft()
+            if len(self._admitted) >= self.qps:
+                return False
+            self._admitted.append(now)
+            return True
+
+    def reset(self) -> None:
+        with self._lock:
+            self._admitted.clear()
+
+
+class StateStore:
+    """Atomic JSON snapshots: temp file in the same directory, fsync, ``os.replace``."""
+
+    def __init__(self, path: str | os.PathLike[str]) -> None:
+        self.path = os.path.abspath(os.fspath(path))
+        self._lock = threading.Lock()
+
+    def load(self) -> dict[str, Any] | None:
+        """The saved snapshot, ``None`` if there is no file yet; StateFileError if unusable."""
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                data = json.load(f)
+        except FileNotFoundError:
+            return None
+        except (OSError, ValueError) as exc:
+            raise StateFileError(f"cannot read state file {self.path}: {exc}") from exc
+        if not isinstance(data, dict) or data.get("format") != STATE_FORMAT:
+            raise StateFileError(f"{self.path} is not an account factory emulator state file")
+        if data.get("version") != STATE_VERSION:
+            raise StateFileError(f"{self.path}: unsupported state version {data.get('version')!r}")
+        return data
+
+    def save(self, snapshot: Callable[[], dict[str, Any]]) -> None:
+        """Write ``snapshot()`` (taken under the store lock, so the newest always wins)."""
+        with self._lock:
+            data = {"format": STATE_FORMAT, "version": STATE_VERSION,
+                    "saved_at": time.time(), **snapshot()}
+            directory = os.path.dirname(self.path)
+            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=".tmp",
+                                       dir=directory)
+            try:
+                with os.fdopen(fd, "w", encoding="utf-8") as f:
+                    json.dump(data, f, indent=1, sort_keys=True)
+                    f.flush()
+                    os.fsync(f.fileno())
+                os.replace(tmp, self.path)
+            except BaseException:
+                with contextlib.suppress(OSError):
+                    os.unlink(tmp)
+                raise
+            try:
+                dir_fd = os.open(directory, os.O_RDONLY)
+            except OSError:
+                return
+            try:
+                os.fsync(dir_fd)
+            except OSError:
+                pass
+            finally:
+                os.close(dir_fd)
+
+
+@dataclass
+class Reply:
+    """What to send back (or ``drop``: close the connection without a response)."""
+
+    status: int = 200
+    body: Any = None
+    headers: dict[str, str] = field(default_factory=dict)
+    drop: bool = False
+    action: str = ""
+    code: str = ""
+    control: bool = False
+
+
+# ---- HTTP plumbing ----------------------------------------------------------------------
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    allow_reuse_address = True
+    request_queue_size = 1024
+
+    def __init__(self, address: tuple[str, int], emulator: Emulator) -> None:
+        self.emulator = emulator
+        self._connections: set[socket.socket] = set()
+        self._conn_lock = threading.Lock()
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, _Handler)
+
+    def server_bind(self) -> None:
+        """Bind without HTTPServer's reverse DNS lookup of the host (slow in some sandboxes)."""
+        socketserver.TCPServer.server_bind(self)
+        host, port = self.server_address[:2]
+        self.server_name = str(host)
+        self.server_port = int(port)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        with self._conn_lock:
+            self._connections.add(request)
+        super().process_request(request, client_address)
+
+    def shutdown_request(self, request: Any) -> None:
+        with self._conn_lock:
+            self._connections.discard(request)
+        super().shutdown_request(request)
+
+    def close_connections(self) -> None:
+        """Unblock keep-alive handler threads so a stopped server really stops answering."""
+        with self._conn_lock:
+            connections = list(self._connections)
+        for conn in connections:
+            with contextlib.suppress(OSError):
+                conn.shutdown(socket.SHUT_RDWR)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    server_version = "AccountFactoryEmulator/1.0"
+    sys_version = ""
+    timeout = KEEPALIVE_IDLE_SECONDS
+    # Headers and body go out in two writes: without TCP_NODELAY, Nagle plus the client's
+    # delayed ACK would add ~40 ms to every keep-alive answer.
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:
+        """Silence the stdlib access log: the emulator writes its own (without secrets)."""
+
+    def _read_body(self) -> bytes:
+        if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
+            chunks: list[bytes] = []
+            while True:
+                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                if size == 0:
+                    while self.rfile.readline() not in (b"\r\n", b"\n", b""):
+                        pass
+                    return b"".join(chunks)
+                chunks.append(self.rfile.read(size))
+                self.rfile.readline()
+        length = int(self.headers.get("Content-Length") or 0)
+        return self.rfile.read(length) if length > 0 else b""
+
+    def _dispatch(self) -> None:
+        started = time.monotonic()
+        emulator = self.server.emulator
+        path, _, query = self.path.partition("?")
+        try:
+            body = self._read_body()
+        except (ValueError, OSError):
+            self.close_connection = True
+            return
+        headers: dict[str, list[str]] = {}
+        for name, value in self.headers.items():
+            headers.setdefault(name.lower(), []).append(value)
+        try:
+            if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
+                reply = emulator._control(self.command, path, query, body)
+                reply.control = True
+            else:
+                reply = emulator._api(self.command, path, query, headers, body)
+        except Exception as exc:  # a bug must still produce a well-formed answer
+            request_id = new_request_id()
+            reply = Reply(status=500, action=(headers.get("x-acs-action") or [""])[0],
+                          body=error_body("InternalError", "The request processing has failed due to some "
+                                          f"unknown error, exception or failure. ({type(exc).__name__})",
+                                          request_id),
+                          headers={"x-acs-request-id": request_id}, code="InternalError")
+        # Recorded before answering, so the log already shows a request when its client sees the answer.
+        emulator._record(self.command, path, reply, (time.monotonic() - started) * 1000)
+        if reply.drop:
+            self.close_connection = True
+            try:
+                self.wfile.flush()
+                self.connection.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        else:
+            payload = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            try:
+                self.send_response(reply.status)
+                self.send_header("Content-Type", "application/json;charset=utf-8")
+                self.send_header("Content-Length", str(len(payload)))
+                for name, value in reply.headers.items():
+                    self.send_header(name, value)
+                self.end_headers()
+                self.wfile.write(payload)
+                self.wfile.flush()
+            except OSError:
+                self.close_connection = True
+
+    do_POST = _dispatch
+    do_GET = _dispatch
+    do_PUT = _dispatch
+    do_DELETE = _dispatch
+
+
+# ---- the emulator -----------------------------------------------------------------------
+
+
+class Emulator:
+    """A local Cloud Governance Center (``governance``, 2021-01-20) for the real SDK.
+
+    Use as a context manager (``with Emulator() as emu: emu.endpoint``) or call
+    :meth:`start` / :meth:`stop`. The convenience methods (:meth:`state`, :meth:`set_faults`,
+    :meth:`add_outcome`, :meth:`reset`, :meth:`issue_sts`) do in-process what the
+    ``/_emulator/`` control API does over HTTP.
+    """
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        access_key_id: str = DEFAULT_ACCESS_KEY_ID,
+        access_key_secret: str = DEFAULT_ACCESS_KEY_SECRET,
+        enroll_seconds: float = DEFAULT_ENROLL_SECONDS,
+        state_file: str | os.PathLike[str] | None = None,
+        qps: int | None = None,
+        seed: int | None = None,
+        *,
+        log_stream: TextIO | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        if not access_key_id or not access_key_secret:
+            raise ValueError("access_key_id and access_key_secret must not be empty")
+        self.host = host
+        self._requested_port = port
+        self.model = GovernanceModel(enroll_seconds=enroll_seconds, clock=clock, seed=seed)
+        self.responses = GovernanceResponses(self.model)
+        self.verifier = SignatureVerifier(access_key_id, access_key_secret, clock=clock)
+        self.faults = FaultInjector(seed)
+        self.limiter = QpsLimiter(qps) if qps else None
+        self._store = StateStore(state_file) if state_file else None
+        self._log_stream = log_stream
+        self._log_lock = threading.Lock()
+        self._counts_lock = threading.Lock()
+        self._calls: Counter[str] = Counter()
+        self._calls_ok: Counter[str] = Counter()
+        self._requests: deque[dict[str, Any]] = deque(maxlen=REQUEST_LOG_SIZE)
+        self._server: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    # ---- lifecycle ----------------------------------------------------------------
+
+    def start(self) -> Emulator:
+        """Load the state file (if any), bind and serve on background daemon threads."""
+        if self._server is not None:
+            return self
+        if self._store is not None:
+            data = self._store.load()
+            if data is not None:
+                try:
+                    self.model.load_dict(data["model"])
+                    self.verifier.load_sts(data.get("sts", []))
+                except (KeyError, TypeError, ValueError) as exc:
+                    raise StateFileError(f"cannot load state file {self._store.path}: {exc}") from exc
+            self._save()
+        self._server = _Server((self.host, self._requested_port), self)
+        self._thread = threading.Thread(target=self._server.serve_forever, kwargs={"poll_interval": 0.05},
+                                        name="account-factory-emulator", daemon=True)
+        self._thread.start()
+        return self
+
+    def stop(self) -> None:
+        """Stop serving, close kept-alive connections and flush the state file."""
+        server, self._server = self._server, None
+        if server is None:
+            return
+        server.shutdown()
+        server.close_connections()
+        server.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._save()
+
+    def __enter__(self) -> Emulator:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def port(self) -> int:
+        if self._server is None:
+            raise RuntimeError("the emulator is not running")
+        return int(self._server.server_address[1])
+
+    @property
+    def host_port(self) -> str:
+        """``127.0.0.1:PORT``: what the SDK's ``Config(endpoint=...)`` wants."""
+        host = self.host
+        if host in ("", "0.0.0.0"):
+            host = "127.0.0.1"
+        elif host == "::":
+            host = "::1"
+        if ":" in host:
+            host = f"[{host}]"
+        return f"{host}:{self.port}"
+
+    @property
+    def endpoint(self) -> str:
+        """``http://127.0.0.1:PORT``."""
+        return f"http://{self.host_port}"
+
+    # ---- in-process control (same as the /_emulator/ API) ------------------------------
+
+    def state(self) -> dict[str, Any]:
+        """Enrolled accounts, the directory and per-action call counts."""
+        view = self.model.state_view()
+        with self._counts_lock:
+            view["calls"] = dict(self._calls)
+            view["calls_ok"] = dict(self._calls_ok)
+        return view
+
+    def set_faults(self, rules: list[dict[str, Any]] | dict[str, Any]) -> list[dict[str, Any]]:
+        """Replace the fault rules (``[]`` clears); raises ValueError if a rule is invalid."""
+        return self.faults.set_rules(rules)
+
+    def get_faults(self) -> list[dict[str, Any]]:
+        return self.faults.rules_view()
+
+    def add_outcome(self, outcome: dict[str, Any] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Queue how the next matching enrollment(s) end; returns the queued outcomes."""
+        specs = outcome if isinstance(outcome, list) else [outcome]
+        queued = self.model.add_outcomes(specs)
+        self._save()
+        return queued
+
+    def get_outcomes(self) -> list[dict[str, Any]]:
+        return self.model.outcomes_view()
+
+    def clear_outcomes(self) -> None:
+        with self.model.lock:
+            self.model.outcomes.clear()
+        self._save()
+
+    def reset(self) -> None:
+        """Seeded directory, no enrollments, faults, outcomes, call counts or request log."""
+        self.model.reset()
+        self.faults.clear()
+        if self.limiter is not None:
+            self.limiter.reset()
+        with self._counts_lock:
+            self._calls.clear()
+            self._calls_ok.clear()
+            self._requests.clear()
+        self._save()
+
+    def issue_sts(self, duration_seconds: float = STS_DEFAULT_SECONDS) -> dict[str, Any]:
+        """Temporary credentials (``AccessKeyId``, ``AccessKeySecret``, ``SecurityToken``, ``Expiration``)."""
+        creds = self.verifier.issue_sts(duration_seconds)
+        self._save()
+        return creds
+
+    def requests(self) -> list[dict[str, Any]]:
+        """The most recent API requests (method, path, action, status, code, ms); never secrets.
+
+        Control-API requests are not listed (they are still logged to the log stream)."""
+        with self._counts_lock:
+            return list(self._requests)
+
+    # ---- internals ----------------------------------------------------------------
+
+    def _save(self) -> None:
+        if self._store is not None:
+            self._store.save(lambda: {"model": self.model.to_dict(), "sts": self.verifier.sts_snapshot()})
+
+    def _record(self, method: str, path: str, reply: Reply, ms: float) -> None:
+        status: int | str = "drop" if reply.drop else reply.status
+        now = time.time()
+        entry: dict[str, Any] = {"time": now, "method": method, "path": path, "action": reply.action,
+                                 "status": status, "code": reply.code, "ms": round(ms, 2)}
+        if not reply.control:
+            with self._counts_lock:
+                self._requests.append(entry)
+        if self._log_stream is not None:
+            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
+            line = f"{stamp} {method} {path} {reply.action or '-'} {status} {ms:.1f}ms"
+            if reply.code:
+                line += f" {reply.code}"
+            with self._log_lock:
+                try:
+                    self._log_stream.write(line + "\n")
+                    self._log_stream.flush()
+                except (OSError, ValueError):
+                    pass
+
+    def _count(self, counter: Counter[str], action: str) -> None:
+        with self._counts_lock:
+            counter[action] += 1
+
+    @staticmethod
+    def _error(status: int, body: dict[str, Any], action: str, headers: dict[str, str] | None = None) -> Reply:
+        return Reply(status=status, body=body, action=action, code=str(body.get("Code", "")),
+                     headers={"x-acs-request-id": str(body.get("RequestId", "")), **(headers or {})})
+
+    def _fault_reply(self, rule: FaultRule, action: str, request_id: str) -> Reply:
+        headers = {}
+        if rule.retry_after is not None:
+            headers["x-acs-retry-after"] = str(rule.retry_after)
+        return self._error(rule.http_status, error_body(rule.code, rule.message, request_id), action, headers)
+
+    def _api(self, method: str, path: str, query: str, headers: dict[str, list[str]], body: bytes) -> Reply:
+        """One governance API request: signature, throttling, faults, then the model."""
+        action = (headers.get("x-acs-action") or [""])[0].strip()
+        self._count(self._calls, action or "<missing>")
+        request_id = new_request_id()
+        if action not in self.responses.actions:
+            return self._error(*action_not_found(request_id), action)
+        version = (headers.get("x-acs-version") or [""])[0].strip()
+        if version != API_VERSION:
+            return self._error(*version_not_found(request_id), action)
+        try:
+            self.verifier.verify(method, path, query, headers, body)
+        except SignatureError as err:
+            return self._error(err.http_status, error_body(err.code, err.message, request_id), action)
+        if self.limiter is not None and not self.limiter.admit():
+            return self._error(400, error_body("Throttling.User", "Request was denied due to user flow control.",
+                                               request_id), action)
+
+        rule = self.faults.pick(action, after_processing=False)
+        if rule is not None:
+            if rule.kind == "error":
+                return self._fault_reply(rule, action, request_id)
+            if rule.kind == "drop":
+                return Reply(drop=True, action=action, code="<dropped>")
+            time.sleep(rule.delay_seconds)
+
+        params = dict(parse_qsl(query, keep_blank_values=True))
+        status, answer = self.responses.dispatch(action, params, request_id)
+        if status == 200:
+            self._count(self._calls_ok, action)
+            if action == "EnrollAccount":
+                self._save()
+        reply = (Reply(status=200, body=answer, action=action, headers={"x-acs-request-id": request_id})
+                 if status == 200 else self._error(status, answer, action))
+
+        rule = self.faults.pick(action, after_processing=True)
+        if rule is not None:
+            if rule.kind == "error":
+                return self._fault_reply(rule, action, request_id)
+            if rule.kind == "drop":
+                return Reply(drop=True, action=action, code="<dropped after processing>")
+            time.sleep(rule.delay_seconds)
+        return reply
+
+    def _control(self, method: str, path: str, query: str, body: bytes) -> Reply:
+        """The ``/_emulator/`` API: never signed, counted, throttled or faulted."""
+        route = path[len(CONTROL_PREFIX):].rstrip("/") or "/"
+        action = f"_emulator{route}"
+
+        def ok(payload: Any) -> Reply:
+            return Reply(status=200, body=payload, action=action)
+
+        try:
+            payload = json.loads(body.decode("utf-8")) if body.strip() else None
+        except (UnicodeDecodeError, ValueError) as exc:
+            return Reply(status=400, body={"error": f"request body is not valid JSON: {exc}"}, action=action)
+        try:
+            if route == "/health" and method == "GET":
+                return ok({"ok": True, "endpoint": self.endpoint if self._server else None})
+            if route == "/state" and method == "GET":
+                return ok(self.state())
+            if route == "/faults":
+                if method == "GET":
+                    return ok(self.get_faults())
+                if method == "POST":
+                    return ok(self.set_faults(payload if payload is not None else []))
+                if method == "DELETE":
+                    return ok(self.set_faults([]))
+            if route == "/outcomes":
+                if method == "GET":
+                    return ok(self.get_outcomes())
+                if method == "POST":
+                    if not isinstance(payload, (dict, list)):
+                        raise ControlError("expected an outcome object or a list of them")
+                    return ok(self.add_outcome(payload))
+                if method == "DELETE":
+                    self.clear_outcomes()
+                    return ok([])
+            if route == "/reset" and method == "POST":
+                self.reset()
+                return ok({"reset": True})
+            if route == "/sts" and method == "POST":
+                duration = STS_DEFAULT_SECONDS
+                if isinstance(payload, dict) and "duration_seconds" in payload:
+                    duration = payload["duration_seconds"]
+                    if not isinstance(duration, (int, float)) or isinstance(duration, bool):
+                        raise ControlError("duration_seconds must be a number")
+                return ok(self.issue_sts(duration))
+            if route == "/requests" and method == "GET":
+                return ok(self.requests())
+        except ValueError as exc:
+            return Reply(status=400, body={"error": str(exc)}, action=action)
+        known = {"/health", "/state", "/faults", "/outcomes", "/reset", "/sts", "/requests"}
+        if route in known:
+            return Reply(status=405, body={"error": f"{method} is not allowed on {path}"}, action=action)
+        return Reply(status=404, body={"error": f"unknown control endpoint {path}"}, action=action)

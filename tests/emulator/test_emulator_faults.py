@@ -1,0 +1,158 @@
+"""Fault rules and the QPS limit, seen from the real SDK."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+from alibabacloud_governance20210120 import models as m
+from alibabacloud_governance20210120.client import Client
+from alibabacloud_tea_openapi.exceptions import ClientException, ServerException, ThrottlingException
+from alicloud_account_factory.emulator import MEMBER_ACCOUNT_UIDS, Emulator, EmulatorAdmin
+from darabonba.exceptions import UnretryableException
+from emulator_support import make_client, sdk_error, wait_until
+
+LIST = m.ListAccountFactoryBaselinesRequest
+
+
+def enroll_new(client: Client, name: str = "Faulty") -> int:
+    request = m.EnrollAccountRequest(account_name_prefix="faulty", display_name=name)
+    return client.enroll_account(request).body.account_uid
+
+
+def test_error_rule_with_times_then_spent(emu: Emulator, client: Client) -> None:
+    EmulatorAdmin(emu.endpoint).set_faults([{"action": "EnrollAccount", "code": "Throttling.User",
+                                             "http_status": 400, "times": 2}])
+    for _ in range(2):
+        err = sdk_error(lambda: enroll_new(client))
+        assert isinstance(err, ClientException)
+        assert (err.code, err.status_code) == ("Throttling.User", 400)
+        assert err.data["Message"] == "Request was denied due to user flow control."
+    assert emu.state()["accounts"] == []  # an injected error changes nothing
+    assert client.list_account_factory_baselines(LIST()).body.baselines  # other actions untouched
+    uid = enroll_new(client)
+    assert [a["AccountUid"] for a in emu.state()["accounts"]] == [uid]
+    assert emu.get_faults()[0]["injected"] == 2
+    state = emu.state()
+    assert state["calls"]["EnrollAccount"] == 3 and state["calls_ok"]["EnrollAccount"] == 1
+
+
+def test_server_error_rule_and_custom_message(emu: Emulator, client: Client) -> None:
+    emu.set_faults([{"action": "*", "code": "ServiceUnavailable", "message": "Try later."}])
+    err = sdk_error(lambda: client.list_account_factory_baselines(LIST()))
+    assert isinstance(err, ServerException)
+    assert (err.code, err.status_code, err.data["Message"]) == ("ServiceUnavailable", 503, "Try later.")
+    emu.set_faults([])
+    assert client.list_account_factory_baselines(LIST()).body.baselines
+
+
+def test_retry_after_makes_a_throttling_exception(emu: Emulator, client: Client) -> None:
+    emu.set_faults([{"code": "Throttling.User", "retry_after": 1500, "times": 1}])
+    err = sdk_error(lambda: client.list_account_factory_baselines(LIST()))
+    assert isinstance(err, ThrottlingException) and err.retry_after == 1500
+
+
+def test_probability_is_seeded_and_counted(emu: Emulator, client: Client) -> None:
+    emu.set_faults([{"action": "ListAccountFactoryBaselines", "code": "InternalError", "probability": 0.5}])
+    failures = 0
+    for _ in range(40):
+        try:
+            client.list_account_factory_baselines(LIST())
+        except ServerException:
+            failures += 1
+    assert 5 < failures < 35
+    assert emu.get_faults()[0]["injected"] == failures
+
+
+def test_drop_before_processing_changes_nothing(emu: Emulator, client: Client) -> None:
+    emu.set_faults([{"action": "EnrollAccount", "kind": "drop", "times": 1}])
+    with pytest.raises(UnretryableException):
+        enroll_new(client)
+    assert emu.state()["accounts"] == []
+    enroll_new(client)  # the rule is spent; a new connection works
+    assert len(emu.state()["accounts"]) == 1
+
+
+def test_drop_after_processing_takes_effect_although_the_client_saw_an_error(emu: Emulator, client: Client) -> None:
+    emu.set_faults([{"action": "EnrollAccount", "kind": "drop", "after_processing": True, "times": 1}])
+    with pytest.raises(UnretryableException):
+        enroll_new(client, "Ghost")
+    accounts = emu.state()["accounts"]
+    assert [a["DisplayName"] for a in accounts] == ["Ghost"]  # it exists: a blind retry would duplicate it
+    rows = client.list_enrolled_accounts(m.ListEnrolledAccountsRequest()).body.enrolled_accounts
+    assert [r.display_name for r in rows] == ["Ghost"]
+    wait_until(lambda: [r["status"] for r in emu.requests() if r["action"] == "EnrollAccount"] == ["drop"])
+
+
+def test_error_after_processing(emu: Emulator, client: Client) -> None:
+    emu.set_faults([{"action": "EnrollAccount", "code": "InternalError", "after_processing": True, "times": 1}])
+    err = sdk_error(lambda: client.enroll_account(m.EnrollAccountRequest(account_uid=MEMBER_ACCOUNT_UIDS[0])))
+    assert (err.code, err.status_code) == ("InternalError", 500)
+    assert [a["AccountUid"] for a in emu.state()["accounts"]] == [MEMBER_ACCOUNT_UIDS[0]]
+
+
+def test_delay_rule(emu: Emulator, client: Client) -> None:
+    emu.set_faults([{"action": "GetAccountFactoryBaseline", "kind": "delay", "delay_seconds": 0.6}])
+    started = time.monotonic()
+    assert client.get_account_factory_baseline(m.GetAccountFactoryBaselineRequest()).body.baseline_id
+    assert time.monotonic() - started >= 0.6
+    started = time.monotonic()
+    client.list_account_factory_baselines(LIST())
+    assert time.monotonic() - started < 0.5
+
+
+def test_delay_longer_than_the_client_timeout(emu: Emulator) -> None:
+    impatient = make_client(emu, read_timeout_ms=300)
+    emu.set_faults([{"action": "EnrollAccount", "kind": "delay", "delay_seconds": 0.8, "times": 1}])
+    with pytest.raises(UnretryableException):
+        impatient.enroll_account(m.EnrollAccountRequest(account_uid=MEMBER_ACCOUNT_UIDS[0]))
+    time.sleep(0.7)
+    assert [a["AccountUid"] for a in emu.state()["accounts"]] == [MEMBER_ACCOUNT_UIDS[0]]
+
+
+def test_signature_is_checked_before_faults(emu: Emulator) -> None:
+    emu.set_faults([{"code": "InternalError"}])
+    err = sdk_error(lambda: make_client(emu, access_key_secret="bad").list_account_factory_baselines(LIST()))
+    assert err.code == "SignatureDoesNotMatch"
+    assert emu.get_faults()[0]["injected"] == 0
+
+
+def test_control_api_is_never_faulted(emu: Emulator) -> None:
+    admin = EmulatorAdmin(emu.endpoint)
+    admin.set_faults([{"kind": "drop"}])
+    assert admin.state()["calls"] == {}
+    assert admin.faults()[0]["kind"] == "drop"
+
+
+def test_invalid_rules_are_refused_and_keep_the_old_ones(emu: Emulator) -> None:
+    from alicloud_account_factory.emulator import EmulatorAdminError
+
+    admin = EmulatorAdmin(emu.endpoint)
+    admin.set_faults([{"code": "InternalError", "times": 3}])
+    for bad in ([{"kind": "explode"}], [{"probability": 2}], [{"kind": "delay"}], [{"times": 0}], {"a": 1}, "x"):
+        with pytest.raises(EmulatorAdminError) as info:
+            admin.set_faults(bad)  # type: ignore[arg-type]
+        assert info.value.status == 400
+    assert [r["times"] for r in admin.faults()] == [3]
+
+
+def test_qps_limit() -> None:
+    with Emulator(qps=5, enroll_seconds=0) as emu:
+        client = make_client(emu)
+        time.sleep(0.05)
+        outcomes = []
+        for _ in range(12):
+            try:
+                client.list_account_factory_baselines(LIST())
+                outcomes.append("ok")
+            except ClientException as exc:  # not ThrottlingException: no x-acs-retry-after header
+                assert not isinstance(exc, ThrottlingException)
+                assert (exc.code, exc.status_code) == ("Throttling.User", 400)
+                assert exc.data["Message"] == "Request was denied due to user flow control."
+                outcomes.append("throttled")
+        assert outcomes[:5] == ["ok"] * 5 and outcomes.count("throttled") >= 5
+        time.sleep(1.05)
+        assert client.list_account_factory_baselines(LIST()).body.baselines
+        state = emu.state()
+        assert state["calls"]["ListAccountFactoryBaselines"] == 13
+        assert state["calls_ok"]["ListAccountFactoryBaselines"] == 13 - outcomes.count("throttled")

@@ -1,0 +1,174 @@
+"""ACS3-HMAC-SHA256 verification: what the real gateway rejects, the emulator rejects."""
+
+from __future__ import annotations
+
+import asyncio
+import calendar
+import time
+import uuid
+
+from alibabacloud_governance20210120 import models as m
+from alibabacloud_governance20210120.client import Client
+from alicloud_account_factory.emulator import (
+    DEFAULT_ACCESS_KEY_ID,
+    DEFAULT_ACCESS_KEY_SECRET,
+    MEMBER_ACCOUNT_UIDS,
+    Emulator,
+    EmulatorAdmin,
+)
+from emulator_support import make_client, raw_request, sdk_error
+
+LIST = m.ListAccountFactoryBaselinesRequest
+
+
+def test_default_test_keys() -> None:
+    assert DEFAULT_ACCESS_KEY_ID == "LTAI5tEmuLatorTestKey0001"
+    assert DEFAULT_ACCESS_KEY_SECRET == "EmulatorTestSecret0000000000000001"
+
+
+def test_custom_key_pair_is_the_only_one_accepted() -> None:
+    with Emulator(access_key_id="LTAI5tCustomKey", access_key_secret="custom-secret-value") as emu:
+        assert make_client(emu, "LTAI5tCustomKey", "custom-secret-value").list_account_factory_baselines(LIST()).body
+        err = sdk_error(lambda: make_client(emu).list_account_factory_baselines(LIST()))
+        assert (err.code, err.status_code) == ("InvalidAccessKeyId.NotFound", 404)
+
+
+def test_wrong_secret_is_signature_does_not_match_without_leaking_the_secret(emu: Emulator) -> None:
+    wrong = "TotallyWrongSecret123"
+    err = sdk_error(lambda: make_client(emu, access_key_secret=wrong).enroll_account(
+        m.EnrollAccountRequest(account_uid=MEMBER_ACCOUNT_UIDS[0])))
+    assert (err.code, err.status_code) == ("SignatureDoesNotMatch", 400)
+    assert wrong not in str(err.data) and DEFAULT_ACCESS_KEY_SECRET not in str(err.data)
+    assert emu.state()["accounts"] == []
+    assert emu.state()["calls"] == {"EnrollAccount": 1} and emu.state()["calls_ok"] == {}
+
+
+def test_unknown_access_key(emu: Emulator) -> None:
+    err = sdk_error(lambda: make_client(emu, access_key_id="LTAI5tNobody").list_account_factory_baselines(LIST()))
+    assert (err.code, err.status_code) == ("InvalidAccessKeyId.NotFound", 404)
+
+
+def test_reused_nonce_is_rejected(emu: Emulator) -> None:
+    nonce = uuid.uuid4().hex
+    query = {"AccountNamePrefix": "once", "DisplayName": "Once"}
+    status, _ = raw_request(emu, "EnrollAccount", query, nonce=nonce)
+    assert status == 200
+    status, again = raw_request(emu, "EnrollAccount", query, nonce=nonce)
+    assert (status, again["Code"]) == (400, "SignatureNonceUsed")
+    assert len(emu.state()["accounts"]) == 1  # the replay did not create a second account
+    status, _ = raw_request(emu, "EnrollAccount", query)  # a fresh nonce works
+    assert status == 200
+
+
+def test_date_more_than_fifteen_minutes_off_is_rejected(emu: Emulator) -> None:
+    def at(offset: float) -> str:
+        return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() + offset))
+
+    assert raw_request(emu, "ListAccountFactoryBaselines", date=at(-14 * 60))[0] == 200
+    assert raw_request(emu, "ListAccountFactoryBaselines", date=at(14 * 60))[0] == 200
+    for offset in (-16 * 60, 16 * 60, -86400):
+        status, body = raw_request(emu, "ListAccountFactoryBaselines", date=at(offset))
+        assert (status, body["Code"]) == (400, "InvalidTimeStamp.Expired")
+    status, body = raw_request(emu, "ListAccountFactoryBaselines", date="yesterday")
+    assert (status, body["Code"]) == (400, "InvalidTimeStamp.Format")
+
+
+def test_missing_authorization_header(emu: Emulator) -> None:
+    status, body = raw_request(emu, "ListAccountFactoryBaselines", sign=False)
+    assert (status, body["Code"]) == (400, "MissingSignature")
+    assert body["Message"] == "Signature is mandatory for this action."
+
+
+def test_malformed_authorization_header(emu: Emulator) -> None:
+    def garble(headers: dict[str, str]) -> None:
+        headers["Authorization"] = "ACS3-HMAC-SHA256 Credential=LTAI5tEmuLatorTestKey0001"
+
+    status, body = raw_request(emu, "ListAccountFactoryBaselines", tamper=garble)
+    assert (status, body["Code"]) == (400, "IncompleteSignature")
+
+
+def test_tampered_signed_header_breaks_the_signature(emu: Emulator) -> None:
+    def change_signed_header(headers: dict[str, str]) -> None:
+        headers["x-acs-signature-nonce"] = uuid.uuid4().hex
+
+    status, body = raw_request(emu, "ListAccountFactoryBaselines", {"MaxResults": "5"}, tamper=change_signed_header)
+    assert (status, body["Code"]) == (400, "SignatureDoesNotMatch")
+    assert "string to sign" in body["Message"]
+
+
+def test_tampered_query_breaks_the_signature(emu: Emulator) -> None:
+    status, body = raw_request(emu, "ListAccountFactoryBaselines", {"MaxResults": "5"},
+                               send_query={"MaxResults": "6"})
+    assert (status, body["Code"]) == (400, "SignatureDoesNotMatch")
+
+
+def test_x_acs_headers_must_be_signed(emu: Emulator) -> None:
+    def add_unsigned(headers: dict[str, str]) -> None:
+        headers["x-acs-extra"] = "sneaky"
+
+    status, body = raw_request(emu, "ListAccountFactoryBaselines", tamper=add_unsigned)
+    assert (status, body["Code"]) == (400, "IncompleteSignature")
+    assert "x-acs-extra" in body["Message"]
+
+
+def test_content_hash_must_match_the_body(emu: Emulator) -> None:
+    def lie_about_body(headers: dict[str, str]) -> None:
+        headers["x-acs-content-sha256"] = "0" * 64
+
+    status, body = raw_request(emu, "ListAccountFactoryBaselines", tamper=lie_about_body)
+    assert (status, body["Code"]) == (400, "SignatureDoesNotMatch")
+
+
+def test_sts_credentials_sync_and_async(emu: Emulator) -> None:
+    creds = EmulatorAdmin(emu.endpoint).issue_sts()
+    assert creds["AccessKeyId"].startswith("STS.") and creds["SecurityToken"]
+    expires = calendar.timegm(time.strptime(creds["Expiration"], "%Y-%m-%dT%H:%M:%SZ"))
+    assert 3500 < expires - time.time() <= 3601
+    sts_client = make_client(emu, creds["AccessKeyId"], creds["AccessKeySecret"], creds["SecurityToken"])
+    uid = sts_client.enroll_account(m.EnrollAccountRequest(account_uid=MEMBER_ACCOUNT_UIDS[0])).body.account_uid
+    assert uid == MEMBER_ACCOUNT_UIDS[0]
+
+    async def go() -> str:
+        body = (await sts_client.get_enrolled_account_async(m.GetEnrolledAccountRequest(account_uid=uid))).body
+        return body.status
+
+    assert asyncio.run(go()) in ("Pending", "Running", "Finished")
+
+
+def test_sts_wrong_missing_or_expired_token(emu: Emulator) -> None:
+    creds = emu.issue_sts()
+    wrong = make_client(emu, creds["AccessKeyId"], creds["AccessKeySecret"], "CAISwrong-token")
+    err = sdk_error(lambda: wrong.list_account_factory_baselines(LIST()))
+    assert (err.code, err.status_code) == ("InvalidSecurityToken.Mismatch", 400)
+    missing = make_client(emu, creds["AccessKeyId"], creds["AccessKeySecret"])
+    err = sdk_error(lambda: missing.list_account_factory_baselines(LIST()))
+    assert (err.code, err.status_code) == ("InvalidSecurityToken.Mismatch", 400)
+
+    short = emu.issue_sts(duration_seconds=0.3)
+    client = make_client(emu, short["AccessKeyId"], short["AccessKeySecret"], short["SecurityToken"])
+    assert client.list_account_factory_baselines(LIST()).body.baselines
+    time.sleep(0.4)
+    err = sdk_error(lambda: client.list_account_factory_baselines(LIST()))
+    assert (err.code, err.status_code) == ("InvalidSecurityToken.Expired", 400)
+
+
+def test_sync_and_async_clients_sign_the_same_tricky_values(emu: Emulator, client: Client) -> None:
+    """The sync client form-encodes with '+', the async one leaves '*', ':' and ',' raw."""
+    name = "a b+c*d:e,f/g~h%i&j=k"
+    request = m.EnrollAccountRequest(account_name_prefix="sync-p", display_name=name)
+    uid = client.enroll_account(request).body.account_uid
+
+    async def go() -> int:
+        r = await client.enroll_account_async(m.EnrollAccountRequest(account_name_prefix="async-p", display_name=name))
+        return r.body.account_uid
+
+    uid2 = asyncio.run(go())
+    names = {a["AccountUid"]: a["DisplayName"] for a in emu.state()["accounts"]}
+    assert names == {uid: name, uid2: name}
+
+
+def test_control_api_needs_no_signature_and_is_not_counted(emu: Emulator) -> None:
+    admin = EmulatorAdmin(emu.endpoint)
+    admin.state()
+    admin.set_faults([])
+    assert admin.state()["calls"] == {}
