@@ -26,7 +26,7 @@ from typing import Any, Callable
 
 from .client import GovernanceClient
 from .errors import ApiError
-from .model import TERMINAL_STATUSES, Enrollment, EnrolledSummary
+from .model import PENDING, TERMINAL_STATUSES, Enrollment, EnrolledSummary
 from .timeouts import Deadline
 from .waiter import ENROLLMENT_TERMINAL, OnChange, PollingWaiter, WaiterModel, WaitTimedOut
 
@@ -37,6 +37,9 @@ SWEEP_SECONDS = 120.0
 #: Sweeps an account may be missing from the listing (eventual consistency) before it is
 #: read directly.
 MISSING_SWEEPS_BEFORE_DIRECT_READ = 3
+#: A change of progress alone (same status, newer UpdateTime) is read at most this often per
+#: account; a change of status, and the terminal status, are read at once.
+PROGRESS_REFRESH_SECONDS = 5.0
 
 
 # --- the provider server's thread pool ---------------------------------------------------
@@ -177,6 +180,7 @@ class SharedStatusPoller:
         self._lock = threading.Condition()
         self._waiting: list[_Waiting] = []
         self._seen: dict[int, tuple[str, str | None]] = {}  # account → (Status, UpdateTime) last read
+        self._read_at: dict[int, float] = {}  # account → when it was last read
         self._missing: dict[int, int] = {}
         self._thread: threading.Thread | None = None
         self._direct_reads = False  # set when listing is not allowed: fall back to per-account reads
@@ -187,7 +191,7 @@ class SharedStatusPoller:
         waiting = _Waiting(account_uid, deadline, on_change)
         waiting.next_due = waiting.started + self._model.min_delay
         with self._lock:
-            self._seen.pop(account_uid, None)  # a new enrollment: read it on first sight
+            self._seen.pop(account_uid, None)  # a new enrollment: judge it afresh
             self._waiting.append(waiting)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="enrollment-poller", daemon=True)
@@ -202,8 +206,15 @@ class SharedStatusPoller:
         if waiting.failure is not None:
             raise waiting.failure
         if not finished or waiting.last is None or waiting.last.status not in TERMINAL_STATUSES:
-            raise WaitTimedOut(waiting.last)
+            raise WaitTimedOut(self._latest(account_uid) or waiting.last)
         return waiting.last
+
+    def _latest(self, account_uid: int) -> Enrollment | None:
+        """One last look, so that a timeout says where the enrollment really stands."""
+        try:
+            return self._client.get(account_uid, Deadline.after(10.0))
+        except Exception:  # noqa: BLE001 - the timeout is the error to report
+            return None
 
     # --- the poll loop -------------------------------------------------------------------
 
@@ -238,14 +249,26 @@ class SharedStatusPoller:
             row = rows.get(account_uid)
             if row is None:
                 self._missing[account_uid] = self._missing.get(account_uid, 0) + 1
-                if self._missing[account_uid] < MISSING_SWEEPS_BEFORE_DIRECT_READ:
-                    continue
-            else:
-                self._missing.pop(account_uid, None)
-                mark = (row.status, row.update_time)
-                if self._seen.get(account_uid) == mark and row.status not in TERMINAL_STATUSES:
-                    continue
-            self._read(account_uid, [w for w in waiting if w.account_uid == account_uid], row)
+                if self._missing[account_uid] >= MISSING_SWEEPS_BEFORE_DIRECT_READ:
+                    self._read(account_uid, [w for w in waiting if w.account_uid == account_uid], None)
+                continue
+            self._missing.pop(account_uid, None)
+            if self._worth_reading(account_uid, row):
+                self._read(account_uid, [w for w in waiting if w.account_uid == account_uid], row)
+
+    def _worth_reading(self, account_uid: int, row: EnrolledSummary) -> bool:
+        """GetEnrolledAccount only for news: a terminal or new status, or (now and then) progress."""
+        seen = self._seen.get(account_uid)
+        if row.status in TERMINAL_STATUSES:
+            return True
+        if seen is None and row.status == PENDING:
+            self._seen[account_uid] = (row.status, row.update_time)  # nothing to show yet
+            return False
+        if seen is None or seen[0] != row.status:
+            return True
+        if seen[1] == row.update_time:
+            return False
+        return time.monotonic() - self._read_at.get(account_uid, 0.0) >= PROGRESS_REFRESH_SECONDS
 
     def _read(self, account_uid: int, waiting: list[_Waiting], row: EnrolledSummary | None) -> None:
         try:
@@ -260,8 +283,8 @@ class SharedStatusPoller:
             return
         if enrollment is None:
             return
-        if row is not None:
-            self._seen[account_uid] = (row.status, row.update_time)
+        self._read_at[account_uid] = time.monotonic()
+        self._seen[account_uid] = (row.status, row.update_time) if row is not None else (enrollment.status, None)
         for w in waiting:
             if w.last is None or (w.last.status, w.last.progress) != (enrollment.status, enrollment.progress):
                 try:
