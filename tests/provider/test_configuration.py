@@ -1,0 +1,98 @@
+"""Credentials, endpoint and `EnrolledAccount.get`, through the real provider server."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+import pytest
+
+from alicloud_account_factory import EnrolledAccount
+from alicloud_account_factory.emulator import Emulator
+from alicloud_account_factory.resource import RESOURCE_TYPE
+from tests.support.accounts import ACCESS_KEY_ID, SECRET, AccountStack, provider_config, register
+from tests.support.engine import FakeEngine
+from tests.support.provider_server import ProviderError, ProviderServer
+from tests.support.registration import capture_registrations
+
+NEW = dict(account_name_prefix="cfg-test", display_name="Config test", folder_id="fd-Platform01")
+
+
+@pytest.fixture
+def server_with(engine: FakeEngine) -> Iterator:
+    """server_with(env=..., config=...) → a fresh provider process (config is cached per process)."""
+    servers: list[ProviderServer] = []
+
+    def start(config: dict[str, str], env: dict[str, str] | None = None) -> ProviderServer:
+        server = ProviderServer(engine.address, env=env).start()
+        servers.append(server)
+        server.configure(config)
+        return server
+
+    yield start
+    for server in servers:
+        server.stop()
+
+
+def create(server: ProviderServer, **kwargs: object) -> tuple[str, dict]:
+    registration = register("cfg", **{**NEW, **kwargs})
+    checked = server.check(registration.urn, {}, registration.inputs)
+    return server.create(registration.urn, checked.inputs)
+
+
+def test_default_credential_chain_and_endpoint_from_the_environment(server_with, emulator: Emulator) -> None:
+    server = server_with({}, env={
+        "ALIBABA_CLOUD_ACCESS_KEY_ID": ACCESS_KEY_ID,
+        "ALIBABA_CLOUD_ACCESS_KEY_SECRET": SECRET,
+        "ALIBABA_CLOUD_GOVERNANCE_ENDPOINT": emulator.endpoint,
+    })
+    account_uid, outputs = create(server)
+    assert outputs["status"] == "Finished" and outputs["region_id"] == "cn-hangzhou"
+
+
+def test_sts_credentials_from_stack_config(server_with, emulator: Emulator) -> None:
+    sts = emulator.issue_sts()
+    server = server_with({
+        "alicloud:region": "cn-shanghai",
+        "alicloud:accessKey": sts["AccessKeyId"],
+        "alicloud:secretKey": sts["AccessKeySecret"],
+        "alicloud:securityToken": sts["SecurityToken"],
+        "alicloud-account-factory:endpoint": emulator.endpoint,
+    })
+    _id, outputs = create(server)
+    assert outputs["status"] == "Finished" and outputs["region_id"] == "cn-shanghai"
+    assert sts["SecurityToken"] not in server.stderr_text()
+
+
+def test_a_wrong_secret_fails_at_once_without_showing_it(server_with, emulator: Emulator) -> None:
+    wrong = "wr0ng-Secret-Value-That-Must-Not-Leak"
+    server = server_with({**provider_config(emulator.endpoint), "alicloud:secretKey": wrong})
+    with pytest.raises(ProviderError) as failure:
+        create(server)
+    assert "SignatureDoesNotMatch" in failure.value.details
+    assert wrong not in failure.value.details and wrong not in server.stderr_text()
+    assert emulator.state()["calls"].get("EnrollAccount", 0) == 0  # the lookup failed first, nothing enrolled
+
+
+def test_half_a_key_pair_is_a_clear_configuration_error(server_with, emulator: Emulator) -> None:
+    server = server_with({"alicloud:accessKey": ACCESS_KEY_ID, "alicloud-account-factory:endpoint": emulator.endpoint})
+    with pytest.raises(ProviderError) as failure:
+        create(server)
+    assert "alicloud:secretKey" in failure.value.details
+    assert emulator.state()["calls"] == {}
+
+
+def test_a_malformed_endpoint_names_the_setting(server_with) -> None:
+    server = server_with({**provider_config("ftp://example.com/path")})
+    with pytest.raises(ProviderError) as failure:
+        create(server)
+    assert "endpoint" in failure.value.details and "http://host:port" in failure.value.details
+
+
+def test_get_reads_an_existing_enrollment_without_managing_it(stack: AccountStack) -> None:
+    deployed = stack.create(**NEW)
+    [read] = [r for r in capture_registrations(lambda: EnrolledAccount.get("looked-up", deployed.outputs["account_uid"]))
+              if r.type_ == RESOURCE_TYPE]
+    id_, outputs, _inputs = stack.server.read(deployed.id, read.urn, {}, read.inputs)
+    assert id_ == deployed.id
+    assert outputs["display_name"] == "Config test" and outputs["status"] == "Finished"
+    assert outputs["progress"] == deployed.outputs["progress"]
