@@ -96,3 +96,10 @@ def test_get_reads_an_existing_enrollment_without_managing_it(stack: AccountStac
     assert id_ == deployed.id
     assert outputs["display_name"] == "Config test" and outputs["status"] == "Finished"
     assert outputs["progress"] == deployed.outputs["progress"]
+
+
+def test_without_a_reachable_engine_progress_is_skipped_silently(emulator: Emulator) -> None:
+    with ProviderServer(None) as server:  # the engine address points nowhere
+        server.configure(provider_config(emulator.endpoint))
+        _id, outputs = create(server)
+        assert outputs["status"] == "Finished"
