@@ -78,34 +78,40 @@ def _server_pools() -> list[ThreadPoolExecutor]:
     return pools
 
 
-def widen_provider_server_pool(workers: int = FLEET_WORKERS) -> PoolWidening:
-    """Let the provider server run `workers` calls at once instead of 4; once per process."""
+def widen_provider_server_pool(workers: int = FLEET_WORKERS,
+                               warn: Callable[[str], None] | None = None) -> PoolWidening:
+    """Let the provider server run `workers` calls at once instead of 4; decided once per process.
+
+    If the server cannot be widened, `warn` hears why (once), and the stock server keeps working.
+    """
     global _widening
     with _widening_lock:
-        if _widening is not None:
-            return _widening
-        if not running_in_provider_server():
-            _widening = PoolWidening(False, "not running inside the pulumi.dynamic provider server")
-            return _widening
-        try:
-            pools = _server_pools()
-        except Exception as error:  # noqa: BLE001 - grpc internals changed: keep the stock server
-            pools, problem = [], f"{type(error).__name__}: {error}"
-        else:
-            problem = f"found {len(pools)} grpc server thread pools, expected exactly 1"
-        if len(pools) == 1 and isinstance(getattr(pools[0], "_max_workers", None), int) \
-                and hasattr(pools[0], "_adjust_thread_count"):
-            pool = pools[0]
-            before = pool._max_workers
-            pool._max_workers = max(before, workers)
-            _widening = PoolWidening(True, f"provider server runs up to {pool._max_workers} calls at once (was {before})")
-        else:
-            _widening = PoolWidening(
-                False,
-                f"could not widen the provider server's thread pool ({problem}); enrollments run at most "
-                f"4 at a time in this process. Please report this with your pulumi version.",
-            )
+        if _widening is None:
+            _widening = _widen(workers)
+            if not _widening.applied and running_in_provider_server() and warn is not None:
+                warn(_widening.detail)
         return _widening
+
+
+def _widen(workers: int) -> PoolWidening:
+    if not running_in_provider_server():
+        return PoolWidening(False, "not running inside the pulumi.dynamic provider server")
+    try:
+        pools = _server_pools()
+        problem = f"found {len(pools)} grpc server thread pools, expected exactly 1"
+    except Exception as error:  # noqa: BLE001 - grpc internals changed: keep the stock server
+        pools, problem = [], f"{type(error).__name__}: {error}"
+    if len(pools) == 1 and isinstance(getattr(pools[0], "_max_workers", None), int) \
+            and hasattr(pools[0], "_adjust_thread_count"):
+        pool = pools[0]
+        before = pool._max_workers
+        pool._max_workers = max(before, workers)
+        return PoolWidening(True, f"provider server runs up to {pool._max_workers} calls at once (was {before})")
+    return PoolWidening(
+        False,
+        f"could not widen the provider server's thread pool ({problem}); enrollments run at most "
+        f"4 at a time in this process. Please report this with your pulumi version.",
+    )
 
 
 # --- one ListEnrolledAccounts for many readers ---------------------------------------------

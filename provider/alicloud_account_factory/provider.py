@@ -99,9 +99,7 @@ class EnrolledAccountProvider(ResourceProvider):
             self._settings_value = problem
             return
         if self._settings_value.fleet_mode:
-            widening = widen_provider_server_pool()
-            if not widening.applied and "not running inside" not in widening.detail:
-                _engine().log(widening.detail, warning=True)
+            widen_provider_server_pool(warn=lambda detail: _engine().log(detail, warning=True))
 
     def _settings(self) -> ProviderSettings:
         value = getattr(self, "_settings_value", None)
