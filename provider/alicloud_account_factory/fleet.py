@@ -37,9 +37,12 @@ SWEEP_SECONDS = 120.0
 #: Sweeps an account may be missing from the listing (eventual consistency) before it is
 #: read directly.
 MISSING_SWEEPS_BEFORE_DIRECT_READ = 3
-#: A change of progress alone (same status, newer UpdateTime) is read at most this often per
-#: account; a change of status, and the terminal status, are read at once.
-PROGRESS_REFRESH_SECONDS = 5.0
+#: Progress details (GetEnrolledAccount) are read at most this often per account; a new
+#: status is announced at once from the listing, and the terminal status is read at once.
+PROGRESS_REFRESH_SECONDS = 10.0
+#: GetEnrolledAccount calls one sweep makes at once (100 accounts finishing together should
+#: not be read one after another at the real service's latency).
+PARALLEL_READS = 8
 
 
 # --- the provider server's thread pool ---------------------------------------------------
@@ -185,9 +188,11 @@ class SharedStatusPoller:
         self._listing = listing or client.list_enrolled
         self._lock = threading.Condition()
         self._waiting: list[_Waiting] = []
-        self._seen: dict[int, tuple[str, str | None]] = {}  # account → (Status, UpdateTime) last read
+        self._announced: dict[int, str] = {}  # account → the status last announced from a listing
+        self._read_mark: dict[int, tuple[str, str | None]] = {}  # account → (Status, UpdateTime) last read
         self._read_at: dict[int, float] = {}  # account → when it was last read
         self._missing: dict[int, int] = {}
+        self._readers: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
         self._direct_reads = False  # set when listing is not allowed: fall back to per-account reads
 
@@ -197,7 +202,8 @@ class SharedStatusPoller:
         waiting = _Waiting(account_uid, deadline, on_change)
         waiting.next_due = waiting.started + self._model.min_delay
         with self._lock:
-            self._seen.pop(account_uid, None)  # a new enrollment: judge it afresh
+            for memory in (self._announced, self._read_mark, self._read_at):
+                memory.pop(account_uid, None)  # a new enrollment: judge it afresh
             self._waiting.append(waiting)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="enrollment-poller", daemon=True)
@@ -251,30 +257,46 @@ class SharedStatusPoller:
             return  # a transient failure: the next sweep tries again, deadlines bound the wait
         except Exception:  # noqa: BLE001 - the loop must outlive a bad sweep
             return
+        to_read: list[tuple[int, list[_Waiting], EnrolledSummary | None]] = []
         for account_uid in {w.account_uid for w in waiting}:
+            mine = [w for w in waiting if w.account_uid == account_uid]
             row = rows.get(account_uid)
             if row is None:
                 self._missing[account_uid] = self._missing.get(account_uid, 0) + 1
                 if self._missing[account_uid] >= MISSING_SWEEPS_BEFORE_DIRECT_READ:
-                    self._read(account_uid, [w for w in waiting if w.account_uid == account_uid], None)
+                    to_read.append((account_uid, mine, None))
                 continue
             self._missing.pop(account_uid, None)
-            if self._worth_reading(account_uid, row):
-                self._read(account_uid, [w for w in waiting if w.account_uid == account_uid], row)
+            if self._worth_reading(account_uid, row, mine):
+                to_read.append((account_uid, mine, row))
+        if len(to_read) > 1:
+            if self._readers is None:
+                self._readers = ThreadPoolExecutor(PARALLEL_READS, thread_name_prefix="enrollment-read")
+            list(self._readers.map(lambda job: self._read(*job), to_read))
+        elif to_read:
+            self._read(*to_read[0])
 
-    def _worth_reading(self, account_uid: int, row: EnrolledSummary) -> bool:
-        """GetEnrolledAccount only for news: a terminal or new status, or (now and then) progress."""
-        seen = self._seen.get(account_uid)
+    def _worth_reading(self, account_uid: int, row: EnrolledSummary, waiting: list[_Waiting]) -> bool:
+        """GetEnrolledAccount only for news: a terminal or new status at once, progress now and then.
+
+        Progress alone is re-read at most every PROGRESS_REFRESH_SECONDS, so an account costs
+        about one read per baseline item however long it takes, not one per poll.
+        """
+        mark = (row.status, row.update_time)
+        last = self._read_mark.get(account_uid)
         if row.status in TERMINAL_STATUSES:
-            return True
-        if seen is None and row.status == PENDING:
-            self._seen[account_uid] = (row.status, row.update_time)  # nothing to show yet
-            return False
-        if seen is None or seen[0] != row.status:
-            return True
-        if seen[1] == row.update_time:
-            return False
-        return time.monotonic() - self._read_at.get(account_uid, 0.0) >= PROGRESS_REFRESH_SECONDS
+            read = True
+        elif row.status == PENDING or last == mark:
+            read = False
+        elif last is None or last[0] != row.status:
+            read = True
+        else:
+            read = time.monotonic() - self._read_at.get(account_uid, 0.0) >= PROGRESS_REFRESH_SECONDS
+        if not read and self._announced.get(account_uid) != row.status:
+            # Say what the listing already tells (e.g. Pending) without a read.
+            self._notify(waiting, Enrollment.from_api({"AccountUid": account_uid, "Status": row.status}))
+        self._announced[account_uid] = row.status
+        return read
 
     def _read(self, account_uid: int, waiting: list[_Waiting], row: EnrolledSummary | None) -> None:
         try:
@@ -290,7 +312,14 @@ class SharedStatusPoller:
         if enrollment is None:
             return
         self._read_at[account_uid] = time.monotonic()
-        self._seen[account_uid] = (row.status, row.update_time) if row is not None else (enrollment.status, None)
+        self._read_mark[account_uid] = (row.status, row.update_time) if row is not None else (enrollment.status, None)
+        self._notify(waiting, enrollment)
+        if self._model.verdict(enrollment.status) != "retry":
+            for w in waiting:
+                w.done.set()
+
+    @staticmethod
+    def _notify(waiting: list[_Waiting], enrollment: Enrollment) -> None:
         for w in waiting:
             if w.last is None or (w.last.status, w.last.progress) != (enrollment.status, enrollment.progress):
                 try:
@@ -298,8 +327,6 @@ class SharedStatusPoller:
                 except Exception:  # noqa: BLE001 - a progress message must not stop the poller
                     pass
             w.last = enrollment
-            if self._model.verdict(enrollment.status) != "retry":
-                w.done.set()
 
     def _give_up_listing(self, waiting: list[_Waiting], error: ApiError) -> None:
         """ListEnrolledAccounts is refused (e.g. not granted): every account polls itself."""
