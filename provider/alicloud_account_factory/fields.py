@@ -116,12 +116,12 @@ def _tags(name: str, value: Any) -> dict[str, str]:
     tags: dict[str, str] = {}
     for key, tag_value in value.items():
         if not isinstance(key, str) or not key.strip():
-            raise Invalid(f"{name} has an empty key: every tag needs a non-empty key")
+            raise Invalid(f"{name} has an empty key: every tag needs a non-empty key; set one or remove that tag")
         where = f"{name}[{key!r}]"
         if len(key) > 128:
             raise Invalid(f"{where}: tag keys are at most 128 characters")
         if key.lower().startswith(_TAG_FORBIDDEN_PREFIXES) or "http://" in key or "https://" in key:
-            raise Invalid(f"{where}: tag keys may not start with 'aliyun' or 'acs:' nor contain a URL")
+            raise Invalid(f"{where}: tag keys may not start with 'aliyun' or 'acs:' nor contain a URL; rename the key")
         if key == ENROLLMENT_KEY_TAG:
             raise Invalid(f"{where}: this tag key is reserved by the provider; choose another key")
         if not isinstance(tag_value, str):
@@ -157,6 +157,9 @@ def _baseline_item(where: str, raw: Any) -> BaselineItem:
             config = json.loads(config)
         except ValueError as error:
             raise Invalid(f"{where}.config is not valid JSON ({error.msg} at position {error.pos}): pass a dict or a JSON object string") from None
+        except RecursionError:  # not a ValueError: it would escape Check as a provider traceback
+            raise Invalid(f"{where}.config is nested too deeply: pass a dict or a JSON object string such as "
+                          f"'{{\"VpcName\": \"main\"}}'") from None
         if not isinstance(config, dict):
             raise Invalid(f"{where}.config must be a JSON object, e.g. '{{\"VpcName\": \"main\"}}'")
     if config is not None and not isinstance(config, Mapping):
@@ -166,13 +169,18 @@ def _baseline_item(where: str, raw: Any) -> BaselineItem:
     if not isinstance(skip, bool):
         raise Invalid(f"{where}.skip must be True or False, not {skip!r}")
     version = raw.get("version")
-    if isinstance(version, bool) or not (version is None or isinstance(version, (str, int, float))):
+    if isinstance(version, bool) or not (version is None or isinstance(version, (str, int, float))) \
+            or (isinstance(version, float) and not math.isfinite(version)):  # NaN/inf would be sent as 'nan'/'inf'
         raise Invalid(f"{where}.version must be a string such as '1.0'")
     if isinstance(version, float) and version.is_integer():
         version = f"{version:.1f}"
+    try:
+        config_text = canonical_json(dict(config)) if config is not None else None
+    except (TypeError, ValueError, RecursionError):  # e.g. a value that is not JSON: must not escape check/diff
+        raise Invalid(f"{where}.config must hold only JSON values (text, numbers, booleans, lists and objects)") from None
     return BaselineItem(
         name=item_name,
-        config=canonical_json(dict(config)) if config is not None else None,
+        config=config_text,
         skip=skip,
         version=str(version) if version not in (None, "") else None,
     )
@@ -417,7 +425,8 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[Change]:
             old = field.empty()
         if old is None or _comparable(field, new) != _comparable(field, old):
             changes.append(Change(field.name, field.on_change is OnChange.REPLACE))
-    if olds.get("status") in FAILURE_STATUSES and not changes:
+    status = olds.get("status")  # from state: a hand-edited one may hold anything, even a list
+    if isinstance(status, str) and status in FAILURE_STATUSES and not changes:
         changes.append(Change("status", False))
     return changes
 
