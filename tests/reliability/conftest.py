@@ -1,0 +1,136 @@
+"""Fixtures of the reliability suite, the per-test secret scan, and the run summary.
+
+The summary (crashes survived, faults injected, bad inputs rejected, ...) is written as JSON to
+`.pytest_cache/d/reliability/summary.json` (the temp dir when the cache is disabled) and
+printed at the end of the run.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from alicloud_account_factory import __version__  # noqa: E402
+from alicloud_account_factory.emulator import Emulator  # noqa: E402
+from tests.reliability.reliability_support import EVIDENCE, SUMMARY, dump_json  # noqa: E402
+from tests.support.accounts import ACCESS_KEY_ID, SECRET  # noqa: E402
+from tests.support.engine import FakeEngine  # noqa: E402
+from tests.support.provider_server import PROXY_VARIABLES  # noqa: E402
+
+HERE = Path(__file__).resolve().parent
+#: Short enrollments keep the suite fast; every scenario still waits through all the statuses.
+ENROLL_SECONDS = 1.5
+LAST_MODULE = "test_secret_scan.py"
+_durations: dict[str, float] = {}
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_proxy() -> Iterator[None]:
+    """The SDK honours HTTP_PROXY and ignores NO_PROXY: loopback calls would go to a proxy."""
+    saved = {k: os.environ.pop(k) for k in PROXY_VARIABLES if k in os.environ}
+    yield
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_provider_process_left_behind() -> Iterator[None]:
+    """A test that fails half-way must not leave provider servers running after the session."""
+    yield
+    for server in list(EVIDENCE.servers):
+        server.stop()
+
+
+@pytest.fixture(scope="module")
+def engine() -> Iterator[FakeEngine]:
+    """The engine's Log service; what providers tell the user lands here (and is scanned)."""
+    with FakeEngine() as fake:
+        EVIDENCE.watch_engine(fake)
+        yield fake
+
+
+@pytest.fixture(scope="module")
+def emulator() -> Iterator[Emulator]:
+    """An in-process emulator accepting only the suite's key pair (so every call is signed with SECRET)."""
+    with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=ENROLL_SECONDS) as emu:
+        yield emu
+
+
+@pytest.fixture(autouse=True)
+def _no_secret_in_what_this_test_saw() -> Iterator[None]:
+    """Fail the test that let the secret key reach a blob, an output, an error or a log."""
+    before = len(EVIDENCE.items)
+    yield
+    seen = EVIDENCE.items[before:] + EVIDENCE.streams()
+    leaks = EVIDENCE.leaks(seen)
+    assert not leaks, f"the secret key leaked into: {leaks}"
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """The final secret scan runs after every other reliability test, whatever the file order."""
+    last = [item for item in items if item.path.parent == HERE and item.path.name == LAST_MODULE]
+    if last:
+        items[:] = [item for item in items if item not in last] + last
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if Path(str(report.fspath)).resolve().parent == HERE:
+        _durations[report.nodeid] = _durations.get(report.nodeid, 0.0) + report.duration
+
+
+def _totals() -> dict[str, Any]:
+    """The headline figures, across sections (absent sections count as 0)."""
+    def get(section: str, key: str) -> Any:
+        return SUMMARY.get(section, {}).get(key, 0)
+
+    return {
+        "crashes_survived": get("crash_safety", "crashes_survived"),
+        "creates_after_crash": get("crash_safety", "creates_after_crash"),
+        "enrollments_under_faults": get("faults", "enrollments"),
+        "faults_injected": get("faults", "faults_injected"),
+        "service_restarts_survived": get("emulator_restarts", "restarts"),
+        "bad_inputs_rejected": get("bad_inputs", "rejected"),
+        "unknowns_accepted_in_preview": get("bad_inputs", "unknowns_accepted_in_preview"),
+        "fuzz_examples_run": get("fuzz", "examples_run"),
+        "past_blobs_through_full_lifecycle": get("state_compatibility", "past_blobs_through_full_lifecycle"),
+        "failed_or_timed_out_creates_resumed": get("failure_recovery", "failed_then_resumed")
+        + get("failure_recovery", "timed_out_then_resumed"),
+        "duplicates_found": sum(get(s, "duplicates_found")
+                                for s in ("crash_safety", "faults", "emulator_restarts", "failure_recovery")),
+        "secret_leaks_found": get("secrets", "leaks_found"),
+    }
+
+
+def _summary_path(config: pytest.Config) -> Path:
+    cache = getattr(config, "cache", None)
+    if cache is not None:
+        return Path(cache.mkdir("reliability")) / "summary.json"
+    return Path(tempfile.gettempdir()) / "alicloud-account-factory-reliability-summary.json"
+
+
+def pytest_terminal_summary(terminalreporter: Any, exitstatus: int, config: pytest.Config) -> None:
+    """Write the machine-readable summary of this run and print it."""
+    if not SUMMARY:
+        return
+    summary = {
+        "package_version": __version__,
+        "suite_seconds": round(sum(_durations.values()), 1),
+        "tests_run": len(_durations),
+        "exit_status": int(exitstatus),
+        "totals": _totals(),
+        **SUMMARY,
+    }
+    path = _summary_path(config)
+    dump_json(path, summary)
+    terminalreporter.write_sep("-", f"reliability summary ({path})")
+    terminalreporter.write_line(json.dumps(summary, indent=2, sort_keys=True))
