@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 from alibabacloud_governance20210120.client import Client
 from alicloud_account_factory.emulator import Emulator
-from emulator_support import PROXY_VARIABLES, make_client
+from emulator_support import PROXY_VARIABLES, SEED, make_client
 
 # The SDK honours HTTP_PROXY and ignores NO_PROXY: strip proxies as soon as this file loads.
 for _name in PROXY_VARIABLES:
@@ -26,7 +26,7 @@ def _no_proxy() -> Iterator[None]:
 @pytest.fixture
 def emu() -> Iterator[Emulator]:
     """A fresh emulator per test; enrollments take one second."""
-    with Emulator(enroll_seconds=1.0, seed=20210120) as emulator:
+    with Emulator(enroll_seconds=1.0, seed=SEED) as emulator:
         yield emulator
 
 

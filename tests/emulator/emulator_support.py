@@ -36,6 +36,22 @@ class Target(Protocol):
     def port(self) -> int: ...
 
 
+class Clock:
+    """A settable clock for the emulator's ``clock=`` hook: timing tests without sleeping.
+
+    Through the SDK, keep it within 15 minutes of real time (the signature's date window).
+    """
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
+SEED = 20210120
+"""The seed of the ``emu`` fixture."""
+
 PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
 
 
@@ -86,11 +102,16 @@ def raw_request(
     nonce: str | None = None,
     date: str | None = None,
     security_token: str | None = None,
+    announced_key_id: str | None = None,
     sign: bool = True,
     tamper: Callable[[dict[str, str]], None] | None = None,
     send_query: dict[str, str] | None = None,
 ) -> tuple[int, dict[str, Any]]:
-    """Send one request signed by the SDK's own signer, with control over nonce and date."""
+    """Send one request signed by the SDK's own signer, with control over nonce and date.
+
+    With ``security_token``, ``x-acs-accesskey-id`` announces ``announced_key_id`` (default: the
+    signing key), signed like every other header.
+    """
     query = dict(query or {})
     request = DaraRequest()
     request.method = "POST"
@@ -107,7 +128,7 @@ def raw_request(
         "x-acs-content-sha256": hashlib.sha256(b"").hexdigest(),
     }
     if security_token is not None:
-        request.headers["x-acs-accesskey-id"] = access_key_id
+        request.headers["x-acs-accesskey-id"] = announced_key_id or access_key_id
         request.headers["x-acs-security-token"] = security_token
     if sign:
         request.headers["Authorization"] = Utils.get_authorization(
@@ -144,8 +165,7 @@ class CliProcess:
         self._drain.start()
 
     def _read_stderr(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
+        for line in self.proc.stderr or ():
             self._stderr.append(line)
 
     def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str]:
@@ -156,12 +176,30 @@ class CliProcess:
         return code, "".join(self._stderr)
 
 
+def cli_command() -> list[str]:
+    return [sys.executable, "-m", "alicloud_account_factory.emulator"]
+
+
+def cli_env() -> dict[str, str]:
+    """The environment for a CLI child: ours without proxies."""
+    return {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    """Run the emulator CLI for a start that must fail (it would otherwise serve until the timeout)."""
+    return subprocess.run(cli_command() + list(args), capture_output=True, text=True, timeout=20, env=cli_env())
+
+
 @contextmanager
-def running(*args: str, command: list[str] | None = None) -> Iterator[tuple[CliProcess, Endpoint]]:
-    """Run the emulator CLI; yields the process and the endpoint it printed first."""
-    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
-    cmd = (command or [sys.executable, "-m", "alicloud_account_factory.emulator"]) + list(args)
-    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+def running(
+    *args: str, command: list[str] | None = None, stderr: int = subprocess.PIPE
+) -> Iterator[tuple[CliProcess, Endpoint]]:
+    """Run the emulator CLI; yields the process and the endpoint it printed first.
+
+    ``stderr`` (a file descriptor) replaces the pipe whose lines ``CliProcess.stop`` returns.
+    """
+    cmd = (command or cli_command()) + list(args)
+    proc = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=stderr, text=True, env=cli_env())
     try:
         assert proc.stdout is not None
         first = proc.stdout.readline().strip()

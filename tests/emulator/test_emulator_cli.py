@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import shutil
 import signal
-import subprocess
 import sys
 import threading
 import time
@@ -18,9 +18,10 @@ from alibabacloud_tea_openapi.exceptions import ClientException
 from alicloud_account_factory.emulator import (
     DEFAULT_ACCESS_KEY_SECRET,
     MEMBER_ACCOUNT_UIDS,
+    Emulator,
     EmulatorAdmin,
 )
-from emulator_support import PROXY_VARIABLES, make_client, running, sdk_error
+from emulator_support import make_client, run_cli, running, sdk_error
 
 
 @pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGINT], ids=["SIGTERM", "SIGINT"])
@@ -34,6 +35,7 @@ def test_cli_serves_logs_and_exits_cleanly(sig: int) -> None:
         code, stderr = proc.stop(sig)
     assert code == 0
     lines = stderr.splitlines()
+    assert lines[-1] == "account-factory-emulator: stopped"
     assert any(" POST / EnrollAccount 200 " in line and line.rstrip().endswith("ms") for line in lines)
     assert any(" POST / GetEnrolledAccount 404 " in line and "InvalidUser.NotFound" in line for line in lines)
     assert DEFAULT_ACCESS_KEY_SECRET not in stderr
@@ -132,9 +134,7 @@ def test_state_file_is_valid_json_at_all_times(tmp_path: Path) -> None:
 def test_corrupt_state_file_is_a_clear_startup_error(tmp_path: Path) -> None:
     state_file = tmp_path / "state.json"
     state_file.write_text('{"format": "alicloud-account-factory-emulator", "version": 1, "model": {')
-    env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
-    result = subprocess.run([sys.executable, "-m", "alicloud_account_factory.emulator", "--state-file",
-                             str(state_file)], capture_output=True, text=True, timeout=20, env=env)
+    result = run_cli("--state-file", str(state_file))
     assert result.returncode == 2
     assert result.stdout == ""
     assert "state file" in result.stderr and str(state_file) in result.stderr
@@ -148,3 +148,56 @@ def test_missing_state_file_starts_fresh(tmp_path: Path) -> None:
         assert EmulatorAdmin(endpoint.endpoint).state()["accounts"] == []
         assert json.loads(state_file.read_text())["model"]["enrollments"] == []
         assert proc.stop(signal.SIGINT)[0] == 0
+
+
+@pytest.mark.parametrize(("option", "value", "complaint"), [
+    ("--port", "70000", "must be between 0 and 65535"),
+    ("--port", "-1", "must be between 0 and 65535"),
+    ("--enroll-seconds", "inf", "must be a finite number >= 0"),
+    ("--enroll-seconds", "nan", "must be a finite number >= 0"),
+    ("--list-lag-seconds", "inf", "must be a finite number >= 0"),
+    ("--list-lag-seconds", "-1", "must be a finite number >= 0"),
+])
+def test_out_of_range_options_are_usage_errors(option: str, value: str, complaint: str) -> None:
+    result = run_cli(option, value)
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"argument {option}: {complaint}" in result.stderr
+
+
+def test_state_file_in_a_missing_directory_is_a_clear_startup_error(tmp_path: Path) -> None:
+    state_file = tmp_path / "missing" / "state.json"
+    result = run_cli("--state-file", str(state_file))
+    assert result.returncode == 2 and result.stdout == ""
+    assert f"cannot write state file {state_file}:" in result.stderr
+    assert "cannot listen" not in result.stderr
+    assert not state_file.parent.exists()
+
+
+def test_a_closed_stderr_does_not_spoil_a_clean_stop() -> None:
+    read_end, write_end = os.pipe()
+    os.close(read_end)  # nobody will ever read: every log line meets EPIPE
+    try:
+        with running(stderr=write_end) as (proc, endpoint):
+            client = make_client(endpoint)
+            for _ in range(3):  # each logs a line into the broken pipe
+                assert client.list_account_factory_baselines(m.ListAccountFactoryBaselinesRequest()).body.baselines
+            code, _ = proc.stop()
+    finally:
+        os.close(write_end)
+    assert code == 0
+
+
+def test_stale_temp_files_of_a_crashed_save_are_removed_on_start(tmp_path: Path) -> None:
+    state_file = tmp_path / "state.json"
+    with Emulator(state_file=state_file):
+        pass
+    stale = [tmp_path / ".state.json.k3j_9x2a.tmp", tmp_path / ".state.json.0.tmp"]
+    kept = [tmp_path / ".other.json.k3j_9x2a.tmp", tmp_path / "state.json.tmp", tmp_path / ".state.json.k3j.bak"]
+    for path in stale + kept:
+        path.write_text("{half a snapsh")
+    log = io.StringIO()
+    with Emulator(state_file=state_file, log_stream=log) as emu:
+        assert emu.state()["accounts"] == []  # the real state file was loaded
+    assert [p for p in stale + kept if p.exists()] == kept
+    assert sorted(line.split(" ", 1)[1] for line in log.getvalue().splitlines()) == [
+        f"removed stale temp file {path}" for path in sorted(map(str, stale))]

@@ -73,7 +73,10 @@ def test_outcome_validation(emu: Emulator) -> None:
 def test_control_errors(emu: Emulator) -> None:
     opener = urllib.request.build_opener(urllib.request.ProxyHandler({}))
     for method, path, body, status in (("GET", "/_emulator/nope", None, 404), ("GET", "/_emulator/reset", None, 405),
-                                       ("POST", "/_emulator/faults", b"{not json", 400)):
+                                       ("POST", "/_emulator/faults", b"{not json", 400),
+                                       ("POST", "/_emulator/settings", b"[]", 400),
+                                       ("POST", "/_emulator/settings", None, 400),
+                                       ("PATCH", "/_emulator/settings", b"{}", 405)):
         request = urllib.request.Request(emu.endpoint + path, data=body, method=method)
         with pytest.raises(urllib.error.HTTPError) as info:
             opener.open(request, timeout=5)

@@ -8,9 +8,10 @@ import pytest
 from alibabacloud_governance20210120 import models as m
 from alibabacloud_governance20210120.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException, ServerException, ThrottlingException
-from alicloud_account_factory.emulator import MEMBER_ACCOUNT_UIDS, Emulator, EmulatorAdmin
+from alicloud_account_factory.emulator import MEMBER_ACCOUNT_UIDS, Emulator, EmulatorAdmin, EmulatorAdminError
+from alicloud_account_factory.emulator.faults import KNOWN_ERRORS
 from darabonba.exceptions import UnretryableException
-from emulator_support import make_client, sdk_error, wait_until
+from emulator_support import SEED, make_client, sdk_error, wait_until
 
 LIST = m.ListAccountFactoryBaselinesRequest
 
@@ -52,16 +53,28 @@ def test_retry_after_makes_a_throttling_exception(emu: Emulator, client: Client)
     assert isinstance(err, ThrottlingException) and err.retry_after == 1500
 
 
-def test_probability_is_seeded_and_counted(emu: Emulator, client: Client) -> None:
+def injected_sequence(emu: Emulator) -> list[bool]:
+    """Which of 40 calls a fault rule of probability 0.5 hit, in order."""
     emu.set_faults([{"action": "ListAccountFactoryBaselines", "code": "InternalError", "probability": 0.5}])
-    failures = 0
+    client = make_client(emu)
+    hits = []
     for _ in range(40):
         try:
             client.list_account_factory_baselines(LIST())
+            hits.append(False)
         except ServerException:
-            failures += 1
-    assert 5 < failures < 35
-    assert emu.get_faults()[0]["injected"] == failures
+            hits.append(True)
+    return hits
+
+
+def test_probability_is_seeded_and_counted(emu: Emulator) -> None:
+    hits = injected_sequence(emu)
+    assert 5 < sum(hits) < 35
+    assert emu.get_faults()[0]["injected"] == sum(hits)
+    with Emulator(seed=SEED) as twin:
+        assert injected_sequence(twin) == hits  # the same seed replays the same faults
+    with Emulator(seed=SEED + 1) as other:
+        assert injected_sequence(other) != hits
 
 
 def test_drop_before_processing_changes_nothing(emu: Emulator, client: Client) -> None:
@@ -125,15 +138,40 @@ def test_control_api_is_never_faulted(emu: Emulator) -> None:
 
 
 def test_invalid_rules_are_refused_and_keep_the_old_ones(emu: Emulator) -> None:
-    from alicloud_account_factory.emulator import EmulatorAdminError
-
     admin = EmulatorAdmin(emu.endpoint)
     admin.set_faults([{"code": "InternalError", "times": 3}])
-    for bad in ([{"kind": "explode"}], [{"probability": 2}], [{"kind": "delay"}], [{"times": 0}], {"a": 1}, "x"):
+    for bad in ([{"kind": "explode"}], [{"probability": 2}], [{"kind": "delay"}], [{"times": 0}], {"a": 1}, "x",
+                [{"action": "GetEnrolledAccount"}, {"action": "EnrolAccount"}]):
         with pytest.raises(EmulatorAdminError) as info:
             admin.set_faults(bad)  # type: ignore[arg-type]
         assert info.value.status == 400
     assert [r["times"] for r in admin.faults()] == [3]
+
+
+def test_a_misspelt_action_is_refused_with_the_real_ones_listed(emu: Emulator) -> None:
+    with pytest.raises(EmulatorAdminError) as info:
+        EmulatorAdmin(emu.endpoint).set_faults([{"action": "EnrolAccount", "kind": "drop"}])
+    assert info.value.status == 400
+    assert info.value.message == (
+        "unknown action 'EnrolAccount': use '*' or one of EnrollAccount, GetAccountFactoryBaseline, "
+        "GetEnrolledAccount, ListAccountFactoryBaselines, ListEnrolledAccounts")
+
+
+@pytest.mark.parametrize(("code", "status", "exception"), [
+    ("InvalidUser.NotResourceDirectoryMaster", 403, ClientException),
+    ("InvalidBlueprint.NotFound", 404, ClientException),
+    ("DeployConflict.Blueprint", 400, ClientException),
+    ("InternalError", 500, ServerException),
+    ("SomethingNobodyKnows", 500, ServerException),
+])
+def test_a_rule_naming_only_a_code_answers_with_its_real_status(
+    emu: Emulator, client: Client, code: str, status: int, exception: type[Exception]
+) -> None:
+    emu.set_faults([{"action": "GetEnrolledAccount", "code": code}])
+    err = sdk_error(lambda: client.get_enrolled_account(m.GetEnrolledAccountRequest(account_uid=MEMBER_ACCOUNT_UIDS[0])))
+    assert isinstance(err, exception)
+    assert (err.code, err.status_code) == (code, status)
+    assert err.data["Message"] == KNOWN_ERRORS.get(code, (0, f"Injected fault {code}."))[1]
 
 
 def test_qps_limit() -> None:

@@ -9,7 +9,7 @@ import pytest
 from alibabacloud_governance20210120 import models as m
 from alibabacloud_governance20210120.client import Client
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, MEMBER_ACCOUNT_UIDS, Emulator
-from emulator_support import make_client, sdk_error, wait_until
+from emulator_support import Clock, make_client, sdk_error, wait_until
 
 VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
 NOTIFICATION = "ACS-BP_ACCOUNT_FACTORY_ACCOUNT_NOTIFICATION"
@@ -77,18 +77,38 @@ def test_pending_running_finished_with_progress_and_update_time(slow: Emulator) 
     assert final.update_time >= final.create_time
 
 
-def test_skipped_item_is_reported_and_takes_no_time(slow: Emulator) -> None:
-    client = make_client(slow)
-    uid = client.enroll_account(m.EnrollAccountRequest(
-        account_uid=MEMBER_ACCOUNT_UIDS[0], baseline_id=CUSTOM_BASELINE_ID,
-        baseline_items=[m.EnrollAccountRequestBaselineItems(name=NOTIFICATION, skip=True)])).body.account_uid
-    seen = watch(client, uid, 3.0)
-    names = [p.name for p in get(client, uid).progress]
-    skipped = names.index(NOTIFICATION)
-    assert all(progress[skipped] == "Skipped" for _, progress, _, _ in seen)
-    assert seen[-1][0] == "Finished"
-    assert [s for i, s in enumerate(seen[-1][1]) if i != skipped] == ["Finished"] * (len(names) - 1)
-    assert next(i for i in get(client, uid).baseline_items if i.name == NOTIFICATION).skip is True
+def test_skipped_item_is_reported_and_takes_no_time() -> None:
+    """The applied items share the whole running phase between them: a skipped one gets no slot."""
+    clock = Clock(time.time())  # moved by hand, kept near real time for the signature's date check
+    with Emulator(enroll_seconds=10.0, clock=clock) as emu:
+        client = make_client(emu)
+        start = clock.now
+        uid = client.enroll_account(m.EnrollAccountRequest(
+            account_uid=MEMBER_ACCOUNT_UIDS[0], baseline_id=CUSTOM_BASELINE_ID,
+            baseline_items=[m.EnrollAccountRequestBaselineItems(name=NOTIFICATION, skip=True)])).body.account_uid
+
+        def at(offset: float) -> m.GetEnrolledAccountResponseBody:
+            clock.now = start + offset
+            body = get(client, uid)
+            assert {p.name: p.status for p in body.progress}[NOTIFICATION] == "Skipped", offset
+            return body
+
+        names = [p.name for p in at(0).progress]
+        applied = [n for n in names if n != NOTIFICATION]
+        assert len(names) == 5 and len(applied) == 4
+        # Pending for the first 10 % (1 s), then 9 s shared by the 4 applied items: 2.25 s each
+        # (had the skipped item taken a slot, each would get 1.8 s and these checks would fail).
+        slot = 9.0 / len(applied)
+        assert at(0.99).status == "Pending"
+        for k, name in enumerate(applied):
+            for offset in (1.0 + k * slot + 0.01, 1.0 + (k + 1) * slot - 0.01):
+                body = at(offset)
+                assert (body.status, [p.name for p in body.progress if p.status == "Running"]) == (
+                    "Running", [name]), offset
+        final = at(10.0)
+        assert final.status == "Finished"
+        assert [p.status for p in final.progress if p.name != NOTIFICATION] == ["Finished"] * len(applied)
+        assert next(i for i in final.baseline_items if i.name == NOTIFICATION).skip is True
 
 
 def test_re_enroll_finished_account_applies_the_new_baseline(quick: Emulator) -> None:

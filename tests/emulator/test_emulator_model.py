@@ -12,21 +12,14 @@ from alicloud_account_factory.emulator.model import (
     GovernanceModel,
     ItemInput,
 )
+from emulator_support import Clock
 
 T0 = 1_800_000_000.25  # a quarter second into a wall-clock second
 
 
-class Clock:
-    def __init__(self) -> None:
-        self.now = T0
-
-    def __call__(self) -> float:
-        return self.now
-
-
 @pytest.fixture
 def clock() -> Clock:
-    return Clock()
+    return Clock(T0)
 
 
 @pytest.fixture

@@ -16,6 +16,7 @@ from alicloud_account_factory.emulator import (
     Emulator,
     EmulatorAdmin,
 )
+from darabonba.runtime import ExtendsParameters, RuntimeOptions
 from emulator_support import make_client, raw_request, sdk_error
 
 LIST = m.ListAccountFactoryBaselinesRequest
@@ -150,6 +151,32 @@ def test_sts_wrong_missing_or_expired_token(emu: Emulator) -> None:
     time.sleep(0.4)
     err = sdk_error(lambda: client.list_account_factory_baselines(LIST()))
     assert (err.code, err.status_code) == ("InvalidSecurityToken.Expired", 400)
+
+
+def test_announced_key_must_be_the_signing_key(emu: Emulator) -> None:
+    """x-acs-accesskey-id names another key than the Authorization Credential: 400, not a 404
+    (which GetEnrolledAccount callers read as "not enrolled")."""
+    uid = MEMBER_ACCOUNT_UIDS[0]
+    client = make_client(emu)
+    client.enroll_account(m.EnrollAccountRequest(account_uid=uid))
+    mine, other = emu.issue_sts(), emu.issue_sts()
+    get = ("GetEnrolledAccount", {"AccountUid": str(uid)})
+    sts = {"access_key_id": mine["AccessKeyId"], "access_key_secret": mine["AccessKeySecret"],
+           "security_token": mine["SecurityToken"]}
+    assert raw_request(emu, *get, **sts)[0] == 200
+    status, body = raw_request(emu, *get, **sts, announced_key_id=other["AccessKeyId"])
+    assert (status, body["Code"]) == (400, "SignatureDoesNotMatch")
+    assert body["Message"] == ("The x-acs-accesskey-id header does not match the AccessKey id "
+                               "in the Authorization header.")
+
+    # The real SDK only sends the header with STS (and then always right), but extra headers pass through.
+    def announcing(key_id: str) -> RuntimeOptions:
+        return RuntimeOptions(extends_parameters=ExtendsParameters(headers={"x-acs-accesskey-id": key_id}))
+
+    request = m.GetEnrolledAccountRequest(account_uid=uid)
+    assert client.get_enrolled_account_with_options(request, announcing(DEFAULT_ACCESS_KEY_ID)).body.account_uid == uid
+    err = sdk_error(lambda: client.get_enrolled_account_with_options(request, announcing(mine["AccessKeyId"])))
+    assert (err.code, err.status_code) == ("SignatureDoesNotMatch", 400)
 
 
 def test_sync_and_async_clients_sign_the_same_tricky_values(emu: Emulator, client: Client) -> None:

@@ -8,9 +8,10 @@ after flushing the state file.
 from __future__ import annotations
 
 import argparse
+import math
 import signal
 import sys
-import threading
+import time
 from collections.abc import Sequence
 from types import FrameType
 
@@ -32,9 +33,30 @@ def _positive_int(text: str) -> int:
 
 def _non_negative_float(text: str) -> float:
     value = float(text)
-    if not value >= 0:
-        raise argparse.ArgumentTypeError("must be >= 0")
+    if not (value >= 0 and math.isfinite(value)):
+        raise argparse.ArgumentTypeError("must be a finite number >= 0")
     return value
+
+
+def _port(text: str) -> int:
+    value = int(text)
+    if not 0 <= value <= 65535:
+        raise argparse.ArgumentTypeError("must be between 0 and 65535 (0: any free port)")
+    return value
+
+
+def _say(message: str) -> None:
+    """A line on stderr; a reader that went away must not turn a clean stop into a crash.
+
+    Started with fd 2 closed, ``sys.stderr`` is None and print() would fall back to stdout,
+    the channel a parent reads the endpoint from: say nothing then.
+    """
+    if sys.stderr is None:
+        return
+    try:
+        print(f"account-factory-emulator: {message}", file=sys.stderr, flush=True)
+    except (OSError, ValueError):  # broken pipe, closed file, EIO
+        pass
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -43,13 +65,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Local emulator of Alibaba Cloud Cloud Governance Center (governance 2021-01-20).",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: 127.0.0.1)")
-    parser.add_argument("--port", type=int, default=0, help="port to listen on (default: 0 = any free port)")
+    parser.add_argument("--port", type=_port, default=0, help="port to listen on (default: 0 = any free port)")
     parser.add_argument("--access-key-id", default=DEFAULT_ACCESS_KEY_ID,
                         help=f"accepted AccessKey id (default: {DEFAULT_ACCESS_KEY_ID})")
     parser.add_argument("--access-key-secret", default=DEFAULT_ACCESS_KEY_SECRET,
                         help="accepted AccessKey secret (default: the documented test secret)")
     parser.add_argument("--enroll-seconds", type=_non_negative_float, default=DEFAULT_ENROLL_SECONDS,
                         help=f"how long one enrollment takes (default: {DEFAULT_ENROLL_SECONDS:g})")
+    parser.add_argument("--list-lag-seconds", type=_non_negative_float, default=0.0, metavar="S",
+                        help="a newly enrolled account shows up in ListEnrolledAccounts only S seconds "
+                             "later (eventual consistency; default: 0)")
     parser.add_argument("--state-file", default=None, metavar="PATH",
                         help="persist state to this JSON file and resume from it (default: in memory)")
     parser.add_argument("--qps", type=_positive_int, default=None, metavar="N",
@@ -71,34 +96,38 @@ def main(argv: Sequence[str] | None = None) -> int:
         state_file=args.state_file,
         qps=args.qps,
         seed=args.seed,
+        list_lag_seconds=args.list_lag_seconds,
         log_stream=sys.stderr,
     )
-    stop = threading.Event()
+    stopping: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        stop.set()
+        # Takes no lock: a handler that set a threading.Event could deadlock with the main
+        # thread waiting on that Event's lock when the signal arrives.
+        stopping.append(signum)
 
     signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
         emulator.start()
     except StateFileError as exc:
-        print(f"account-factory-emulator: {exc}", file=sys.stderr, flush=True)
+        _say(str(exc))
         return 2
     except OSError as exc:
-        print(f"account-factory-emulator: cannot listen on {args.host}:{args.port}: {exc}",
-              file=sys.stderr, flush=True)
+        where = f"cannot write state file {args.state_file}" if exc.filename and args.state_file \
+            else f"cannot listen on {args.host}:{args.port}"
+        _say(f"{where}: {exc}")
         return 2
     print(emulator.endpoint, flush=True)
-    print(f"account-factory-emulator: serving on {emulator.endpoint} "
-          f"(access key id {args.access_key_id}, enroll {args.enroll_seconds:g}s"
-          f"{', state ' + args.state_file if args.state_file else ''})", file=sys.stderr, flush=True)
+    _say(f"serving on {emulator.endpoint} (access key id {args.access_key_id}, enroll {args.enroll_seconds:g}s"
+         f"{f', list lag {args.list_lag_seconds:g}s' if args.list_lag_seconds else ''}"
+         f"{', state ' + args.state_file if args.state_file else ''})")
     try:
-        while not stop.wait(0.5):
-            pass
+        while not stopping:
+            time.sleep(0.2)
     finally:
         emulator.stop()
-    print("account-factory-emulator: stopped", file=sys.stderr, flush=True)
+    _say("stopped")
     return 0
 
 

@@ -76,8 +76,16 @@ class EmulatorAdmin:
     def clear_outcomes(self) -> None:
         self._call("DELETE", "outcomes")
 
+    def settings(self) -> dict[str, Any]:
+        """Runtime settings: ``{"list_lag_seconds": S}``."""
+        return cast("dict[str, Any]", self._call("GET", "settings"))
+
+    def update_settings(self, **changes: Any) -> dict[str, Any]:
+        """Change some settings (``list_lag_seconds=S``); returns all of them."""
+        return cast("dict[str, Any]", self._call("POST", "settings", changes))
+
     def reset(self) -> None:
-        """Back to the seeded directory: no enrollments, faults, outcomes or call counts."""
+        """Back to the seeded directory and start settings: no enrollments, faults, outcomes or call counts."""
         self._call("POST", "reset", {})
 
     def issue_sts(self, duration_seconds: float | None = None) -> dict[str, Any]:

@@ -14,14 +14,30 @@ from typing import Any
 
 KINDS = ("error", "drop", "delay")
 
-# code -> (HTTP status, message) for errors the real gateway is known to send.
+# code -> (HTTP status, message) for errors the real gateway and service are known to send
+# (the gateway's throttling codes, and the error table of the EnrollAccount reference), so that
+# a rule naming only a code answers with the status a client will really see.
 KNOWN_ERRORS: dict[str, tuple[int, str]] = {
     "Throttling.User": (400, "Request was denied due to user flow control."),
     "Throttling": (400, "Request was denied due to request throttling."),
     "Throttling.Api": (400, "Request was denied due to api flow control."),
     "ServiceUnavailable": (503, "The request has failed due to a temporary failure of the server."),
-    "InternalError": (500, "The request processing has failed due to some unknown error, "
-                           "exception or failure."),
+    "InternalError": (500, "A system error occurred."),
+    "InvalidParameter": (400, "The specified parameter is not valid."),
+    "DeployConflict.Blueprint": (400, "The blueprint is being deployed. Please wait for its deployment "
+                                      "to complete and try again."),
+    "DependencyViolation.Blueprint": (400, "The blueprint has not been deployed. Please deploy the "
+                                           "resource structure first."),
+    "DependencyViolation.BaselineItem": (400, "The dependency of the baseline item has not been configured."),
+    "IncorrectBlueprintStatus": (400, "The current status of the blueprint does not support this operation."),
+    "InvalidUser.NotResourceDirectoryMaster": (403, "The specified account is not a master account of "
+                                                    "resource directory."),
+    "InvalidUser.NotFound": (404, "The specified user does not exist."),
+    "InvalidBlueprint.NotFound": (404, "The specified blueprint does not exist."),
+    "InvalidBaselineItem.NotFound": (404, "The specified baseline item does not exist."),
+    "InvalidEnterpriseRealName.NotFound": (404, "The specified account has not passed enterprise real name "
+                                                "verification. Please complete the verification for the "
+                                                "account first."),
 }
 
 _FIELDS = {"action", "kind", "code", "http_status", "message", "probability", "times",
@@ -45,8 +61,12 @@ class FaultRule:
     injected: int = 0
 
     @classmethod
-    def from_spec(cls, spec: Any) -> FaultRule:
-        """Validate one control-API rule object (raises ValueError with a readable reason)."""
+    def from_spec(cls, spec: Any, actions: frozenset[str] | None = None) -> FaultRule:
+        """Validate one control-API rule object (raises ValueError with a readable reason).
+
+        With `actions`, a rule must name one of them or '*': a misspelt action would
+        otherwise never fire, and the test relying on it would prove nothing.
+        """
         if not isinstance(spec, dict):
             raise ValueError("a fault rule must be a JSON object")
         unknown = sorted(set(spec) - _FIELDS)
@@ -55,6 +75,8 @@ class FaultRule:
         action = spec.get("action", "*")
         if not isinstance(action, str) or not action:
             raise ValueError("action must be an action name or '*'")
+        if actions is not None and action != "*" and action not in actions:
+            raise ValueError(f"unknown action {action!r}: use '*' or one of {', '.join(sorted(actions))}")
         kind = spec.get("kind", "error")
         if kind not in KINDS:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}")
@@ -106,8 +128,9 @@ class FaultRule:
 class FaultInjector:
     """Holds the current rules and decides, request by request, which one fires."""
 
-    def __init__(self, seed: int | None = None) -> None:
+    def __init__(self, seed: int | None = None, actions: frozenset[str] | None = None) -> None:
         self._rng = random.Random(seed)
+        self._actions = actions
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
 
@@ -117,7 +140,7 @@ class FaultInjector:
             specs = [specs]
         if not isinstance(specs, list):
             raise ValueError("fault rules must be a JSON list of objects")
-        rules = [FaultRule.from_spec(s) for s in specs]
+        rules = [FaultRule.from_spec(s, self._actions) for s in specs]
         with self._lock:
             self._rules = rules
             return [r.to_dict() for r in self._rules]

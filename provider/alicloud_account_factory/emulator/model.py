@@ -176,6 +176,13 @@ def _blueprint_not_found() -> GovernanceError:
     return GovernanceError("InvalidBlueprint.NotFound", "The specified blueprint does not exist.", 404)
 
 
+def non_negative_seconds(value: Any, name: str) -> float:
+    """A finite duration >= 0 (a JSON ``true`` is not a number of seconds, nor is ``inf``)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not (value >= 0 and math.isfinite(value)):
+        raise ValueError(f"{name} must be a finite number >= 0")
+    return float(value)
+
+
 def format_time(ts: float) -> str:
     """Render a POSIX time the way the API does (UTC, second resolution)."""
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(math.floor(ts)))
@@ -328,6 +335,7 @@ class Enrollment:
     duration: float
     created_at: float
     min_update_second: int
+    listed_at: float  # when ListEnrolledAccounts starts to show it (see list_lag_seconds)
     outcome: dict[str, Any] | None = None  # status, error_code, error_message, recommend, failed_item
     error_request_id: str = field(default_factory=new_request_id)
 
@@ -431,7 +439,10 @@ class GovernanceModel:
     """The account factory's state, guarded by one lock (the HTTP server is multi-threaded).
 
     ``clock`` is injectable so the lifecycle can be tested without sleeping;
-    ``enroll_seconds`` is how long one enrollment takes (recorded per enrollment).
+    ``enroll_seconds`` is how long one enrollment takes (recorded per enrollment);
+    ``list_lag_seconds`` is how long a newly enrolled account stays out of
+    ListEnrolledAccounts (the listing is eventually consistent, the point read is not;
+    recorded per enrollment too, so changing it never hides an account already listed).
     """
 
     def __init__(
@@ -439,10 +450,11 @@ class GovernanceModel:
         enroll_seconds: float = 8.0,
         clock: Callable[[], float] = time.time,
         seed: int | None = None,
+        list_lag_seconds: float = 0.0,
     ) -> None:
-        if enroll_seconds < 0:
-            raise ValueError("enroll_seconds must be >= 0")
-        self.enroll_seconds = float(enroll_seconds)
+        self.enroll_seconds = non_negative_seconds(enroll_seconds, "enroll_seconds")
+        self._initial_list_lag = non_negative_seconds(list_lag_seconds, "list_lag_seconds")
+        self.list_lag_seconds = self._initial_list_lag
         self._clock = clock
         self._rng: random.Random = random.Random(seed) if seed is not None else random.SystemRandom()
         self._lock = threading.RLock()
@@ -465,9 +477,31 @@ class GovernanceModel:
         self._seq = 0
 
     def reset(self) -> None:
-        """Back to the seeded directory: no enrollments, no created accounts, no outcomes."""
+        """Back to the seeded directory (no enrollments, created accounts or outcomes) and
+        to the settings it was started with."""
         with self._lock:
             self._reset_locked()
+            self.list_lag_seconds = self._initial_list_lag
+
+    # ---- settings (control API) -----------------------------------------------------
+
+    def settings_view(self) -> dict[str, Any]:
+        with self._lock:
+            return {name: getattr(self, name) for name in _SETTINGS}
+
+    def update_settings(self, changes: Any) -> dict[str, Any]:
+        """Change some settings (validated all-or-nothing); returns all of them."""
+        if not isinstance(changes, Mapping):
+            raise ValueError("settings must be a JSON object")
+        unknown = sorted(set(changes) - set(_SETTINGS))
+        if unknown:
+            raise ValueError(f"unknown setting(s) {', '.join(map(str, unknown))}: "
+                             f"known are {', '.join(_SETTINGS)}")
+        parsed = {name: _SETTINGS[name](value, name) for name, value in changes.items()}
+        with self._lock:
+            for name, value in parsed.items():
+                setattr(self, name, value)
+            return self.settings_view()
 
     @property
     def lock(self) -> threading.RLock:
@@ -558,10 +592,10 @@ class GovernanceModel:
             if previous is not None:
                 _, shown = _current(previous, now)
                 min_update = max(min_update, shown + 1)
-                seq, created_at = previous.seq, previous.created_at
+                seq, created_at, listed_at = previous.seq, previous.created_at, previous.listed_at
             else:
                 self._seq += 1
-                seq, created_at = self._seq, now
+                seq, created_at, listed_at = self._seq, now, now + self.list_lag_seconds
             self.enrollments[account.account_uid] = Enrollment(
                 account_uid=account.account_uid,
                 seq=seq,
@@ -572,6 +606,7 @@ class GovernanceModel:
                 duration=self.enroll_seconds,
                 created_at=created_at,
                 min_update_second=min_update,
+                listed_at=listed_at,
                 outcome=_outcome_record(outcome, effective),
             )
             return account.account_uid
@@ -674,13 +709,17 @@ class GovernanceModel:
     def list_enrolled_accounts(
         self, max_results: int = DEFAULT_PAGE, next_token: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """One page, in enrollment order; the token is the position of the last item returned."""
+        """One page, in enrollment order; the token is the position of the last item returned.
+
+        An account shows up only once its listing lag has passed (GetEnrolledAccount sees it at once).
+        """
         _check_page_size(max_results)
         with self._lock:
             after = _decode_token("ea", next_token) if next_token else 0
-            remaining = sorted((e for e in self.enrollments.values() if e.seq > after), key=lambda e: e.seq)
-            page = remaining[:max_results]
             now = self._clock()
+            remaining = sorted((e for e in self.enrollments.values() if e.seq > after and e.listed_at <= now),
+                               key=lambda e: e.seq)
+            page = remaining[:max_results]
             rows = []
             for e in page:
                 account = self.accounts[e.account_uid]
@@ -796,7 +835,7 @@ class GovernanceModel:
                     "account_uid": e.account_uid, "seq": e.seq, "baseline_id": e.baseline_id,
                     "items": e.items, "inputs": e.inputs, "started_at": e.started_at,
                     "duration": e.duration, "created_at": e.created_at,
-                    "min_update_second": e.min_update_second, "outcome": e.outcome,
+                    "min_update_second": e.min_update_second, "listed_at": e.listed_at, "outcome": e.outcome,
                     "error_request_id": e.error_request_id,
                 } for e in self.enrollments.values()],
                 "outcomes": [o.to_dict() for o in self.outcomes],
@@ -826,6 +865,7 @@ class GovernanceModel:
                     inputs=dict(e["inputs"]), started_at=float(e["started_at"]),
                     duration=float(e["duration"]), created_at=float(e["created_at"]),
                     min_update_second=int(e["min_update_second"]),
+                    listed_at=float(e.get("listed_at", e["created_at"])),
                     outcome=dict(e["outcome"]) if e.get("outcome") else None,
                     error_request_id=str(e.get("error_request_id") or new_request_id()),
                 ) for e in data["enrollments"]
@@ -848,6 +888,10 @@ class GovernanceModel:
 # --------------------------------------------------------------------------------------
 # Helpers
 # --------------------------------------------------------------------------------------
+
+
+# Settings the control API may change at runtime: name -> validator(value, name).
+_SETTINGS: dict[str, Callable[[Any, str], float]] = {"list_lag_seconds": non_negative_seconds}
 
 
 def _seed_baselines() -> list[Baseline]:

@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Callable, Mapping
+from http import HTTPStatus
 from typing import Any
 
 from .model import (
@@ -23,6 +24,7 @@ from .model import (
 )
 
 API_VERSION = "2021-01-20"
+API_METHODS = ("GET", "POST")
 PRODUCT = "governance"
 HOST_ID = "governance.cn-hangzhou.aliyuncs.com"
 
@@ -59,6 +61,24 @@ def action_not_found(request_id: str) -> tuple[int, Body]:
 
 def version_not_found(request_id: str) -> tuple[int, Body]:
     return 400, error_body("InvalidVersion", "Specified parameter Version is not valid.", request_id)
+
+
+def http_error(status: int, message: str, request_id: str) -> tuple[int, Body]:
+    """An HTTP-level rejection in the service's error shape; the code is the status phrase
+    in CamelCase (400 ``BadRequest``, 405 ``MethodNotAllowed``, 501 ``NotImplemented``), since
+    the public reference documents none for these."""
+    try:
+        phrase = HTTPStatus(status).phrase
+    except ValueError:
+        phrase = "Bad Request"
+    code = "".join(word[:1].upper() + word[1:] for word in phrase.replace("-", " ").split())
+    return status, error_body(code, message, request_id)
+
+
+def method_not_allowed(method: str, request_id: str) -> tuple[int, Body]:
+    """RPC-style APIs take GET and POST only (the SDK always sends POST)."""
+    return http_error(405, f"The HTTP method {method} is not supported; use {' or '.join(API_METHODS)}.",
+                      request_id)
 
 
 # ---- parameter parsing ------------------------------------------------------------------

@@ -9,6 +9,7 @@ throttling, reset, STS) is reachable over HTTP so that out-of-process users can 
 from __future__ import annotations
 
 import contextlib
+import glob
 import json
 import os
 import socket
@@ -19,13 +20,23 @@ import time
 from collections import Counter, deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 from urllib.parse import parse_qsl
 
 from .faults import FaultInjector, FaultRule
 from .model import GovernanceModel, new_request_id
-from .responses import API_VERSION, GovernanceResponses, action_not_found, error_body, version_not_found
+from .responses import (
+    API_METHODS,
+    API_VERSION,
+    GovernanceResponses,
+    action_not_found,
+    error_body,
+    http_error,
+    method_not_allowed,
+    version_not_found,
+)
 from .signature import STS_DEFAULT_SECONDS, SignatureError, SignatureVerifier
 
 DEFAULT_ACCESS_KEY_ID = "LTAI5tEmuLatorTestKey0001"
@@ -36,6 +47,7 @@ STATE_FORMAT = "alicloud-account-factory-emulator"
 STATE_VERSION = 1
 REQUEST_LOG_SIZE = 1000
 KEEPALIVE_IDLE_SECONDS = 120.0
+_HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 
 
 class StateFileError(RuntimeError):
@@ -78,9 +90,33 @@ class QpsLimiter:
 class StateStore:
     """Atomic JSON snapshots: temp file in the same directory, fsync, ``os.replace``."""
 
+    TEMP_SUFFIX = ".tmp"
+
     def __init__(self, path: str | os.PathLike[str]) -> None:
         self.path = os.path.abspath(os.fspath(path))
         self._lock = threading.Lock()
+
+    @property
+    def _temp_prefix(self) -> str:
+        """Temp files are ``.<name>.<random>.tmp``: hidden, and recognisably this file's."""
+        return f".{os.path.basename(self.path)}."
+
+    def remove_stale_temp_files(self) -> list[str]:
+        """Delete temp files left by a save that never reached ``os.replace`` (a crash or kill).
+
+        Only this state file's own pattern is touched; a file that cannot be removed is left
+        alone (it is harmless, just clutter). Returns the paths removed.
+        """
+        pattern = os.path.join(glob.escape(os.path.dirname(self.path)),
+                               glob.escape(self._temp_prefix) + "*" + self.TEMP_SUFFIX)
+        removed = []
+        for path in sorted(glob.glob(pattern)):
+            try:
+                os.unlink(path)
+            except OSError:
+                continue
+            removed.append(path)
+        return removed
 
     def load(self) -> dict[str, Any] | None:
         """The saved snapshot, ``None`` if there is no file yet; StateFileError if unusable."""
@@ -103,8 +139,7 @@ class StateStore:
             data = {"format": STATE_FORMAT, "version": STATE_VERSION,
                     "saved_at": time.time(), **snapshot()}
             directory = os.path.dirname(self.path)
-            fd, tmp = tempfile.mkstemp(prefix=f".{os.path.basename(self.path)}.", suffix=".tmp",
-                                       dir=directory)
+            fd, tmp = tempfile.mkstemp(prefix=self._temp_prefix, suffix=self.TEMP_SUFFIX, dir=directory)
             try:
                 with os.fdopen(fd, "w", encoding="utf-8") as f:
                     json.dump(data, f, indent=1, sort_keys=True)
@@ -195,19 +230,49 @@ class _Handler(BaseHTTPRequestHandler):
     def log_message(self, format: str, *args: Any) -> None:
         """Silence the stdlib access log: the emulator writes its own (without secrets)."""
 
+    def send_error(self, code: int, message: str | None = None, explain: str | None = None) -> None:
+        """Answer an HTTP-level rejection (bad framing, or what the stdlib refuses itself: a
+        malformed request line, an unknown method, oversized headers) in the service's JSON
+        error shape and log it, instead of the stdlib's HTML page or a silent close.
+
+        The connection is closed afterwards: the rest of the byte stream cannot be trusted.
+        """
+        request_id = new_request_id()
+        status, body = http_error(int(code), message or HTTPStatus(code).phrase, request_id)
+        reply = Emulator._error(status, body, "", {"Connection": "close"})
+        self.close_connection = True
+        # parse_request sets command and path together (a failed parse leaves command None and
+        # path possibly from the previous request on this connection).
+        path = self.path.partition("?")[0] if self.command else "-"
+        self.server.emulator._record(self.command or "-", path, reply, 0.0)
+        if self.request_version == "HTTP/0.9":
+            # What the stdlib assumes when it could not read a version; as 0.9 the answer would
+            # go out without status line or headers, unparsable by any client alive today.
+            self.request_version = "HTTP/1.0"
+        self._send(reply)
+
     def _read_body(self) -> bytes:
+        """The request body; ValueError when its framing (Content-Length or chunks) is malformed."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks: list[bytes] = []
             while True:
-                size = int(self.rfile.readline().split(b";")[0].strip() or b"0", 16)
+                line = self.rfile.readline().split(b";")[0].strip()
+                if not set(line) <= _HEX_DIGITS:  # int(..., 16) would also take "-5" or "0x10"
+                    raise ValueError(f"malformed chunk size {line[:20]!r}")
+                size = int(line or b"0", 16)
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass
                     return b"".join(chunks)
                 chunks.append(self.rfile.read(size))
                 self.rfile.readline()
-        length = int(self.headers.get("Content-Length") or 0)
-        return self.rfile.read(length) if length > 0 else b""
+        lengths = {v.strip() for v in self.headers.get_all("Content-Length", [])}
+        if not lengths:
+            return b""
+        length = lengths.pop()
+        if lengths or not (length.isascii() and length.isdigit()):
+            raise ValueError("malformed Content-Length header: it must be one non-negative integer")
+        return self.rfile.read(int(length))
 
     def _dispatch(self) -> None:
         started = time.monotonic()
@@ -215,7 +280,10 @@ class _Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         try:
             body = self._read_body()
-        except (ValueError, OSError):
+        except ValueError as exc:
+            self.send_error(HTTPStatus.BAD_REQUEST, str(exc))
+            return
+        except OSError:  # the client went away mid-body: nobody to answer
             self.close_connection = True
             return
         headers: dict[str, list[str]] = {}
@@ -236,6 +304,10 @@ class _Handler(BaseHTTPRequestHandler):
                           headers={"x-acs-request-id": request_id}, code="InternalError")
         # Recorded before answering, so the log already shows a request when its client sees the answer.
         emulator._record(self.command, path, reply, (time.monotonic() - started) * 1000)
+        self._send(reply)
+
+    def _send(self, reply: Reply) -> None:
+        """Write ``reply`` (no body for HEAD, as HTTP requires), or drop the connection."""
         if reply.drop:
             self.close_connection = True
             try:
@@ -252,15 +324,16 @@ class _Handler(BaseHTTPRequestHandler):
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
                 self.end_headers()
-                self.wfile.write(payload)
+                if self.command != "HEAD":
+                    self.wfile.write(payload)
                 self.wfile.flush()
             except OSError:
                 self.close_connection = True
 
-    do_POST = _dispatch
-    do_GET = _dispatch
-    do_PUT = _dispatch
-    do_DELETE = _dispatch
+    # The methods a client may plausibly send reach _dispatch, which answers those the API or a
+    # control route does not take with a JSON 405 (the stdlib would send an HTML 501 page);
+    # any other method goes to send_error (a JSON 501).
+    do_POST = do_GET = do_PUT = do_DELETE = do_PATCH = do_HEAD = do_OPTIONS = _dispatch
 
 
 # ---- the emulator -----------------------------------------------------------------------
@@ -286,6 +359,7 @@ class Emulator:
         qps: int | None = None,
         seed: int | None = None,
         *,
+        list_lag_seconds: float = 0.0,
         log_stream: TextIO | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -293,10 +367,11 @@ class Emulator:
             raise ValueError("access_key_id and access_key_secret must not be empty")
         self.host = host
         self._requested_port = port
-        self.model = GovernanceModel(enroll_seconds=enroll_seconds, clock=clock, seed=seed)
+        self.model = GovernanceModel(enroll_seconds=enroll_seconds, clock=clock, seed=seed,
+                                     list_lag_seconds=list_lag_seconds)
         self.responses = GovernanceResponses(self.model)
         self.verifier = SignatureVerifier(access_key_id, access_key_secret, clock=clock)
-        self.faults = FaultInjector(seed)
+        self.faults = FaultInjector(seed, self.responses.actions)
         self.limiter = QpsLimiter(qps) if qps else None
         self._store = StateStore(state_file) if state_file else None
         self._log_stream = log_stream
@@ -315,6 +390,8 @@ class Emulator:
         if self._server is not None:
             return self
         if self._store is not None:
+            for stale in self._store.remove_stale_temp_files():
+                self._log(f"removed stale temp file {stale}")
             data = self._store.load()
             if data is not None:
                 try:
@@ -402,8 +479,19 @@ class Emulator:
             self.model.outcomes.clear()
         self._save()
 
+    def get_settings(self) -> dict[str, Any]:
+        """Runtime settings: ``{"list_lag_seconds": S}``."""
+        return self.model.settings_view()
+
+    def update_settings(self, **changes: Any) -> dict[str, Any]:
+        """Change some runtime settings (``list_lag_seconds=S``); raises ValueError if one is invalid.
+
+        Not persisted: a restart starts with the options it is given, as it does for fault rules.
+        """
+        return self.model.update_settings(changes)
+
     def reset(self) -> None:
-        """Seeded directory, no enrollments, faults, outcomes, call counts or request log."""
+        """Seeded directory, start settings, no enrollments, faults, outcomes, call counts or request log."""
         self.model.reset()
         self.faults.clear()
         if self.limiter is not None:
@@ -441,17 +529,20 @@ class Emulator:
         if not reply.control:
             with self._counts_lock:
                 self._requests.append(entry)
-        if self._log_stream is not None:
-            stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now))
-            line = f"{stamp} {method} {path} {reply.action or '-'} {status} {ms:.1f}ms"
-            if reply.code:
-                line += f" {reply.code}"
-            with self._log_lock:
-                try:
-                    self._log_stream.write(line + "\n")
-                    self._log_stream.flush()
-                except (OSError, ValueError):
-                    pass
+        line = f"{method} {path} {reply.action or '-'} {status} {ms:.1f}ms"
+        self._log(f"{line} {reply.code}" if reply.code else line, now)
+
+    def _log(self, text: str, now: float | None = None) -> None:
+        """One timestamped line on the log stream; a closed or broken stream is not an error."""
+        if self._log_stream is None:
+            return
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None else now))
+        with self._log_lock:
+            try:
+                self._log_stream.write(f"{stamp} {text}\n")
+                self._log_stream.flush()
+            except (OSError, ValueError):
+                pass
 
     def _count(self, counter: Counter[str], action: str) -> None:
         with self._counts_lock:
@@ -473,6 +564,8 @@ class Emulator:
         action = (headers.get("x-acs-action") or [""])[0].strip()
         self._count(self._calls, action or "<missing>")
         request_id = new_request_id()
+        if method not in API_METHODS:
+            return self._error(*method_not_allowed(method, request_id), action, {"Allow": ", ".join(API_METHODS)})
         if action not in self.responses.actions:
             return self._error(*action_not_found(request_id), action)
         version = (headers.get("x-acs-version") or [""])[0].strip()
@@ -558,9 +651,16 @@ class Emulator:
                 return ok(self.issue_sts(duration))
             if route == "/requests" and method == "GET":
                 return ok(self.requests())
+            if route == "/settings":
+                if method == "GET":
+                    return ok(self.get_settings())
+                if method == "POST":
+                    if not isinstance(payload, dict):
+                        raise ControlError("expected a settings object, e.g. {\"list_lag_seconds\": 2}")
+                    return ok(self.update_settings(**payload))
         except ValueError as exc:
             return Reply(status=400, body={"error": str(exc)}, action=action)
-        known = {"/health", "/state", "/faults", "/outcomes", "/reset", "/sts", "/requests"}
+        known = {"/health", "/state", "/faults", "/outcomes", "/reset", "/sts", "/requests", "/settings"}
         if route in known:
             return Reply(status=405, body={"error": f"{method} is not allowed on {path}"}, action=action)
         return Reply(status=404, body={"error": f"unknown control endpoint {path}"}, action=action)

@@ -140,6 +140,23 @@ def _parse_date(value: str | None) -> float:
                              "Specified time stamp or date value is not well formatted.") from None
 
 
+def _check_announced_key(access_key_id: str, headers: Mapping[str, Sequence[str]]) -> None:
+    """With STS the SDK also announces its key in ``x-acs-accesskey-id``; it must be the key
+    that signed (the one in the Authorization Credential).
+
+    A mismatch means the request was signed with one credential and labelled with another (for
+    instance a refresh that replaced half of the credential): the gateway cannot authenticate
+    it as one principal, which is ``SignatureDoesNotMatch`` (400). ``InvalidAccessKeyId.NotFound``
+    would be wrong since both keys may exist, and a 404 from GetEnrolledAccount reads as "not
+    enrolled" to its callers.
+    """
+    announced = [v.strip() for v in headers.get("x-acs-accesskey-id", ())]
+    if announced and any(v != access_key_id for v in announced):
+        raise SignatureError("SignatureDoesNotMatch",
+                             "The x-acs-accesskey-id header does not match the AccessKey id "
+                             "in the Authorization header.")
+
+
 class NonceCache:
     """Nonces seen within the timestamp window; bounded so a flood cannot exhaust memory."""
 
@@ -266,6 +283,7 @@ class SignatureVerifier:
             raise SignatureError("MissingSignatureNonce", "SignatureNonce is mandatory for this action.")
 
         secret, is_sts = self._secret_for(access_key_id, headers, now)
+        _check_announced_key(access_key_id, headers)
 
         signed_set = set(signed)
         must_sign = set(REQUIRED_SIGNED_HEADERS) | {h for h in headers if h.startswith("x-acs-")}
