@@ -44,7 +44,9 @@ def test_seeded_directory_is_deterministic_and_valid() -> None:
     uids = [a["account_uid"] for a in directory["member_accounts"]]
     assert len(MEMBER_ACCOUNT_UIDS) >= 5 and set(MEMBER_ACCOUNT_UIDS) <= set(uids)
     for uid in uids + [MASTER_ACCOUNT_UID]:
-        assert 1_000_000_000_000_000 <= uid <= 1_999_999_999_999_999 and float(uid) == uid
+        assert 10**15 <= uid < 10**16  # 16 digits, as real AccountUids
+    beyond_float64 = [uid for uid in MEMBER_ACCOUNT_UIDS if float(uid) != uid]
+    assert beyond_float64 == [9123456789012345]  # one member a float64 cannot carry, for exactness tests
     assert not any(a["enrolled"] for a in directory["member_accounts"])
     assert {b["baseline_id"]: b["default"] for b in directory["baselines"]} == {
         DEFAULT_BASELINE_ID: True, CUSTOM_BASELINE_ID: False}
@@ -120,7 +122,7 @@ def test_enroll_existing_account_keeps_its_folder_and_name_but_echoes_inputs(emu
                                     "DisplayName": "ignored-name", "FolderId": "fd-Workload01",
                                     "PayerAccountUid": MASTER_ACCOUNT_UID, "Tag": []}
     members = emu.state()["directory"]["member_accounts"]
-    assert len(members) == 7  # no new account was created
+    assert len(members) == len(MEMBER_ACCOUNT_UIDS) + 1  # the seeded ones and the unverified one: none created
 
 
 def test_baseline_items_are_merged_request_wins(client: Client) -> None:

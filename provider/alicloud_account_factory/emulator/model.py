@@ -52,6 +52,8 @@ _SEED_MEMBERS: tuple[tuple[int, str, str, str, bool], ...] = (
     (1569203487561730, "sandbox-bob", "sandbox-bob", SANDBOX_FOLDER_ID, True),
     (1674820395017462, "workload-prod", "workload-prod", WORKLOAD_FOLDER_ID, True),
     (1783945120638591, "workload-dev", "workload-dev", WORKLOAD_FOLDER_ID, True),
+    # Above 2^53: a float64 cannot hold it, so clients must keep it exact some other way.
+    (9123456789012345, "analytics-intl", "analytics-intl", WORKLOAD_FOLDER_ID, True),
     (UNVERIFIED_ACCOUNT_UID, "unverified-member", "unverified-member", ROOT_FOLDER_ID, False),
 )
 MEMBER_ACCOUNT_UIDS: tuple[int, ...] = tuple(m[0] for m in _SEED_MEMBERS if m[4])
