@@ -2,11 +2,12 @@
 
 Nothing above this module sees an SDK type or an SDK exception. Retries follow one rule set:
 
-* throttling, `ServiceUnavailable` and `DeployConflict.Blueprint` mean the call did not take
-  effect: safe to retry for every operation (the SDK's own RetryOptions absorbs short bursts
-  of throttling; this module keeps retrying with jittered backoff until the deadline);
-* a lost connection or another 5xx leaves the outcome unknown: reads retry, but EnrollAccount
-  raises `AmbiguousCallError` so that the enroller looks before it enrolls again;
+* throttling and `DeployConflict.Blueprint` are refusals: the call did not take effect, so it
+  is safe to retry for every operation (the SDK's own RetryOptions absorbs short bursts of
+  throttling; this module keeps retrying with jittered backoff until the deadline);
+* a lost connection or a 5xx, `ServiceUnavailable` included, leaves the outcome unknown: reads
+  retry, but EnrollAccount raises `AmbiguousCallError` so that the enroller looks before it
+  enrolls again (and the SDK is never allowed to resend EnrollAccount on such an answer);
 * anything else fails at once with its code, message, RequestId and recommendation.
 """
 
@@ -26,11 +27,22 @@ from .timeouts import Deadline
 
 T = TypeVar("T")
 
-#: Error codes that mean "not done, try again later".
-RETRYABLE_CODES = frozenset({"ServiceUnavailable", "DeployConflict.Blueprint"})
-RETRYABLE_CODE_PREFIXES = ("Throttling",)
-#: Throttling codes the SDK itself retries a few times before we see them.
-SDK_RETRIED_CODES = ["Throttling", "Throttling.User", "Throttling.Api", "Throttling.AllocationQuota", "ServiceUnavailable"]
+#: Refusals: the call was not carried out, try again later.
+REFUSAL_CODES = frozenset({"DeployConflict.Blueprint"})
+REFUSAL_CODE_PREFIXES = ("Throttling",)
+#: "Try again later" answers that do not say whether the call was carried out.
+UNAVAILABLE_CODES = frozenset({"ServiceUnavailable"})
+#: What a read retries (besides any 5xx and lost connections): refusals and "unavailable".
+RETRYABLE_CODES = REFUSAL_CODES | UNAVAILABLE_CODES
+RETRYABLE_CODE_PREFIXES = REFUSAL_CODE_PREFIXES
+#: Codes the SDK itself retries a few times before we see them: reads may be resent on any of
+#: them, EnrollAccount only on a throttling refusal (a resent enrollment is a second account).
+SDK_THROTTLING_CODES = ("Throttling", "Throttling.User", "Throttling.Api", "Throttling.AllocationQuota")
+SDK_RETRIED_CODES = {"read": SDK_THROTTLING_CODES + tuple(UNAVAILABLE_CODES), "write": SDK_THROTTLING_CODES}
+
+#: 404 codes of the API gateway itself (a key it does not know, an unknown action...): they say
+#: nothing about the account, so they must never be read as "not enrolled".
+GATEWAY_404_PREFIXES = ("InvalidAccessKeyId", "InvalidSecurityToken", "InvalidAction", "InvalidVersion", "InvalidApi")
 
 LIST_PAGE_SIZE = 100
 CONNECT_TIMEOUT_MS = 5_000
@@ -55,22 +67,25 @@ class _Failure:
     ambiguous: bool  # the call may have taken effect
 
 
-def _sdk_retry_options() -> Any:
+def _sdk_retry_options(kind: str) -> Any:
     from darabonba.policy.retry import RetryOptions
 
     return RetryOptions({
         "retryable": True,
         "retryCondition": [{
             "maxAttempts": 3,
-            "errorCode": SDK_RETRIED_CODES,
+            "errorCode": list(SDK_RETRIED_CODES[kind]),
             "backoff": {"policy": "ExponentialWithFullJitter", "period": 200, "cap": 2000},
             "maxDelay": 5000,
         }],
     })
 
 
-def _build_sdk_client(settings: ProviderSettings, region: str) -> Any:
-    """The SDK client; imported lazily because the credentials package reads env at import."""
+def _build_sdk_client(settings: ProviderSettings, region: str, kind: str) -> Any:
+    """The SDK client for reads or writes (they differ in what the SDK may resend).
+
+    Imported lazily because the credentials package reads the environment at import.
+    """
     from alibabacloud_governance20210120.client import Client
     from alibabacloud_tea_openapi.utils_models import Config
 
@@ -79,7 +94,7 @@ def _build_sdk_client(settings: ProviderSettings, region: str) -> Any:
         region_id=region,
         read_timeout=READ_TIMEOUT_MS,
         connect_timeout=CONNECT_TIMEOUT_MS,
-        retry_options=_sdk_retry_options(),
+        retry_options=_sdk_retry_options(kind),
         user_agent=f"alicloud-account-factory/{__version__}",
     )
     if creds.explicit_keys:
@@ -108,14 +123,14 @@ class GovernanceClient:
         self._settings = settings
         self._region = region
         self._backoff = backoff
-        self._sdk: Any = None
+        self._sdk: dict[str, Any] = {}
         self._lock = threading.Lock()
 
-    def _client(self) -> Any:
+    def _client(self, kind: str) -> Any:
         with self._lock:
-            if self._sdk is None:
-                self._sdk = _build_sdk_client(self._settings, self._region)
-            return self._sdk
+            if kind not in self._sdk:
+                self._sdk[kind] = _build_sdk_client(self._settings, self._region, kind)
+            return self._sdk[kind]
 
     # --- operations ------------------------------------------------------------------------
 
@@ -144,7 +159,7 @@ class GovernanceClient:
         return int(body["AccountUid"])
 
     def get(self, account_uid: int, deadline: Deadline) -> Enrollment | None:
-        """GetEnrolledAccount; None when the account is not enrolled (any 404)."""
+        """GetEnrolledAccount; None when the account is not enrolled (a 404 of the service)."""
         from alibabacloud_governance20210120 import models
 
         sdk_request = models.GetEnrolledAccountRequest(account_uid=account_uid, region_id=self._region)
@@ -176,7 +191,7 @@ class GovernanceClient:
         attempt = 0
         while True:
             try:
-                response = invoke(self._client())
+                response = invoke(self._client("read" if idempotent else "write"))
                 return response.body.to_map()
             except Exception as raw:  # noqa: BLE001 - every SDK failure is translated below
                 failure = self._translate(action, raw)
@@ -206,11 +221,11 @@ class GovernanceClient:
                 recommend=data.get("Recommend"),
                 status_code=status or None,
             )
-            if action == "GetEnrolledAccount" and status == 404:
+            if action == "GetEnrolledAccount" and status == 404 and not code.startswith(GATEWAY_404_PREFIXES):
                 return _Failure(NotEnrolledError(action, code, message, **kwargs), False, False)
-            if code in RETRYABLE_CODES or code.startswith(RETRYABLE_CODE_PREFIXES) or status == 503:
+            if code in REFUSAL_CODES or code.startswith(REFUSAL_CODE_PREFIXES):
                 return _Failure(ApiError(action, code, message, **kwargs), True, False)
-            if status >= 500:
+            if status >= 500 or code in UNAVAILABLE_CODES:
                 return _Failure(AmbiguousCallError(action, code, message, **kwargs), True, True)
             return _Failure(ApiError(action, code, message, **kwargs), False, False)
         cause = inner if isinstance(inner, BaseException) else raw

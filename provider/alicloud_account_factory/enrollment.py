@@ -3,22 +3,25 @@
 EnrollAccount has no idempotency token and creates a real, billed account. The enroller
 therefore never calls it without first looking for what an earlier attempt left behind:
 
-* a new account carries the tag `pulumi:enrollment-key` whose value is derived from the
-  resource's URN and its new-account settings. Before enrolling, create looks for an
-  enrolled account with that key (ListEnrolledAccounts, then GetEnrolledAccount on the few
-  with the same display name) and adopts it: waits if it is still running, returns it if
-  it finished, enrolls that same AccountUid again if it failed;
+* a new account carries the tag `pulumi:enrollment-key`, whose value names the resource (a
+  hash of its URN) and the settings that vend a new account when they change (a hash of
+  them). Before enrolling, create looks for an enrolled account with that key
+  (ListEnrolledAccounts, then GetEnrolledAccount on the few candidates: same display name,
+  no display name yet, or not Finished) and adopts it: waits if it is still running,
+  returns it if it finished, enrolls that same AccountUid again if it failed. An account of
+  the same resource with other settings is not adopted (the settings say "a new account"),
+  but named in a warning, so that it is never left behind unnoticed;
 * an existing account (or an adopted one) is enrolled again only when its last enrollment
   did not already apply the same baseline settings;
-* when EnrollAccount's outcome is unknown (connection lost, server error) it looks again
-  before it retries.
+* when EnrollAccount's outcome is unknown (connection lost, server error) it keeps looking
+  for a while (the listing may lag) before it sends EnrollAccount again.
 """
 
 from __future__ import annotations
 
 import hashlib
 import time
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Protocol
 
 from .client import Backoff, GovernanceClient
@@ -33,10 +36,10 @@ from .model import (
 from .timeouts import Deadline
 from .waiter import Waiter, WaitTimedOut, changed
 
-#: Look this many times (spaced by LOOKUP_SPACING seconds) for the account an unanswered
-#: EnrollAccount may have created before calling it again.
-AMBIGUOUS_LOOKUPS = 3
-LOOKUP_SPACING = 2.0
+#: After an unanswered EnrollAccount, look for the account it may have created after each of
+#: these pauses (seconds) before sending EnrollAccount again: the listing may show a new
+#: account only after a while, and a resent call would enroll a second one.
+AMBIGUOUS_LOOKUP_PAUSES = (1.0, 2.0, 4.0, 8.0)
 
 
 class Listing(Protocol):
@@ -46,63 +49,106 @@ class Listing(Protocol):
 class Progress(Protocol):
     def status(self, message: str) -> None: ...
 
-
-def enrollment_key(resource_urn: str | None, settings: Mapping[str, object]) -> str:
-    """Stable across runs of the same resource, different after a replacement."""
-    material = "\n".join([resource_urn or ""] + [f"{k}={settings.get(k)!r}" for k in sorted(settings)])
-    return hashlib.sha256(material.encode()).hexdigest()[:32]
+    def warn(self, message: str) -> None: ...
 
 
-def _resume_hint(account_uid: int) -> str:
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class EnrollmentKey:
+    """The value of the `pulumi:enrollment-key` tag: whose account it is, and with what settings.
+
+    `resource` is stable for the life of a resource (its URN); `settings` changes exactly
+    when the resource is replaced by a new account.
+    """
+
+    resource: str
+    settings: str
+
+    @staticmethod
+    def derive(resource_urn: str | None, settings: Mapping[str, object]) -> "EnrollmentKey":
+        material = "\n".join(f"{k}={settings.get(k)!r}" for k in sorted(settings))
+        return EnrollmentKey(_digest(resource_urn or ""), _digest(material))
+
+    @staticmethod
+    def parse(text: str | None) -> "EnrollmentKey | None":
+        resource, dot, settings = (text or "").partition(".")
+        return EnrollmentKey(resource, settings) if dot and resource and settings else None
+
+    def __str__(self) -> str:
+        return f"{self.resource}.{self.settings}"
+
+
+def _resume_hint(account_uid: int, keyed_settings: str) -> str:
     return (
         f"Run `pulumi up` again to retry: the provider resumes on account {account_uid} "
-        f"(it enrolls that same account again, or keeps waiting) and never creates a second account."
+        f"(it enrolls that same account again, or keeps waiting) and never creates a second account, "
+        f"as long as {keyed_settings} stay as they are."
     )
 
 
-def _timeout_hint(account_uid: int, operation: str) -> str:
+def _timeout_hint(account_uid: int, operation: str, keyed_settings: str) -> str:
     return (
         f"Run `pulumi up` again to resume waiting on account {account_uid} (no second account is "
-        f"created), or allow more time with ResourceOptions(custom_timeouts=CustomTimeouts({operation}='120m'))."
+        f"created as long as {keyed_settings} stay as they are), or allow more time with "
+        f"ResourceOptions(custom_timeouts=CustomTimeouts({operation}='120m'))."
+    )
+
+
+def _left_behind_warning(enrollment: Enrollment) -> str:
+    return (
+        f"account {enrollment.account_uid} ({enrollment.raw.get('DisplayName')!r}, {enrollment.status}) was "
+        f"enrolled earlier for this resource with other new-account settings, so this `up` enrolls a new "
+        f"account as the changed settings require. If this `up` replaces the resource, that is the account "
+        f"being replaced. Otherwise it was left by an interrupted or failed run and no stack manages it: "
+        f"adopt it with account_uid={enrollment.account_uid} (and the old settings removed), or close it "
+        f"in the Resource Directory console."
     )
 
 
 class Enroller:
-    def __init__(self, client: GovernanceClient, waiter: Waiter, listing: Listing | None = None,
+    """`keyed_settings` names, for the user, the settings that make up the settings half of the key."""
+
+    def __init__(self, client: GovernanceClient, waiter: Waiter, listing: Listing | None = None, *,
+                 keyed_settings: str = "the new-account settings",
                  sleep: Callable[[float], None] = time.sleep) -> None:
         self._client = client
         self._waiter = waiter
         self._listing: Listing = listing or client.list_enrolled
+        self._keyed_settings = keyed_settings
         self._sleep = sleep
 
     # --- entry points ----------------------------------------------------------------------
 
     def create_new(self, request: EnrollRequest, deadline: Deadline, progress: Progress) -> Enrollment:
         """Enroll a new account, or adopt the one an earlier attempt of this resource made."""
-        key = request.tags.get(ENROLLMENT_KEY_TAG)
-        assert request.is_new_account and key, "a new account is always enrolled with its enrollment key"
-        own = self._find_own(request, key, deadline)
+        key = EnrollmentKey.parse(request.tags.get(ENROLLMENT_KEY_TAG))
+        if not request.is_new_account or key is None:
+            raise ValueError("a new account is always enrolled with its enrollment key")
+        own, left_behind = self._earlier_attempts(request, key, deadline)
+        for other in left_behind:
+            progress.warn(_left_behind_warning(other))
         if own is not None:
-            progress.status(f"found account {own.account_uid} enrolled earlier for this resource ({own.status}); resuming it")
-            return self.converge(own.account_uid, self._as_existing(request, own.account_uid), deadline, progress,
-                                 current=own, operation="create")
-        lookups = 0
-        backoff = Backoff()
+            progress.warn(f"adopting account {own.account_uid} ({own.status}), enrolled for this resource by an earlier "
+                          f"`pulumi up` that did not record it (interrupted, failed or timed out), instead of "
+                          f"enrolling a second account")
+            return self._resume(own, request, deadline, progress)
+        retries = 0
         while True:
             try:
                 account_uid = self._client.enroll(request, deadline)
                 break
             except AmbiguousCallError as unsure:
                 progress.status(f"EnrollAccount went unanswered ({unsure.code}); checking whether it took effect")
-                for lookup in range(AMBIGUOUS_LOOKUPS):
-                    own = self._find_own(request, key, deadline)
+                for pause in AMBIGUOUS_LOOKUP_PAUSES:
+                    self._pause(pause, deadline, unsure)
+                    own, _ = self._earlier_attempts(request, key, deadline)
                     if own is not None:
-                        return self.converge(own.account_uid, self._as_existing(request, own.account_uid), deadline,
-                                             progress, current=own, operation="create")
-                    if lookup + 1 < AMBIGUOUS_LOOKUPS:
-                        self._pause(LOOKUP_SPACING, deadline, unsure)
-                lookups += 1
-                self._pause(backoff.delay(lookups), deadline, unsure)
+                        return self._resume(own, request, deadline, progress)
+                retries += 1
+                self._pause(Backoff().delay(retries), deadline, unsure)
         progress.status(f"enrolling new account {account_uid}")
         return self._wait(account_uid, deadline, progress, operation="create")
 
@@ -134,27 +180,44 @@ class Enroller:
                 current = self._client.get(account_uid, deadline)
                 if current is not None and current.in_progress and current.applies(request):
                     break
-                self._pause(LOOKUP_SPACING, deadline, unsure)
+                self._pause(AMBIGUOUS_LOOKUP_PAUSES[0], deadline, unsure)
         progress.status(f"enrolling account {account_uid}")
         return self._wait(account_uid, deadline, progress, operation=operation)
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _find_own(self, request: EnrollRequest, key: str, deadline: Deadline) -> Enrollment | None:
-        """The account an earlier attempt of this resource enrolled, if any."""
-        candidates = [row for row in self._listing(deadline) if row.display_name == request.display_name]
+    def _earlier_attempts(self, request: EnrollRequest, key: EnrollmentKey,
+                          deadline: Deadline) -> tuple[Enrollment | None, list[Enrollment]]:
+        """The account an earlier attempt of this resource enrolled with these settings, if any,
+        and the accounts it enrolled with other settings.
+
+        Only a few rows are read in full: those with this display name, those without one yet
+        (a new account may be listed before it is named), and those not Finished (where an
+        interrupted or failed attempt most likely is).
+        """
+        candidates = [row for row in self._listing(deadline)
+                      if row.display_name in (request.display_name, None, "") or row.status != FINISHED]
         own: list[Enrollment] = []
+        others: list[Enrollment] = []
         for row in candidates:
             enrollment = self._client.get(row.account_uid, deadline)
-            if enrollment is None or enrollment.input_tags.get(ENROLLMENT_KEY_TAG) != key:
+            found = EnrollmentKey.parse(enrollment.input_tags.get(ENROLLMENT_KEY_TAG)) if enrollment else None
+            if enrollment is None or found is None or found.resource != key.resource:
                 continue
-            if request.folder_id and enrollment.raw.get("FolderId") not in (None, request.folder_id):
-                continue  # moved elsewhere since: that one is being replaced, not resumed
-            own.append(enrollment)
-        if not own:
-            return None
+            if found.settings != key.settings:
+                others.append(enrollment)
+            elif request.folder_id and enrollment.raw.get("FolderId") not in (None, request.folder_id):
+                continue  # moved to another folder by hand since: not what these settings describe
+            else:
+                own.append(enrollment)
         # Prefer the one in progress, then the finished one, then the most recent.
-        return max(own, key=lambda e: (e.in_progress, e.status == FINISHED, str(e.raw.get("CreateTime") or "")))
+        best = max(own, key=lambda e: (e.in_progress, e.status == FINISHED, str(e.raw.get("CreateTime") or "")),
+                   default=None)
+        return best, others
+
+    def _resume(self, own: Enrollment, request: EnrollRequest, deadline: Deadline, progress: Progress) -> Enrollment:
+        return self.converge(own.account_uid, self._as_existing(request, own.account_uid), deadline, progress,
+                             current=own, operation="create")
 
     @staticmethod
     def _as_existing(request: EnrollRequest, account_uid: int) -> EnrollRequest:
@@ -178,12 +241,12 @@ class Enroller:
             return self._waiter.wait(account_uid, deadline, on_change)
         except WaitTimedOut as timed_out:
             raise EnrollmentTimeout(account_uid, deadline.describe(), timed_out.last,
-                                    resume_hint=_timeout_hint(account_uid, operation)) from None
+                                    resume_hint=_timeout_hint(account_uid, operation, self._keyed_settings)) from None
 
     def _wait(self, account_uid: int, deadline: Deadline, progress: Progress, *, operation: str) -> Enrollment:
         final = self._wait_terminal(account_uid, deadline, progress, operation)
         if final.status != FINISHED:
-            raise EnrollmentFailed(final, retry_hint=_resume_hint(account_uid))
+            raise EnrollmentFailed(final, retry_hint=_resume_hint(account_uid, self._keyed_settings))
         return final
 
     def _pause(self, seconds: float, deadline: Deadline, cause: Exception) -> None:

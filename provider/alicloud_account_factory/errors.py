@@ -19,14 +19,22 @@ class ApiError(AccountFactoryError):
     """The API answered with an error (or could not be reached)."""
 
     def __init__(self, action: str, code: str, message: str, *, request_id: str | None = None,
-                 recommend: str | None = None, status_code: int | None = None) -> None:
+                 recommend: str | None = None, status_code: int | None = None,
+                 arguments: tuple[str, ...] = ()) -> None:
         self.action = action
         self.code = code
         self.message = message
         self.request_id = request_id
         self.recommend = recommend
         self.status_code = status_code
+        #: The resource's arguments the service's message is about (it names API parameters).
+        self.arguments = arguments
         super().__init__(self.describe())
+
+    def about(self, arguments: tuple[str, ...]) -> "ApiError":
+        """The same error, saying which of the resource's arguments it concerns."""
+        return type(self)(self.action, self.code, self.message, request_id=self.request_id,
+                          recommend=self.recommend, status_code=self.status_code, arguments=arguments)
 
     def describe(self) -> str:
         text = f"{self.action} failed: {self.code}: {self.message}"
@@ -37,6 +45,8 @@ class ApiError(AccountFactoryError):
             text += f" (RequestId {self.request_id})"
         if self.recommend:
             text += f". Recommendation: {self.recommend}"
+        if self.arguments:
+            text += f". Check this resource's {' and '.join(self.arguments)}"
         return text
 
 

@@ -13,7 +13,7 @@ import json
 import math
 import re
 from dataclasses import dataclass
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any, Callable, Mapping
 
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
@@ -21,17 +21,17 @@ from pulumi.runtime.rpc import UNKNOWN
 from .model import (
     ENROLLMENT_KEY_TAG,
     FAILURE_STATUSES,
+    MAX_EXACT_INTEGER,
     BaselineItem,
     Enrollment,
     EnrollRequest,
     baseline_items_key,
     canonical_json,
+    uid_property,
 )
 from .timeouts import TIMEOUT_KEYS, parse_duration
 
 MAX_TAGS = 20
-#: Largest integer a float64 carries exactly; Pulumi sends every number as a float64.
-MAX_EXACT_INTEGER = 2**53
 
 
 class OnChange(enum.Enum):
@@ -99,6 +99,11 @@ def parse_account_uid(name: str, value: Any) -> int:
     if not 10**14 <= value < 10**16:
         raise Invalid(f"{name} {value} is not an account id: AccountUids have 15 or 16 digits, e.g. {example}")
     return value
+
+
+def _account_uid(name: str, value: Any) -> int | str:
+    """An AccountUid in its state form: exact whatever its size (see `uid_property`)."""
+    return uid_property(parse_account_uid(name, value))
 
 
 def _resell_account_type(name: str, value: Any) -> str:
@@ -224,10 +229,10 @@ def _read_baseline_items(enrollment: Enrollment) -> list[dict[str, Any]]:
     return [item.to_property() for item in enrollment.input_baseline_items]
 
 
-def _read_uid(api_name: str) -> Callable[[Enrollment], int | None]:
-    def read(enrollment: Enrollment) -> int | None:
+def _read_uid(api_name: str) -> Callable[[Enrollment], int | str | None]:
+    def read(enrollment: Enrollment) -> int | str | None:
         value = enrollment.raw.get(api_name)
-        return int(value) if value not in (None, "", 0) else None
+        return uid_property(int(value)) if value not in (None, "", 0) else None
 
     return read
 
@@ -261,9 +266,9 @@ FIELDS: tuple[Field, ...] = (
     Field("folder_id", "FolderId", OnChange.REPLACE, Scope.NEW_ACCOUNT,
           _text(r"(fd|r)-[A-Za-z0-9]{4,}", "a resource directory folder id such as 'fd-5ESoku4Xyz'"),
           _top("FolderId")),
-    Field("payer_account_uid", "PayerAccountUid", OnChange.REPLACE, Scope.NEW_ACCOUNT, parse_account_uid,
+    Field("payer_account_uid", "PayerAccountUid", OnChange.REPLACE, Scope.NEW_ACCOUNT, _account_uid,
           _read_uid("PayerAccountUid")),
-    Field("account_uid", "AccountUid", OnChange.REPLACE, Scope.EXISTING_ACCOUNT, parse_account_uid,
+    Field("account_uid", "AccountUid", OnChange.REPLACE, Scope.EXISTING_ACCOUNT, _account_uid,
           _read_uid("AccountUid")),
     Field("baseline_id", "BaselineId", OnChange.UPDATE, Scope.ANY,
           _text(r"afb-[A-Za-z0-9]{4,}", "an Account Factory baseline id such as 'afb-bp1durvn3lgqe28v'"),
@@ -277,6 +282,8 @@ FIELDS: tuple[Field, ...] = (
           _text(r"[a-z]{2,}(-[a-z0-9]+)+", "a region id such as 'cn-hangzhou'"), None),
 )
 FIELDS_BY_NAME = {field.name: field for field in FIELDS}
+#: The settings that, changed, vend a new account: a new account's enrollment key hashes them.
+KEYED_FIELDS = tuple(f.name for f in FIELDS if f.on_change is OnChange.REPLACE and f.scope is not Scope.EXISTING_ACCOUNT)
 
 
 def _error_info(enrollment: Enrollment) -> dict[str, Any] | None:
@@ -473,12 +480,14 @@ def enroll_request(inputs: Mapping[str, Any], *, account_uid: int | None = None,
         value = inputs.get(field.name)
         if value is None or (uid is not None and field.scope is Scope.NEW_ACCOUNT):
             continue
-        values[field.name] = value
-    values["account_uid"] = int(uid) if uid is not None else None
+        values[field.name] = parse_account_uid(field.name, value) if field.validate is _account_uid else value
+    values["account_uid"] = parse_account_uid("account_uid", uid) if uid is not None else None
     values["baseline_items"] = baseline_items_from_property(values.get("baseline_items"))
     values["tags"] = {**(values.get("tags") or {}), **(extra_tags or {})}
     return EnrollRequest(**values)
 
 
-def api_names(names: Iterable[str]) -> list[str]:
-    return [FIELDS_BY_NAME[name].api_name for name in names if name in FIELDS_BY_NAME]
+def arguments_named_in(text: str) -> tuple[str, ...]:
+    """The arguments whose API parameter a service message names, e.g. "parameter FolderId"."""
+    return tuple(f.name for f in FIELDS if re.search(rf"\b{re.escape(f.api_name)}\b", text))
+

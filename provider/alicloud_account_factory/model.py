@@ -28,9 +28,30 @@ TERMINAL_STATUSES = FAILURE_STATUSES | {FINISHED}
 ENROLLMENT_KEY_TAG = "pulumi:enrollment-key"
 
 
+#: Largest integer a float64 carries exactly; Pulumi sends every number as a float64.
+MAX_EXACT_INTEGER = 2**53
+
+
+def _whole_numbers_as_ints(value: Any) -> Any:
+    """16.0 back to 16: Pulumi turns every number of a program's dict into a float64 on the
+    wire, and the service must receive (and diff must compare) the number the user wrote."""
+    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_EXACT_INTEGER:
+        return int(value)
+    if isinstance(value, Mapping):
+        return {key: _whole_numbers_as_ints(item) for key, item in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_whole_numbers_as_ints(item) for item in value]
+    return value
+
+
 def canonical_json(value: Any) -> str:
     """One spelling per JSON value, so that configs compare by meaning and not by layout."""
-    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return json.dumps(_whole_numbers_as_ints(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+
+
+def uid_property(account_uid: int) -> int | str:
+    """An AccountUid as Pulumi can carry it exactly: a number up to 2^53, else its digits."""
+    return account_uid if account_uid <= MAX_EXACT_INTEGER else str(account_uid)
 
 
 @dataclass(frozen=True)

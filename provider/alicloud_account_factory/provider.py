@@ -9,6 +9,8 @@ pickle would carry: settings and clients are built inside the provider process.
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Any, Mapping
 
@@ -25,7 +27,7 @@ from pulumi.dynamic import (
 
 from . import fields
 from .client import GovernanceClient
-from .enrollment import Enroller, enrollment_key
+from .enrollment import Enroller, EnrollmentKey
 from .errors import ApiError, ConfigurationError
 from .fleet import SharedListing, SharedStatusPoller, widen_provider_server_pool
 from .model import ENROLLMENT_KEY_TAG, Enrollment
@@ -35,8 +37,6 @@ from .timeouts import Deadline, timeout_seconds
 from .waiter import PollingWaiter, Waiter
 
 READ_TIMEOUT_SECONDS = 300.0
-#: The new-account settings an enrollment key is derived from (a change to any replaces).
-KEYED_FIELDS = tuple(f.name for f in fields.FIELDS if f.scope is fields.Scope.NEW_ACCOUNT)
 
 
 @dataclass(frozen=True)
@@ -56,12 +56,13 @@ def _services(settings: ProviderSettings, region: str) -> _Services:
         key = (settings, region)
         if key not in _services_cache:
             client = GovernanceClient(settings, region)
+            keyed = ", ".join(fields.KEYED_FIELDS[:-1]) + f" and {fields.KEYED_FIELDS[-1]}"
             if settings.fleet_mode:
                 listing = SharedListing(client)
                 waiter: Waiter = SharedStatusPoller(client, listing=listing)
-                enroller = Enroller(client, waiter, listing)
+                enroller = Enroller(client, waiter, listing, keyed_settings=keyed)
             else:
-                enroller = Enroller(client, PollingWaiter(client))
+                enroller = Enroller(client, PollingWaiter(client), keyed_settings=keyed)
             _services_cache[key] = _Services(client, enroller)
         return _services_cache[key]
 
@@ -72,6 +73,19 @@ def _engine() -> EngineLog:
         if _engine_log is None:
             _engine_log = EngineLog.from_process_arguments()
         return _engine_log
+
+
+@contextmanager
+def _errors_name_arguments() -> Iterator[None]:
+    """An API error that names a parameter (`The specified parameter FolderId is not valid`)
+    also names the resource's argument it came from (`folder_id`)."""
+    try:
+        yield
+    except ApiError as error:
+        arguments = fields.arguments_named_in(error.message)
+        if not arguments or error.arguments:
+            raise
+        raise error.about(arguments) from None
 
 
 def _account_uid(resource_id: str) -> int:
@@ -109,11 +123,14 @@ class EnrolledAccountProvider(ResourceProvider):
             raise value
         return value
 
-    def _context(self, props: Mapping[str, Any]) -> tuple[ProviderSettings, str, _Services, Reporter]:
+    def _context(self, props: Mapping[str, Any]) -> tuple[str, _Services, Reporter]:
         settings = self._settings()
         region = props.get("region_id") or settings.region
-        reporter = Reporter(_engine(), str(props.get(fields.RESOURCE_URN) or ""), settings.credentials.secrets())
-        return settings, region, _services(settings, region), reporter
+        return region, _services(settings, region), self._reporter(props, settings.credentials.secrets())
+
+    @staticmethod
+    def _reporter(props: Mapping[str, Any], secrets: tuple[str, ...]) -> Reporter:
+        return Reporter(_engine(), str(props.get(fields.RESOURCE_URN) or ""), secrets)
 
     # --- the Pulumi protocol -------------------------------------------------------------
 
@@ -132,18 +149,20 @@ class EnrolledAccountProvider(ResourceProvider):
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         props = fields.normalized(props)
-        _settings, region, services, reporter = self._context(props)
+        region, services, reporter = self._context(props)
         deadline = Deadline.after(timeout_seconds(props.get(fields.CUSTOM_TIMEOUTS), "create"))
-        if props.get("account_uid") is not None:
-            request = fields.enroll_request(props)
-            final = services.enroller.converge(props["account_uid"], request, deadline, reporter, operation="create")
-        else:
-            request = fields.enroll_request(props, extra_tags={ENROLLMENT_KEY_TAG: self._key(props)})
-            final = services.enroller.create_new(request, deadline, reporter)
+        with _errors_name_arguments():
+            if props.get("account_uid") is not None:
+                request = fields.enroll_request(props)
+                assert request.account_uid is not None
+                final = services.enroller.converge(request.account_uid, request, deadline, reporter, operation="create")
+            else:
+                request = fields.enroll_request(props, extra_tags={ENROLLMENT_KEY_TAG: self._key(props)})
+                final = services.enroller.create_new(request, deadline, reporter)
         return CreateResult(str(final.account_uid), self._outputs(final, props, region))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        _settings, region, services, _reporter = self._context(props)
+        region, services, _reporter = self._context(props)
         enrollment = services.client.get(_account_uid(id_), Deadline.after(READ_TIMEOUT_SECONDS))
         if enrollment is None:
             return ReadResult("", {})  # not enrolled (any more): the resource is gone
@@ -151,7 +170,7 @@ class EnrolledAccountProvider(ResourceProvider):
 
     def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         news = fields.normalized(news)
-        _settings, region, services, reporter = self._context(news)
+        region, services, reporter = self._context(news)
         account_uid = _account_uid(id_)
         deadline = Deadline.after(timeout_seconds(news.get(fields.CUSTOM_TIMEOUTS), "update"))
         if news.get("account_uid") is not None:
@@ -159,12 +178,15 @@ class EnrolledAccountProvider(ResourceProvider):
         else:
             request = fields.enroll_request(news, account_uid=account_uid,
                                             extra_tags={ENROLLMENT_KEY_TAG: self._key(news)})
-        final = services.enroller.converge(account_uid, request, deadline, reporter, operation="update")
+        with _errors_name_arguments():
+            final = services.enroller.converge(account_uid, request, deadline, reporter, operation="update")
         return UpdateResult(self._outputs(final, news, region))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
-        _settings, _region, _services_, reporter = self._context(props)
-        reporter.warn(
+        # No API call, so no settings either: a broken configuration must not block `pulumi destroy`.
+        value = getattr(self, "_settings_value", None)
+        secrets = value.credentials.secrets() if isinstance(value, ProviderSettings) else ()
+        self._reporter(props, secrets).warn(
             f"account {id_} stays enrolled in Account Factory and stays in the resource directory: "
             f"Cloud Governance Center has no API to un-enroll an account, so removing this resource only "
             f"stops managing it. Remove or close the account in the Resource Directory console if it is no longer needed."
@@ -174,7 +196,7 @@ class EnrolledAccountProvider(ResourceProvider):
 
     @staticmethod
     def _key(props: Mapping[str, Any]) -> str:
-        return enrollment_key(props.get(fields.RESOURCE_URN), {name: props.get(name) for name in KEYED_FIELDS})
+        return str(EnrollmentKey.derive(props.get(fields.RESOURCE_URN), {name: props.get(name) for name in fields.KEYED_FIELDS}))
 
     @staticmethod
     def _outputs(enrollment: Enrollment, props: Mapping[str, Any], region: str) -> dict[str, Any]:

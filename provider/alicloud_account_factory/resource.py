@@ -89,7 +89,6 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
             "resell_account_type": resell_account_type,
             "region_id": region_id,
         }
-        assert set(props) == set(fields.FIELDS_BY_NAME), "every field of the table is an argument"
         props.update({name: None for name in fields.COMPUTED_OUTPUTS})
         props[fields.CUSTOM_TIMEOUTS] = _custom_timeouts(opts.custom_timeouts)
         props[fields.RESOURCE_URN] = pulumi.create_urn(resource_name, RESOURCE_TYPE, parent=opts.parent)
@@ -105,8 +104,13 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
 
 
 def _baseline_items_property(items: Any) -> Any:
-    if items is None or isinstance(items, pulumi.Output):
-        return items
+    """BaselineItemArgs as plain mappings (what Pulumi can serialize), also inside an Output."""
+    if items is None:
+        return None
+    if isinstance(items, pulumi.Output):
+        return items.apply(_baseline_items_property)
+    if not isinstance(items, (list, tuple)):
+        return items  # not a list: check says what is wrong with it
     return [item.to_property() if isinstance(item, BaselineItemArgs) else item for item in items]
 
 

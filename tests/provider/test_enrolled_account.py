@@ -10,7 +10,7 @@ import pytest
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, DEFAULT_BASELINE_ID, MEMBER_ACCOUNT_UIDS
 from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
 from pulumi.runtime.proto import engine_pb2
-from tests.support.accounts import SECRET, AccountStack
+from tests.support.accounts import SECRET, AccountStack, register
 from tests.support.engine import FakeEngine
 from tests.support.provider_server import ProviderError
 
@@ -180,14 +180,109 @@ def test_transient_faults_are_retried_and_enroll_exactly_once(stack: AccountStac
     deployed = stack.create(**NEW)
     assert deployed.outputs["status"] == "Finished"
     assert len(stack.accounts_named("Team A dev")) == 1
+    fired = [rule["injected"] for rule in stack.emulator.get_faults()]
+    assert fired[0] > 0 and fired[1:] == [2, 2, 1, 2], fired  # every kind of fault really happened
 
 
-def test_a_lost_enroll_answer_is_looked_up_not_enrolled_twice(stack: AccountStack) -> None:
-    stack.emulator.set_faults([{"action": "EnrollAccount", "kind": "drop", "after_processing": True, "times": 1}])
+@pytest.mark.parametrize("lost_answer", [
+    {"kind": "drop"},
+    {"code": "InternalError", "http_status": 500},
+    {"code": "ServiceUnavailable", "http_status": 503},  # says nothing about whether it was carried out
+], ids=["connection-dropped", "http-500", "http-503"])
+def test_a_lost_enroll_answer_is_looked_up_not_enrolled_twice(stack: AccountStack, lost_answer: dict) -> None:
+    stack.emulator.set_faults([{"action": "EnrollAccount", "after_processing": True, "times": 1, **lost_answer}])
     deployed = stack.create(**NEW)
     assert deployed.outputs["status"] == "Finished"
     [account] = stack.accounts_named("Team A dev")
     assert account["AccountUid"] == deployed.account_uid
+    assert stack.emulator.state()["calls_ok"]["EnrollAccount"] == 1
+
+
+def test_a_lost_enroll_answer_is_found_even_when_the_listing_lags(stack: AccountStack) -> None:
+    """The listing shows a new account only seconds later (eventual consistency): the provider keeps
+    looking before it would send EnrollAccount again."""
+    stack.emulator.update_settings(list_lag_seconds=6)  # longer than a few seconds of looking
+    stack.emulator.set_faults([{"action": "EnrollAccount", "kind": "drop", "after_processing": True, "times": 1}])
+    deployed = stack.create(**NEW)
+    [account] = stack.accounts_named("Team A dev")
+    assert account["AccountUid"] == deployed.account_uid and deployed.outputs["status"] == "Finished"
+    assert stack.emulator.state()["calls_ok"]["EnrollAccount"] == 1
+
+
+def test_an_existing_account_whose_enrollment_failed_is_enrolled_again(stack: AccountStack) -> None:
+    uid = MEMBER_ACCOUNT_UIDS[2]
+    stack.emulator.add_outcome({"account_uid": uid, "status": "Failed"})
+    with pytest.raises(ProviderError) as failure:
+        stack.create("existing", account_uid=uid, tags={"team": "data"})
+    assert "Failed" in failure.value.details and str(uid) in failure.value.details
+    deployed = stack.create("existing", account_uid=uid, tags={"team": "data"})
+    assert deployed.outputs["status"] == "Finished"
+    assert enrollments_of(stack, uid) == 2
+
+
+def test_an_existing_account_already_enrolling_with_these_settings_is_joined(stack: AccountStack) -> None:
+    from tests.support.sdk import enroll, sdk_client
+
+    uid = MEMBER_ACCOUNT_UIDS[2]
+    enroll(sdk_client(stack.emulator.endpoint), account_uid=uid, baseline_id=CUSTOM_BASELINE_ID, tags={"team": "data"})
+    deployed = stack.create("existing", account_uid=uid, baseline_id=CUSTOM_BASELINE_ID, tags={"team": "data"})
+    assert deployed.outputs["status"] == "Finished"
+    assert enrollments_of(stack, uid) == 1  # waited on the running enrollment, did not start another
+
+
+def test_an_update_honours_its_custom_timeout(stack: AccountStack) -> None:
+    deployed = stack.create(**NEW)
+    stack.emulator.add_outcome({"account_uid": deployed.account_uid, "status": "Stuck"})
+    short = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(update="2s"))
+    with pytest.raises(ProviderError) as failure:
+        stack.update(deployed, opts=short, **{**NEW, "tags": {"env": "prod"}})
+    assert "timed out after 2s" in failure.value.details and "CustomTimeouts(update=" in failure.value.details
+
+
+def test_an_account_left_by_an_interrupted_run_under_other_settings_is_named(
+        stack: AccountStack, engine: FakeEngine) -> None:
+    """The user changes a new-account setting after a timed-out create: a new account is right, but
+    the first one must not be left behind unnoticed."""
+    stack.emulator.add_outcome({"display_name": "Team A dev", "status": "Stuck"})
+    short = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="2s"))
+    with pytest.raises(ProviderError):
+        stack.create(opts=short, **NEW)
+    [stuck] = stack.accounts_named("Team A dev")
+    deployed = stack.create(**{**NEW, "display_name": "Team A development"})
+    assert deployed.account_uid != stuck["AccountUid"]
+    warnings = [m.message for m in engine.messages_for(deployed.urn) if m.severity == engine_pb2.WARNING]
+    assert any(str(stuck["AccountUid"]) in w and f"account_uid={stuck['AccountUid']}" in w for w in warnings), warnings
+
+
+def test_baseline_items_may_be_an_output_of_baseline_item_args() -> None:
+    from alicloud_account_factory import BaselineItemArgs, EnrolledAccount
+    from tests.support.registration import capture_registrations
+
+    def program() -> None:
+        items = pulumi.Output.from_input("main").apply(
+            lambda name: [BaselineItemArgs("ACS-BP_ACCOUNT_FACTORY_VPC", config={"VpcName": name})])
+        EnrolledAccount("acct", account_uid=MEMBER_ACCOUNT_UIDS[0], baseline_items=items)
+
+    [registration] = [r for r in capture_registrations(program) if r.name == "acct"]
+    assert registration.inputs["baseline_items"] == [
+        {"name": "ACS-BP_ACCOUNT_FACTORY_VPC", "config": {"VpcName": "main"}, "skip": False}]  # None is not sent
+
+
+def test_delete_needs_no_working_configuration(engine: FakeEngine) -> None:
+    """`pulumi destroy` must not be blocked by a half-configured key pair that delete never uses."""
+    from tests.support.accounts import ACCESS_KEY_ID
+    from tests.support.provider_server import ProviderServer
+
+    registration = register("gone", **NEW)
+    last_outputs = {key: registration.inputs[key] for key in ("__provider", "resource_urn")}
+    with ProviderServer(engine.address) as broken:
+        broken.configure({"alicloud:accessKey": ACCESS_KEY_ID})
+        broken.delete("1431653632361234", registration.urn, last_outputs)
+    assert any("stays enrolled" in m.message for m in engine.messages_for(registration.urn))
+
+
+def enrollments_of(stack: AccountStack, uid: int) -> int:
+    return next(m["enrollments"] for m in stack.emulator.state()["directory"]["member_accounts"] if m["account_uid"] == uid)
 
 
 def test_other_api_errors_fail_at_once_with_code_message_and_request_id(stack: AccountStack) -> None:
@@ -195,6 +290,7 @@ def test_other_api_errors_fail_at_once_with_code_message_and_request_id(stack: A
         stack.create(**{**NEW, "folder_id": "fd-DoesNotExist"})
     text = failure.value.details
     assert "EnrollAccount failed: InvalidParameter" in text and "FolderId" in text and "RequestId" in text
+    assert "Check this resource's folder_id" in text  # the service names its parameter, we name the argument
     assert stack.emulator.state()["calls"]["EnrollAccount"] == 1  # not retried
 
 
@@ -209,3 +305,29 @@ def test_the_secret_key_is_nowhere(stack: AccountStack, engine: FakeEngine) -> N
     assert SECRET not in failure.value.details
     assert all(SECRET not in m.message for m in engine.messages)
     assert SECRET not in stack.server.stderr_text()
+
+
+def test_an_account_uid_beyond_float64_stays_exact_end_to_end(stack: AccountStack) -> None:
+    """9123456789012345 as a float64 is ...344: the id, the outputs and the API calls keep every digit."""
+    [big] = [uid for uid in MEMBER_ACCOUNT_UIDS if float(uid) != uid]
+    deployed = stack.create("big", account_uid=str(big), tags={"team": "analytics"})
+    assert deployed.id == str(big)
+    assert deployed.outputs["account_uid"] == str(big)  # digits, because a number would lose the last one
+    assert [a["AccountUid"] for a in stack.accounts()] == [big]
+    fresh = stack.read(deployed)
+    assert fresh is not None and fresh.id == str(big) and fresh.outputs["account_uid"] == str(big)
+    assert stack.diff(fresh, account_uid=str(big), tags={"team": "analytics"}).changes == "none"
+
+
+def test_a_key_the_service_does_not_know_is_an_error_not_a_vanished_account(
+        stack: AccountStack, engine: FakeEngine) -> None:
+    """The gateway answers 404 InvalidAccessKeyId.NotFound: refresh must fail, not drop the resource."""
+    from tests.support.accounts import provider_config
+    from tests.support.provider_server import ProviderServer
+
+    deployed = stack.create(**NEW)
+    with ProviderServer(engine.address) as stranger:
+        stranger.configure({**provider_config(stack.emulator.endpoint), "alicloud:accessKey": "LTAI5tNobodyKnowsMe"})
+        with pytest.raises(ProviderError) as failure:
+            stranger.read(deployed.id, deployed.urn, deployed.outputs, deployed.inputs)
+    assert "InvalidAccessKeyId.NotFound" in failure.value.details

@@ -227,3 +227,40 @@ def test_outputs_read_every_field_and_hide_the_enrollment_key() -> None:
         {"name": "ACS-BP_ACCOUNT_FACTORY_VPC", "config": '{"b":1}', "skip": False, "version": "1.0"}]
     assert outs["progress"] == [{"name": "ACS-BP_ACCOUNT_FACTORY_VPC", "status": "Finished"}]
     assert outs["error_info"] is None and outs["initialized"] is True
+
+
+# --- exactness, keys, the resource's arguments ------------------------------------------------
+
+
+def test_an_account_uid_above_2_53_stays_exact_from_check_to_request_and_outputs() -> None:
+    big = "9123456789012345"  # a float64 would make it ...344
+    inputs, failures = fields.check({"account_uid": big})
+    assert failures == [] and inputs["account_uid"] == big  # kept as digits: a number would lose the last one
+    assert fields.enroll_request(fields.normalized(inputs)).account_uid == 9123456789012345
+    outs = fields.outputs(Enrollment.from_api({"AccountUid": 9123456789012345, "MasterAccountUid": 1958330000000001,
+                                               "PayerAccountUid": 9123456789012345, "Status": "Finished"}), {})
+    assert outs["account_uid"] == big and outs["payer_account_uid"] == big
+    assert outs["master_account_uid"] == 1958330000000001  # small enough to stay a number
+    assert changes(outs, inputs) == {}
+
+
+def test_whole_numbers_of_a_dict_config_are_sent_as_integers() -> None:
+    # Pulumi delivers {"Mask": 16} from a program as {"Mask": 16.0}
+    inputs, _ = fields.check({**NEW, "baseline_items": [{"name": "VPC", "config": {"Mask": 16.0, "Ports": [80.0, 4.5]}}]})
+    assert inputs["baseline_items"][0]["config"] == '{"Mask":16,"Ports":[80,4.5]}'
+    as_text, _ = fields.check({**NEW, "baseline_items": [{"name": "VPC", "config": '{"Ports": [80, 4.5], "Mask": 16}'}]})
+    assert changes(outputs_for(baseline_items=as_text["baseline_items"]), inputs) == {}
+
+
+def test_the_enrollment_key_hashes_exactly_the_settings_whose_change_vends_a_new_account() -> None:
+    replacing = {f.name for f in fields.FIELDS if f.on_change is fields.OnChange.REPLACE} - {"account_uid"}
+    assert set(fields.KEYED_FIELDS) == replacing and "region_id" in replacing
+
+
+def test_every_field_of_the_table_is_an_argument_of_the_resource() -> None:
+    import inspect
+
+    from alicloud_account_factory import EnrolledAccount
+
+    arguments = set(inspect.signature(EnrolledAccount.__init__).parameters) - {"self", "resource_name", "opts"}
+    assert arguments == set(fields.FIELDS_BY_NAME)
