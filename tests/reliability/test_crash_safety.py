@@ -1,9 +1,10 @@
 """Crash safety: SIGKILL the provider in the middle of creates, run `pulumi up` again.
 
-Twenty new accounts, in five rounds of four creates in flight in one provider process. Each
+Twenty-four new accounts, in six rounds of four creates in flight in one provider process. Each
 round kills the process at a different point: while EnrollAccount is being refused, right
 after the first EnrollAccount took effect, after every EnrollAccount took effect but before
-any answer arrived, and at two random moments between 0 and 1.5 enrollment times. Then a new
+any answer arrived, after every enrollment Finished but before any create returned, and at
+two random moments between 0 and 1.5 enrollment times. Then a new
 provider process runs Create again for every resource with the same inputs and URN, as the
 next `pulumi up` does (the engine never learned the ids). A user must find exactly one
 account per resource, Finished, and the id in state must be that account.
@@ -80,6 +81,10 @@ def _rounds() -> list[Round]:
         # Every EnrollAccount took effect, no answer arrived: the provider never learned any AccountUid.
         Round("answers-lost", trigger=lambda s: s["calls_ok"].get("EnrollAccount", 0) >= PER_ROUND,
               faults=[{"action": "EnrollAccount", "kind": "delay", "delay_seconds": 20, "after_processing": True}]),
+        # Every enrollment Finished, but the provider never read it (its reads hang): Create never returned.
+        Round("finished-unreturned",
+              trigger=lambda s: sum(a["Status"] == "Finished" for a in s["accounts"]) >= PER_ROUND,
+              faults=[{"action": "GetEnrolledAccount", "kind": "delay", "delay_seconds": 20}]),
         Round("random-1", kill_after=rng.uniform(0, 1.5 * ENROLL_SECONDS)),
         Round("random-2", kill_after=rng.uniform(0, 1.5 * ENROLL_SECONDS)),
     ]
@@ -173,6 +178,9 @@ def test_a_killed_provider_never_leaves_a_second_account(engine: FakeEngine) -> 
     assert in_flight, "the 'after-first-enroll' kill did not catch an enrollment in progress"
     lost = by_name["answers-lost"]
     assert len(lost.at_kill["accounts"]) == PER_ROUND and all(o.error for o in lost.interrupted.values())
+    unreturned = by_name["finished-unreturned"]
+    assert [a["Status"] for a in unreturned.at_kill["accounts"]] == ["Finished"] * PER_ROUND
+    assert all(o.error for o in unreturned.interrupted.values()), "a create returned before the kill"
 
     record("crash_safety", seed=SEED, crashes_survived=len(results), creates_after_crash=len(specs),
            accounts_enrolling_at_kill=sum(a["Status"] in IN_PROGRESS for r in results for a in r.at_kill["accounts"]),

@@ -2,8 +2,9 @@
 
 A create that fails leaves the engine without an id, so the next `up` runs Create again. If the
 enrollment ended Failed or ScheduleFailed, the provider must enroll that same account again
-(never a second account); if it only ran out of time, it must keep waiting on it without a
-second EnrollAccount. The first error must say why and what the next `up` will do.
+(never a second account); if it only ran out of time, it must wait for it before anything else.
+The first error must say why and what the next `up` will do. Between the runs the user changes
+the tags and the baseline (settings that update in place): still the same accounts.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from __future__ import annotations
 import pulumi
 
 from alicloud_account_factory import EnrolledAccount
-from alicloud_account_factory.emulator import Emulator
+from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, Emulator
 from tests.reliability.reliability_support import (
     accounts_by_name,
     create_all,
@@ -27,11 +28,17 @@ FAILS = {"failed-1": "Failed", "failed-2": "Failed", "schedule-1": "ScheduleFail
 SLOW = ("slow-1", "slow-2")  # a create timeout shorter than the enrollment
 
 
-def _program(short: bool) -> list[EnrolledAccount]:
-    opts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="1s")) if short else None
-    accounts = [EnrolledAccount(name, account_name_prefix=f"recover-{name}", display_name=f"Recover {name}")
+def _program(first_run: bool) -> list[EnrolledAccount]:
+    """The second run also changes what may change without losing the account: tags, the
+    baseline and the timeouts (update-in-place settings are not part of the enrollment key)."""
+    opts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="1s" if first_run else "30m"))
+    tags = {"run": "first"} if first_run else {"run": "second"}
+    baseline = None if first_run else CUSTOM_BASELINE_ID
+    accounts = [EnrolledAccount(name, account_name_prefix=f"recover-{name}", display_name=f"Recover {name}", tags=tags,
+                                baseline_id=baseline)
                 for name in FAILS]
-    accounts += [EnrolledAccount(name, opts=opts, account_name_prefix=f"recover-{name}", display_name=f"Recover {name}")
+    accounts += [EnrolledAccount(name, opts=opts, account_name_prefix=f"recover-{name}", display_name=f"Recover {name}",
+                                 tags=tags, baseline_id=baseline)
                  for name in SLOW]
     return accounts
 
@@ -40,13 +47,13 @@ def test_failed_and_timed_out_creates_resume_on_the_same_account(engine: FakeEng
     for name, status in FAILS.items():
         emulator.add_outcome({"display_name": f"Recover {name}", "status": status, "error_code": "EntityAlreadyExists.Role",
                               "error_message": "The role already exists.", "recommend": "https://example.invalid/fix-role"})
-    first_run = register_program(lambda: _program(short=True))
+    first_run = register_program(lambda: _program(first_run=True))
     server = start_server(engine, emulator.endpoint, warm_with=first_run["failed-1"])
     try:
         first = create_all(server, first_run.values())
         after_first = emulator.state()
-        # The next `pulumi up` (default timeouts): Create again, same inputs and URNs otherwise.
-        second = create_all(server, register_program(lambda: _program(short=False)).values())
+        # The next `pulumi up`: Create again, same URNs and new-account settings, other tags and baseline.
+        second = create_all(server, register_program(lambda: _program(first_run=False)).values())
     finally:
         server.stop()
     state = emulator.state()
@@ -72,7 +79,8 @@ def test_failed_and_timed_out_creates_resume_on_the_same_account(engine: FakeEng
         outcome = second[name]
         assert outcome.error is None, (name, outcome.error)
         assert outcome.id == str(account["AccountUid"]) and account["Status"] == "Finished"
-        expected = 2 if name in FAILS else 1  # enrolled again after a failure; only waited on after a timeout
-        assert enrollments[account["AccountUid"]] == expected, (name, enrollments[account["AccountUid"]])
+        # Enrolled again, with the new settings: after a failure, or once the timed-out enrollment ended.
+        assert enrollments[account["AccountUid"]] == 2, (name, enrollments[account["AccountUid"]])
+        assert outcome.outputs["tags"] == {"run": "second"} and outcome.outputs["baseline_id"] == CUSTOM_BASELINE_ID
     record("failure_recovery", failed_then_resumed=len(FAILS), timed_out_then_resumed=len(SLOW),
            duplicates_found=len(found))

@@ -48,6 +48,8 @@ FORCED = [
     ("enroll answer lost after it took effect", {"action": "EnrollAccount", "kind": "drop", "after_processing": True, "times": 3}),
     ("enroll took effect, then HTTP 500", {"action": "EnrollAccount", "code": "InternalError", "http_status": 500,
                                            "after_processing": True, "times": 2}),
+    ("enroll took effect, then HTTP 503", {"action": "EnrollAccount", "code": "ServiceUnavailable", "http_status": 503,
+                                           "after_processing": True, "times": 2}),
 ]
 BEFORE = _chained([
     ("throttling (Throttling.User 400)", 0.30, {"action": "*", "code": "Throttling.User", "http_status": 400}),

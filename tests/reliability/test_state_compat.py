@@ -9,7 +9,9 @@ under data/ were produced by past releases (see data/README.md) and are never re
 from __future__ import annotations
 
 import base64
+import json
 import pickletools
+import time
 from pathlib import Path
 
 import dill
@@ -19,10 +21,13 @@ from alicloud_account_factory import __version__
 from alicloud_account_factory.emulator import Emulator
 from alicloud_account_factory.provider import EnrolledAccountProvider
 from tests.reliability.reliability_support import EVIDENCE, enrollments_by_uid, record, register_raw, start_server
+from tests.support.accounts import ACCESS_KEY_ID, SECRET
 from tests.support.engine import FakeEngine
+from tests.support.sdk import enroll, sdk_client
 
 DATA = Path(__file__).resolve().parent / "data"
 BLOBS = sorted(DATA.glob("enrolled-account-provider-*.b64"))
+STATES = sorted(DATA.glob("enrolled-account-state-*.json"))
 PROVIDER_CLASS = ("alicloud_account_factory.provider", "EnrolledAccountProvider")
 
 
@@ -103,3 +108,49 @@ def test_a_past_blob_runs_the_whole_lifecycle(path: Path, engine: FakeEngine, em
     assert enrollments_by_uid(state)[account["AccountUid"]] == 2  # created, then updated in place
     record("state_compatibility", past_blobs_through_full_lifecycle=1,
            lifecycle=["Check", "Create", "Read", "Diff", "Update", "Delete"])
+
+
+@pytest.mark.parametrize("path", STATES, ids=lambda p: p.stem.removeprefix("enrolled-account-state-"))
+def test_a_past_resource_state_refreshes_diffs_updates_and_deletes(path: Path, engine: FakeEngine) -> None:
+    """Not only the blob: the inputs and outputs a past release stored must mean the same today."""
+    old = json.loads(path.read_text())
+    args = old["arguments"]
+    uid = int(old["id"])
+    with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=0.5) as emulator:
+        # The account as it stands in the cloud: enrolled with the settings that state recorded.
+        enroll(sdk_client(emulator.endpoint), account_uid=uid, baseline_id=args["baseline_id"], tags=args["tags"],
+               baseline_items=[{"Name": i["name"], "Config": json.dumps(i["config"])} for i in args["baseline_items"]])
+        deadline = time.monotonic() + 30
+        while next(a for a in emulator.state()["accounts"] if a["AccountUid"] == uid)["Status"] != "Finished":
+            assert time.monotonic() < deadline, "the out-of-band enrollment never finished"
+            time.sleep(0.1)
+        server = start_server(engine, emulator.endpoint)
+        try:
+            # `pulumi preview` with the unchanged program: today's Check of the same arguments, diffed
+            # against the old outputs, must see nothing to do.
+            todays = register_raw(old["urn"].rsplit("::", 1)[1], **args)
+            assert todays.urn == old["urn"]
+            checked = server.check(old["urn"], old["inputs"], todays.inputs)
+            assert checked.failures == []
+            assert server.diff(old["id"], old["urn"], old["outputs"], checked.inputs).changes == "none"
+
+            # `pulumi refresh`: the old state reads back as the same resource, nothing drifted.
+            read_id, read_outputs, _ = server.read(old["id"], old["urn"], old["outputs"], old["inputs"])
+            EVIDENCE.outputs(read_outputs)
+            assert read_id == old["id"] and read_outputs["status"] == "Finished"
+            assert server.diff(old["id"], old["urn"], read_outputs, checked.inputs).changes == "none"
+            same = {k for k in old["outputs"] if k not in ("create_time", "update_time")}
+            assert {k: read_outputs.get(k) for k in same} == {k: old["outputs"][k] for k in same}
+
+            # A change made today updates the old resource in place.
+            news = {**checked.inputs, "tags": {**args["tags"], "owner": "platform"}}
+            diff = server.diff(old["id"], old["urn"], old["outputs"], news)
+            assert (diff.changes, diff.replaces) == ("some", [])
+            updated = server.update(old["id"], old["urn"], old["outputs"], news)
+            EVIDENCE.outputs(updated)
+            assert updated["status"] == "Finished" and updated["tags"] == news["tags"]
+            server.delete(old["id"], old["urn"], updated)
+        finally:
+            server.stop()
+        assert enrollments_by_uid(emulator.state())[uid] == 2  # the out-of-band one, then the update
+    record("state_compatibility", past_states_through_refresh_diff_update_delete=1)
