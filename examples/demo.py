@@ -64,6 +64,9 @@ def main() -> int:
         if run("up", "--yes").returncode != 0:
             return 1
         outputs = run("stack", "output", "--json")
+        if outputs.returncode != 0:
+            print(f"`pulumi stack output` failed:\n{outputs.stderr}", file=sys.stderr)
+            return 1
         print("\nstack outputs:")
         print(json.dumps(json.loads(outputs.stdout or "{}"), indent=2))
         return 0

@@ -234,7 +234,7 @@ class Enroller:
 
         def on_change(enrollment: Enrollment) -> None:
             if not last or changed(last[-1], enrollment):
-                progress.status(f"account {account_uid}: {enrollment.progress_line()}")
+                progress.status(f"{enrollment.progress_line()} (account {account_uid})")
             last[:] = [enrollment]
 
         try:
