@@ -6,8 +6,9 @@ engine drives it) and the emulator in a separate process:
 
 * wall time: the stock server runs 4 provider calls at once and every waiting create holds one,
   so N creates take about N/4 enrollment times; fleet mode widens that pool;
-* API calls: a poll loop per waiting account against one shared ListEnrolledAccounts sweep plus
-  a GetEnrolledAccount per status change.
+* API calls: a poll loop per waiting account against one shared sweep for everyone (a
+  ListEnrolledAccounts, or a GetEnrolledAccount per waiting account when that is cheaper) plus a
+  GetEnrolledAccount at the terminal status and, in long enrollments, now and then for progress.
 
 It also probes how long an unrelated `check` waits while the creates run (the engine sends
 those for the rest of the stack during `pulumi up`).
@@ -24,11 +25,13 @@ Usage (from the repository root, HTTP proxies unset; `make bench` does both):
     .venv/bin/python benchmarks/fleet.py [--sizes 1,8,32,100] [--enroll-seconds 3] [--long]
                                          [--markdown PATH]
 
+`--sizes` also takes the sizes as separate words (`--sizes 1 8 32 100`).
+
 `--long` adds N=16 with 20-second enrollments. With 3-second enrollments a per-account poll loop
 only polls 3-4 times before it is done, so the short runs understate the gap; the real service
 takes 10-30 minutes, where a per-account loop polls hundreds of times while the shared poller
-still needs one ListEnrolledAccounts sweep for everyone plus a GetEnrolledAccount per status
-change. The long section shows which way the ratio moves as enrollments get longer.
+still needs one sweep for everyone plus about one GetEnrolledAccount per baseline item and the
+final one. The long section shows which way the ratio moves as enrollments get longer.
 """
 
 from __future__ import annotations
@@ -475,21 +478,29 @@ def print_report(sections: list[Section], markdown_path: Path | None) -> None:
 
 
 def _sizes_arg(text: str) -> list[int]:
-    sizes = [int(part) for part in text.split(",") if part.strip()]
+    """One `--sizes` word: `8` or `1,8,32` (so that both `--sizes 1,8` and `--sizes 1 8` work)."""
+    try:
+        sizes = [int(part) for part in text.split(",") if part.strip()]
+    except ValueError:
+        sizes = []
     if not sizes or min(sizes) < 1:
-        raise argparse.ArgumentTypeError("a comma-separated list of positive integers, e.g. 1,8,32,100")
+        raise argparse.ArgumentTypeError(
+            f"{text!r}: use positive integers, e.g. --sizes 1,8,32,100 or --sizes 1 8 32 100")
     return sizes
 
 
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
-    parser.add_argument("--sizes", type=_sizes_arg, default=[1, 8, 32, 100], help="fleet sizes N (default 1,8,32,100)")
+    parser.add_argument("--sizes", type=_sizes_arg, nargs="+", default=[[1, 8, 32, 100]],
+                        help="fleet sizes N, comma- or space-separated (default 1,8,32,100)")
     parser.add_argument("--enroll-seconds", type=float, default=3.0, help="the emulator's enrollment time D (default 3)")
     parser.add_argument("--long", action="store_true", help="also run the long-enrollment section")
     parser.add_argument("--long-size", type=int, default=16, help="N of the long section (default 16)")
     parser.add_argument("--long-enroll-seconds", type=float, default=20.0, help="D of the long section (default 20)")
     parser.add_argument("--markdown", type=Path, default=None, metavar="PATH", help="also write the markdown tables here")
-    return parser.parse_args(argv)
+    args = parser.parse_args(argv)
+    args.sizes = [n for words in args.sizes for n in words]
+    return args
 
 
 def _interrupt_on_signals() -> None:

@@ -169,8 +169,10 @@ class GovernanceClient:
             return None
         return Enrollment.from_api(body)
 
-    def list_enrolled(self, deadline: Deadline) -> list[EnrolledSummary]:
-        """Every enrolled account, all pages of ListEnrolledAccounts."""
+    def list_enrolled(self, deadline: Deadline, *,
+                      on_retry: Callable[[ApiError], None] | None = None) -> list[EnrolledSummary]:
+        """Every enrolled account, all pages of ListEnrolledAccounts (`on_retry` hears each failure
+        that is about to be retried)."""
         from alibabacloud_governance20210120 import models
 
         rows: list[EnrolledSummary] = []
@@ -179,7 +181,8 @@ class GovernanceClient:
             sdk_request = models.ListEnrolledAccountsRequest(
                 max_results=LIST_PAGE_SIZE, next_token=token, region_id=self._region
             )
-            body = self._call("ListEnrolledAccounts", lambda c: c.list_enrolled_accounts(sdk_request), deadline)
+            body = self._call("ListEnrolledAccounts", lambda c: c.list_enrolled_accounts(sdk_request), deadline,
+                              on_retry=on_retry)
             rows.extend(EnrolledSummary.from_api(row) for row in body.get("EnrolledAccounts") or ())
             token = body.get("NextToken") or None
             if not token:
@@ -187,7 +190,8 @@ class GovernanceClient:
 
     # --- retries and errors ----------------------------------------------------------------
 
-    def _call(self, action: str, invoke: Callable[[Any], Any], deadline: Deadline, *, idempotent: bool = True) -> dict:
+    def _call(self, action: str, invoke: Callable[[Any], Any], deadline: Deadline, *, idempotent: bool = True,
+              on_retry: Callable[[ApiError], None] | None = None) -> dict:
         attempt = 0
         while True:
             try:
@@ -202,6 +206,8 @@ class GovernanceClient:
             delay = self._backoff.delay(attempt)
             if deadline.remaining() < delay:
                 raise failure.error
+            if on_retry is not None:
+                on_retry(failure.error)
             time.sleep(delay)
             attempt += 1
 

@@ -9,46 +9,52 @@ with a naive provider, and this module addresses both:
   private attributes of grpc and concurrent.futures, so it verifies everything it touches
   and, when anything is not as expected, leaves the server alone and says so once.
 * every waiting account polling GetEnrolledAccount on its own adds up to rate limits.
-  `SharedStatusPoller` makes one ListEnrolledAccounts sweep (100 accounts a page) serve
-  every waiting enrollment, and calls GetEnrolledAccount only for an account whose status or
-  UpdateTime changed, or that reached a terminal status.
+  `SharedStatusPoller` runs one cadence for every waiting enrollment: each sweep is one
+  ListEnrolledAccounts (100 accounts a page) for everyone, or a GetEnrolledAccount per
+  waiting account when there are fewer of those than listing pages. From a listing it
+  announces new statuses as they are, reads an account when it reaches a terminal status
+  (create's outputs come from GetEnrolledAccount), and reads progress details now and then.
 """
 
 from __future__ import annotations
 
 import gc
-import sys
+import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import Any, Callable, Iterable
 
-from .client import GovernanceClient
-from .errors import ApiError
+from .client import LIST_PAGE_SIZE, RETRYABLE_CODE_PREFIXES, RETRYABLE_CODES, GovernanceClient
+from .errors import AccountFactoryError, AmbiguousCallError, ApiError
 from .model import PENDING, TERMINAL_STATUSES, Enrollment, EnrolledSummary
 from .timeouts import Deadline
 from .waiter import ENROLLMENT_TERMINAL, OnChange, PollingWaiter, WaiterModel, WaitTimedOut
 
 #: Provider calls one process may run at once after widening (the stock server allows 4).
 FLEET_WORKERS = 256
-#: How long one sweep may take, retries included.
+#: How long one sweep (a whole listing, or one read) may take, retries included.
 SWEEP_SECONDS = 120.0
 #: Sweeps an account may be missing from the listing (eventual consistency) before it is
 #: read directly.
 MISSING_SWEEPS_BEFORE_DIRECT_READ = 3
-#: Progress details (GetEnrolledAccount) are read at most this often per account; a new
-#: status is announced at once from the listing, and the terminal status is read at once.
+#: Progress details (GetEnrolledAccount) are read at most this often per account, and not in
+#: the first this-many seconds of a wait; statuses are announced from the listing at once.
 PROGRESS_REFRESH_SECONDS = 10.0
 #: GetEnrolledAccount calls one sweep makes at once (100 accounts finishing together should
 #: not be read one after another at the real service's latency).
 PARALLEL_READS = 8
+#: The last look a timed-out wait takes, so that its error says where the enrollment stands.
+LATEST_READ_SECONDS = 3.0
+#: The gRPC service the provider server serves (how its grpc server is told from others).
+PROVIDER_SERVICE = "pulumirpc.ResourceProvider"
 
 
 # --- the provider server's thread pool ---------------------------------------------------
 
 
-@dataclass
+@dataclass(frozen=True)
 class PoolWidening:
     """What `widen_provider_server_pool` did, for the log and for the test that guards it."""
 
@@ -56,65 +62,118 @@ class PoolWidening:
     detail: str
 
 
-_widening: PoolWidening | None = None
-_widening_lock = threading.Lock()
+def provider_server_pools() -> list[Any]:
+    """The thread pools of the running grpc servers of this process that serve ResourceProvider.
 
-
-def running_in_provider_server() -> bool:
-    main = sys.modules.get("__main__")
-    return getattr(getattr(main, "__spec__", None), "name", "") == "pulumi.dynamic.__main__"
-
-
-def _server_pools() -> list[ThreadPoolExecutor]:
-    """The thread pools of the live grpc servers of this process."""
+    Found by looking at the live objects rather than at how the process was launched, so it
+    works whatever started the server and finds nothing in a process that is not one.
+    """
     from grpc import _server
 
     state_type = getattr(_server, "_ServerState", None)
-    if state_type is None:
-        return []
-    pools = []
-    for obj in gc.get_objects():
-        if isinstance(obj, state_type):
-            pool = getattr(obj, "thread_pool", None)
-            if isinstance(pool, ThreadPoolExecutor):
-                pools.append(pool)
-    return pools
+    started = getattr(getattr(_server, "_ServerStage", None), "STARTED", None)
+    if state_type is None or started is None:
+        raise LookupError("grpc._server no longer has _ServerState/_ServerStage")
+    return [
+        getattr(state, "thread_pool", None)
+        for state in gc.get_objects()
+        if isinstance(state, state_type) and getattr(state, "stage", None) is started and _serves_provider(state)
+    ]
+
+
+def _serves_provider(state: Any) -> bool:
+    """Whether a grpc server state serves ResourceProvider (generic or registered handlers)."""
+    names = {getattr(h, "service_name", lambda: None)() for h in getattr(state, "generic_handlers", ())}
+    methods = getattr(state, "registered_method_handlers", None) or {}
+    return PROVIDER_SERVICE in names or any(str(m).startswith(f"/{PROVIDER_SERVICE}/") for m in methods)
+
+
+class PoolWidener:
+    """Decides once whether the provider server's pool can be widened, and warns once if not."""
+
+    def __init__(self, find_pools: Callable[[], list[Any]] = provider_server_pools) -> None:
+        self._find_pools = find_pools
+        self._decision: PoolWidening | None = None
+        self._warned = False
+        self._lock = threading.Lock()
+
+    def widen(self, workers: int = FLEET_WORKERS, warn: Callable[[str], None] | None = None) -> PoolWidening:
+        """Let the provider server run `workers` calls at once instead of 4.
+
+        If it cannot, `warn` hears why (once per widener), and the stock server keeps working.
+        """
+        with self._lock:
+            if self._decision is None:
+                self._decision = self._decide(workers)
+            if not self._decision.applied and warn is not None and not self._warned:
+                self._warned = True
+                warn(self._decision.detail)
+            return self._decision
+
+    def _decide(self, workers: int) -> PoolWidening:
+        """Widen only when exactly one pool is found and it looks like the ThreadPoolExecutor we know."""
+        try:
+            pools = self._find_pools()
+        except Exception as error:  # noqa: BLE001 - grpc internals changed: keep the stock server
+            return _not_widened(f"looking for it failed: {type(error).__name__}: {error}")
+        if len(pools) != 1:
+            return _not_widened(f"found {len(pools)} running grpc servers serving {PROVIDER_SERVICE}, "
+                                f"expected exactly 1")
+        pool = pools[0]
+        before = getattr(pool, "_max_workers", None)
+        if not isinstance(pool, ThreadPoolExecutor) or not isinstance(before, int) \
+                or not callable(getattr(pool, "_adjust_thread_count", None)):
+            return _not_widened(f"its thread pool ({type(pool).__name__}) has no integer _max_workers "
+                                f"and _adjust_thread_count")
+        pool._max_workers = max(before, workers)
+        return PoolWidening(True, f"provider server runs up to {pool._max_workers} calls at once (was {before})")
+
+
+def _not_widened(problem: str) -> PoolWidening:
+    return PoolWidening(
+        False,
+        f"could not widen the provider server's thread pool ({problem}); enrollments run at most "
+        f"4 at a time in this process. Please report this with your pulumi and grpcio versions.",
+    )
+
+
+_PROCESS_WIDENER = PoolWidener()
 
 
 def widen_provider_server_pool(workers: int = FLEET_WORKERS,
                                warn: Callable[[str], None] | None = None) -> PoolWidening:
-    """Let the provider server run `workers` calls at once instead of 4; decided once per process.
-
-    If the server cannot be widened, `warn` hears why (once), and the stock server keeps working.
-    """
-    global _widening
-    with _widening_lock:
-        if _widening is None:
-            _widening = _widen(workers)
-            if not _widening.applied and running_in_provider_server() and warn is not None:
-                warn(_widening.detail)
-        return _widening
+    """`PoolWidener.widen` for this process's provider server: decided once per process."""
+    return _PROCESS_WIDENER.widen(workers, warn)
 
 
-def _widen(workers: int) -> PoolWidening:
-    if not running_in_provider_server():
-        return PoolWidening(False, "not running inside the pulumi.dynamic provider server")
-    try:
-        pools = _server_pools()
-        problem = f"found {len(pools)} grpc server thread pools, expected exactly 1"
-    except Exception as error:  # noqa: BLE001 - grpc internals changed: keep the stock server
-        pools, problem = [], f"{type(error).__name__}: {error}"
-    if len(pools) == 1 and isinstance(getattr(pools[0], "_max_workers", None), int) \
-            and hasattr(pools[0], "_adjust_thread_count"):
-        pool = pools[0]
-        before = pool._max_workers
-        pool._max_workers = max(before, workers)
-        return PoolWidening(True, f"provider server runs up to {pool._max_workers} calls at once (was {before})")
-    return PoolWidening(
-        False,
-        f"could not widen the provider server's thread pool ({problem}); enrollments run at most "
-        f"4 at a time in this process. Please report this with your pulumi version.",
-    )
+# --- errors of the poller ----------------------------------------------------------------
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failed read may work if tried again later (throttling, 5xx, lost connection, slow sweep)."""
+    if isinstance(error, TimeoutError):
+        return True
+    if not isinstance(error, ApiError):
+        return False
+    return (isinstance(error, AmbiguousCallError) or error.code in RETRYABLE_CODES
+            or error.code.startswith(RETRYABLE_CODE_PREFIXES) or (error.status_code or 0) >= 500)
+
+
+class StatusPollingFailed(AccountFactoryError):
+    """The shared poller itself broke (a bug): its waiters fail at once instead of at their deadline."""
+
+    def __init__(self, account_uid: int, error: BaseException) -> None:
+        super().__init__(
+            f"waiting for the enrollment of account {account_uid} failed unexpectedly "
+            f"({type(error).__name__}: {error}). The enrollment carries on in Alibaba Cloud: run `pulumi up` "
+            f"again to resume waiting, or set alicloud-account-factory:fleetMode to false to poll each "
+            f"account on its own. Please report this."
+        )
+        self.__cause__ = error
+
+
+class ListingTimedOut(TimeoutError):
+    """A caller's deadline passed before a shared ListEnrolledAccounts sweep answered."""
 
 
 # --- one ListEnrolledAccounts for many readers ---------------------------------------------
@@ -124,109 +183,179 @@ class SharedListing:
     """Concurrent callers share one ListEnrolledAccounts sweep that started after they asked.
 
     A burst of 100 creates looking for their own accounts costs one sweep, not 100, and no
-    caller ever gets a listing older than its own request.
+    caller ever gets a listing older than its own request. A sweep runs on its own thread with
+    its own deadline, so a caller with a short deadline gives up alone and does not cut the
+    sweep short for the others.
     """
 
-    def __init__(self, client: GovernanceClient) -> None:
+    def __init__(self, client: GovernanceClient, sweep_seconds: float = SWEEP_SECONDS) -> None:
         self._client = client
+        self._sweep_seconds = sweep_seconds
         self._lock = threading.Condition()
         self._started = 0  # sweeps started so far
         self._running = False
         self._completed: tuple[int, list[EnrolledSummary] | BaseException] = (0, [])
+        self._retrying: ApiError | None = None  # why the running sweep is retrying, if it is
 
     def __call__(self, deadline: Deadline) -> list[EnrolledSummary]:
         with self._lock:
             # A sweep already running may have read the list before this request: wait for the next.
             wanted = self._started + 1
             while self._completed[0] < wanted:
-                if self._running:
-                    if not self._lock.wait(timeout=max(0.0, deadline.remaining())) and deadline.expired:
-                        raise TimeoutError("timed out waiting for a shared ListEnrolledAccounts sweep")
+                if not self._running:
+                    self._start_sweep()
                     continue
-                self._running = True
-                self._started += 1
-                generation = self._started
-                self._lock.release()
-                try:
-                    result: list[EnrolledSummary] | BaseException = self._client.list_enrolled(deadline)
-                except BaseException as error:  # noqa: BLE001 - handed to every caller of this sweep
-                    result = error
-                finally:
-                    self._lock.acquire()
-                self._completed = (generation, result)
-                self._running = False
-                self._lock.notify_all()
+                remaining = deadline.remaining()
+                if remaining <= 0:
+                    why = f": {self._retrying}" if self._retrying is not None else ""
+                    raise ListingTimedOut(f"no ListEnrolledAccounts sweep answered within {deadline.describe()}{why}")
+                self._lock.wait(timeout=remaining)
             result = self._completed[1]
         if isinstance(result, BaseException):
             raise result
         return result
 
+    def _start_sweep(self) -> None:
+        """Called with the lock held."""
+        self._running = True
+        self._retrying = None
+        self._started += 1
+        threading.Thread(target=self._sweep, args=(self._started,), name="enrollment-listing", daemon=True).start()
+
+    def _note_retry(self, error: ApiError) -> None:
+        """A caller that gives up while the sweep retries learns why (e.g. the endpoint is unreachable)."""
+        with self._lock:
+            self._retrying = error
+
+    def _sweep(self, generation: int) -> None:
+        result: list[EnrolledSummary] | BaseException
+        try:
+            result = self._client.list_enrolled(Deadline.after(self._sweep_seconds), on_retry=self._note_retry)
+        except BaseException as error:  # noqa: BLE001 - handed to every caller of this sweep
+            result = error
+        with self._lock:
+            self._retrying = None
+            self._completed = (generation, result)
+            self._running = False
+            self._lock.notify_all()
+
 
 # --- shared status polling -----------------------------------------------------------------
 
 
+def next_sweep_at(model: WaiterModel, last_sweep: float | None, starts: Iterable[float]) -> float:
+    """When the shared cadence sweeps next (monotonic seconds; inf with nobody waiting).
+
+    One cadence for everyone: after a sweep the next one is due after the waiter model's delay
+    for the youngest waiter's age, so the pace slows as everyone waits longer. Waiters that
+    arrived since the last sweep (a burst of creates) are first looked at together, `min_delay`
+    after the youngest of them but at most `2 * min_delay` after the oldest, so that a steady
+    stream of new enrollments cannot postpone the sweep. Sweeps are never closer together than
+    `min_delay`: a new arrival is always at or after the last sweep.
+    """
+    arrived: list[float] = []
+    waited: list[float] = []
+    for start in starts:
+        (arrived if last_sweep is None or start >= last_sweep else waited).append(start)
+    due = math.inf
+    if arrived:
+        due = min(max(arrived) + model.min_delay, min(arrived) + 2 * model.min_delay)
+    if waited and last_sweep is not None:
+        due = min(due, last_sweep + model.delay(last_sweep - max(waited)))
+    return due
+
+
 @dataclass(eq=False)
 class _Waiting:
+    """One caller of `wait`: what it has been told, and how its wait ended."""
+
     account_uid: int
     deadline: Deadline
     on_change: OnChange
     started: float = field(default_factory=time.monotonic)
-    next_due: float = 0.0
     last: Enrollment | None = None
     done: threading.Event = field(default_factory=threading.Event)
     failure: BaseException | None = None
+    last_error: Exception | None = None  # the latest transient failure: a timeout carries it
     read_directly: bool = False  # listing refused: this waiter polls its own account
+
+
+@dataclass
+class _Account:
+    """What the poller knows of one waiting account; forgotten when its last waiter leaves."""
+
+    announced: str | None = None  # the status its waiters were last told
+    read_update_time: str | None = None  # UpdateTime at the last GetEnrolledAccount
+    read_at: float | None = None  # when it was last read
+    missing: int = 0  # consecutive listings without it
 
 
 class SharedStatusPoller:
     """A Waiter whose accounts share one poll loop (one thread per process and endpoint)."""
 
     def __init__(self, client: GovernanceClient, model: WaiterModel = ENROLLMENT_TERMINAL,
-                 listing: Callable[[Deadline], list[EnrolledSummary]] | None = None) -> None:
+                 listing: Callable[[Deadline], list[EnrolledSummary]] | None = None,
+                 progress_refresh_seconds: float = PROGRESS_REFRESH_SECONDS) -> None:
         self._client = client
         self._model = model
         self._listing = listing or client.list_enrolled
+        self._progress_refresh = progress_refresh_seconds
         self._lock = threading.Condition()
         self._waiting: list[_Waiting] = []
-        self._announced: dict[int, str] = {}  # account → the status last announced from a listing
-        self._read_mark: dict[int, tuple[str, str | None]] = {}  # account → (Status, UpdateTime) last read
-        self._read_at: dict[int, float] = {}  # account → when it was last read
-        self._missing: dict[int, int] = {}
+        self._accounts: dict[int, _Account] = {}
+        self._last_sweep: float | None = None
+        self._pages = 1  # pages of the last listing (1 until one is made)
         self._readers: ThreadPoolExecutor | None = None
         self._thread: threading.Thread | None = None
         self._direct_reads = False  # set when listing is not allowed: fall back to per-account reads
+
+    def remembered_accounts(self) -> set[int]:
+        """Accounts the poller keeps state for (only those still waited on)."""
+        with self._lock:
+            return set(self._accounts)
 
     def wait(self, account_uid: int, deadline: Deadline, on_change: OnChange) -> Enrollment:
         if self._direct_reads:
             return PollingWaiter(self._client, self._model).wait(account_uid, deadline, on_change)
         waiting = _Waiting(account_uid, deadline, on_change)
-        waiting.next_due = waiting.started + self._model.min_delay
         with self._lock:
-            for memory in (self._announced, self._read_mark, self._read_at):
-                memory.pop(account_uid, None)  # a new enrollment: judge it afresh
+            self._accounts[account_uid] = _Account()  # a new enrollment: judge it afresh
             self._waiting.append(waiting)
             if self._thread is None or not self._thread.is_alive():
                 self._thread = threading.Thread(target=self._run, name="enrollment-poller", daemon=True)
                 self._thread.start()
             self._lock.notify_all()
-        finished = waiting.done.wait(timeout=max(0.0, deadline.remaining()))
-        with self._lock:
-            if waiting in self._waiting:
-                self._waiting.remove(waiting)
+        try:
+            finished = waiting.done.wait(timeout=max(0.0, deadline.remaining()))
+        finally:
+            self._leave(waiting)
         if waiting.read_directly:
             return PollingWaiter(self._client, self._model).wait(account_uid, deadline, on_change)
         if waiting.failure is not None:
             raise waiting.failure
         if not finished or waiting.last is None or waiting.last.status not in TERMINAL_STATUSES:
-            raise WaitTimedOut(self._latest(account_uid) or waiting.last)
+            raise WaitTimedOut(self._latest(account_uid) or waiting.last, waiting.last_error)
         return waiting.last
 
+    def _leave(self, waiting: _Waiting) -> None:
+        with self._lock:
+            self._waiting.remove(waiting)
+            if all(w.account_uid != waiting.account_uid for w in self._waiting):
+                self._accounts.pop(waiting.account_uid, None)
+
     def _latest(self, account_uid: int) -> Enrollment | None:
-        """One last look, so that a timeout says where the enrollment really stands."""
+        """One last look, so that a timeout says where the enrollment really stands (a few seconds at most)."""
+        read = self._pool().submit(self._client.get, account_uid, Deadline.after(LATEST_READ_SECONDS))
         try:
-            return self._client.get(account_uid, Deadline.after(10.0))
-        except Exception:  # noqa: BLE001 - the timeout is the error to report
+            return read.result(timeout=LATEST_READ_SECONDS)
+        except Exception:  # noqa: BLE001 - the timeout is the error to report (FutureTimeout included)
             return None
+
+    def _pool(self) -> ThreadPoolExecutor:
+        with self._lock:
+            if self._readers is None:
+                self._readers = ThreadPoolExecutor(PARALLEL_READS, thread_name_prefix="enrollment-read")
+            return self._readers
 
     # --- the poll loop -------------------------------------------------------------------
 
@@ -236,87 +365,109 @@ class SharedStatusPoller:
                 if not self._waiting:
                     self._thread = None
                     return
-                due = min(w.next_due for w in self._waiting)
-                delay = due - time.monotonic()
+                delay = next_sweep_at(self._model, self._last_sweep, (w.started for w in self._waiting)) \
+                    - time.monotonic()
                 if delay > 0:
                     self._lock.wait(timeout=delay)
                     continue
-                waiting = list(self._waiting)
-            self._sweep(waiting)
-            now = time.monotonic()
-            for w in waiting:
-                if w.next_due <= now:
-                    w.next_due = now + self._model.delay(now - w.started)
+                waiting = [w for w in self._waiting if not w.done.is_set()]
+            try:
+                self._sweep(waiting)
+            except Exception as bug:  # noqa: BLE001 - fail the waiters now, not at their deadline
+                self._fail(waiting, bug)
+            with self._lock:
+                self._last_sweep = time.monotonic()
 
     def _sweep(self, waiting: list[_Waiting]) -> None:
-        try:
-            rows = {row.account_uid: row for row in self._listing(Deadline.after(SWEEP_SECONDS))}
-        except ApiError as error:
-            if not error.code.startswith("Throttling") and error.status_code and error.status_code < 500:
-                self._give_up_listing(waiting, error)
-            return  # a transient failure: the next sweep tries again, deadlines bound the wait
-        except Exception:  # noqa: BLE001 - the loop must outlive a bad sweep
+        """One look at every waiting account, from whichever source costs fewer calls."""
+        by_account: dict[int, list[_Waiting]] = {}
+        for w in waiting:
+            by_account.setdefault(w.account_uid, []).append(w)
+        if len(by_account) <= self._pages:
+            self._read_all([(account_uid, mine, None) for account_uid, mine in by_account.items()])
             return
+        try:
+            listed = self._listing(Deadline.after(SWEEP_SECONDS))
+        except (ApiError, TimeoutError) as error:
+            if is_transient(error):
+                self._remember(waiting, error)  # the next sweep tries again, deadlines bound the wait
+            else:
+                self._give_up_listing(waiting)
+            return
+        self._pages = max(1, math.ceil(len(listed) / LIST_PAGE_SIZE))
+        rows = {row.account_uid: row for row in listed}
+        now = time.monotonic()
         to_read: list[tuple[int, list[_Waiting], EnrolledSummary | None]] = []
-        for account_uid in {w.account_uid for w in waiting}:
-            mine = [w for w in waiting if w.account_uid == account_uid]
+        for account_uid, mine in by_account.items():
+            self._remember(mine, None)
+            memory = self._memory(account_uid)
             row = rows.get(account_uid)
             if row is None:
-                self._missing[account_uid] = self._missing.get(account_uid, 0) + 1
-                if self._missing[account_uid] >= MISSING_SWEEPS_BEFORE_DIRECT_READ:
+                memory.missing += 1
+                if memory.missing >= MISSING_SWEEPS_BEFORE_DIRECT_READ:
                     to_read.append((account_uid, mine, None))
                 continue
-            self._missing.pop(account_uid, None)
-            if self._worth_reading(account_uid, row, mine):
+            memory.missing = 0
+            if self._worth_reading(memory, row, mine, now):
                 to_read.append((account_uid, mine, row))
-        if len(to_read) > 1:
-            if self._readers is None:
-                self._readers = ThreadPoolExecutor(PARALLEL_READS, thread_name_prefix="enrollment-read")
-            list(self._readers.map(lambda job: self._read(*job), to_read))
-        elif to_read:
-            self._read(*to_read[0])
+        self._read_all(to_read)
 
-    def _worth_reading(self, account_uid: int, row: EnrolledSummary, waiting: list[_Waiting]) -> bool:
-        """GetEnrolledAccount only for news: a terminal or new status at once, progress now and then.
+    def _memory(self, account_uid: int) -> _Account:
+        with self._lock:
+            # A waiter that just left took its account's memory along: a scratch one does no harm.
+            return self._accounts.get(account_uid) or _Account()
 
-        Progress alone is re-read at most every PROGRESS_REFRESH_SECONDS, so an account costs
-        about one read per baseline item however long it takes, not one per poll.
+    def _worth_reading(self, memory: _Account, row: EnrolledSummary, waiting: list[_Waiting], now: float) -> bool:
+        """GetEnrolledAccount for a terminal status at once, for progress details now and then.
+
+        A new status is announced from the listing row without a read. Progress is read only
+        when UpdateTime moved, at most every PROGRESS_REFRESH_SECONDS and not in the first
+        PROGRESS_REFRESH_SECONDS of a wait: a short enrollment costs its EnrollAccount and its
+        final read, a long one about one read per baseline item.
         """
-        mark = (row.status, row.update_time)
-        last = self._read_mark.get(account_uid)
         if row.status in TERMINAL_STATUSES:
-            read = True
-        elif row.status == PENDING or last == mark:
-            read = False
-        elif last is None or last[0] != row.status:
-            read = True
-        else:
-            read = time.monotonic() - self._read_at.get(account_uid, 0.0) >= PROGRESS_REFRESH_SECONDS
-        if not read and self._announced.get(account_uid) != row.status:
-            # Say what the listing already tells (e.g. Pending) without a read.
-            self._notify(waiting, Enrollment.from_api({"AccountUid": account_uid, "Status": row.status}))
-        self._announced[account_uid] = row.status
-        return read
+            return True  # create's outputs come from GetEnrolledAccount, never from a listing row
+        if memory.announced != row.status:
+            memory.announced = row.status
+            self._announce(waiting, row)
+        if row.status == PENDING or row.update_time == memory.read_update_time:
+            return False
+        since = memory.read_at if memory.read_at is not None else min(w.started for w in waiting)
+        return now - since >= self._progress_refresh
+
+    def _read_all(self, jobs: list[tuple[int, list[_Waiting], EnrolledSummary | None]]) -> None:
+        if len(jobs) > 1:
+            list(self._pool().map(lambda job: self._read(*job), jobs))
+        elif jobs:
+            self._read(*jobs[0])
 
     def _read(self, account_uid: int, waiting: list[_Waiting], row: EnrolledSummary | None) -> None:
         try:
             enrollment = self._client.get(account_uid, Deadline.after(SWEEP_SECONDS))
-        except ApiError as error:
-            if error.status_code and error.status_code < 500 and not error.code.startswith("Throttling"):
-                for w in waiting:
-                    w.failure = error
-                    w.done.set()
+        except Exception as error:  # noqa: BLE001 - sorted below: retry, API refusal, or bug
+            if is_transient(error):
+                self._remember(waiting, error)
+            else:
+                self._fail(waiting, error)
             return
-        except Exception:  # noqa: BLE001
-            return
+        self._remember(waiting, None)
         if enrollment is None:
-            return
-        self._read_at[account_uid] = time.monotonic()
-        self._read_mark[account_uid] = (row.status, row.update_time) if row is not None else (enrollment.status, None)
+            return  # not visible yet right after EnrollAccount
+        memory = self._memory(account_uid)
+        memory.read_at = time.monotonic()
+        memory.read_update_time = row.update_time if row is not None else enrollment.raw.get("UpdateTime")
+        memory.announced = enrollment.status
         self._notify(waiting, enrollment)
         if self._model.verdict(enrollment.status) != "retry":
             for w in waiting:
                 w.done.set()
+
+    @classmethod
+    def _announce(cls, waiting: list[_Waiting], row: EnrolledSummary) -> None:
+        """Tell the waiters a status the listing shows (no progress details: those need a read)."""
+        news = [w for w in waiting if w.last is None or w.last.status != row.status]
+        if news:
+            cls._notify(news, Enrollment.from_api({"AccountUid": row.account_uid, "Status": row.status}))
 
     @staticmethod
     def _notify(waiting: list[_Waiting], enrollment: Enrollment) -> None:
@@ -328,7 +479,20 @@ class SharedStatusPoller:
                     pass
             w.last = enrollment
 
-    def _give_up_listing(self, waiting: list[_Waiting], error: ApiError) -> None:
+    @staticmethod
+    def _remember(waiting: list[_Waiting], error: Exception | None) -> None:
+        """Keep the latest transient failure (None: the last attempt worked) for a timeout to report."""
+        for w in waiting:
+            w.last_error = error
+
+    @staticmethod
+    def _fail(waiting: list[_Waiting], error: BaseException) -> None:
+        """End these waits with `error` (an API refusal as it is, anything else as a poller bug)."""
+        for w in waiting:
+            w.failure = error if isinstance(error, ApiError) else StatusPollingFailed(w.account_uid, error)
+            w.done.set()
+
+    def _give_up_listing(self, waiting: list[_Waiting]) -> None:
         """ListEnrolledAccounts is refused (e.g. not granted): every account polls itself."""
         self._direct_reads = True
         for w in waiting:

@@ -1,9 +1,12 @@
 """Messages to the person running `pulumi up`, through the engine's Log service.
 
-The engine's address is the provider process's first argument. Ephemeral messages show
-on the resource's row while it waits (as native providers show "still creating..."), and
-warnings stay in the output. When no engine is reachable (tests, a bare provider), messages
-go to stderr instead and nothing fails.
+The engine's address is the last `host:port` argument of the provider process. Ephemeral
+messages show on the resource's row while it waits (as native providers show "still
+creating..."); they are delivered by a background thread, so a slow engine never stalls the
+status poller, and when the engine falls behind the oldest waiting status is dropped. Warnings
+are sent before `log` returns, so that delete's warning is not lost when the engine stops the
+process right after Delete answers. When no engine is reachable (tests, a bare provider),
+warnings go to stderr instead and nothing fails.
 """
 
 from __future__ import annotations
@@ -11,57 +14,158 @@ from __future__ import annotations
 import re
 import sys
 import threading
-from typing import Any
+from collections import deque
+from typing import Any, Callable, Sequence
 
 from .errors import redact
 
 _ADDRESS = re.compile(r"^(127\.0\.0\.1|localhost|\[::1\]|[\w.\-]+):\d+$")
+#: Plugin flags that take their value as the next argument (pulumi's buildPluginArguments).
+_FLAGS_WITH_VALUE = frozenset({"--tracing", "-tracing"})
 LOG_TIMEOUT_SECONDS = 2.0
+#: Ephemeral messages waiting for delivery at most; beyond that the oldest is dropped.
+QUEUE_LIMIT = 256
+#: Consecutive UNAVAILABLE answers after which the engine is taken to be gone for good.
+UNAVAILABLE_LIMIT = 3
+#: How long the delivery thread idles before it exits (it restarts with the next message).
+IDLE_SECONDS = 30.0
+
+
+def running_in_provider_server() -> bool:
+    """Whether this process is `python -m pulumi.dynamic` (the only one the engine gave an address)."""
+    main = sys.modules.get("__main__")
+    return getattr(getattr(main, "__spec__", None), "name", "") == "pulumi.dynamic.__main__"
+
+
+def engine_address(args: Sequence[str]) -> str | None:
+    """The engine's address among the plugin arguments: the last positional `host:port`.
+
+    The engine runs plugins with `[--logtostderr] [-v=N] [--tracing <endpoint>] <engine-address>`,
+    so the first argument is the address only when logging and tracing are off.
+    """
+    positional: list[str] = []
+    skip = False
+    for arg in args:
+        if skip:
+            skip = False
+        elif arg in _FLAGS_WITH_VALUE:
+            skip = True
+        elif not arg.startswith("-"):
+            positional.append(arg)
+    return next((arg for arg in reversed(positional) if _ADDRESS.match(arg)), None)
+
+
+def _connect(address: str) -> Any:
+    import grpc
+    from pulumi.runtime.proto import engine_pb2_grpc
+
+    # The engine is on this machine: never route its channel through an HTTP(S) proxy.
+    return engine_pb2_grpc.EngineStub(grpc.insecure_channel(address, options=[("grpc.enable_http_proxy", 0)]))
+
+
+def _unavailable(error: Exception) -> bool:
+    import grpc
+
+    return isinstance(error, grpc.RpcError) and error.code() == grpc.StatusCode.UNAVAILABLE
 
 
 class EngineLog:
-    """A lazily opened channel to the engine; disabled for good after the first failure."""
+    """A lazily opened channel to the engine; given up after several UNAVAILABLE answers in a row."""
 
-    def __init__(self, address: str | None) -> None:
+    def __init__(self, address: str | None, *, connect: Callable[[str], Any] = _connect,
+                 queue_limit: int = QUEUE_LIMIT) -> None:
         self._address = address
+        self._connect = connect
         self._stub: Any = None
         self._broken = address is None
-        self._lock = threading.Lock()
+        self._unavailable = 0
+        self._lock = threading.Condition()
+        self._pending: deque[tuple[str, str]] = deque(maxlen=queue_limit)  # (message, urn); full: oldest goes
+        self._sender: threading.Thread | None = None
+        self._sending = False
 
     @staticmethod
-    def from_process_arguments() -> "EngineLog":
+    def from_process_arguments(args: Sequence[str] | None = None) -> "EngineLog":
         """The engine that started this process, if it looks like one started it."""
-        main = sys.modules.get("__main__")
-        spec = getattr(main, "__spec__", None)
-        started_by_engine = getattr(spec, "name", "") == "pulumi.dynamic.__main__"
-        candidate = sys.argv[1] if started_by_engine and len(sys.argv) > 1 else None
-        return EngineLog(candidate if candidate and _ADDRESS.match(candidate) else None)
+        if not running_in_provider_server():
+            return EngineLog(None)
+        return EngineLog(engine_address(sys.argv[1:] if args is None else args))
 
-    def _engine(self) -> Any:
-        with self._lock:
-            if self._stub is None and not self._broken:
-                import grpc
-                from pulumi.runtime.proto import engine_pb2_grpc
-
-                self._stub = engine_pb2_grpc.EngineStub(grpc.insecure_channel(self._address))
-            return self._stub
+    @property
+    def connected(self) -> bool:
+        """False once the engine is known to be absent or gone."""
+        return not self._broken
 
     def log(self, message: str, *, urn: str = "", warning: bool = False, ephemeral: bool = False) -> None:
-        stub = None if self._broken else self._engine()
-        if stub is not None:
+        if ephemeral and not warning:
+            self._enqueue(message, urn)
+            return
+        if not self._broken and self._send(message, urn, warning=warning, ephemeral=ephemeral):
+            return
+        print(f"{'warning: ' if warning else ''}{message}", file=sys.stderr, flush=True)
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every queued ephemeral message was handed to the engine; False on timeout."""
+        with self._lock:
+            return self._lock.wait_for(lambda: not self._pending and not self._sending, timeout=timeout)
+
+    # --- delivery ------------------------------------------------------------------------
+
+    def _enqueue(self, message: str, urn: str) -> None:
+        with self._lock:
+            if self._broken:
+                return  # a status line nobody can see: not worth stderr
+            self._pending.append((message, urn))
+            if self._sender is None:
+                self._sender = threading.Thread(target=self._deliver, name="engine-log", daemon=True)
+                self._sender.start()
+            self._lock.notify_all()
+
+    def _deliver(self) -> None:
+        while True:
+            with self._lock:
+                self._sending = False
+                self._lock.notify_all()
+                if not self._lock.wait_for(lambda: self._pending or self._broken, timeout=IDLE_SECONDS) \
+                        or self._broken:
+                    self._pending.clear()
+                    self._sender = None
+                    return
+                message, urn = self._pending.popleft()
+                self._sending = True
+            self._send(message, urn, warning=False, ephemeral=True)
+
+    def _engine(self) -> Any:
+        """The stub, opened on first use; None (for good) if it cannot even be opened."""
+        with self._lock:
+            if self._stub is None and not self._broken:
+                try:
+                    self._stub = self._connect(self._address or "")
+                except Exception:  # noqa: BLE001 - no engine to talk to: messages go to stderr
+                    self._broken = True
+            return self._stub
+
+    def _send(self, message: str, urn: str, *, warning: bool, ephemeral: bool) -> bool:
+        """One Log call; counts UNAVAILABLE answers and gives the engine up after UNAVAILABLE_LIMIT."""
+        stub = self._engine()
+        if stub is None:
+            return False
+        try:
             from pulumi.runtime.proto import engine_pb2
 
             severity = engine_pb2.WARNING if warning else engine_pb2.INFO
-            try:
-                stub.Log(
-                    engine_pb2.LogRequest(severity=severity, message=message, urn=urn or "", ephemeral=ephemeral),
-                    timeout=LOG_TIMEOUT_SECONDS,
-                )
-                return
-            except Exception:  # noqa: BLE001 - an absent engine must never fail an enrollment
-                self._broken = True
-        if warning or not ephemeral:
-            print(f"{'warning: ' if warning else ''}{message}", file=sys.stderr, flush=True)
+            stub.Log(engine_pb2.LogRequest(severity=severity, message=message, urn=urn, ephemeral=ephemeral),
+                     timeout=LOG_TIMEOUT_SECONDS)
+        except Exception as error:  # noqa: BLE001 - an absent engine must never fail an enrollment
+            with self._lock:
+                if _unavailable(error):
+                    self._unavailable += 1
+                    self._broken = self._broken or self._unavailable >= UNAVAILABLE_LIMIT
+                    self._lock.notify_all()
+            return False
+        with self._lock:
+            self._unavailable = 0
+        return True
 
 
 class Reporter:

@@ -7,7 +7,10 @@ would visibly get wrong with the stock provider server (4 workers) or per-accoun
 from __future__ import annotations
 
 import threading
-from concurrent.futures import ThreadPoolExecutor
+import time
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from typing import Any
 
 import pytest
 
@@ -31,6 +34,19 @@ def fleet(size: int, prefix: str) -> list[Registration]:
                             folder_id="fd-Workload01")
 
     return [r for r in capture_registrations(program) if r.type_ == RESOURCE_TYPE]
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float, failed: Sequence[Future[Any]] = ()) -> None:
+    """Poll `condition` until it holds; fail after `timeout` s, or at once if a `failed` future ended early."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        ended = [f for f in failed if f.done()]
+        if ended:
+            ended[0].result()  # raises what went wrong
+            pytest.fail("the creates ended before the condition held")
+        if time.monotonic() > deadline:
+            pytest.fail(f"condition not met within {timeout:g}s")
+        time.sleep(0.1)
 
 
 def create_all(server: ProviderServer, registrations: list[Registration]) -> list[tuple[str, dict]]:
@@ -63,8 +79,8 @@ def test_sixteen_creates_enroll_together_share_polling_and_leave_check_responsiv
         with ThreadPoolExecutor(1) as side:
             results = side.submit(create_all, server, registrations)
             # Wait until the fleet is enrolling, then ask for a check while every create blocks.
-            while not any(a["Status"] in IN_PROGRESS for a in emulator.state()["accounts"]):
-                threading.Event().wait(0.1)
+            wait_until(lambda: any(a["Status"] in IN_PROGRESS for a in emulator.state()["accounts"]),
+                       timeout=60, failed=[results])
             answer = server.check(other.urn, {}, other.inputs, deadline=enroll_seconds / 2)
             assert answer.failures == []
             created = results.result()
@@ -78,15 +94,17 @@ def test_sixteen_creates_enroll_together_share_polling_and_leave_check_responsiv
         assert len({id_ for id_, _outs in created}) == 16
 
         calls = emulator.state()["calls"]
-        # Shared polling: one ListEnrolledAccounts sweep serves all 16, and GetEnrolledAccount is
-        # called per account only on news (status change, terminal). A poll loop per account
-        # would make about enroll_seconds GetEnrolledAccount calls per account instead.
+        # Shared polling: one ListEnrolledAccounts sweep serves all 16; statuses are announced from
+        # it, and GetEnrolledAccount is called once per account, at its terminal status (progress
+        # details are not read in the first PROGRESS_REFRESH_SECONDS of a wait). A poll loop per
+        # account would make about enroll_seconds GetEnrolledAccount calls per account instead.
         assert calls["EnrollAccount"] == 16
-        assert calls["GetEnrolledAccount"] <= 16 * 2, calls
+        assert calls["GetEnrolledAccount"] <= 16 + 2, calls
         assert calls["ListEnrolledAccounts"] < 16, calls
-        # Progress messages still arrive per resource.
+        # Status messages still arrive per resource, the Running one from the listing alone.
         for registration in registrations:
-            assert any(m.ephemeral and "ACS-BP_" in m.message for m in engine.messages_for(registration.urn))
+            statuses = [m.message for m in engine.messages_for(registration.urn) if m.ephemeral]
+            assert any("Running" in text for text in statuses), statuses
 
 
 def test_a_rate_limited_api_slows_the_fleet_down_but_fails_nothing(engine: FakeEngine) -> None:
@@ -111,3 +129,29 @@ def test_without_fleet_mode_the_stock_server_is_left_alone(engine: FakeEngine) -
         members = emulator.state()["accounts"]
         starts = sorted(a["CreateTime"] for a in members)
         assert starts[0] != starts[-1]  # not all six started together: the 4-worker limit held
+
+
+def test_the_provider_server_is_widened_and_runs_more_than_four_blocking_creates_at_once() -> None:
+    """The mechanism itself: no "could not widen" warning, and 8 held creates plus a check all run at once."""
+    held = 8
+    with FakeEngine() as engine, \
+            Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=600) as emulator, \
+            ProviderServer(engine.address) as server:
+        server.configure(provider_config(emulator.endpoint))
+        assert not [m.message for m in engine.messages if "could not widen" in m.message]
+        registrations = fleet(held, "held")
+        other = fleet(1, "other")[0]
+        inputs = [server.check(r.urn, {}, r.inputs).inputs for r in registrations]
+        pool = ThreadPoolExecutor(held)
+        try:
+            creates = [pool.submit(server.create, r.urn, i) for r, i in zip(registrations, inputs)]
+            # Each create blocks in its 10-minute enrollment; with the stock 4 workers only 4 would
+            # ever reach EnrollAccount, and the check below would queue behind them.
+            wait_until(lambda: sum(a["Status"] in IN_PROGRESS for a in emulator.state()["accounts"]) == held,
+                       timeout=60, failed=creates)
+            assert not any(c.done() for c in creates), "a held create returned early"
+            assert server.check(other.urn, {}, other.inputs, deadline=10).failures == []
+        finally:
+            server.kill()  # ends the held creates (UNAVAILABLE)
+            pool.shutdown(wait=True)
+        assert not [m.message for m in engine.messages if "could not widen" in m.message]

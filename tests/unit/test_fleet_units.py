@@ -1,0 +1,509 @@
+"""The fleet machinery on its own: shared polling, the shared listing, pool widening, engine log.
+
+An in-memory Account Factory (`FakeService`) and a fast waiter model stand in for the API and
+the 1-30 s delays, so each test runs in a few seconds and counts calls exactly.
+"""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent import futures
+from dataclasses import dataclass, field
+from typing import Any
+
+import grpc
+import pytest
+from pulumi.runtime.proto import engine_pb2, provider_pb2_grpc
+
+from alicloud_account_factory import fleet
+from alicloud_account_factory.errors import AmbiguousCallError, ApiError
+from alicloud_account_factory.fleet import (
+    PoolWidener,
+    SharedListing,
+    SharedStatusPoller,
+    StatusPollingFailed,
+    next_sweep_at,
+    provider_server_pools,
+)
+from alicloud_account_factory.model import Enrollment, EnrolledSummary
+from alicloud_account_factory.progress import EngineLog, Reporter, engine_address
+from alicloud_account_factory.timeouts import Deadline
+from alicloud_account_factory.waiter import ENROLLMENT_TERMINAL, WaiterModel, WaitTimedOut
+from tests.support.engine import FakeEngine
+
+#: The enrollment waiter's model, twenty times faster.
+FAST = WaiterModel("Fast", min_delay=0.05, max_delay=1.5, delay_fraction=0.25, acceptors=ENROLLMENT_TERMINAL.acceptors)
+ITEMS = 4
+PAGE = 100
+
+
+# --- an in-memory Account Factory ----------------------------------------------------------
+
+
+@dataclass
+class FakeService:
+    """Accounts go Pending (first 10%), then Running through ITEMS items, then Finished."""
+
+    filler: int = 0  # other enrolled accounts, for more listing pages
+    list_error: Exception | None = None
+    get_error: Exception | None = None
+    get_blocks: threading.Event | None = None  # set: get() waits for it
+    calls: Counter[str] = field(default_factory=Counter)
+    get_times: dict[int, list[float]] = field(default_factory=dict)
+    _accounts: dict[int, tuple[float, float]] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def enroll(self, account_uid: int, duration: float) -> None:
+        with self._lock:
+            self._accounts[account_uid] = (time.monotonic(), duration)
+
+    def _phase(self, account_uid: int) -> tuple[str, tuple[str, ...], str]:
+        """(Status, item statuses, UpdateTime) now."""
+        started, duration = self._accounts[account_uid]
+        elapsed = time.monotonic() - started
+        if elapsed >= duration:
+            return "Finished", ("Finished",) * ITEMS, f"t{ITEMS + 2}"
+        if elapsed < 0.1 * duration:
+            return "Pending", ("Pending",) * ITEMS, "t0"
+        current = min(ITEMS - 1, int((elapsed - 0.1 * duration) / (0.9 * duration / ITEMS)))
+        items = ("Finished",) * current + ("Running",) + ("Pending",) * (ITEMS - current - 1)
+        return "Running", items, f"t{current + 1}"
+
+    def list_enrolled(self, deadline: Deadline, on_retry: object = None) -> list[EnrolledSummary]:
+        with self._lock:
+            uids = list(self._accounts)
+        rows = [EnrolledSummary(900_000 + i, None, None, "Finished", "t0") for i in range(self.filler)]
+        for uid in uids:
+            status, _items, update_time = self._phase(uid)
+            rows.append(EnrolledSummary(uid, None, None, status, update_time))
+        with self._lock:
+            self.calls["List"] += max(1, math.ceil(len(rows) / PAGE))
+        if self.list_error is not None:
+            raise self.list_error
+        return rows
+
+    def get(self, account_uid: int, deadline: Deadline) -> Enrollment | None:
+        with self._lock:
+            self.calls["Get"] += 1
+            self.get_times.setdefault(account_uid, []).append(time.monotonic())
+        if self.get_blocks is not None:
+            self.get_blocks.wait(5)
+        if self.get_error is not None:
+            raise self.get_error
+        status, items, update_time = self._phase(account_uid)
+        return Enrollment.from_api({
+            "AccountUid": account_uid, "Status": status, "UpdateTime": update_time,
+            "Progress": [{"Name": f"ACS-BP_ITEM_{i}", "Status": s} for i, s in enumerate(items, start=1)],
+        })
+
+
+@dataclass
+class Outcome:
+    account_uid: int
+    started: float
+    result: Enrollment | None = None
+    error: BaseException | None = None
+    ended: float = 0.0
+    seen: list[Enrollment] = field(default_factory=list)
+
+
+def wait_for_all(poller: SharedStatusPoller, service: FakeService, plan: list[tuple[int, float, float]],
+                 deadline: float = 30.0) -> list[Outcome]:
+    """Enroll and wait for each (uid, start after s, duration s), every wait on its own thread."""
+    began = time.monotonic()
+    outcomes: list[Outcome] = []
+
+    def one(account_uid: int, start: float, duration: float) -> Outcome:
+        time.sleep(max(0.0, began + start - time.monotonic()))
+        service.enroll(account_uid, duration)
+        outcome = Outcome(account_uid, time.monotonic())
+        try:
+            outcome.result = poller.wait(account_uid, Deadline.after(deadline), outcome.seen.append)
+        except BaseException as error:  # noqa: BLE001 - inspected by the test
+            outcome.error = error
+        outcome.ended = time.monotonic()
+        return outcome
+
+    with futures.ThreadPoolExecutor(len(plan)) as pool:
+        outcomes = list(pool.map(lambda job: one(*job), plan))
+    return outcomes
+
+
+def poller_for(service: FakeService, **kwargs: Any) -> SharedStatusPoller:
+    return SharedStatusPoller(service, FAST, listing=service.list_enrolled, **kwargs)  # type: ignore[arg-type]
+
+
+# --- one cadence ---------------------------------------------------------------------------
+
+
+def simulated_sweeps(starts: list[float], duration: float) -> list[float]:
+    """The sweep times `next_sweep_at` gives waiters starting at `starts`, each waiting `duration`."""
+    sweeps: list[float] = []
+    last: float | None = None
+    while True:
+        live = [s for s in starts if last is None or s + duration > last]
+        if not live:
+            return sweeps
+        last = next_sweep_at(ENROLLMENT_TERMINAL, last, live)
+        sweeps.append(last)
+
+
+def test_one_cadence_for_waiters_started_at_different_times() -> None:
+    """40 waiters over 60 s, 10 minutes each: one cadence, each waiter still served at its own pace."""
+    starts = [1.5 * i for i in range(40)]
+    duration = 600.0
+    sweeps = simulated_sweeps(starts, duration)
+    # Per-waiter schedules would each poll ~35 times (1400 in all, a few shared by chance).
+    own = len(simulated_sweeps([0.0], duration))
+    assert own >= 30
+    assert len(sweeps) <= 2 * own + 60 // 1.5, len(sweeps)
+    model = ENROLLMENT_TERMINAL
+    for start in starts:
+        mine = [t for t in sweeps if start < t <= start + duration + model.max_delay]
+        assert mine[0] - start <= 2 * model.min_delay + 1e-9
+        for before, after in zip(mine, mine[1:]):
+            assert model.min_delay - 1e-9 <= after - before <= model.delay(before - start) + 1e-9
+
+
+def test_a_burst_is_first_looked_at_after_its_youngest_and_a_stream_cannot_postpone_the_sweep() -> None:
+    model = ENROLLMENT_TERMINAL
+    burst = [0.0, 0.02, 0.05]
+    assert next_sweep_at(model, None, burst) == pytest.approx(0.05 + model.min_delay)
+    stream = [0.9 * i for i in range(10)]  # a new create every 0.9 s
+    assert next_sweep_at(model, None, stream) == pytest.approx(2 * model.min_delay)
+    # After a sweep: the youngest waiter's pace, and a newcomer min_delay after it arrived.
+    assert next_sweep_at(model, 100.0, [0.0, 90.0]) == pytest.approx(100.0 + model.delay(10.0))
+    assert next_sweep_at(model, 100.0, [0.0, 100.5]) == pytest.approx(100.5 + model.min_delay)
+    assert next_sweep_at(model, 100.0, [0.0, 99.0, 100.5]) == pytest.approx(100.0 + model.min_delay)
+    assert next_sweep_at(model, 100.0, []) == math.inf
+
+
+def test_staggered_waiters_share_sweeps_instead_of_adding_their_schedules_up() -> None:
+    service = FakeService()
+    poller = poller_for(service)
+    plan = [(1000 + i, 0.1 * i, 2.0) for i in range(10)]
+    outcomes = wait_for_all(poller, service, plan)
+    assert all(o.result is not None and o.result.status == "Finished" for o in outcomes), outcomes
+    # The youngest waiter's cadence: ~0.05-0.1 s apart while they arrive, then slower; the
+    # union of ten own schedules sweeps about four times as often.
+    assert service.calls["List"] <= 45, service.calls  # per-waiter schedules: about 130
+
+
+# --- calls per enrollment ------------------------------------------------------------------
+
+
+def test_a_short_enrollment_costs_one_read_at_its_end_and_statuses_come_from_the_listing() -> None:
+    service = FakeService()
+    poller = poller_for(service)
+    outcomes = wait_for_all(poller, service, [(2000 + i, 0.0, 1.0) for i in range(20)])
+    assert all(o.result is not None and o.result.status == "Finished" for o in outcomes)
+    assert service.calls["Get"] == 20, service.calls  # the terminal read only: no read on Pending -> Running
+    for outcome in outcomes:
+        statuses = [seen.status for seen in outcome.seen]
+        assert "Running" in statuses and statuses[-1] == "Finished", statuses
+        assert outcome.result is not None and outcome.result.progress  # outputs from GetEnrolledAccount
+
+
+def test_progress_details_are_read_when_update_time_moved_and_not_too_often() -> None:
+    refresh = 0.4
+    service = FakeService()
+    poller = poller_for(service, progress_refresh_seconds=refresh)
+    outcomes = wait_for_all(poller, service, [(3000 + i, 0.0, 3.0) for i in range(3)])
+    for outcome in outcomes:
+        reads = service.get_times[outcome.account_uid]
+        assert reads[0] - outcome.started >= refresh  # none in the first refresh period
+        assert all(b - a >= refresh * 0.9 for a, b in zip(reads, reads[1:]))
+        assert 2 <= len(reads) <= ITEMS + 1  # progress reads only when UpdateTime moved, plus the final one
+        assert any(seen.progress and "ACS-BP_ITEM_" in seen.progress_line() for seen in outcome.seen)
+
+
+def test_fewer_waiting_accounts_than_listing_pages_are_read_directly() -> None:
+    service = FakeService()
+    outcomes = wait_for_all(poller_for(service), service, [(4000, 0.0, 0.6)])
+    assert outcomes[0].result is not None and outcomes[0].result.status == "Finished"
+    assert service.calls["List"] == 0, service.calls
+
+    service = FakeService(filler=150)  # two pages
+    outcomes = wait_for_all(poller_for(service), service, [(4100, 0.0, 1.0), (4101, 0.0, 1.0)])
+    assert all(o.result is not None and o.result.status == "Finished" for o in outcomes)
+    assert service.calls["List"] == 2, service.calls  # one listing taught it the page count
+
+
+def test_the_poller_forgets_an_account_when_its_wait_ends() -> None:
+    service = FakeService()
+    poller = poller_for(service)
+    wait_for_all(poller, service, [(5000 + i, 0.0, 0.5) for i in range(3)])
+    assert poller.remembered_accounts() == set()
+
+
+# --- failures ------------------------------------------------------------------------------
+
+
+def test_a_bug_in_a_sweep_fails_the_waiters_at_once() -> None:
+    service = FakeService(list_error=ValueError("a bug"))
+    outcomes = wait_for_all(poller_for(service), service, [(6000, 0.0, 60.0), (6001, 0.0, 60.0)], deadline=30.0)
+    for outcome in outcomes:
+        assert isinstance(outcome.error, StatusPollingFailed), outcome.error
+        assert isinstance(outcome.error.__cause__, ValueError)
+        assert str(outcome.account_uid) in str(outcome.error) and "a bug" in str(outcome.error)
+        assert outcome.ended - outcome.started < 5.0
+
+
+def test_transient_failures_are_retried_until_the_deadline_and_the_timeout_carries_the_last_one() -> None:
+    cut = AmbiguousCallError("ListEnrolledAccounts", "ConnectionFailure", "could not complete the call")
+    service = FakeService(list_error=cut)
+    outcomes = wait_for_all(poller_for(service), service, [(7000, 0.0, 60.0), (7001, 0.0, 60.0)], deadline=1.0)
+    assert service.calls["List"] >= 3  # kept trying
+    for outcome in outcomes:
+        assert isinstance(outcome.error, WaitTimedOut), outcome.error
+        assert outcome.error.cause is cut
+        assert outcome.error.last is not None and outcome.error.last.status == "Pending"  # the last look
+
+
+def test_a_refused_read_fails_the_wait_with_the_api_error() -> None:
+    refused = ApiError("GetEnrolledAccount", "Forbidden.RAM", "not allowed", status_code=403)
+    service = FakeService(get_error=refused)
+    outcomes = wait_for_all(poller_for(service), service, [(7500, 0.0, 0.3)], deadline=10.0)
+    assert outcomes[0].error is refused
+
+
+def test_the_last_look_of_a_timed_out_wait_takes_a_few_seconds_at_most(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(fleet, "LATEST_READ_SECONDS", 0.3)
+    hung = threading.Event()
+    service = FakeService(get_blocks=hung)
+    try:
+        outcomes = wait_for_all(poller_for(service), service, [(8000, 0.0, 60.0)], deadline=0.5)
+    finally:
+        hung.set()
+    assert isinstance(outcomes[0].error, WaitTimedOut)
+    assert outcomes[0].ended - outcomes[0].started < 2.0
+
+
+# --- the shared listing --------------------------------------------------------------------
+
+
+class SlowLister:
+    def __init__(self, seconds: float, failing: ApiError | None = None) -> None:
+        self.seconds = seconds
+        self.failing = failing
+        self.deadlines: list[float] = []
+
+    def list_enrolled(self, deadline: Deadline,
+                      on_retry: Callable[[ApiError], None] | None = None) -> list[EnrolledSummary]:
+        self.deadlines.append(deadline.seconds)
+        if on_retry is not None and self.failing is not None:
+            on_retry(self.failing)  # as the client does before it sleeps and tries again
+        time.sleep(self.seconds)
+        return [EnrolledSummary(1, None, None, "Finished", "t0")]
+
+
+def test_a_sweep_has_its_own_deadline_and_a_short_caller_gives_up_alone() -> None:
+    lister = SlowLister(0.8)
+    listing = SharedListing(lister)  # type: ignore[arg-type]
+    with futures.ThreadPoolExecutor(2) as pool:
+        short = pool.submit(lambda: (listing(Deadline.after(0.1)), time.monotonic()))
+        time.sleep(0.05)
+        long = pool.submit(listing, Deadline.after(10.0))
+        began = time.monotonic()
+        with pytest.raises(TimeoutError):
+            short.result()
+        assert time.monotonic() - began < 0.6  # at its own deadline, not at the end of the sweep
+        assert [row.account_uid for row in long.result()] == [1]
+    assert lister.deadlines and all(seconds == fleet.SWEEP_SECONDS for seconds in lister.deadlines)
+
+
+def test_a_caller_that_gives_up_learns_why_the_sweep_is_still_retrying() -> None:
+    unreachable = AmbiguousCallError("ListEnrolledAccounts", "ConnectionFailure", "could not complete the call")
+    listing = SharedListing(SlowLister(0.5, failing=unreachable))  # type: ignore[arg-type]
+    with pytest.raises(TimeoutError, match="ConnectionFailure: could not complete the call"):
+        listing(Deadline.after(0.1))
+
+
+def test_callers_asking_together_share_one_sweep() -> None:
+    lister = SlowLister(0.3)
+    listing = SharedListing(lister)  # type: ignore[arg-type]
+    with futures.ThreadPoolExecutor(10) as pool:
+        results = list(pool.map(lambda _: listing(Deadline.after(10.0)), range(10)))
+    assert all(len(rows) == 1 for rows in results)
+    assert len(lister.deadlines) <= 2
+
+
+# --- widening the provider server's pool ---------------------------------------------------
+
+
+def no_max_workers() -> futures.ThreadPoolExecutor:
+    pool = futures.ThreadPoolExecutor(2)
+    del pool._max_workers
+    return pool
+
+
+@pytest.mark.parametrize("find_pools, detail", [
+    (lambda: [], "found 0 running grpc servers"),
+    (lambda: [futures.ThreadPoolExecutor(4), futures.ThreadPoolExecutor(4)], "found 2 running grpc servers"),
+    (lambda: [no_max_workers()], "no integer _max_workers"),
+    (lambda: [object()], "no integer _max_workers"),
+    (lambda: 1 / 0, "looking for it failed: ZeroDivisionError"),
+])
+def test_when_the_pool_cannot_be_widened_it_is_left_alone_and_said_once(
+        find_pools: Callable[[], list[Any]], detail: str) -> None:
+    widener = PoolWidener(find_pools)
+    warnings: list[str] = []
+    assert widener.widen(64).applied is False  # no warn callback yet: nothing said
+    decisions = [widener.widen(64, warn=warnings.append) for _ in range(3)]
+    assert [d.applied for d in decisions] == [False] * 3
+    assert len(warnings) == 1 and detail in warnings[0] and "could not widen" in warnings[0], warnings
+
+
+@pytest.fixture
+def provider_grpc_server() -> Iterator[futures.ThreadPoolExecutor]:
+    """A running grpc server serving ResourceProvider in this process, as `python -m pulumi.dynamic` has."""
+    pool = futures.ThreadPoolExecutor(max_workers=4)
+    server = grpc.server(pool)
+    provider_pb2_grpc.add_ResourceProviderServicer_to_server(provider_pb2_grpc.ResourceProviderServicer(), server)
+    server.add_insecure_port("127.0.0.1:0")
+    server.start()
+    yield pool
+    server.stop(grace=None)
+
+
+def test_the_live_provider_server_pool_is_found_and_widened(provider_grpc_server: futures.ThreadPoolExecutor) -> None:
+    with FakeEngine():  # another grpc server in the process: not the provider's, not counted
+        assert provider_server_pools() == [provider_grpc_server]
+        decision = PoolWidener().widen(16)
+    assert decision.applied and provider_grpc_server._max_workers == 16, decision
+    release = threading.Event()
+    running = threading.Semaphore(0)
+
+    def block() -> None:
+        running.release()
+        release.wait(10)
+
+    jobs = [provider_grpc_server.submit(block) for _ in range(8)]
+    try:
+        assert all(running.acquire(timeout=5) for _ in range(8))  # 8 at once, not 4
+    finally:
+        release.set()
+        futures.wait(jobs)
+
+
+def test_without_a_provider_server_nothing_is_widened() -> None:
+    with FakeEngine():
+        decision = PoolWidener().widen(16)
+    assert not decision.applied and "found 0" in decision.detail
+
+
+# --- the engine log ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args, address", [
+    (["127.0.0.1:1234"], "127.0.0.1:1234"),
+    (["--logtostderr", "-v=9", "127.0.0.1:5555"], "127.0.0.1:5555"),
+    (["--tracing", "tracing.example:9411", "127.0.0.1:5555"], "127.0.0.1:5555"),
+    (["--logtostderr", "-v=3", "--tracing", "localhost:4000", "localhost:6000"], "localhost:6000"),
+    (["--tracing=localhost:9411", "[::1]:7000"], "[::1]:7000"),
+    (["--tracing", "localhost:9411"], None),
+    (["-v=3", "--logtostderr"], None),
+    ([], None),
+])
+def test_the_engine_address_is_the_last_positional_host_port(args: list[str], address: str | None) -> None:
+    assert engine_address(args) == address
+
+
+def test_outside_a_provider_server_there_is_no_engine() -> None:
+    assert EngineLog.from_process_arguments(["127.0.0.1:1234"]).connected is False
+
+
+class Unavailable(grpc.RpcError):
+    def code(self) -> grpc.StatusCode:
+        return grpc.StatusCode.UNAVAILABLE
+
+
+class FakeStub:
+    """An Engine stub: records messages; can be slow, held, or failing for a while."""
+
+    def __init__(self, delay: float = 0.0, failures: int = 0) -> None:
+        self.delay = delay
+        self.failures = failures
+        self.hold: threading.Event | None = None
+        self.entered = threading.Event()
+        self.received: list[engine_pb2.LogRequest] = []
+
+    def Log(self, request: engine_pb2.LogRequest, timeout: float) -> None:  # noqa: N802 - gRPC's name
+        self.entered.set()
+        if self.hold is not None:
+            self.hold.wait(10)
+        time.sleep(self.delay)
+        if self.failures:
+            self.failures -= 1
+            raise Unavailable()
+        self.received.append(request)
+
+
+def log_with(stub: FakeStub, **kwargs: Any) -> EngineLog:
+    return EngineLog("127.0.0.1:1", connect=lambda _address: stub, **kwargs)
+
+
+def test_status_messages_never_wait_for_a_slow_engine_and_warnings_are_delivered_before_log_returns() -> None:
+    stub = FakeStub(delay=0.3)
+    engine = log_with(stub)
+    began = time.monotonic()
+    for i in range(5):
+        engine.log(f"status {i}", urn="urn:a", ephemeral=True)
+    assert time.monotonic() - began < 0.2
+    engine.log("mind this", urn="urn:a", warning=True)
+    assert "mind this" in [r.message for r in stub.received]  # synchronous
+    assert engine.flush(10)
+    statuses = [r.message for r in stub.received if r.ephemeral]
+    assert statuses == [f"status {i}" for i in range(5)]
+
+
+def test_when_the_engine_falls_behind_the_oldest_status_messages_are_dropped() -> None:
+    stub = FakeStub()
+    stub.hold = threading.Event()
+    engine = log_with(stub, queue_limit=5)
+    engine.log("m0", ephemeral=True)
+    assert stub.entered.wait(5)  # m0 is being delivered; the engine hangs
+    for i in range(1, 15):
+        engine.log(f"m{i}", ephemeral=True)
+    stub.hold.set()
+    assert engine.flush(10)
+    assert [r.message for r in stub.received] == ["m0", *(f"m{i}" for i in range(10, 15))]
+
+
+def test_the_engine_is_given_up_only_after_several_unavailable_answers_in_a_row(
+        capsys: pytest.CaptureFixture[str]) -> None:
+    stub = FakeStub(failures=2)
+    engine = log_with(stub)
+    for i in range(3):
+        engine.log(f"warning {i}", warning=True)
+    assert engine.connected and [r.message for r in stub.received] == ["warning 2"]
+    assert "warning 0" in capsys.readouterr().err  # not lost: stderr instead
+
+    stub.failures = 3
+    for i in range(3):
+        engine.log(f"again {i}", warning=True)
+    assert not engine.connected
+    engine.log("afterwards", warning=True)
+    assert "afterwards" in capsys.readouterr().err and stub.failures == 0
+
+
+def test_a_real_unreachable_engine_is_given_up_after_unavailable_answers(capsys: pytest.CaptureFixture[str]) -> None:
+    engine = EngineLog("127.0.0.1:1")  # nothing listens there
+    for i in range(3):
+        engine.log(f"w{i}", warning=True)
+    assert not engine.connected
+    assert "w2" in capsys.readouterr().err
+
+
+def test_messages_are_scrubbed_of_secrets() -> None:
+    stub = FakeStub()
+    engine = log_with(stub)
+    reporter = Reporter(engine, "urn:a", ("s3cr3t-Value-42",))
+    reporter.status("status with s3cr3t-Value-42 inside")
+    reporter.warn("warning with s3cr3t-Value-42 inside")
+    assert engine.flush(5)
+    assert len(stub.received) == 2 and all("s3cr3t" not in r.message for r in stub.received)
