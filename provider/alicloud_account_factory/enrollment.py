@@ -7,7 +7,7 @@ therefore never calls it without first looking for what an earlier attempt left 
   hash of its URN) and the settings that vend a new account when they change (a hash of
   them). Before enrolling, create looks for an enrolled account with that key
   (ListEnrolledAccounts, then GetEnrolledAccount on the few candidates: same display name,
-  no display name yet, or not Finished) and adopts it: waits if it is still running,
+  or no display name yet) and adopts it: waits if it is still running,
   returns it if it finished, enrolls that same AccountUid again if it failed. An account of
   the same resource with other settings is not adopted (the settings say "a new account"),
   but named in a warning, so that it is never left behind unnoticed;
@@ -191,12 +191,11 @@ class Enroller:
         """The account an earlier attempt of this resource enrolled with these settings, if any,
         and the accounts it enrolled with other settings.
 
-        Only a few rows are read in full: those with this display name, those without one yet
-        (a new account may be listed before it is named), and those not Finished (where an
-        interrupted or failed attempt most likely is).
+        Only a few rows are read in full: those with this display name and those without one
+        yet (a new account may be listed before it is named). Reading more (every account still
+        enrolling, say) would make a fleet of creates read each other's accounts: N² reads.
         """
-        candidates = [row for row in self._listing(deadline)
-                      if row.display_name in (request.display_name, None, "") or row.status != FINISHED]
+        candidates = [row for row in self._listing(deadline) if row.display_name in (request.display_name, None, "")]
         own: list[Enrollment] = []
         others: list[Enrollment] = []
         for row in candidates:
@@ -240,7 +239,7 @@ class Enroller:
         try:
             return self._waiter.wait(account_uid, deadline, on_change)
         except WaitTimedOut as timed_out:
-            raise EnrollmentTimeout(account_uid, deadline.describe(), timed_out.last,
+            raise EnrollmentTimeout(account_uid, deadline.describe(), timed_out.last, cause=timed_out.cause,
                                     resume_hint=_timeout_hint(account_uid, operation, self._keyed_settings)) from None
 
     def _wait(self, account_uid: int, deadline: Deadline, progress: Progress, *, operation: str) -> Enrollment:

@@ -81,13 +81,15 @@ class EnrollmentFailed(AccountFactoryError):
 
 
 class EnrollmentTimeout(AccountFactoryError):
-    def __init__(self, account_uid: int, waited: str, last: Enrollment | None, *, resume_hint: str) -> None:
+    def __init__(self, account_uid: int, waited: str, last: Enrollment | None, *, resume_hint: str,
+                 cause: BaseException | None = None) -> None:
         self.account_uid = account_uid
         self.last = last
         where = f"last status {last.status}, progress {last.progress_line()}" if last else "no status read yet"
+        failing = f" The last attempt to read its status failed: {cause}." if cause else ""
         super().__init__(
             f"timed out after {waited} waiting for the enrollment of account {account_uid} to finish "
-            f"({where}). The enrollment carries on in Alibaba Cloud. {resume_hint}"
+            f"({where}).{failing} The enrollment carries on in Alibaba Cloud. {resume_hint}"
         )
 
 

@@ -241,14 +241,14 @@ def test_an_update_honours_its_custom_timeout(stack: AccountStack) -> None:
 
 def test_an_account_left_by_an_interrupted_run_under_other_settings_is_named(
         stack: AccountStack, engine: FakeEngine) -> None:
-    """The user changes a new-account setting after a timed-out create: a new account is right, but
-    the first one must not be left behind unnoticed."""
+    """The user changes a new-account setting (the prefix) after a timed-out create: a new account is
+    right, but the first one must not be left behind unnoticed."""
     stack.emulator.add_outcome({"display_name": "Team A dev", "status": "Stuck"})
     short = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="2s"))
     with pytest.raises(ProviderError):
         stack.create(opts=short, **NEW)
     [stuck] = stack.accounts_named("Team A dev")
-    deployed = stack.create(**{**NEW, "display_name": "Team A development"})
+    deployed = stack.create(**{**NEW, "account_name_prefix": "team-a-development"})
     assert deployed.account_uid != stuck["AccountUid"]
     warnings = [m.message for m in engine.messages_for(deployed.urn) if m.severity == engine_pb2.WARNING]
     assert any(str(stuck["AccountUid"]) in w and f"account_uid={stuck['AccountUid']}" in w for w in warnings), warnings
