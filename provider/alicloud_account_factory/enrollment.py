@@ -25,7 +25,7 @@ from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Protocol
 
 from .client import Backoff, GovernanceClient
-from .errors import AmbiguousCallError, EnrollmentFailed, EnrollmentTimeout
+from .errors import AmbiguousCallError, EnrollmentFailed, EnrollmentTimeout, EnrollmentUnconfirmed
 from .model import (
     ENROLLMENT_KEY_TAG,
     FINISHED,
@@ -142,13 +142,14 @@ class Enroller:
                 break
             except AmbiguousCallError as unsure:
                 progress.status(f"EnrollAccount went unanswered ({unsure.code}); checking whether it took effect")
+                unconfirmed = EnrollmentUnconfirmed(unsure)
                 for pause in AMBIGUOUS_LOOKUP_PAUSES:
-                    self._pause(pause, deadline, unsure)
+                    self._pause(pause, deadline, unconfirmed)
                     own, _ = self._earlier_attempts(request, key, deadline)
                     if own is not None:
                         return self._resume(own, request, deadline, progress)
                 retries += 1
-                self._pause(Backoff().delay(retries), deadline, unsure)
+                self._pause(Backoff().delay(retries), deadline, unconfirmed)
         progress.status(f"enrolling new account {account_uid}")
         return self._wait(account_uid, deadline, progress, operation="create")
 

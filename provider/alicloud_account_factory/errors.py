@@ -80,6 +80,18 @@ class EnrollmentFailed(AccountFactoryError):
         super().__init__("; ".join(parts))
 
 
+class EnrollmentUnconfirmed(AccountFactoryError):
+    """EnrollAccount went unanswered and the deadline came before its account could be found."""
+
+    def __init__(self, cause: ApiError) -> None:
+        self.cause = cause
+        super().__init__(
+            f"{cause}. Whether that EnrollAccount took effect is not known, and no account turned up before "
+            f"the deadline. Run `pulumi up` again: the provider looks for the account first and resumes on it "
+            f"if it exists, so no second account is created."
+        )
+
+
 class EnrollmentTimeout(AccountFactoryError):
     def __init__(self, account_uid: int, waited: str, last: Enrollment | None, *, resume_hint: str,
                  cause: BaseException | None = None) -> None:

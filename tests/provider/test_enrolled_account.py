@@ -209,6 +209,16 @@ def test_a_lost_enroll_answer_is_found_even_when_the_listing_lags(stack: Account
     assert stack.emulator.state()["calls_ok"]["EnrollAccount"] == 1
 
 
+def test_an_enroll_that_never_answers_fails_saying_the_next_up_looks_first(stack: AccountStack) -> None:
+    stack.emulator.set_faults([{"action": "EnrollAccount", "kind": "drop"}])
+    short = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="3s"))
+    with pytest.raises(ProviderError) as failure:
+        stack.create(opts=short, **NEW)
+    text = failure.value.details
+    assert "ConnectionFailure" in text and "looks for the account first" in text and "no second account" in text
+    assert stack.accounts() == []
+
+
 def test_an_existing_account_whose_enrollment_failed_is_enrolled_again(stack: AccountStack) -> None:
     uid = MEMBER_ACCOUNT_UIDS[2]
     stack.emulator.add_outcome({"account_uid": uid, "status": "Failed"})
