@@ -41,6 +41,8 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
     Deleting the resource leaves the account enrolled: there is no un-enroll API.
     """
 
+    #: An int (declared so, Pulumi turns the float64 it carries back into one); an AccountUid
+    #: above 2^53 arrives as its decimal string instead, since a float64 cannot hold it exactly.
     account_uid: pulumi.Output[int]
     account_name_prefix: pulumi.Output[Optional[str]]
     display_name: pulumi.Output[str]
