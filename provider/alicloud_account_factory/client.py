@@ -32,9 +32,6 @@ REFUSAL_CODES = frozenset({"DeployConflict.Blueprint"})
 REFUSAL_CODE_PREFIXES = ("Throttling",)
 #: "Try again later" answers that do not say whether the call was carried out.
 UNAVAILABLE_CODES = frozenset({"ServiceUnavailable"})
-#: What a read retries (besides any 5xx and lost connections): refusals and "unavailable".
-RETRYABLE_CODES = REFUSAL_CODES | UNAVAILABLE_CODES
-RETRYABLE_CODE_PREFIXES = REFUSAL_CODE_PREFIXES
 #: Codes the SDK itself retries a few times before we see them: reads may be resent on any of
 #: them, EnrollAccount only on a throttling refusal (a resent enrollment is a second account).
 SDK_THROTTLING_CODES = ("Throttling", "Throttling.User", "Throttling.Api", "Throttling.AllocationQuota")
@@ -43,6 +40,12 @@ SDK_RETRIED_CODES = {"read": SDK_THROTTLING_CODES + tuple(UNAVAILABLE_CODES), "w
 #: 404 codes of the API gateway itself (a key it does not know, an unknown action...): they say
 #: nothing about the account, so they must never be read as "not enrolled".
 GATEWAY_404_PREFIXES = ("InvalidAccessKeyId", "InvalidSecurityToken", "InvalidAction", "InvalidVersion", "InvalidApi")
+
+
+def _means_not_enrolled(code: str) -> bool:
+    """A 404 from GetEnrolledAccount whose code says something is not found (`InvalidBlueprint.NotFound`,
+    `InvalidUser.NotFound`, ...), not the gateway's own, nor one without a code (a proxy's page)."""
+    return code.endswith(("NotFound", "NotExist", "NotExists")) and not code.startswith(GATEWAY_404_PREFIXES)
 
 LIST_PAGE_SIZE = 100
 CONNECT_TIMEOUT_MS = 5_000
@@ -57,14 +60,7 @@ class Backoff:
     cap: float = 20.0
 
     def delay(self, attempt: int) -> float:
-        return random.uniform(self.base / 2, min(self.cap, self.base * 2**attempt))
-
-
-@dataclass(frozen=True)
-class _Failure:
-    error: ApiError
-    retryable: bool
-    ambiguous: bool  # the call may have taken effect
+        return random.uniform(self.base / 2, min(self.cap, self.base * 2 ** min(attempt, 32)))
 
 
 def _sdk_retry_options(kind: str) -> Any:
@@ -156,6 +152,9 @@ class GovernanceClient:
             region_id=request.region_id or self._region,
         )
         body = self._call("EnrollAccount", lambda c: c.enroll_account(sdk_request), deadline, idempotent=False)
+        if not str(body.get("AccountUid") or "").isdigit():  # carried out, but the answer is unusable
+            raise AmbiguousCallError("EnrollAccount", "InvalidResponse", f"the answer holds no AccountUid: {body!r}",
+                                     request_id=body.get("RequestId"))
         return int(body["AccountUid"])
 
     def get(self, account_uid: int, deadline: Deadline) -> Enrollment | None:
@@ -198,20 +197,20 @@ class GovernanceClient:
                 response = invoke(self._client("read" if idempotent else "write"))
                 return response.body.to_map()
             except Exception as raw:  # noqa: BLE001 - every SDK failure is translated below
-                failure = self._translate(action, raw)
-            if failure.ambiguous and not idempotent:
-                raise failure.error
-            if not failure.retryable:
-                raise failure.error
+                error = self._translate(action, raw)
+            if not error.retryable or (isinstance(error, AmbiguousCallError) and not idempotent):
+                raise error
             delay = self._backoff.delay(attempt)
             if deadline.remaining() < delay:
-                raise failure.error
+                raise error
             if on_retry is not None:
-                on_retry(failure.error)
+                on_retry(error)
             time.sleep(delay)
             attempt += 1
 
-    def _translate(self, action: str, raw: BaseException) -> _Failure:
+    def _translate(self, action: str, raw: BaseException) -> ApiError:
+        """An SDK failure as an ApiError: `retryable` if trying again may work, an
+        AmbiguousCallError if the call may have been carried out."""
         from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
 
         secrets = self._settings.credentials.secrets()
@@ -227,25 +226,25 @@ class GovernanceClient:
                 recommend=data.get("Recommend"),
                 status_code=status or None,
             )
-            if action == "GetEnrolledAccount" and status == 404 and not code.startswith(GATEWAY_404_PREFIXES):
-                return _Failure(NotEnrolledError(action, code, message, **kwargs), False, False)
+            if action == "GetEnrolledAccount" and status == 404 and _means_not_enrolled(code):
+                return NotEnrolledError(action, code, message, **kwargs)
             if code in REFUSAL_CODES or code.startswith(REFUSAL_CODE_PREFIXES):
-                return _Failure(ApiError(action, code, message, **kwargs), True, False)
+                return ApiError(action, code, message, retryable=True, **kwargs)
             if status >= 500 or code in UNAVAILABLE_CODES:
-                return _Failure(AmbiguousCallError(action, code, message, **kwargs), True, True)
-            return _Failure(ApiError(action, code, message, **kwargs), False, False)
+                return AmbiguousCallError(action, code, message, retryable=True, **kwargs)
+            return ApiError(action, code, message, **kwargs)
         cause = inner if isinstance(inner, BaseException) else raw
         message = redact(f"{type(cause).__name__}: {cause}", secrets)
         if _is_credentials_problem(cause):
-            return _Failure(ApiError(action, "InvalidCredentials", f"no usable credentials ({message}). {CREDENTIALS_HELP}"), False, False)
+            return ApiError(action, "InvalidCredentials", f"no usable credentials ({message}). {CREDENTIALS_HELP}")
         if not (_is_network_problem(cause) or _is_network_problem(raw)):
             raise raw
         endpoint = self._settings.endpoint.url() if self._settings.endpoint else f"https://governance.{self._region}.aliyuncs.com"
-        return _Failure(
-            AmbiguousCallError(action, "ConnectionFailure", f"could not complete the call to {endpoint} ({message})"),
-            True,
-            True,
-        )
+        if _never_sent(raw):
+            # No connection was made (refused, unknown host, connect timeout): nothing was carried out.
+            return ApiError(action, "ConnectionFailure", f"could not connect to {endpoint} ({message})", retryable=True)
+        return AmbiguousCallError(action, "ConnectionFailure", f"could not complete the call to {endpoint} ({message})",
+                                  retryable=True)
 
 
 CREDENTIALS_HELP = (
@@ -275,3 +274,27 @@ def _is_network_problem(error: BaseException) -> bool:
         OSError,
         UnretryableException,  # the SDK's wrapper when no HTTP answer arrived
     ))
+
+
+def _never_sent(error: BaseException) -> bool:
+    """Whether a transport failure happened while connecting, so the request never left.
+
+    urllib3 raises ConnectTimeoutError (and its subclasses NewConnectionError, NameResolutionError)
+    only while opening a new connection; the SDK wraps it a few layers deep.
+    """
+    import requests
+    import urllib3
+
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, (urllib3.exceptions.ConnectTimeoutError, requests.exceptions.ConnectTimeout)):
+            return True
+        pending += [getattr(current, "inner_exception", None), getattr(current, "reason", None),
+                    current.__cause__, current.__context__, *current.args]
+    return False
+

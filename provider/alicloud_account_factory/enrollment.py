@@ -25,9 +25,10 @@ from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Protocol
 
 from .client import Backoff, GovernanceClient
-from .errors import AmbiguousCallError, EnrollmentFailed, EnrollmentTimeout, EnrollmentUnconfirmed
+from .errors import AmbiguousCallError, EnrollmentFailed, EnrollmentTimeout, EnrollmentUnconfirmed, is_transient
 from .model import (
     ENROLLMENT_KEY_TAG,
+    FAILURE_STATUSES,
     FINISHED,
     Enrollment,
     EnrolledSummary,
@@ -108,6 +109,14 @@ def _left_behind_warning(enrollment: Enrollment) -> str:
     )
 
 
+@dataclass(frozen=True)
+class _Found:
+    """What a look for earlier attempts of a resource found."""
+
+    own: list[Enrollment]  # enrolled with these settings, the one to resume first
+    left_behind: list[Enrollment]  # enrolled with other new-account settings
+
+
 class Enroller:
     """`keyed_settings` names, for the user, the settings that make up the settings half of the key."""
 
@@ -127,14 +136,15 @@ class Enroller:
         key = EnrollmentKey.parse(request.tags.get(ENROLLMENT_KEY_TAG))
         if not request.is_new_account or key is None:
             raise ValueError("a new account is always enrolled with its enrollment key")
-        own, left_behind = self._earlier_attempts(request, key, deadline)
-        for other in left_behind:
+        found = self._look(request, key, deadline)
+        for other in found.left_behind:
             progress.warn(_left_behind_warning(other))
-        if own is not None:
-            progress.warn(f"adopting account {own.account_uid} ({own.status}), enrolled for this resource by an earlier "
-                          f"`pulumi up` that did not record it (interrupted, failed or timed out), instead of "
-                          f"enrolling a second account")
-            return self._resume(own, request, deadline, progress)
+        if found.own:
+            own = found.own[0]
+            progress.warn(f"adopting account {own.account_uid} ({own.status}), enrolled earlier for this resource with "
+                          f"these settings (by a `pulumi up` that did not record it, or left enrolled when the "
+                          f"resource was destroyed or replaced), instead of enrolling a second account")
+            return self._resume(found, request, deadline, progress)
         retries = 0
         while True:
             try:
@@ -145,9 +155,9 @@ class Enroller:
                 unconfirmed = EnrollmentUnconfirmed(unsure)
                 for pause in AMBIGUOUS_LOOKUP_PAUSES:
                     self._pause(pause, deadline, unconfirmed)
-                    own, _ = self._earlier_attempts(request, key, deadline)
-                    if own is not None:
-                        return self._resume(own, request, deadline, progress)
+                    found = self._look(request, key, deadline, give_up=unconfirmed)
+                    if found.own:
+                        return self._resume(found, request, deadline, progress)
                 retries += 1
                 self._pause(Backoff().delay(retries), deadline, unconfirmed)
         progress.status(f"enrolling new account {account_uid}")
@@ -179,18 +189,31 @@ class Enroller:
             except AmbiguousCallError as unsure:
                 progress.status(f"EnrollAccount went unanswered ({unsure.code}); checking whether it took effect")
                 current = self._client.get(account_uid, deadline)
-                if current is not None and current.in_progress and current.applies(request):
-                    break
+                if current is not None and current.status not in FAILURE_STATUSES and current.applies(request):
+                    break  # it took effect (running, or already done); a Failed one may be the last attempt
                 self._pause(AMBIGUOUS_LOOKUP_PAUSES[0], deadline, unsure)
         progress.status(f"enrolling account {account_uid}")
         return self._wait(account_uid, deadline, progress, operation=operation)
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _earlier_attempts(self, request: EnrollRequest, key: EnrollmentKey,
-                          deadline: Deadline) -> tuple[Enrollment | None, list[Enrollment]]:
-        """The account an earlier attempt of this resource enrolled with these settings, if any,
-        and the accounts it enrolled with other settings.
+    def _look(self, request: EnrollRequest, key: EnrollmentKey, deadline: Deadline, *,
+              give_up: Exception | None = None) -> "_Found":
+        """`_earlier_attempts`, riding out transient failures (an outage of the listing) until the
+        deadline; then `give_up` is raised (or the last failure)."""
+        attempt = 0
+        while True:
+            try:
+                return self._earlier_attempts(request, key, deadline)
+            except Exception as error:  # noqa: BLE001 - only transient ones are retried
+                if not is_transient(error):
+                    raise
+                attempt += 1
+                self._pause(Backoff().delay(attempt), deadline, give_up or error)
+
+    def _earlier_attempts(self, request: EnrollRequest, key: EnrollmentKey, deadline: Deadline) -> "_Found":
+        """The accounts earlier attempts of this resource enrolled with these settings (the one to
+        resume first) and with other settings.
 
         Only a few rows are read in full: those with this display name and those without one
         yet (a new account may be listed before it is named). Reading more (every account still
@@ -211,11 +234,16 @@ class Enroller:
             else:
                 own.append(enrollment)
         # Prefer the one in progress, then the finished one, then the most recent.
-        best = max(own, key=lambda e: (e.in_progress, e.status == FINISHED, str(e.raw.get("CreateTime") or "")),
-                   default=None)
-        return best, others
+        own.sort(key=lambda e: (e.in_progress, e.status == FINISHED, str(e.raw.get("CreateTime") or "")), reverse=True)
+        return _Found(own, others)
 
-    def _resume(self, own: Enrollment, request: EnrollRequest, deadline: Deadline, progress: Progress) -> Enrollment:
+    def _resume(self, found: "_Found", request: EnrollRequest, deadline: Deadline, progress: Progress) -> Enrollment:
+        own, *duplicates = found.own
+        for duplicate in duplicates:  # only a listing lagging beyond the look-ups can have made one
+            progress.warn(f"account {duplicate.account_uid} ({duplicate.status}) also carries this resource's "
+                          f"enrollment key: it is a second account enrolled for it, and no stack manages it. "
+                          f"This resource keeps account {own.account_uid}; close the other one in the "
+                          f"Resource Directory console.")
         return self.converge(own.account_uid, self._as_existing(request, own.account_uid), deadline, progress,
                              current=own, operation="create")
 

@@ -20,7 +20,7 @@ class ApiError(AccountFactoryError):
 
     def __init__(self, action: str, code: str, message: str, *, request_id: str | None = None,
                  recommend: str | None = None, status_code: int | None = None,
-                 arguments: tuple[str, ...] = ()) -> None:
+                 arguments: tuple[str, ...] = (), retryable: bool = False) -> None:
         self.action = action
         self.code = code
         self.message = message
@@ -29,12 +29,15 @@ class ApiError(AccountFactoryError):
         self.status_code = status_code
         #: The resource's arguments the service's message is about (it names API parameters).
         self.arguments = arguments
+        #: Whether trying again later may work (throttling, 5xx, a lost connection), as the client judged.
+        self.retryable = retryable
         super().__init__(self.describe())
 
     def about(self, arguments: tuple[str, ...]) -> "ApiError":
         """The same error, saying which of the resource's arguments it concerns."""
         return type(self)(self.action, self.code, self.message, request_id=self.request_id,
-                          recommend=self.recommend, status_code=self.status_code, arguments=arguments)
+                          recommend=self.recommend, status_code=self.status_code, arguments=arguments,
+                          retryable=self.retryable)
 
     def describe(self) -> str:
         text = f"{self.action} failed: {self.code}: {self.message}"
@@ -48,6 +51,11 @@ class ApiError(AccountFactoryError):
         if self.arguments:
             text += f". Check this resource's {' and '.join(self.arguments)}"
         return text
+
+
+def is_transient(error: BaseException) -> bool:
+    """Whether a failed call may work if tried again later (a timeout, or what the client marked so)."""
+    return isinstance(error, TimeoutError) or (isinstance(error, ApiError) and error.retryable)
 
 
 class AmbiguousCallError(ApiError):

@@ -83,7 +83,7 @@ def parse_account_uid(name: str, value: Any) -> int:
     if isinstance(value, float):
         if not math.isfinite(value) or not value.is_integer():
             raise Invalid(f"{name} {value!r} is not an account id: use the 15-16 digit AccountUid")
-        if abs(value) > MAX_EXACT_INTEGER:
+        if abs(value) >= MAX_EXACT_INTEGER:  # 2^53 itself may have been 2^53 + 1 before the wire rounded it
             raise Invalid(
                 f"{name} {value!r} is too large to pass as a number (Pulumi carries numbers as "
                 f"float64 and loses digits above 2^53): pass it as a string, e.g. {example}"

@@ -26,8 +26,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Any, Callable, Iterable
 
-from .client import LIST_PAGE_SIZE, RETRYABLE_CODE_PREFIXES, RETRYABLE_CODES, GovernanceClient
-from .errors import AccountFactoryError, AmbiguousCallError, ApiError
+from .client import LIST_PAGE_SIZE, GovernanceClient
+from .errors import AccountFactoryError, ApiError, is_transient
 from .model import PENDING, TERMINAL_STATUSES, Enrollment, EnrolledSummary
 from .timeouts import Deadline
 from .waiter import ENROLLMENT_TERMINAL, OnChange, PollingWaiter, WaiterModel, WaitTimedOut
@@ -149,16 +149,6 @@ def widen_provider_server_pool(workers: int = FLEET_WORKERS,
 # --- errors of the poller ----------------------------------------------------------------
 
 
-def is_transient(error: BaseException) -> bool:
-    """Whether a failed read may work if tried again later (throttling, 5xx, lost connection, slow sweep)."""
-    if isinstance(error, TimeoutError):
-        return True
-    if not isinstance(error, ApiError):
-        return False
-    return (isinstance(error, AmbiguousCallError) or error.code in RETRYABLE_CODES
-            or error.code.startswith(RETRYABLE_CODE_PREFIXES) or (error.status_code or 0) >= 500)
-
-
 class StatusPollingFailed(AccountFactoryError):
     """The shared poller itself broke (a bug): its waiters fail at once instead of at their deadline."""
 
@@ -172,7 +162,7 @@ class StatusPollingFailed(AccountFactoryError):
         self.__cause__ = error
 
 
-class ListingTimedOut(TimeoutError):
+class ListingTimedOut(AccountFactoryError, TimeoutError):
     """A caller's deadline passed before a shared ListEnrolledAccounts sweep answered."""
 
 
@@ -216,11 +206,13 @@ class SharedListing:
         return result
 
     def _start_sweep(self) -> None:
-        """Called with the lock held."""
+        """Called with the lock held (the sweep waits for it before it reports)."""
+        generation = self._started + 1
+        # Started first: if no thread can be started, nothing is marked running that never will be.
+        threading.Thread(target=self._sweep, args=(generation,), name="enrollment-listing", daemon=True).start()
         self._running = True
         self._retrying = None
-        self._started += 1
-        threading.Thread(target=self._sweep, args=(self._started,), name="enrollment-listing", daemon=True).start()
+        self._started = generation
 
     def _note_retry(self, error: ApiError) -> None:
         """A caller that gives up while the sweep retries learns why (e.g. the endpoint is unreachable)."""
@@ -320,10 +312,11 @@ class SharedStatusPoller:
         waiting = _Waiting(account_uid, deadline, on_change)
         with self._lock:
             self._accounts[account_uid] = _Account()  # a new enrollment: judge it afresh
-            self._waiting.append(waiting)
             if self._thread is None or not self._thread.is_alive():
-                self._thread = threading.Thread(target=self._run, name="enrollment-poller", daemon=True)
-                self._thread.start()
+                poller = threading.Thread(target=self._run, name="enrollment-poller", daemon=True)
+                poller.start()  # it waits for this lock; if it cannot start, this wait is not registered
+                self._thread = poller
+            self._waiting.append(waiting)
             self._lock.notify_all()
         try:
             finished = waiting.done.wait(timeout=max(0.0, deadline.remaining()))

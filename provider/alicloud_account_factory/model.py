@@ -28,14 +28,15 @@ TERMINAL_STATUSES = FAILURE_STATUSES | {FINISHED}
 ENROLLMENT_KEY_TAG = "pulumi:enrollment-key"
 
 
-#: Largest integer a float64 carries exactly; Pulumi sends every number as a float64.
+#: Pulumi sends every number as a float64: integers below this arrive exactly (2^53 itself may
+#: be 2^53 + 1 rounded on the way).
 MAX_EXACT_INTEGER = 2**53
 
 
 def _whole_numbers_as_ints(value: Any) -> Any:
     """16.0 back to 16: Pulumi turns every number of a program's dict into a float64 on the
     wire, and the service must receive (and diff must compare) the number the user wrote."""
-    if isinstance(value, float) and value.is_integer() and abs(value) <= MAX_EXACT_INTEGER:
+    if isinstance(value, float) and value.is_integer() and abs(value) < MAX_EXACT_INTEGER:
         return int(value)
     if isinstance(value, Mapping):
         return {key: _whole_numbers_as_ints(item) for key, item in value.items()}
@@ -50,8 +51,8 @@ def canonical_json(value: Any) -> str:
 
 
 def uid_property(account_uid: int) -> int | str:
-    """An AccountUid as Pulumi can carry it exactly: a number up to 2^53, else its digits."""
-    return account_uid if account_uid <= MAX_EXACT_INTEGER else str(account_uid)
+    """An AccountUid as Pulumi can carry it exactly: a number below 2^53, else its digits."""
+    return account_uid if account_uid < MAX_EXACT_INTEGER else str(account_uid)
 
 
 @dataclass(frozen=True)

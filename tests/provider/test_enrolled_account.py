@@ -329,6 +329,14 @@ def test_an_account_uid_beyond_float64_stays_exact_end_to_end(stack: AccountStac
     assert stack.diff(fresh, account_uid=str(big), tags={"team": "analytics"}).changes == "none"
 
 
+def test_a_404_that_does_not_say_not_found_is_an_error_not_a_vanished_account(stack: AccountStack) -> None:
+    deployed = stack.create(**NEW)
+    stack.emulator.set_faults([{"action": "GetEnrolledAccount", "code": "Gateway.Misrouted", "http_status": 404}])
+    with pytest.raises(ProviderError) as failure:
+        stack.read(deployed)
+    assert "Gateway.Misrouted" in failure.value.details
+
+
 def test_a_key_the_service_does_not_know_is_an_error_not_a_vanished_account(
         stack: AccountStack, engine: FakeEngine) -> None:
     """The gateway answers 404 InvalidAccessKeyId.NotFound: refresh must fail, not drop the resource."""

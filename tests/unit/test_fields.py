@@ -244,6 +244,15 @@ def test_an_account_uid_above_2_53_stays_exact_from_check_to_request_and_outputs
     assert changes(outs, inputs) == {}
 
 
+def test_2_to_the_53_is_where_numbers_stop_being_trusted() -> None:
+    # 9007199254740993 reaches the provider as the float 9007199254740992.0: never take it for an AccountUid
+    assert "as a string" in failures_of({"account_uid": float(2**53)})["account_uid"]
+    inputs, failures = fields.check({"account_uid": str(2**53)})
+    assert failures == [] and inputs["account_uid"] == str(2**53)
+    inputs, _ = fields.check({"account_uid": 2**53 - 1.0})
+    assert inputs["account_uid"] == 2**53 - 1
+
+
 def test_whole_numbers_of_a_dict_config_are_sent_as_integers() -> None:
     # Pulumi delivers {"Mask": 16} from a program as {"Mask": 16.0}
     inputs, _ = fields.check({**NEW, "baseline_items": [{"name": "VPC", "config": {"Mask": 16.0, "Ports": [80.0, 4.5]}}]})
@@ -253,8 +262,12 @@ def test_whole_numbers_of_a_dict_config_are_sent_as_integers() -> None:
 
 
 def test_the_enrollment_key_hashes_exactly_the_settings_whose_change_vends_a_new_account() -> None:
-    replacing = {f.name for f in fields.FIELDS if f.on_change is fields.OnChange.REPLACE} - {"account_uid"}
-    assert set(fields.KEYED_FIELDS) == replacing and "region_id" in replacing
+    keyed = {"account_name_prefix", "display_name", "folder_id", "payer_account_uid", "resell_account_type", "region_id"}
+    assert set(fields.KEYED_FIELDS) == keyed  # tags, baseline and timeouts may change between runs
+    for name in keyed:  # and a change to any of them replaces the resource, as diff says
+        changed = {"region_id": "cn-shanghai", "payer_account_uid": 1958331234567890, "resell_account_type": "resell"}
+        assert changes(outputs_for(), {**NEW, name: changed.get(name, "fd-Other0001" if name == "folder_id" else "other")}) \
+            == {name: True}
 
 
 def test_every_field_of_the_table_is_an_argument_of_the_resource() -> None:

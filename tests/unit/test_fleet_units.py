@@ -254,7 +254,8 @@ def test_a_bug_in_a_sweep_fails_the_waiters_at_once() -> None:
 
 
 def test_transient_failures_are_retried_until_the_deadline_and_the_timeout_carries_the_last_one() -> None:
-    cut = AmbiguousCallError("ListEnrolledAccounts", "ConnectionFailure", "could not complete the call")
+    cut = AmbiguousCallError("ListEnrolledAccounts", "ConnectionFailure", "could not complete the call",
+                             retryable=True)  # as the client marks it
     service = FakeService(list_error=cut)
     outcomes = wait_for_all(poller_for(service), service, [(7000, 0.0, 60.0), (7001, 0.0, 60.0)], deadline=1.0)
     assert service.calls["List"] >= 3  # kept trying

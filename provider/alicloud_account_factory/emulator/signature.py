@@ -147,8 +147,8 @@ def _check_announced_key(access_key_id: str, headers: Mapping[str, Sequence[str]
     A mismatch means the request was signed with one credential and labelled with another (for
     instance a refresh that replaced half of the credential): the gateway cannot authenticate
     it as one principal, which is ``SignatureDoesNotMatch`` (400). ``InvalidAccessKeyId.NotFound``
-    would be wrong since both keys may exist, and a 404 from GetEnrolledAccount reads as "not
-    enrolled" to its callers.
+    would be wrong since both keys may exist (and careless clients read any 404 from
+    GetEnrolledAccount as "not enrolled").
     """
     announced = [v.strip() for v in headers.get("x-acs-accesskey-id", ())]
     if announced and any(v != access_key_id for v in announced):
