@@ -95,7 +95,7 @@ def test_an_unanswered_enroll_with_the_deadline_gone_says_the_next_up_looks_firs
             REQUEST, Deadline.after(0.5), factory)
 
 
-def test_a_second_account_with_the_same_key_is_named_and_the_oldest_running_one_kept() -> None:
+def test_a_second_account_with_the_same_key_is_named_and_the_running_one_resumed() -> None:
     factory = FakeFactory()
     factory.accounts = {UID: enrollment(UID, "Finished"), UID + 1: enrollment(UID + 1, "Running")}
     result = enroller(factory).create_new(REQUEST, Deadline.after(60), factory)
