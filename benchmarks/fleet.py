@@ -23,15 +23,20 @@ one account. "wall / D" is the wall time of the whole batch divided by D.
 Usage (from the repository root, HTTP proxies unset; `make bench` does both):
 
     .venv/bin/python benchmarks/fleet.py [--sizes 1,8,32,100] [--enroll-seconds 3] [--long]
-                                         [--markdown PATH]
+                                         [--qps 10 [--qps-size 100]] [--markdown PATH]
 
 `--sizes` also takes the sizes as separate words (`--sizes 1 8 32 100`).
 
 `--long` adds N=16 with 20-second enrollments. With 3-second enrollments a per-account poll loop
 only polls 3-4 times before it is done, so the short runs understate the gap; the real service
-takes 10-30 minutes, where a per-account loop polls hundreds of times while the shared poller
-still needs one sweep for everyone plus about one GetEnrolledAccount per baseline item and the
-final one. The long section shows which way the ratio moves as enrollments get longer.
+takes 10-30 minutes, where a per-account loop polls dozens of times (its delay grows to 30 s)
+while the shared poller still needs one sweep for everyone plus about one GetEnrolledAccount per
+baseline item and the final one. The long section shows which way the ratio moves as
+enrollments get longer.
+
+`--qps Q` adds a section against an emulator that answers `Throttling.User` above Q requests a
+second (N = `--qps-size`): every create must still finish, and "refused" shows how many requests
+per enrollment the limit turned away (the shared pace of `pacing.py` keeps that low).
 """
 
 from __future__ import annotations
@@ -86,8 +91,9 @@ TARGET_CALL_FRACTION = 0.2  # (b) ours at N=100: calls per enrollment <= naive /
 class EmulatorProcess:
     """The emulator as a separate process, so its HTTP work does not share our GIL."""
 
-    def __init__(self, enroll_seconds: float) -> None:
+    def __init__(self, enroll_seconds: float, qps: int | None = None) -> None:
         self._enroll_seconds = enroll_seconds
+        self._qps = qps
         self._proc: subprocess.Popen[str] | None = None
         self._stderr: IO[str] | None = None
         self.endpoint = ""
@@ -98,7 +104,8 @@ class EmulatorProcess:
         self._proc = subprocess.Popen(
             [sys.executable, "-m", "alicloud_account_factory.emulator", "--port", "0",
              "--enroll-seconds", f"{self._enroll_seconds:g}",
-             "--access-key-id", ACCESS_KEY_ID, "--access-key-secret", SECRET],
+             "--access-key-id", ACCESS_KEY_ID, "--access-key-secret", SECRET,
+             *(["--qps", str(self._qps)] if self._qps else [])],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=env,
         )
         self.endpoint = _first_line(self._proc, STARTUP_SECONDS)
@@ -119,9 +126,10 @@ class EmulatorProcess:
         self._stderr.seek(0)
         return self._stderr.read()[-4000:]
 
-    def calls(self) -> dict[str, int]:
-        """API requests received per action (every request, rejected ones included)."""
-        return dict(EmulatorAdmin(self.endpoint).state()["calls"])
+    def calls(self) -> tuple[dict[str, int], dict[str, int]]:
+        """API requests received per action: every request, and those answered without an error."""
+        state = EmulatorAdmin(self.endpoint).state()
+        return dict(state["calls"]), dict(state["calls_ok"])
 
 
 def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
@@ -144,10 +152,11 @@ def _stop_process(proc: subprocess.Popen[str]) -> None:
 
 
 @contextmanager
-def provider_stack(enroll_seconds: float, fleet_mode: str) -> Iterator[tuple[EmulatorProcess, FakeEngine, ProviderServer]]:
+def provider_stack(enroll_seconds: float, fleet_mode: str,
+                   qps: int | None = None) -> Iterator[tuple[EmulatorProcess, FakeEngine, ProviderServer]]:
     """A fresh emulator, fake engine and configured provider server; all stopped on exit."""
     with ExitStack() as stack:
-        emulator = stack.enter_context(EmulatorProcess(enroll_seconds))
+        emulator = stack.enter_context(EmulatorProcess(enroll_seconds, qps))
         engine = stack.enter_context(FakeEngine())
         server = stack.enter_context(ProviderServer(engine.address, extra_pythonpath=[REPO_ROOT]))
         server.configure(provider_config(emulator.endpoint, **{FLEET_MODE_KEY: fleet_mode}))
@@ -200,6 +209,7 @@ class RunResult:
     failures: list[str]
     check_latencies: list[float]
     calls: dict[str, int]
+    calls_ok: dict[str, int]
     engine_warnings: list[str] = field(default_factory=list)
 
     @property
@@ -209,6 +219,11 @@ class RunResult:
     def calls_per_enrollment(self, action: str | None = None) -> float:
         total = sum(self.calls.values()) if action is None else self.calls.get(action, 0)
         return total / self.n
+
+    @property
+    def refused_per_enrollment(self) -> float:
+        """Requests answered with an error (throttling, under --qps) per enrollment."""
+        return (sum(self.calls.values()) - sum(self.calls_ok.values())) / self.n
 
     @property
     def check_p99(self) -> float:
@@ -290,10 +305,10 @@ def _last_line(text: str) -> str:
     return lines[-1][:300] if lines else ""
 
 
-def run(mode: str, fleet: Fleet, enroll_seconds: float) -> RunResult:
+def run(mode: str, fleet: Fleet, enroll_seconds: float, qps: int | None = None) -> RunResult:
     """One (N, mode) measurement on fresh processes."""
     n = len(fleet.accounts)
-    with provider_stack(enroll_seconds, MODES[mode]) as (emulator, engine, server):
+    with provider_stack(enroll_seconds, MODES[mode], qps) as (emulator, engine, server):
         creates = [(r.urn, checked(server, r)) for r in fleet.accounts]  # untimed, as in a preview
         probe_inputs = checked(server, fleet.probe)
         latencies: list[float] = []
@@ -302,16 +317,16 @@ def run(mode: str, fleet: Fleet, enroll_seconds: float) -> RunResult:
             lambda stop: probe_checks(server, fleet.probe.urn, probe_inputs, stop, latencies),
         )
         warnings = sorted({m.message for m in engine.messages if m.severity == engine_pb2.WARNING})
-        return RunResult(mode, n, enroll_seconds, wall, failures, latencies, emulator.calls(), warnings)
+        return RunResult(mode, n, enroll_seconds, wall, failures, latencies, *emulator.calls(), warnings)
 
 
-def run_all(sizes: Sequence[int], enroll_seconds: float) -> list[RunResult]:
+def run_all(sizes: Sequence[int], enroll_seconds: float, qps: int | None = None) -> list[RunResult]:
     """Every size in both modes; prints each run as it finishes (the naive ones are slow)."""
     results = []
     for n in sizes:
         fleet = capture_fleet(n)
         for mode in MODES:
-            result = run(mode, fleet, enroll_seconds)
+            result = run(mode, fleet, enroll_seconds, qps)
             print_run(result)
             results.append(result)
     return results
@@ -320,7 +335,8 @@ def run_all(sizes: Sequence[int], enroll_seconds: float) -> list[RunResult]:
 def print_run(result: RunResult) -> None:
     split = ", ".join(f"{SHORT_ACTION[a]} {result.calls_per_enrollment(a):.2f}" for a in ACTIONS)
     print(f"  {result.mode:5} N={result.n:<3} D={result.enroll_seconds:g}s  wall {result.wall:6.1f}s "
-          f"({result.wall_ratio:.2f} D)  calls/enrollment {result.calls_per_enrollment():.2f} ({split})  "
+          f"({result.wall_ratio:.2f} D)  calls/enrollment {result.calls_per_enrollment():.2f} ({split}; "
+          f"refused {result.refused_per_enrollment:.2f})  "
           f"check p99 {_ms(result.check_p99)} ms, max {_ms(result.check_max)} ms, "
           f"{len(result.check_latencies)} samples  failures {len(result.failures)}", flush=True)
     for failure in result.failures:
@@ -368,10 +384,11 @@ def comparison_table(results: list[RunResult]) -> Table:
 
 def calls_table(results: list[RunResult]) -> Table:
     """Where the API calls go, per enrollment, and the check probe's spread."""
-    headers = ["N", "mode", *(f"{SHORT_ACTION[a]}/enr" for a in ACTIONS), "total/enr",
+    headers = ["N", "mode", *(f"{SHORT_ACTION[a]}/enr" for a in ACTIONS), "total/enr", "refused/enr",
                "check max ms", "check samples"]
     rows = [[str(r.n), r.mode, *(f"{r.calls_per_enrollment(a):.2f}" for a in ACTIONS),
-             f"{r.calls_per_enrollment():.2f}", _ms(r.check_max), str(len(r.check_latencies))]
+             f"{r.calls_per_enrollment():.2f}", f"{r.refused_per_enrollment:.2f}", _ms(r.check_max),
+             str(len(r.check_latencies))]
             for r in sorted(results, key=lambda r: (r.n, list(MODES).index(r.mode)))]
     return headers, rows
 
@@ -497,6 +514,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--long", action="store_true", help="also run the long-enrollment section")
     parser.add_argument("--long-size", type=int, default=16, help="N of the long section (default 16)")
     parser.add_argument("--long-enroll-seconds", type=float, default=20.0, help="D of the long section (default 20)")
+    parser.add_argument("--qps", type=int, default=None, metavar="Q",
+                        help="also run a rate-limited section: the emulator refuses above Q requests a second")
+    parser.add_argument("--qps-size", type=int, default=100, help="N of the rate-limited section (default 100)")
     parser.add_argument("--markdown", type=Path, default=None, metavar="PATH", help="also write the markdown tables here")
     args = parser.parse_args(argv)
     args.sizes = [n for words in args.sizes for n in words]
@@ -534,6 +554,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             long_results = run_all([args.long_size], args.long_enroll_seconds)
             sections.append(Section(f"Longer enrollments, D = {args.long_enroll_seconds:g}s", long_results,
                                     [*call_ratio_lines(main_results), *call_ratio_lines(long_results)]))
+        if args.qps:
+            print(f"\nRate-limited section: N = {args.qps_size}, D = {args.enroll_seconds:g}s, "
+                  f"emulator --qps {args.qps}", flush=True)
+            limited = run_all([args.qps_size], args.enroll_seconds, args.qps)
+            sections.append(Section(f"Rate-limited API, --qps {args.qps}, D = {args.enroll_seconds:g}s", limited,
+                                    ["refused = requests answered Throttling.User; every create must still "
+                                     "finish (failures 0 / 0)"]))
     except KeyboardInterrupt:
         print("\ninterrupted: child processes stopped", file=sys.stderr)
         return 130

@@ -3,8 +3,10 @@
 Nothing above this module sees an SDK type or an SDK exception. Retries follow one rule set:
 
 * throttling and `DeployConflict.Blueprint` are refusals: the call did not take effect, so it
-  is safe to retry for every operation (the SDK's own RetryOptions absorbs short bursts of
-  throttling; this module keeps retrying with jittered backoff until the deadline);
+  is safe to retry for every operation; this module retries with jittered backoff until the
+  deadline, and every attempt waits its turn under the process's shared `AdaptivePace`, which
+  each throttle slows down (so throttling is not left to the SDK's RetryOptions: its resends
+  would bypass the pace);
 * a lost connection or a 5xx, `ServiceUnavailable` included, leaves the outcome unknown: reads
   retry, but EnrollAccount raises `AmbiguousCallError` so that the enroller looks before it
   enrolls again (and the SDK is never allowed to resend EnrollAccount on such an answer);
@@ -22,20 +24,21 @@ from typing import Any, Callable, TypeVar
 from . import __version__
 from .errors import AmbiguousCallError, ApiError, NotEnrolledError, redact
 from .model import Enrollment, EnrolledSummary, EnrollRequest
+from .pacing import AdaptivePace
 from .settings import ProviderSettings
 from .timeouts import Deadline
 
 T = TypeVar("T")
 
-#: Refusals: the call was not carried out, try again later.
+#: Refusals: the call was not carried out, try again later (throttling also slows the pace).
+THROTTLING_PREFIX = "Throttling"  # Throttling, Throttling.User, Throttling.Api, ...
 REFUSAL_CODES = frozenset({"DeployConflict.Blueprint"})
-REFUSAL_CODE_PREFIXES = ("Throttling",)
+REFUSAL_CODE_PREFIXES = (THROTTLING_PREFIX,)
 #: "Try again later" answers that do not say whether the call was carried out.
 UNAVAILABLE_CODES = frozenset({"ServiceUnavailable"})
-#: Codes the SDK itself retries a few times before we see them: reads may be resent on any of
-#: them, EnrollAccount only on a throttling refusal (a resent enrollment is a second account).
-SDK_THROTTLING_CODES = ("Throttling", "Throttling.User", "Throttling.Api", "Throttling.AllocationQuota")
-SDK_RETRIED_CODES = {"read": SDK_THROTTLING_CODES + tuple(UNAVAILABLE_CODES), "write": SDK_THROTTLING_CODES}
+#: Codes the SDK itself retries a few times before we see them: reads only (a resent
+#: enrollment is a second account), and never throttling (see the module's docstring).
+SDK_RETRIED_CODES = {"read": tuple(UNAVAILABLE_CODES), "write": ()}
 
 #: 404 codes of the API gateway itself (a key it does not know, an unknown action...): they say
 #: nothing about the account, so they must never be read as "not enrolled".
@@ -67,7 +70,7 @@ def _sdk_retry_options(kind: str) -> Any:
     from darabonba.policy.retry import RetryOptions
 
     return RetryOptions({
-        "retryable": True,
+        "retryable": bool(SDK_RETRIED_CODES[kind]),
         "retryCondition": [{
             "maxAttempts": 3,
             "errorCode": list(SDK_RETRIED_CODES[kind]),
@@ -115,10 +118,12 @@ def _build_sdk_client(settings: ProviderSettings, region: str, kind: str) -> Any
 class GovernanceClient:
     """The three calls the provider needs, with retries inside the caller's deadline."""
 
-    def __init__(self, settings: ProviderSettings, region: str, *, backoff: Backoff = Backoff()) -> None:
+    def __init__(self, settings: ProviderSettings, region: str, *, backoff: Backoff = Backoff(),
+                 pace: AdaptivePace | None = None) -> None:
         self._settings = settings
         self._region = region
         self._backoff = backoff
+        self._pace = pace or AdaptivePace()
         self._sdk: dict[str, Any] = {}
         self._lock = threading.Lock()
 
@@ -193,11 +198,17 @@ class GovernanceClient:
               on_retry: Callable[[ApiError], None] | None = None) -> dict:
         attempt = 0
         while True:
+            sent_at = self._pace.wait_turn(deadline)
             try:
                 response = invoke(self._client("read" if idempotent else "write"))
+                self._pace.passed()
                 return response.body.to_map()
             except Exception as raw:  # noqa: BLE001 - every SDK failure is translated below
                 error = self._translate(action, raw)
+            if error.code.startswith(THROTTLING_PREFIX):
+                self._pace.throttled(sent_at)
+            elif error.status_code:
+                self._pace.passed()
             if not error.retryable or (isinstance(error, AmbiguousCallError) and not idempotent):
                 raise error
             delay = self._backoff.delay(attempt)
