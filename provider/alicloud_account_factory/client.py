@@ -4,9 +4,10 @@ Nothing above this module sees an SDK type or an SDK exception. Retries follow o
 
 * throttling and `DeployConflict.Blueprint` are refusals: the call did not take effect, so it
   is safe to retry for every operation; this module retries with jittered backoff until the
-  deadline, and every attempt waits its turn under the process's shared `AdaptivePace`, which
-  each throttle slows down (so throttling is not left to the SDK's RetryOptions: its resends
-  would bypass the pace);
+  deadline, and every attempt waits its turn under the client's `AdaptivePace` (one client, so
+  one pace, per endpoint, credentials and region in the provider process), which each throttle
+  slows down. Throttling is therefore not left to the SDK's RetryOptions: its resends would
+  bypass the pace;
 * a lost connection or a 5xx, `ServiceUnavailable` included, leaves the outcome unknown: reads
   retry, but EnrollAccount raises `AmbiguousCallError` so that the enroller looks before it
   enrolls again (and the SDK is never allowed to resend EnrollAccount on such an answer);
@@ -207,8 +208,8 @@ class GovernanceClient:
                 error = self._translate(action, raw)
             if error.code.startswith(THROTTLING_PREFIX):
                 self._pace.throttled(sent_at)
-            elif error.status_code:
-                self._pace.passed()
+            elif error.status_code and error.status_code < 500:
+                self._pace.passed()  # refused for what it asked, not for the rate: it was let through
             if not error.retryable or (isinstance(error, AmbiguousCallError) and not idempotent):
                 raise error
             delay = self._backoff.delay(attempt)

@@ -1,4 +1,4 @@
-"""One pace for all of a process's calls to an endpoint, learnt from the service's throttling.
+"""One pace for a provider process's calls to an endpoint, learnt from the service's throttling.
 
 Why: every `EnrolledAccount` of a stack is served by one provider process. When the API
 answers `Throttling`, each refused call retrying on its own jittered backoff still leaves the
@@ -8,6 +8,7 @@ that is cut at a throttle and grows back while none comes (AIMD, as TCP's conges
 and the AWS SDKs' "adaptive" retry mode do): the process settles just under a limit it cannot
 see. Until the service throttles, and once it has not for a while, nothing is paced.
 
+Each `GovernanceClient` (one per endpoint, credentials and region in a process) has its own.
 The pace is described as data (`PaceModel`), apart from the queue that applies it.
 """
 
@@ -34,66 +35,84 @@ class PaceModel:
     keep_of_best: float = 0.5
     relax_after: float = 30.0  # seconds without a throttle: stop pacing
 
+    def __post_init__(self) -> None:
+        if not (self.floor > 0 and self.window > 0 and 0 < self.cut < 1):
+            raise ValueError(f"{self}: floor and window must be positive and cut between 0 and 1")
+
 
 class AdaptivePace:
     """A first-come, first-served queue of calls, spaced by the pace once the service throttles.
 
-    Safe to share between threads. `clock` is injectable so the model can be tested without
-    waiting; the queue itself waits in real time.
+    Safe to share between threads. Only the head of the queue waits on a timer; the others wait
+    to become the head (or for a cut, which may move their turn past their deadline), so a turn
+    wakes one thread, not all of them. `clock` is injectable so that the model can be tested
+    without waiting; the queue itself waits in real time.
     """
 
     def __init__(self, model: PaceModel = PaceModel(), clock: Callable[[], float] = time.monotonic) -> None:
         self._model = model
         self._clock = clock
-        self._turns = threading.Condition()
-        self._queue: deque[object] = deque()  # callers waiting for their turn, first come first
-        self._last_turn = float("-inf")
-        self._sent: deque[float] = deque()  # turns taken in the last window
+        self._lock = threading.Lock()
+        self._queue: deque[threading.Condition] = deque()  # one per waiting caller, first come first
+        self._last_turn = float("-inf")  # the last turn taken in order (not by a call that went ahead)
+        self._sent: deque[float] = deque()  # every call's turn, for `relax_after` seconds
         self._passed: deque[float] = deque()  # answers other than "throttled" in the last window
         self._best_passed = 0.0  # the most answers in one window lately, and when
         self._best_at = float("-inf")
         self._cut_to: float | None = None  # the pace right after the last cut; None: not pacing
         self._cut_at = float("-inf")
 
+    @property
+    def waiting(self) -> int:
+        """How many calls are queued for their turn."""
+        with self._lock:
+            return len(self._queue)
+
     def rate(self) -> float | None:
         """Calls a second now allowed, or None when calls are not paced."""
-        with self._turns:
+        with self._lock:
             return self._rate(self._clock())
 
     def wait_turn(self, deadline: Deadline) -> float:
         """Block until this call's turn; returns the time it was taken (for `throttled`).
 
-        The pace is re-read while waiting, so a pace that grows back shortens the queue at
-        once. A call whose turn would come after its deadline goes at once instead: waiting
-        could only make it fail without having tried.
+        The pace is re-read at every wake-up, so a pace that grows back shortens the wait. A
+        call whose turn would come after its deadline goes at once instead (waiting could only
+        make it fail without having tried), without pushing back the turns of those it passed.
         """
-        me = object()
-        with self._turns:
+        me = threading.Condition(self._lock)
+        in_order = False
+        with self._lock:
             self._queue.append(me)
             try:
                 while True:
                     now = self._clock()
                     rate = self._rate(now)
                     if rate is None:
+                        in_order = True
                         break
                     ahead = self._queue.index(me)
                     due = max(now, self._last_turn + (ahead + 1) / rate)
-                    if due <= now and ahead == 0:
+                    if ahead == 0 and due <= now:
+                        in_order = True
                         break
                     if due - now >= deadline.remaining():
                         break
-                    self._turns.wait(timeout=due - now if ahead == 0 else max(due - now, 1.0 / rate))
+                    me.wait(timeout=due - now if ahead == 0 else None)
             finally:
+                was_head = self._queue[0] is me
                 self._queue.remove(me)
-                self._turns.notify_all()
-            self._last_turn = now
+                if was_head and self._queue:
+                    self._queue[0].notify()
+            if in_order:
+                self._last_turn = now
             self._sent.append(now)
-            _forget_before(self._sent, now - self._model.window)
+            _forget_before(self._sent, now - self._model.relax_after)
             return now
 
     def passed(self) -> None:
         """The service answered a call (anything but a throttle): it counts toward what it admits."""
-        with self._turns:
+        with self._lock:
             now = self._clock()
             self._passed.append(now)
             _forget_before(self._passed, now - self._model.window)
@@ -104,26 +123,28 @@ class AdaptivePace:
     def throttled(self, sent_at: float) -> None:
         """The service refused a call taken at `sent_at` for its rate: cut the pace.
 
-        The new pace is a share of the least of: the pace, what was sent in the last window, and
-        what the service let through in it (once anything did). A burst's refusals keep arriving after its first one,
-        and a service that counts requests per window refuses until that window has passed, so
-        there is one cut per window, by a call sent after the last cut.
+        The new pace is a share of the least of: the pace, what was sent in the window up to
+        that call, and what the service let through in the last window (once anything did); it
+        is never above the pace it replaces. A burst's refusals keep arriving after its first
+        one, and a service that counts requests per window refuses until that window has
+        passed, so there is one cut per window, by a call sent after the last cut.
         """
-        with self._turns:
+        with self._lock:
             now = self._clock()
             if sent_at < self._cut_at or now - self._cut_at < self._model.window:
                 return
-            start = now - self._model.window
-            _forget_before(self._sent, start)
-            _forget_before(self._passed, start)
-            sent = len(self._sent) / self._model.window
-            passed = len(self._passed) / self._model.window
+            window = self._model.window
+            _forget_before(self._passed, now - window)
+            sent = max(1, sum(1 for at in self._sent if sent_at - window < at <= sent_at)) / window
+            passed = len(self._passed) / window
             rate = self._rate(now)
             base = min(sent, rate or sent, passed or sent)
             best = self._best_passed if now - self._best_at < self._model.relax_after else 0.0
-            self._cut_to = max(self._model.floor, best * self._model.keep_of_best, base * self._model.cut)
+            cut_to = max(self._model.floor, best * self._model.keep_of_best, base * self._model.cut)
+            self._cut_to = cut_to if rate is None else min(rate, cut_to)
             self._cut_at = now
-            self._turns.notify_all()
+            for waiter in self._queue:  # turns moved later: a waiter's may now be past its deadline
+                waiter.notify()
 
     def _rate(self, now: float) -> float | None:
         if self._cut_to is None:

@@ -85,13 +85,30 @@ def test_a_throttle_under_the_pace_cuts_again_but_never_below_the_floors(clock: 
         pace.throttled(sent_at=clock.now - 0.1)
     assert pace.rate() == pytest.approx(5.0)  # ...but not below half of the 10 that once passed in a window
 
-    lonely = AdaptivePace(MODEL, clock)
+    lonely = AdaptivePace(PaceModel(floor=2.0, keep_of_best=0.0), clock)
     lonely.wait_turn(LONG)
     lonely.throttled(sent_at=clock.now)
-    assert lonely.rate() == pytest.approx(0.8)  # 0.8 x 1 sent
-    clock.now += 1.0
-    lonely.throttled(sent_at=clock.now)  # 1.8 a second by now, nothing sent in the window
-    assert lonely.rate() == pytest.approx(MODEL.floor)
+    assert lonely.rate() == pytest.approx(2.0)  # not 0.8 x the 1 call sent
+
+
+def test_a_cut_never_raises_the_pace(clock: FakeClock) -> None:
+    pace = AdaptivePace(MODEL, clock)
+    traffic(pace, clock, sent=40, passed=10)
+    pace.throttled(sent_at=clock.now - 0.2)  # 8 a second
+    clock.now += 2.0  # grown to 10 a second; then 30 answers arrive at once
+    for _ in range(30):
+        pace.passed()
+    pace.throttled(sent_at=clock.now - 0.1)
+    assert pace.rate() == pytest.approx(10.0)  # half the best window (15) would have been a raise
+
+
+def test_a_late_throttle_answer_is_judged_by_the_calls_sent_with_it(clock: FakeClock) -> None:
+    pace = AdaptivePace(MODEL, clock)
+    traffic(pace, clock, sent=20, passed=0)  # 20 calls half a second ago...
+    burst = clock.now - 0.5
+    clock.now += 1.5  # ...whose refusals only arrive 2 s after they were sent
+    pace.throttled(sent_at=burst)
+    assert pace.rate() == pytest.approx(16.0)  # 0.8 x 20, not the floor: nothing was sent in the last second
 
 
 def test_the_pace_grows_back_and_is_dropped_after_a_quiet_spell(clock: FakeClock) -> None:
@@ -105,34 +122,43 @@ def test_the_pace_grows_back_and_is_dropped_after_a_quiet_spell(clock: FakeClock
     assert pace.rate() is None
 
 
-def test_paced_calls_are_spaced_and_served_first_come_first_served() -> None:
-    pace = AdaptivePace(PaceModel(window=1.0, min_growth=0.0, growth=0.0, floor=20.0, keep_of_best=0.0))
-    pace.wait_turn(LONG)
-    pace.throttled(sent_at=time.monotonic())  # paced at the floor: 20 a second
-    turns: list[tuple[int, float]] = []
-    lock = threading.Lock()
-
-    def call(i: int) -> None:
-        taken = pace.wait_turn(LONG)
-        with lock:
-            turns.append((i, taken))
-
+def queue_up(pace: AdaptivePace, count: int, deadline: Deadline = LONG) -> tuple[list[threading.Thread], dict[int, float]]:
+    """`count` callers, queued in order (each waits until the one before it is in the queue)."""
+    turns: dict[int, float] = {}
     threads = []
-    for i in range(6):
-        threads.append(threading.Thread(target=call, args=(i,)))
+    for i in range(count):
+        queued = pace.waiting
+        threads.append(threading.Thread(target=lambda i=i: turns.__setitem__(i, pace.wait_turn(deadline))))
         threads[-1].start()
-        time.sleep(0.01)  # queue up in order
+        while pace.waiting == queued and i not in turns:
+            time.sleep(0.001)
+    return threads, turns
+
+
+def paced(rate: float) -> AdaptivePace:
+    """A pace already cut to a steady `rate`, with a turn just taken."""
+    pace = AdaptivePace(PaceModel(min_growth=0.0, growth=0.0, floor=rate, keep_of_best=0.0))
+    pace.wait_turn(LONG)
+    pace.throttled(sent_at=time.monotonic())
+    return pace
+
+
+def test_paced_calls_are_spaced_and_served_first_come_first_served() -> None:
+    pace = paced(20.0)
+    threads, turns = queue_up(pace, 6)
     for thread in threads:
         thread.join(timeout=10)
-    assert [i for i, _ in turns] == list(range(6))
-    gaps = [b - a for (_, a), (_, b) in zip(turns, turns[1:])]
+    order = sorted(turns, key=turns.__getitem__)
+    assert order == list(range(6))
+    gaps = [turns[b] - turns[a] for a, b in zip(order, order[1:])]
     assert all(gap >= 1 / 20 - 1e-3 for gap in gaps), gaps
 
 
-def test_a_call_whose_turn_is_past_its_deadline_goes_at_once() -> None:
-    pace = AdaptivePace(PaceModel(window=1.0, min_growth=0.0, growth=0.0, floor=0.5, keep_of_best=0.0))
-    pace.wait_turn(LONG)
-    pace.throttled(sent_at=time.monotonic())  # one call every 2 s, and one was just taken
+def test_a_call_whose_turn_is_past_its_deadline_goes_at_once_without_delaying_the_queue() -> None:
+    pace = paced(1.0)  # one call a second, and one was just taken
+    threads, turns = queue_up(pace, 1)  # the next one: its turn is 1 s away
     started = time.monotonic()
-    pace.wait_turn(Deadline.after(0.5))
-    assert time.monotonic() - started < 0.4  # waiting 2 s would only have missed the deadline
+    pace.wait_turn(Deadline.after(1.5))  # its turn would be in 2 s: past its deadline
+    assert time.monotonic() - started < 1.0  # went at once instead of failing without having tried
+    threads[0].join(timeout=10)
+    assert turns[0] - started < 1.5  # and the caller it passed kept its turn (not pushed back 1 s)
