@@ -3,7 +3,7 @@
 Why: every `EnrolledAccount` of a stack is served by one provider process. When the API
 answers `Throttling`, each refused call retrying on its own jittered backoff still leaves the
 process as a whole sending several times what the service admits (100 creates against a limit
-of 10 requests a second sent about 47 a second, nine in ten refused). So the calls share a pace
+of 10 requests a second sent about 47 a second, more than eight in ten refused). So the calls share a pace
 that is cut at a throttle and grows back while none comes (AIMD, as TCP's congestion control
 and the AWS SDKs' "adaptive" retry mode do): the process settles just under a limit it cannot
 see. Until the service throttles, and once it has not for a while, nothing is paced.
@@ -97,6 +97,7 @@ class AdaptivePace:
                         in_order = True
                         break
                     if due - now >= deadline.remaining():
+                        in_order = ahead == 0  # the head passes nobody: its turn counts
                         break
                     me.wait(timeout=due - now if ahead == 0 else None)
             finally:

@@ -162,3 +162,12 @@ def test_a_call_whose_turn_is_past_its_deadline_goes_at_once_without_delaying_th
     assert time.monotonic() - started < 1.0  # went at once instead of failing without having tried
     threads[0].join(timeout=10)
     assert turns[0] - started < 1.5  # and the caller it passed kept its turn (not pushed back 1 s)
+
+
+def test_the_head_of_the_queue_going_early_for_its_deadline_still_uses_its_turn() -> None:
+    pace = paced(1.0)  # one call a second, and one was just taken
+    time.sleep(0.6)
+    pace.wait_turn(Deadline.after(0.2))  # its turn is 0.4 s away, past its deadline: it goes at once
+    started = time.monotonic()
+    pace.wait_turn(LONG)
+    assert time.monotonic() - started >= 0.9  # the next one is spaced a full turn after it, not 0.4 s
