@@ -506,6 +506,16 @@ def _sizes_arg(text: str) -> list[int]:
     return sizes
 
 
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        value = 0
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"{text!r}: use a positive integer")
+    return value
+
+
 def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n", 1)[0])
     parser.add_argument("--sizes", type=_sizes_arg, nargs="+", default=[[1, 8, 32, 100]],
@@ -514,9 +524,9 @@ def parse_args(argv: Sequence[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--long", action="store_true", help="also run the long-enrollment section")
     parser.add_argument("--long-size", type=int, default=16, help="N of the long section (default 16)")
     parser.add_argument("--long-enroll-seconds", type=float, default=20.0, help="D of the long section (default 20)")
-    parser.add_argument("--qps", type=int, default=None, metavar="Q",
+    parser.add_argument("--qps", type=_positive_int, default=None, metavar="Q",
                         help="also run a rate-limited section: the emulator refuses above Q requests a second")
-    parser.add_argument("--qps-size", type=int, default=100, help="N of the rate-limited section (default 100)")
+    parser.add_argument("--qps-size", type=_positive_int, default=100, help="N of the rate-limited section (default 100)")
     parser.add_argument("--markdown", type=Path, default=None, metavar="PATH", help="also write the markdown tables here")
     args = parser.parse_args(argv)
     args.sizes = [n for words in args.sizes for n in words]

@@ -36,3 +36,15 @@ def test_sizes_are_comma_or_space_separated(benchmark: ModuleType, argv: list[st
 def test_bad_sizes_are_refused(benchmark: ModuleType, argv: list[str]) -> None:
     with pytest.raises(SystemExit):
         benchmark.parse_args(argv)
+
+
+def test_the_rate_limited_section_is_off_unless_asked_for(benchmark: ModuleType) -> None:
+    assert benchmark.parse_args([]).qps is None
+    args = benchmark.parse_args(["--qps", "10", "--qps-size", "40"])
+    assert (args.qps, args.qps_size) == (10, 40)
+
+
+@pytest.mark.parametrize("argv", [["--qps", "0"], ["--qps", "ten"], ["--qps", "5", "--qps-size", "-1"]])
+def test_a_bad_rate_limit_is_refused(benchmark: ModuleType, argv: list[str]) -> None:
+    with pytest.raises(SystemExit):
+        benchmark.parse_args(argv)
