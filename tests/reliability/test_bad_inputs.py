@@ -19,7 +19,6 @@ import pulumi
 from alicloud_account_factory import BaselineItemArgs, EnrolledAccount
 from alicloud_account_factory.emulator import Emulator
 from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
-from pulumi.runtime.rpc import UNKNOWN
 from tests.reliability.reliability_support import (
     EVIDENCE,
     record,
@@ -30,6 +29,7 @@ from tests.reliability.reliability_support import (
 )
 from tests.support.engine import FakeEngine
 from tests.support.provider_server import ProviderError, ProviderServer
+from tests.support.stack import has_unknown
 
 NEW = dict(account_name_prefix="team-a-dev", display_name="Team A dev")
 EXISTING = dict(account_uid="1207465839102347")
@@ -193,16 +193,6 @@ PREVIEWS: list[Preview] = [
 ]
 
 
-def _contains_unknown(value: Any) -> bool:
-    if value == UNKNOWN:
-        return True
-    if isinstance(value, dict):
-        return any(_contains_unknown(v) for v in value.values())
-    if isinstance(value, list):
-        return any(_contains_unknown(v) for v in value)
-    return False
-
-
 def _preview_registrations() -> dict[str, Any]:
     return register_program(
         lambda: [EnrolledAccount(f"preview-{i}", **case.build()) for i, case in enumerate(PREVIEWS)], preview=True)
@@ -217,12 +207,12 @@ def test_unknown_values_during_preview_are_accepted(engine: FakeEngine, emulator
     try:
         for index, case in enumerate(PREVIEWS):
             registration = registered[f"preview-{index}"]
-            missing = [name for name in case.unknown if not _contains_unknown(registration.inputs.get(name))]
+            missing = [name for name in case.unknown if not has_unknown(registration.inputs.get(name))]
             assert not missing, f"{case.case}: the program did not register {missing} as unknown"
             outcome = server.check(registration.urn, {}, registration.inputs)
             if outcome.failures:
                 problems.append(f"{case.case}: rejected during preview: {outcome.failures}")
-            kept = [name for name in case.unknown if not _contains_unknown(outcome.inputs.get(name))]
+            kept = [name for name in case.unknown if not has_unknown(outcome.inputs.get(name))]
             if kept:
                 problems.append(f"{case.case}: Check resolved unknown {kept} to {[outcome.inputs.get(n) for n in kept]}")
             # Preview of an update: Diff must accept the unknown too, and report a change for it.

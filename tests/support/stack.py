@@ -95,13 +95,14 @@ def parse_duration(text: str) -> float:
     return sum(float(n) * _UNIT_SECONDS[u] for n, u in _DURATION.findall(text or ""))
 
 
-def _has_unknown(value: Any) -> bool:
+def has_unknown(value: Any) -> bool:
+    """Whether a wire value (or anything inside it) is the engine's unknown sentinel."""
     if value == rpc.UNKNOWN:
         return True
     if isinstance(value, dict):
-        return any(_has_unknown(v) for v in value.values())
+        return any(has_unknown(v) for v in value.values())
     if isinstance(value, list):
-        return any(_has_unknown(v) for v in value)
+        return any(has_unknown(v) for v in value)
     return False
 
 
@@ -188,7 +189,7 @@ class _Deployment(pulumi_mocks.Mocks):
             if prior is not None and action == "same":
                 return prior.id, self._present(prior.outputs, secret_keys)
             # Create/update previews: only the checked inputs are known; other outputs are unknown.
-            known = {k: v for k, v in news.items() if not _has_unknown(v)}
+            known = {k: v for k, v in news.items() if not has_unknown(v)}
             return (prior.id if prior is not None and action == "update" else ""), self._present(known, secret_keys)
 
         timeouts = {k: parse_duration(v) for k, v in ctx.custom_timeouts.items()}
