@@ -1,11 +1,15 @@
-# The two commands a user needs: `make demo` and `make test`. Both build .venv from nothing.
+# The two commands a user needs: `make demo` and `make test`. Both build .venv from nothing, and
+# both find or build the Pulumi CLI (`make pulumi`, cached outside the checkout).
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 # The Alibaba SDK's HTTP layer honours HTTP_PROXY but ignores NO_PROXY: local servers need it unset.
 NOPROXY := env -u HTTP_PROXY -u http_proxy -u HTTPS_PROXY -u https_proxy -u ALL_PROXY -u all_proxy
+# The directory holding pulumi and its Python language host, first on PATH; .venv/bin before it,
+# so that the programs and the dynamic provider run with the project's Python.
+WITH_PULUMI = bin="$$(scripts/pulumi-cli.sh)" && PATH="$(CURDIR)/$(VENV)/bin:$$bin:$$PATH" PULUMI_CLI_DIR="$$bin"
 
-.PHONY: venv test demo bench clean
+.PHONY: venv pulumi test demo bench clean
 
 venv: $(VENV)/.installed
 
@@ -15,14 +19,17 @@ $(VENV)/.installed: pyproject.toml
 	$(PY) -m pip install --quiet -e '.[dev]'
 	touch $@
 
+pulumi:
+	@scripts/pulumi-cli.sh
+
 test: venv
-	$(NOPROXY) $(PY) -m pytest $(PYTEST_ARGS)
+	@$(WITH_PULUMI) $(NOPROXY) $(PY) -m pytest $(PYTEST_ARGS)
 
 demo: venv
-	$(NOPROXY) $(PY) examples/demo.py
+	@$(WITH_PULUMI) $(NOPROXY) $(PY) examples/demo.py
 
 bench: venv
-	$(NOPROXY) $(PY) benchmarks/fleet.py $(BENCH_ARGS)
+	@$(WITH_PULUMI) $(NOPROXY) $(PY) benchmarks/fleet.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .hypothesis
