@@ -1,0 +1,86 @@
+"""Fixtures of the end-to-end suite: the real Pulumi CLI, the emulator, a sandbox per test."""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[2]
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
+from alicloud_account_factory.emulator import Emulator  # noqa: E402
+from tests.e2e.harness import PROGRAMS, PulumiSandbox, locate_cli  # noqa: E402
+from tests.support.accounts import ACCESS_KEY_ID, SECRET  # noqa: E402
+from tests.support.provider_server import PROXY_VARIABLES  # noqa: E402
+
+#: Short enrollments keep the suite fast; long enough for a test to act while one waits.
+ENROLL_SECONDS = 2.0
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _no_proxy() -> Iterator[None]:
+    saved = {k: os.environ.pop(k) for k in PROXY_VARIABLES if k in os.environ}
+    yield
+    os.environ.update(saved)
+
+
+@pytest.fixture(scope="session")
+def pulumi_cli() -> Path:
+    """The real CLI; in CI (CI=true) a missing CLI fails the suite instead of skipping it."""
+    cli_dir, why_not = locate_cli()
+    if cli_dir is None:
+        message = f"the Pulumi CLI is not available (run `make pulumi`): {why_not}"
+        if os.environ.get("CI", "").lower() == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return cli_dir
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "enroll_seconds(s): how long the test's emulator takes to enroll an account")
+
+
+@pytest.fixture
+def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
+    marker = request.node.get_closest_marker("enroll_seconds")
+    seconds = marker.args[0] if marker else ENROLL_SECONDS
+    with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=seconds) as emu:
+        yield emu
+
+
+SandboxFactory = Callable[..., PulumiSandbox]
+
+
+@pytest.fixture
+def sandbox_for(tmp_path: Path, pulumi_cli: Path, emulator: Emulator) -> SandboxFactory:
+    """sandbox_for(program_dir=PROGRAMS/"accounts", credentials=True) -> a configured PulumiSandbox.
+
+    The stack config points the provider at the emulator, with the test key pair set as
+    secrets (`pulumi config set --secret`), as a user would.
+    """
+    count = 0
+
+    def make(program: Path = PROGRAMS / "accounts", *, credentials: bool = True, **config: str) -> PulumiSandbox:
+        nonlocal count
+        count += 1
+        sandbox = PulumiSandbox(tmp_path / f"sandbox{count}", pulumi_cli, program)
+        sandbox.set_config("alicloud:region", "cn-hangzhou")
+        sandbox.set_config("alicloud-account-factory:endpoint", emulator.endpoint)
+        if credentials:
+            sandbox.set_config("alicloud:accessKey", ACCESS_KEY_ID, secret=True)
+            sandbox.set_config("alicloud:secretKey", SECRET, secret=True)
+        for key, value in config.items():
+            sandbox.set_config(key, value)
+        return sandbox
+
+    return make
+
+
+@pytest.fixture
+def sandbox(sandbox_for: SandboxFactory) -> PulumiSandbox:
+    return sandbox_for()

@@ -1,0 +1,164 @@
+"""The real `pulumi` CLI, run on a program in a sandbox of its own, against the emulator.
+
+Each `PulumiSandbox` has its own PULUMI_HOME, file backend and stack in a temp dir, and runs
+`pulumi` with `--non-interactive`, offline (no update check, no plugin downloads). Nothing here
+plays a Pulumi component: the engine, the language host and the provider server are the real
+ones that `make pulumi` provides.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Mapping, Optional
+
+REPO = Path(__file__).resolve().parents[2]
+PROGRAMS = Path(__file__).resolve().parent / "programs"
+EXAMPLES = REPO / "examples"
+PASSPHRASE = "e2e-test-passphrase"
+STACK = "e2e"
+#: Variables of the caller that must not reach the CLI: proxies (the SDK ignores NO_PROXY),
+#: real credentials and another Pulumi setup.
+_DROPPED_PREFIXES = ("ALIBABA_CLOUD_", "ALICLOUD_", "PULUMI_")
+_DROPPED = {"http_proxy", "https_proxy", "all_proxy"}
+
+
+def locate_cli() -> tuple[Optional[Path], str]:
+    """The directory of `pulumi` and its Python language host, or None and why not.
+
+    `make test` passes it as PULUMI_CLI_DIR; otherwise `scripts/pulumi-cli.sh` finds or builds it.
+    """
+    given = os.environ.get("PULUMI_CLI_DIR")
+    if given and (Path(given) / "pulumi").exists():
+        return Path(given), ""
+    script = subprocess.run([str(REPO / "scripts" / "pulumi-cli.sh")], capture_output=True, text=True, check=False)
+    if script.returncode == 0 and script.stdout.strip():
+        return Path(script.stdout.strip().splitlines()[-1]), ""
+    return None, script.stderr.strip() or f"scripts/pulumi-cli.sh exited with {script.returncode}"
+
+
+@dataclass
+class Run:
+    args: list[str]
+    returncode: int
+    stdout: str
+    stderr: str
+
+    @property
+    def output(self) -> str:
+        return self.stdout + self.stderr
+
+    def __str__(self) -> str:
+        return f"$ pulumi {' '.join(self.args)} -> {self.returncode}\n{self.output}"
+
+
+class PulumiSandbox:
+    """A project directory, a stack and a backend of their own; `pulumi(...)` runs the CLI there."""
+
+    def __init__(self, root: Path, cli_dir: Path, program: Path, *, project: str = "e2e-accounts",
+                 stack: str = STACK) -> None:
+        self.root = root
+        self.cli = cli_dir / "pulumi"
+        self.stack = stack
+        self.project_dir = root / "project"
+        self.home = root / "pulumi-home"
+        self.backend = root / "backend"
+        for directory in (self.home, self.backend):
+            directory.mkdir(parents=True)
+        shutil.copytree(program, self.project_dir, ignore=shutil.ignore_patterns("Pulumi*.yaml", "__pycache__"))
+        # An absolute virtualenv: the dynamic provider's launcher resolves a relative one against
+        # the program directory. The program itself runs with `python3` from PATH (.venv/bin first).
+        (self.project_dir / "Pulumi.yaml").write_text(
+            f"name: {project}\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
+            f"    virtualenv: {sys.prefix}\n"
+        )
+        base = {k: v for k, v in os.environ.items()
+                if not k.startswith(_DROPPED_PREFIXES) and k.lower() not in _DROPPED}
+        self.env = {
+            **base,
+            "PATH": os.pathsep.join([str(Path(sys.executable).parent), str(cli_dir), base.get("PATH", "/usr/bin:/bin")]),
+            "PULUMI_HOME": str(self.home),
+            "PULUMI_BACKEND_URL": self.backend.as_uri(),
+            "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
+            "PULUMI_SKIP_UPDATE_CHECK": "true",
+            "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+        }
+        self.pulumi("stack", "init", stack, stack_flag=False)
+
+    # --- running the CLI -----------------------------------------------------------------
+
+    def command(self, *args: str, stack_flag: bool = True) -> list[str]:
+        flags = [*(("--stack", self.stack) if stack_flag else ()), "--non-interactive"]
+        end = args.index("--") if "--" in args else len(args)  # flags go before `--`
+        return [str(self.cli), *args[:end], *flags, *args[end:]]
+
+    def pulumi(self, *args: str, check: bool = True, timeout: float = 240, stack_flag: bool = True) -> Run:
+        """Run `pulumi ARGS --stack S --non-interactive`; `check` asserts exit 0 and shows the output if not."""
+        done = subprocess.run(self.command(*args, stack_flag=stack_flag), cwd=self.project_dir, env=self.env,
+                              capture_output=True, text=True, timeout=timeout, check=False)
+        run = Run(list(args), done.returncode, done.stdout, done.stderr)
+        assert not check or run.returncode == 0, str(run)
+        return run
+
+    def start(self, *args: str, log: Path) -> subprocess.Popen[bytes]:
+        """Start `pulumi ARGS` in a process group of its own (as a terminal would), output into `log`."""
+        with open(log, "wb") as sink:
+            return subprocess.Popen(self.command(*args), cwd=self.project_dir, env=self.env, stdout=sink,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+
+    @staticmethod
+    def signal_group(process: subprocess.Popen[bytes], signum: signal.Signals) -> None:
+        os.killpg(process.pid, signum)
+
+    # --- conveniences ----------------------------------------------------------------------
+
+    def set_config(self, key: str, value: Any, *, secret: bool = False) -> None:
+        text = value if isinstance(value, str) else json.dumps(value)
+        self.pulumi("config", "set", key, *(["--secret"] if secret else []), "--", text)
+
+    def set_accounts(self, accounts: Mapping[str, Mapping[str, Any]]) -> None:
+        """The `accounts` config of the programs/accounts program."""
+        self.set_config("accounts", dict(accounts))
+
+    def up(self, *extra: str, check: bool = True) -> Run:
+        return self.pulumi("up", "--yes", "--skip-preview", *extra, check=check)
+
+    def preview_json(self, *extra: str) -> dict[str, Any]:
+        run = self.pulumi("preview", "--json", *extra)
+        return dict(json.loads(run.stdout))
+
+    def outputs(self) -> dict[str, Any]:
+        return dict(json.loads(self.pulumi("stack", "output", "--json", "--show-secrets").stdout))
+
+    def export(self) -> dict[str, Any]:
+        return dict(json.loads(self.pulumi("stack", "export").stdout))
+
+    def resources(self, type_suffix: str = ":EnrolledAccount") -> list[dict[str, Any]]:
+        """The stack's resources of a type, as `pulumi stack export` has them."""
+        deployment = self.export()["deployment"]
+        return [r for r in deployment.get("resources") or [] if r["type"].endswith(type_suffix)]
+
+    def files_text(self) -> str:
+        """Everything the CLI wrote: state, backups, history, logs, config (for secret scans)."""
+        chunks = []
+        for base in (self.backend, self.home, self.project_dir):
+            for path in base.rglob("*"):
+                if path.is_file() and "__pycache__" not in path.parts:
+                    chunks.append(path.read_bytes().decode("utf-8", "replace"))
+        return "\n".join(chunks)
+
+
+def steps(preview: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
+    """`pulumi preview --json` steps by resource name (the URN's last part), resources of ours only."""
+    found = {}
+    for step in preview.get("steps") or []:
+        urn = step.get("urn", "")
+        if "EnrolledAccount" in urn:
+            found[urn.rsplit("::", 1)[-1]] = step
+    return found
