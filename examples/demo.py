@@ -18,7 +18,8 @@ import sys
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
-DEMO_DIR = REPO / ".demo"
+#: Where the demo keeps its backend, Pulumi home and emulator state (tests point it elsewhere).
+DEMO_DIR = Path(os.environ.get("ALICLOUD_ACCOUNT_FACTORY_DEMO_DIR") or REPO / ".demo")
 EMULATOR_PORT = 18790
 STACK = "dev"
 #: The passphrase of the demo stack's secrets; Pulumi.dev.yaml's encryptionsalt was made with it.

@@ -4,7 +4,7 @@ Config `accounts`: a JSON object, resource name -> EnrolledAccount arguments, pl
 `custom_timeouts` ({"create": "3s"}), `tag_with_uid_of` (another account's name: its AccountUid
 becomes the tag `peer`, an input unknown in preview), `get` (an AccountUid: read it with
 EnrolledAccount.get instead of managing it), `aliases` (old names of this resource),
-`replace_on_changes` and `delete_before_replace` (resource options).
+`replace_on_changes`, `delete_before_replace` and `import_` (resource options).
 """
 
 from typing import Any
@@ -29,6 +29,7 @@ for name, spec in (config.get_object("accounts") or {}).items():
         aliases=aliases or None,
         replace_on_changes=arguments.pop("replace_on_changes", None),
         delete_before_replace=arguments.pop("delete_before_replace", None),
+        import_=arguments.pop("import_", None),
     )
     if "baseline_items" in arguments:
         arguments["baseline_items"] = [BaselineItemArgs(**item) for item in arguments["baseline_items"]]
