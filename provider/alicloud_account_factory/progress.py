@@ -92,6 +92,11 @@ class EngineLog:
         return EngineLog(engine_address(sys.argv[1:] if args is None else args))
 
     @property
+    def address(self) -> str | None:
+        """The engine's address, None when no engine started this process."""
+        return self._address
+
+    @property
     def connected(self) -> bool:
         """False once the engine is known to be absent or gone."""
         return not self._broken

@@ -30,6 +30,7 @@ from .client import GovernanceClient
 from .enrollment import Enroller, EnrollmentKey
 from .errors import ApiError, ConfigurationError
 from .fleet import SharedListing, SharedStatusPoller, widen_provider_server_pool
+from .lifeline import watch_engine
 from .model import ENROLLMENT_KEY_TAG, Enrollment
 from .progress import EngineLog, Reporter
 from .settings import ProviderSettings
@@ -107,6 +108,7 @@ class EnrolledAccountProvider(ResourceProvider):
     # --- configuration -------------------------------------------------------------------
 
     def configure(self, req: ConfigureRequest) -> None:
+        watch_engine(_engine().address)  # a killed `pulumi up` must not leave this process polling
         try:
             self._settings_value: ProviderSettings | ConfigurationError = ProviderSettings.from_config(req.config.get)
         except ConfigurationError as problem:

@@ -31,18 +31,28 @@ def _start_up_and_wait_for_the_enrollment(sandbox: PulumiSandbox, emulator: Emul
     return process
 
 
-def _plugins_left_by(sandbox: PulumiSandbox) -> list[int]:
-    """Processes started for this sandbox that outlived the CLI (the engine starts plugins in their own groups)."""
+def _providers_left_by(sandbox: PulumiSandbox) -> list[int]:
+    """Provider processes started for this sandbox that outlived the CLI (plugins run in groups of their own)."""
     marker = f"PULUMI_HOME={sandbox.home}".encode()
     found = []
     for entry in Path("/proc").iterdir():
         if entry.name.isdigit():
             try:
-                if marker in (entry / "environ").read_bytes().split(b"\0"):
+                if (marker in (entry / "environ").read_bytes().split(b"\0")
+                        and b"pulumi.dynamic" in (entry / "cmdline").read_bytes()):
                     found.append(int(entry.name))
             except OSError:
                 continue
     return found
+
+
+def _wait_until_gone(pids: list[int], seconds: float) -> list[int]:
+    deadline = time.monotonic() + seconds
+    while pids and time.monotonic() < deadline:
+        time.sleep(0.5)
+        pids = [pid for pid in pids if Path(f"/proc/{pid}").exists() and b"pulumi.dynamic" in
+                Path(f"/proc/{pid}/cmdline").read_bytes()]
+    return pids
 
 
 def _assert_one_finished_account_in_a_clean_stack(sandbox: PulumiSandbox, emulator: Emulator) -> None:
@@ -76,8 +86,13 @@ def test_a_killed_up_resumes_the_same_account_after_cancel_and_refresh(sandbox: 
     process = _start_up_and_wait_for_the_enrollment(sandbox, emulator, log)
     sandbox.signal_group(process, signal.SIGKILL)
     process.wait(timeout=30)
-    for pid in _plugins_left_by(sandbox):  # an orphaned provider would go on polling: end it like the runner's end would
+    orphans = _providers_left_by(sandbox)
+    assert orphans, "the provider process should have outlived the killed CLI (it runs in a group of its own)"
+    # ... and ends by itself once it sees the engine gone, instead of polling on for nobody.
+    left = _wait_until_gone(orphans, 40)
+    for pid in left:
         os.kill(pid, signal.SIGKILL)
+    assert left == [], "the provider process outlived its engine by more than 40 s"
     [enrolled] = emulator.state()["accounts"]
     pending = sandbox.export()["deployment"].get("pending_operations") or []
     assert [p["type"] for p in pending] == ["creating"], pending

@@ -92,7 +92,8 @@ def test_get_reads_an_existing_enrollment_without_managing_it(stack: AccountStac
     deployed = stack.create(**NEW)
     [read] = [r for r in capture_registrations(lambda: EnrolledAccount.get("looked-up", deployed.outputs["account_uid"]))
               if r.type_ == RESOURCE_TYPE]
-    id_, outputs, _inputs = stack.server.read(deployed.id, read.urn, {}, read.inputs)
+    # The engine sends a read's inputs as its properties too (tests/e2e reads one through the real CLI).
+    id_, outputs, _inputs = stack.server.read(deployed.id, read.urn, read.inputs, read.inputs)
     assert id_ == deployed.id
     assert outputs["display_name"] == "Config test" and outputs["status"] == "Finished"
     assert outputs["progress"] == deployed.outputs["progress"]
