@@ -9,7 +9,7 @@ NOPROXY := env -u HTTP_PROXY -u http_proxy -u HTTPS_PROXY -u https_proxy -u ALL_
 # so that the programs and the dynamic provider run with the project's Python.
 WITH_PULUMI = bin="$$(scripts/pulumi-cli.sh)" && PATH="$(CURDIR)/$(VENV)/bin:$$bin:$$PATH" PULUMI_CLI_DIR="$$bin"
 
-.PHONY: venv pulumi test demo bench clean
+.PHONY: venv pulumi test demo bench bench-engine clean
 
 venv: $(VENV)/.installed
 
@@ -30,6 +30,9 @@ demo: venv
 
 bench: venv
 	@$(WITH_PULUMI) $(NOPROXY) $(PY) benchmarks/fleet.py $(BENCH_ARGS)
+
+bench-engine: venv
+	@$(WITH_PULUMI) $(NOPROXY) $(PY) benchmarks/engine.py $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .demo .pytest_cache .hypothesis
