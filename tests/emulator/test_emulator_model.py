@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from alicloud_account_factory.emulator.model import (
@@ -127,7 +128,7 @@ def test_skipped_item_is_finished_when_the_run_reaches_it_and_the_provider_agree
 
 def test_a_failed_outcome_reports_the_failing_items_own_error(model: GovernanceModel, clock: Clock) -> None:
     """Each failure is one the failing item could raise: a role conflict only where a role is created."""
-    cases = [
+    cases: list[tuple[dict[str, Any], dict[str, Any], str | None, str]] = [
         # (outcome, enrollment, failed item, code)
         ({"status": "Failed"}, {}, "ACS-BP_ACCOUNT_FACTORY_RAM_DEFAULT_DOMAIN", "InternalError"),
         ({"status": "Failed"}, {"baseline_id": CUSTOM_BASELINE_ID}, ITEM_RAM_ROLE, "EntityAlreadyExists.Role"),
