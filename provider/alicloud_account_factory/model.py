@@ -18,6 +18,10 @@ FINISHED = "Finished"
 FAILED = "Failed"
 SCHEDULE_FAILED = "ScheduleFailed"
 
+#: What a `Progress[]` entry (one baseline item) can report, as the API reference lists it. A
+#: skipped item is reported Finished once the run reaches it (BaselineItems[].Skip says it was skipped).
+PROGRESS_STATUSES = frozenset({PENDING, RUNNING, FINISHED, FAILED})
+
 IN_PROGRESS_STATUSES = frozenset({PENDING, RUNNING, SCHEDULING})
 FAILURE_STATUSES = frozenset({FAILED, SCHEDULE_FAILED})
 TERMINAL_STATUSES = FAILURE_STATUSES | {FINISHED}
@@ -196,7 +200,7 @@ class Enrollment:
             (
                 (index, entry)
                 for index, entry in enumerate(self.progress, start=1)
-                if entry.status not in (FINISHED, "Skipped")
+                if entry.status != FINISHED
             ),
             None,
         )

@@ -61,12 +61,15 @@ def make_client(
     access_key_secret: str = DEFAULT_ACCESS_KEY_SECRET,
     security_token: str | None = None,
     read_timeout_ms: int | None = None,
+    signature_algorithm: str | None = None,
 ) -> Client:
     """A real governance SDK client pointed at the emulator."""
     config = Config(access_key_id=access_key_id, access_key_secret=access_key_secret,
                     security_token=security_token, endpoint=emu.host_port, protocol="http")
     if read_timeout_ms is not None:
         config.read_timeout = read_timeout_ms
+    if signature_algorithm is not None:
+        config.signature_algorithm = signature_algorithm
     return Client(config)
 
 
@@ -106,12 +109,16 @@ def raw_request(
     sign: bool = True,
     tamper: Callable[[dict[str, str]], None] | None = None,
     send_query: dict[str, str] | None = None,
+    form: dict[str, str] | None = None,
+    send_body: bytes | None = None,
 ) -> tuple[int, dict[str, Any]]:
     """Send one request signed by the SDK's own signer, with control over nonce and date.
 
     With ``security_token``, ``x-acs-accesskey-id`` announces ``announced_key_id`` (default: the
-    signing key), signed like every other header.
+    signing key), signed like every other header. ``form`` goes in a form body (signed through
+    its hash); ``send_body`` replaces the body actually sent.
     """
+    body = urlencode(form).encode() if form is not None else b""
     query = dict(query or {})
     request = DaraRequest()
     request.method = "POST"
@@ -125,21 +132,24 @@ def raw_request(
         "x-acs-date": date or time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
         "x-acs-signature-nonce": nonce or uuid.uuid4().hex,
         "accept": "application/json",
-        "x-acs-content-sha256": hashlib.sha256(b"").hexdigest(),
+        "x-acs-content-sha256": hashlib.sha256(body).hexdigest(),
     }
+    if form is not None:
+        request.headers["content-type"] = "application/x-www-form-urlencoded"
     if security_token is not None:
         request.headers["x-acs-accesskey-id"] = announced_key_id or access_key_id
         request.headers["x-acs-security-token"] = security_token
     if sign:
         request.headers["Authorization"] = Utils.get_authorization(
-            request, "ACS3-HMAC-SHA256", hashlib.sha256(b"").hexdigest(), access_key_id, access_key_secret)
+            request, "ACS3-HMAC-SHA256", hashlib.sha256(body).hexdigest(), access_key_id, access_key_secret)
     headers = dict(request.headers)
     if tamper is not None:
         tamper(headers)
     sent = query if send_query is None else send_query
     conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
     try:
-        conn.request("POST", "/?" + urlencode(sent) if sent else "/", body=b"", headers=headers)
+        conn.request("POST", "/?" + urlencode(sent) if sent else "/", body=body if send_body is None else send_body,
+                     headers=headers)
         response = conn.getresponse()
         return response.status, json.loads(response.read())
     finally:

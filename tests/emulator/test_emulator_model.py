@@ -3,15 +3,20 @@
 from __future__ import annotations
 
 import json
+from typing import Any
 
 import pytest
 from alicloud_account_factory.emulator.model import (
     CUSTOM_BASELINE_ID,
+    ITEM_RAM_ROLE,
+    ITEM_SECURITY_GROUP,
+    ITEM_VPC,
     MEMBER_ACCOUNT_UIDS,
     GovernanceError,
     GovernanceModel,
     ItemInput,
 )
+from alicloud_account_factory.model import PROGRESS_STATUSES, Enrollment
 from emulator_support import Clock
 
 T0 = 1_800_000_000.25  # a quarter second into a wall-clock second
@@ -93,7 +98,84 @@ def test_failed_outcome_timeline(model: GovernanceModel, clock: Clock) -> None:
     body = at(model, clock, 10.0, uid)
     assert body["Status"] == "Failed"
     assert [p["Status"] for p in body["Progress"]] == ["Finished", "Failed", "Pending", "Pending"]
-    assert body["ErrorInfo"]["Code"] == "EntityAlreadyExists.Role"
+    # The notification item creates no RAM role: it fails with a system error, not a role conflict.
+    assert (body["ErrorInfo"]["Code"], body["ErrorInfo"]["Message"]) == ("InternalError", "A system error occurred.")
+
+
+def test_skipped_item_is_finished_when_the_run_reaches_it_and_the_provider_agrees(
+        model: GovernanceModel, clock: Clock) -> None:
+    """Only the reference's item statuses (Pending, Running, Finished, Failed), and the provider's
+    progress line reads them right: a skipped item counts as done once reached."""
+    uid = model.enroll_account(account_uid=MEMBER_ACCOUNT_UIDS[0], baseline_id=CUSTOM_BASELINE_ID,
+                               baseline_items=[ItemInput(ITEM_RAM_ROLE, skip=True)])
+    # 5 items, the 3rd (the RAM role) skipped: 4 applied items share 9 s, 2.25 s each.
+    expected = [
+        (0.0, "Pending", "PPPPP", "Pending, [1/5] ACS-BP_ACCOUNT_FACTORY_ACCOUNT_NOTIFICATION: Pending"),
+        (1.0, "Running", "RPPPP", "[1/5] ACS-BP_ACCOUNT_FACTORY_ACCOUNT_NOTIFICATION: Running"),
+        (3.26, "Running", "FRPPP", "[2/5] ACS-BP_ACCOUNT_FACTORY_RAM_SECURITY_PREFERENCE: Running"),
+        (5.51, "Running", "FFFRP", f"[4/5] {ITEM_VPC}: Running"),
+        (7.76, "Running", "FFFFR", f"[5/5] {ITEM_SECURITY_GROUP}: Running"),
+        (10.0, "Finished", "FFFFF", "Finished"),
+    ]
+    letters = {"Pending": "P", "Running": "R", "Finished": "F", "Failed": "X"}
+    for offset, status, progress, line in expected:
+        body = at(model, clock, offset, uid)
+        assert {p["Status"] for p in body["Progress"]} <= PROGRESS_STATUSES, offset
+        assert (body["Status"], "".join(letters[p["Status"]] for p in body["Progress"])) == (status, progress), offset
+        assert Enrollment.from_api(body).progress_line() == line, offset
+    assert [i["Skip"] for i in body["BaselineItems"]] == [False, False, True, False, False]
+
+
+def test_a_failed_outcome_reports_the_failing_items_own_error(model: GovernanceModel, clock: Clock) -> None:
+    """Each failure is one the failing item could raise: a role conflict only where a role is created."""
+    cases: list[tuple[dict[str, Any], dict[str, Any], str | None, str]] = [
+        # (outcome, enrollment, failed item, code)
+        ({"status": "Failed"}, {}, "ACS-BP_ACCOUNT_FACTORY_RAM_DEFAULT_DOMAIN", "InternalError"),
+        ({"status": "Failed"}, {"baseline_id": CUSTOM_BASELINE_ID}, ITEM_RAM_ROLE, "EntityAlreadyExists.Role"),
+        ({"status": "Failed", "baseline_item": ITEM_VPC}, {"baseline_id": CUSTOM_BASELINE_ID}, ITEM_VPC,
+         "QuotaExceeded.Vpc"),
+        ({"status": "Failed", "error_code": "Custom.Code"}, {}, "ACS-BP_ACCOUNT_FACTORY_RAM_DEFAULT_DOMAIN",
+         "Custom.Code"),
+        ({"status": "ScheduleFailed"}, {"baseline_id": CUSTOM_BASELINE_ID}, None, "InternalError"),
+    ]
+    for n, (outcome, enrollment, failed_item, code) in enumerate(cases):
+        model.add_outcomes([{**outcome, "account_uid": MEMBER_ACCOUNT_UIDS[n]}])
+        uid = model.enroll_account(account_uid=MEMBER_ACCOUNT_UIDS[n], **enrollment)
+        body = at(model, clock, 10.0, uid)
+        assert [p["Name"] for p in body["Progress"] if p["Status"] == "Failed"] == (
+            [failed_item] if failed_item else []), outcome
+        assert body["ErrorInfo"]["Code"] == code, outcome
+        clock.now = T0
+    role = at(model, clock, 10.0, MEMBER_ACCOUNT_UIDS[1])["ErrorInfo"]
+    assert (role["Message"], role["Recommend"]) == (
+        "The role already exists.", "https://next.api.aliyun.com/troubleshoot?q=EntityAlreadyExists.Role&product=Ram")
+
+
+def test_an_item_specific_error_code_waits_for_an_enrollment_that_applies_its_item(
+        model: GovernanceModel, clock: Clock) -> None:
+    model.add_outcomes([{"status": "Failed", "error_code": "EntityAlreadyExists.Role"}])
+    plain = model.enroll_account(account_uid=MEMBER_ACCOUNT_UIDS[0])  # default baseline: no RAM role
+    skipping = model.enroll_account(account_uid=MEMBER_ACCOUNT_UIDS[1], baseline_id=CUSTOM_BASELINE_ID,
+                                    baseline_items=[ItemInput(ITEM_RAM_ROLE, skip=True)])
+    assert len(model.outcomes_view()) == 1  # neither applies the role: the outcome is still queued
+    role = model.enroll_account(account_uid=MEMBER_ACCOUNT_UIDS[2], baseline_id=CUSTOM_BASELINE_ID)
+    assert model.outcomes_view() == []
+    assert [at(model, clock, 10.0, uid)["Status"] for uid in (plain, skipping, role)] == [
+        "Finished", "Finished", "Failed"]
+    failed = at(model, clock, 10.0, role)
+    assert [p["Name"] for p in failed["Progress"] if p["Status"] == "Failed"] == [ITEM_RAM_ROLE]
+
+
+@pytest.mark.parametrize("outcome", [
+    {"status": "Failed", "error_code": "EntityAlreadyExists.Role", "baseline_item": ITEM_VPC},
+    {"status": "Failed", "error_code": "QuotaExceeded.Vpc", "baseline_item": ITEM_RAM_ROLE},
+    {"status": "ScheduleFailed", "error_code": "EntityAlreadyExists.Role"},
+])
+def test_an_error_code_paired_with_an_item_that_cannot_raise_it_is_refused(
+        model: GovernanceModel, outcome: dict) -> None:
+    with pytest.raises(ValueError, match="baseline item"):
+        model.add_outcomes([outcome])
+    assert model.outcomes_view() == []
 
 
 def test_state_round_trips_and_enrollment_carries_on(model: GovernanceModel, clock: Clock) -> None:

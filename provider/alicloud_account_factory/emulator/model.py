@@ -78,13 +78,36 @@ def _compact(obj: Any) -> str:
 
 
 @dataclass(frozen=True)
+class ItemError:
+    """An ``ErrorInfo`` a failed enrollment reports (code, message, troubleshooting link)."""
+
+    code: str
+    message: str
+    recommend: str
+
+
+def _troubleshoot(code: str, product: str) -> str:
+    return f"https://next.api.aliyun.com/troubleshoot?q={code}&product={product}"
+
+
+GENERIC_ITEM_ERROR = ItemError("InternalError", "A system error occurred.",
+                               _troubleshoot("InternalError", "governance"))
+"""What an item without an error of its own fails with: any item can meet a system error."""
+
+
+@dataclass(frozen=True)
 class BaselineItemDef:
-    """A baseline item the service knows, with its default version/config and dependencies."""
+    """A baseline item the service knows, with its default version/config and dependencies.
+
+    ``error`` is the failure only this item can meet (the product API it calls raises it), so
+    that an enrollment made to fail never reports, say, a RAM role conflict on a VPC item.
+    """
 
     name: str
     version: str
     config: str
     depends_on: tuple[str, ...] = ()
+    error: ItemError | None = None
 
 
 # Catalog order is also the order in which items are applied (dependencies first).
@@ -106,11 +129,16 @@ ITEM_CATALOG: tuple[BaselineItemDef, ...] = (
         "AssumeRolePolicyDocument": _compact({"Statement": [{"Action": "sts:AssumeRole",
             "Effect": "Allow", "Principal": {"RAM": [f"acs:ram::{MASTER_ACCOUNT_UID}:root"]}}],
             "Version": "1"}),
-        "ManagedSystemPolicies": ["AdministratorAccess"]}]})),
+        "ManagedSystemPolicies": ["AdministratorAccess"]}]}),
+        # The reference's own GetEnrolledAccount example: RAM's CreateRole conflict.
+        error=ItemError("EntityAlreadyExists.Role", "The role already exists.",
+                        _troubleshoot("EntityAlreadyExists.Role", "Ram"))),
     BaselineItemDef(ITEM_VPC, "1.0", _compact({"Vpcs": [{
         "RegionId": "cn-hangzhou", "VpcName": "default-vpc", "CidrBlock": "172.16.0.0/12",
         "VSwitches": [{"ZoneId": "cn-hangzhou-h", "VSwitchName": "default-vsw",
-                       "CidrBlock": "172.16.0.0/24"}]}]})),
+                       "CidrBlock": "172.16.0.0/24"}]}]}),
+        # VPC's CreateVpc, as its reference lists it.
+        error=ItemError("QuotaExceeded.Vpc", "VPC quota exceeded.", _troubleshoot("QuotaExceeded.Vpc", "Vpc"))),
     BaselineItemDef(ITEM_SECURITY_GROUP, "1.0", _compact({"SecurityGroups": [{
         "RegionId": "cn-hangzhou", "VpcName": "default-vpc", "SecurityGroupName": "default-sg",
         "Rules": [{"Direction": "ingress", "IpProtocol": "TCP", "PortRange": "22/22",
@@ -119,6 +147,10 @@ ITEM_CATALOG: tuple[BaselineItemDef, ...] = (
 )
 _CATALOG: dict[str, BaselineItemDef] = {d.name: d for d in ITEM_CATALOG}
 _CATALOG_ORDER: dict[str, int] = {d.name: i for i, d in enumerate(ITEM_CATALOG)}
+ITEM_ERROR_CODES: dict[str, str] = {d.error.code: d.name for d in ITEM_CATALOG if d.error}
+"""Error codes only one baseline item can raise -> that item."""
+_KNOWN_ERRORS: dict[str, ItemError] = {GENERIC_ITEM_ERROR.code: GENERIC_ITEM_ERROR,
+                                       **{d.error.code: d.error for d in ITEM_CATALOG if d.error}}
 
 DEFAULT_BASELINE_ID = "afb-bp1d5fq0wjz6kc8xrs4e"
 CUSTOM_BASELINE_ID = "afb-bp1n7hx3vq9lm2ty0a5c"
@@ -135,19 +167,16 @@ PENDING_FRACTION = 0.1
 
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,49}$")
 
-_OUTCOME_DEFAULTS: dict[str, tuple[str, str, str]] = {
-    "Failed": (
-        "EntityAlreadyExists.Role",
-        "The role already exists.",
-        "https://next.api.aliyun.com/troubleshoot?q=EntityAlreadyExists.Role&product=Ram",
-    ),
-    "ScheduleFailed": (
-        "InternalError",
-        "A system error occurred while scheduling the account enrollment.",
-        "https://next.api.aliyun.com/troubleshoot?q=InternalError&product=governance",
-    ),
-    "Stuck": ("", "", ""),
+SCHEDULE_ERROR = ItemError("InternalError", "A system error occurred while scheduling the account enrollment.",
+                           _troubleshoot("InternalError", "governance"))
+"""The default error of a ScheduleFailed outcome (no baseline item ran)."""
+
+_OTHER_ERROR_MESSAGES: dict[str, str] = {
+    "Failed": "The baseline item failed to be applied to the account.",
+    "ScheduleFailed": "The account enrollment failed to be scheduled.",
+    "Stuck": "",
 }
+"""The message of an error code the emulator knows nothing about, per outcome status."""
 
 
 class GovernanceError(Exception):
@@ -250,14 +279,18 @@ class ItemInput:
 
 @dataclass
 class Outcome:
-    """How the next matching enrollment(s) end instead of Finished (set by the control API)."""
+    """How the next matching enrollment(s) end instead of Finished (set by the control API).
+
+    The error fields left ``None`` are decided when the outcome is consumed, from the item that
+    fails: an outcome must never report an error its failing item could not have raised.
+    """
 
     status: str
     display_name: str | None = None
     account_uid: int | None = None
-    error_code: str = ""
-    error_message: str = ""
-    recommend: str = ""
+    error_code: str | None = None
+    error_message: str | None = None
+    recommend: str | None = None
     baseline_item: str | None = None
     times: int = 1
 
@@ -289,20 +322,32 @@ class Outcome:
         baseline_item = spec.get("baseline_item")
         if baseline_item is not None and baseline_item not in _CATALOG:
             raise ValueError(f"unknown baseline_item {baseline_item!r}")
-        code, message, recommend = _OUTCOME_DEFAULTS[status]
         for key in ("error_code", "error_message", "recommend"):
-            if key in spec and not isinstance(spec[key], str):
+            if spec.get(key) is not None and not isinstance(spec[key], str):
                 raise ValueError(f"{key} must be a string")
-        return cls(
-            status=status,
-            display_name=display_name,
-            account_uid=account_uid,
-            error_code=spec.get("error_code", code),
-            error_message=spec.get("error_message", message),
-            recommend=spec.get("recommend", recommend),
-            baseline_item=baseline_item,
-            times=times,
-        )
+        outcome = cls(status=status, display_name=display_name, account_uid=account_uid,
+                      error_code=spec.get("error_code"), error_message=spec.get("error_message"),
+                      recommend=spec.get("recommend"), baseline_item=baseline_item, times=times)
+        outcome._check_pairing()
+        return outcome
+
+    def _check_pairing(self) -> None:
+        """Refuse an error code that belongs to one baseline item where that item cannot fail."""
+        owner = ITEM_ERROR_CODES.get(self.error_code or "")
+        if owner is None:
+            return
+        if self.status == "ScheduleFailed":
+            raise ValueError(f"error_code {self.error_code} is raised by baseline item {owner}, and a "
+                             "ScheduleFailed enrollment applies no baseline item")
+        if self.baseline_item is not None and self.baseline_item != owner:
+            raise ValueError(f"error_code {self.error_code} can only be raised by baseline item {owner}, "
+                             f"not by {self.baseline_item}")
+
+    @property
+    def required_item(self) -> str | None:
+        """The item a Failed outcome's error code belongs to: it can only fail an enrollment
+        that applies that item."""
+        return ITEM_ERROR_CODES.get(self.error_code or "") if self.status == "Failed" else None
 
     def to_dict(self) -> dict[str, Any]:
         out: dict[str, Any] = {"status": self.status}
@@ -310,18 +355,46 @@ class Outcome:
             out["display_name"] = self.display_name
         if self.account_uid is not None:
             out["account_uid"] = self.account_uid
-        out.update(error_code=self.error_code, error_message=self.error_message,
-                   recommend=self.recommend, times=self.times)
-        if self.baseline_item is not None:
-            out["baseline_item"] = self.baseline_item
+        for key in ("error_code", "error_message", "recommend", "baseline_item"):
+            if getattr(self, key) is not None:
+                out[key] = getattr(self, key)
+        out["times"] = self.times
         return out
 
-    def matches(self, account_uid: int | None, display_names: Iterable[str | None]) -> bool:
+    def matches(self, account_uid: int | None, display_names: Iterable[str | None], applied: Iterable[str]) -> bool:
+        """Whether this outcome is for that enrollment (``applied``: the items it does not skip)."""
         if self.account_uid is not None and self.account_uid != account_uid:
             return False
         if self.display_name is not None and self.display_name not in set(display_names):
             return False
-        return True
+        return self.required_item is None or self.required_item in set(applied)
+
+    def failing_item(self, applied: list[str]) -> str | None:
+        """The item a Failed or Stuck enrollment stops at: the one asked for (or owning the error
+        code) if applied, else for Failed the RAM role item if applied, else the last applied item."""
+        if self.status not in ("Failed", "Stuck") or not applied:
+            return None
+        wanted = self.baseline_item or self.required_item
+        if wanted in applied:
+            return wanted
+        if self.status == "Failed" and ITEM_RAM_ROLE in applied:
+            return ITEM_RAM_ROLE
+        return applied[-1]
+
+    def error(self, failed_item: str | None) -> ItemError:
+        """The ErrorInfo to report: the fields given, the rest from the failing item's own error
+        (or the schedule's, or a system error)."""
+        if self.status == "ScheduleFailed":
+            default = SCHEDULE_ERROR
+        else:
+            default = (_CATALOG[failed_item].error if failed_item else None) or GENERIC_ITEM_ERROR
+        code = self.error_code if self.error_code is not None else default.code
+        if code != default.code:
+            default = _KNOWN_ERRORS.get(code) or ItemError(code, _OTHER_ERROR_MESSAGES[self.status],
+                                                           _troubleshoot(code, "governance"))
+        return ItemError(code,
+                         self.error_message if self.error_message is not None else default.message,
+                         self.recommend if self.recommend is not None else default.recommend)
 
 
 @dataclass
@@ -355,14 +428,20 @@ class _Phase:
 
 
 def _phases(e: Enrollment) -> list[_Phase]:
-    """Every state the enrollment goes through, with the time it is entered."""
+    """Every state the enrollment goes through, with the time it is entered.
+
+    Items report only the statuses the reference documents (Pending, Running, Finished,
+    Failed): a skipped item is Pending until the run reaches it, then Finished at once, since
+    there is nothing to apply (``BaselineItems[].Skip`` tells a client it was skipped).
+    """
     t0, d = e.started_at, e.duration
-    base = tuple("Skipped" if it["Skip"] else "Pending" for it in e.items)
-    active = [i for i, it in enumerate(e.items) if not it["Skip"]]
+    count = len(e.items)
+    pending = ("Pending",) * count
     kind = e.outcome["status"] if e.outcome else "Finished"
     if kind == "ScheduleFailed":
-        return [_Phase(t0, "Scheduling", base), _Phase(t0 + d, "ScheduleFailed", base)]
-    phases = [_Phase(t0, "Pending", base)]
+        return [_Phase(t0, "Scheduling", pending), _Phase(t0 + d, "ScheduleFailed", pending)]
+    phases = [_Phase(t0, "Pending", pending)]
+    active = [i for i, it in enumerate(e.items) if not it["Skip"]]
     run_start = t0 + d * PENDING_FRACTION
     slot = (d - d * PENDING_FRACTION) / len(active) if active else 0.0
     stop = None
@@ -370,12 +449,13 @@ def _phases(e: Enrollment) -> list[_Phase]:
         target = e.outcome.get("failed_item") if e.outcome else None
         names = [e.items[i]["Name"] for i in active]
         stop = names.index(target) if target in names else len(active) - 1
-    progress = list(base)
+    progress = list(pending) if active else ["Finished"] * count
     if not active:
-        phases.append(_Phase(run_start, "Running", base))
+        phases.append(_Phase(run_start, "Running", tuple(progress)))
     for k, idx in enumerate(active):
-        if k > 0:
-            progress[active[k - 1]] = "Finished"
+        # The previous applied item is done, and so is every skipped item up to this one.
+        for reached in range(active[k - 1] if k else 0, idx):
+            progress[reached] = "Finished"
         progress[idx] = "Running"
         phases.append(_Phase(run_start + k * slot, "Running", tuple(progress)))
         if k == stop:
@@ -387,8 +467,7 @@ def _phases(e: Enrollment) -> list[_Phase]:
             progress[active[stop]] = "Failed"
         phases.append(_Phase(t0 + d, "Failed", tuple(progress)))
     else:
-        phases.append(_Phase(t0 + d, "Finished", tuple("Skipped" if s == "Skipped" else "Finished"
-                                                       for s in base)))
+        phases.append(_Phase(t0 + d, "Finished", ("Finished",) * count))
     return phases
 
 
@@ -589,7 +668,8 @@ class GovernanceModel:
 
             inputs = _inputs(account_uid, account_name_prefix, display_name, folder_id,
                              payer_account_uid, items_in, tags)
-            outcome = self._take_outcome(account.account_uid, (display_name, account.display_name))
+            outcome = self._take_outcome(account.account_uid, (display_name, account.display_name),
+                                         _applied(effective))
             min_update = math.floor(now)
             if previous is not None:
                 _, shown = _current(previous, now)
@@ -659,9 +739,9 @@ class GovernanceModel:
             if uid not in known:
                 return uid
 
-    def _take_outcome(self, uid: int, display_names: tuple[str | None, ...]) -> Outcome | None:
+    def _take_outcome(self, uid: int, display_names: tuple[str | None, ...], applied: list[str]) -> Outcome | None:
         for outcome in self.outcomes:
-            if outcome.matches(uid, display_names):
+            if outcome.matches(uid, display_names, applied):
                 outcome.times -= 1
                 if outcome.times <= 0:
                     self.outcomes.remove(outcome)
@@ -935,7 +1015,7 @@ def _merge_items(baseline: Baseline, overrides: list[ItemInput]) -> list[dict[st
 
 
 def _check_dependencies(items: list[dict[str, Any]]) -> None:
-    applied = {it["Name"] for it in items if not it["Skip"]}
+    applied = set(_applied(items))
     for it in items:
         if it["Skip"]:
             continue
@@ -987,24 +1067,23 @@ def _inputs(
 
 
 def _outcome_record(outcome: Outcome | None, items: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The outcome as resolved for one enrollment (persisted with it)."""
     if outcome is None:
         return None
-    active = [it["Name"] for it in items if not it["Skip"]]
-    failed_item = None
-    if outcome.status in ("Failed", "Stuck") and active:
-        if outcome.baseline_item in active:
-            failed_item = outcome.baseline_item
-        elif outcome.status == "Failed" and ITEM_RAM_ROLE in active:
-            failed_item = ITEM_RAM_ROLE
-        else:
-            failed_item = active[-1]
+    failed_item = outcome.failing_item(_applied(items))
+    error = outcome.error(failed_item) if outcome.status != "Stuck" else ItemError("", "", "")
     return {
         "status": outcome.status,
-        "error_code": outcome.error_code,
-        "error_message": outcome.error_message,
-        "recommend": outcome.recommend,
+        "error_code": error.code,
+        "error_message": error.message,
+        "recommend": error.recommend,
         "failed_item": failed_item,
     }
+
+
+def _applied(items: list[dict[str, Any]]) -> list[str]:
+    """The names of the items an enrollment applies (those not skipped), in order."""
+    return [it["Name"] for it in items if not it["Skip"]]
 
 
 def _check_page_size(max_results: int) -> None:

@@ -1,18 +1,21 @@
-"""Wire format of the governance API: query parameters in, JSON bodies out.
+"""Wire format of the governance API: parameters in, JSON (or XML) bodies out.
 
-Parameters are parsed exactly as the Alibaba Cloud SDK sends them (everything in the query
-string, ``BaselineItems.N.Field`` flattened 1-based, ``Tag`` as one JSON string, booleans as
-Python ``str(bool)``), turned into typed arguments for :mod:`.model`, and the results (or
-:class:`~.model.GovernanceError`) are shaped into the service's JSON bodies.
+Parameters are parsed exactly as Alibaba Cloud clients send them (in the query string or an
+``application/x-www-form-urlencoded`` body, ``BaselineItems.N.Field`` flattened 1-based, ``Tag``
+as one JSON string, booleans as Python ``str(bool)``), turned into typed arguments for
+:mod:`.model`, and the results (or :class:`~.model.GovernanceError`) are shaped into the
+service's bodies: JSON, or XML when the request asks ``Format=XML`` (as classic RPC clients may).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from http import HTTPStatus
 from typing import Any
+from urllib.parse import parse_qsl
+from xml.sax.saxutils import escape
 
 from .model import (
     DEFAULT_PAGE,
@@ -27,6 +30,10 @@ API_VERSION = "2021-01-20"
 API_METHODS = ("GET", "POST")
 PRODUCT = "governance"
 HOST_ID = "governance.cn-hangzhou.aliyuncs.com"
+
+FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
+JSON_CONTENT_TYPE = "application/json;charset=utf-8"
+XML_CONTENT_TYPE = "text/xml;charset=utf-8"
 
 _INT_RE = re.compile(r"^[0-9]{1,19}$")
 _SIGNED_INT_RE = re.compile(r"^-?[0-9]{1,19}$")
@@ -79,6 +86,61 @@ def method_not_allowed(method: str, request_id: str) -> tuple[int, Body]:
     """RPC-style APIs take GET and POST only (the SDK always sends POST)."""
     return http_error(405, f"The HTTP method {method} is not supported; use {' or '.join(API_METHODS)}.",
                       request_id)
+
+
+# ---- request and response framing ---------------------------------------------------------
+
+
+def request_params(query: str, headers: Mapping[str, Sequence[str]], body: bytes) -> dict[str, str]:
+    """Every parameter of an RPC request: the query's, then a form body's.
+
+    The body wins over the query for a name sent in both, as the clients sign them (the core
+    SDK and Tea merge the body over the query). Another body (JSON, bytes) carries no parameters.
+    """
+    params = dict(parse_qsl(query, keep_blank_values=True))
+    content_type = (headers.get("content-type") or [""])[0].partition(";")[0].strip().lower()
+    if body and content_type == FORM_CONTENT_TYPE:
+        params.update(parse_qsl(body.decode("utf-8", errors="replace"), keep_blank_values=True))
+    return params
+
+
+def response_format(params: Mapping[str, str]) -> str:
+    """``XML`` when the request asks for it (``Format=XML``, any case), else ``JSON``."""
+    return "XML" if params.get("Format", "").strip().upper() == "XML" else "JSON"
+
+
+def render(body: Any, fmt: str, root: str) -> tuple[bytes, str]:
+    """(payload, Content-Type) of an answer: JSON, or XML under the element ``root``."""
+    if fmt == "XML" and isinstance(body, Mapping):
+        out = ['<?xml version="1.0" encoding="UTF-8"?>']
+        _xml_element(root, body, out)
+        return "".join(out).encode("utf-8"), XML_CONTENT_TYPE
+    return json.dumps(body, ensure_ascii=False, separators=(",", ":")).encode("utf-8"), JSON_CONTENT_TYPE
+
+
+def xml_root(action: str, ok: bool) -> str:
+    """Alibaba RPC XML: ``<ActionResponse>`` for a success, ``<Error>`` for an error."""
+    return f"{action}Response" if ok and action else "Error"
+
+
+def _xml_element(name: str, value: Any, out: list[str]) -> None:
+    """One field as RPC services write it in XML: an object's fields nested, a list as the
+    element repeated once per item (none for an empty list), booleans ``true``/``false``."""
+    if value is None:
+        return
+    if isinstance(value, (list, tuple)):
+        for item in value:
+            _xml_element(name, item, out)
+        return
+    out.append(f"<{name}>")
+    if isinstance(value, Mapping):
+        for key, item in value.items():
+            _xml_element(str(key), item, out)
+    elif isinstance(value, bool):
+        out.append("true" if value else "false")
+    else:
+        out.append(escape(str(value)))
+    out.append(f"</{name}>")
 
 
 # ---- parameter parsing ------------------------------------------------------------------

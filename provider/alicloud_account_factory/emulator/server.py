@@ -23,7 +23,6 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
-from urllib.parse import parse_qsl
 
 from .faults import FaultInjector, FaultRule
 from .model import GovernanceModel, new_request_id
@@ -35,9 +34,13 @@ from .responses import (
     error_body,
     http_error,
     method_not_allowed,
+    render,
+    request_params,
+    response_format,
     version_not_found,
+    xml_root,
 )
-from .signature import STS_DEFAULT_SECONDS, SignatureError, SignatureVerifier
+from .signature import STS_DEFAULT_SECONDS, SignatureError, SignatureVerifier, SignedRequest
 
 DEFAULT_ACCESS_KEY_ID = "LTAI5tEmuLatorTestKey0001"
 DEFAULT_ACCESS_KEY_SECRET = "EmulatorTestSecret0000000000000001"
@@ -164,7 +167,8 @@ class StateStore:
 
 @dataclass
 class Reply:
-    """What to send back (or ``drop``: close the connection without a response)."""
+    """What to send back (or ``drop``: close the connection without a response), in ``format``
+    (``JSON`` or ``XML``: what the request asked for)."""
 
     status: int = 200
     body: Any = None
@@ -173,6 +177,7 @@ class Reply:
     action: str = ""
     code: str = ""
     control: bool = False
+    format: str = "JSON"
 
 
 # ---- HTTP plumbing ----------------------------------------------------------------------
@@ -316,10 +321,10 @@ class _Handler(BaseHTTPRequestHandler):
             except OSError:
                 pass
         else:
-            payload = json.dumps(reply.body, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+            payload, content_type = render(reply.body, reply.format, xml_root(reply.action, reply.status == 200))
             try:
                 self.send_response(reply.status)
-                self.send_header("Content-Type", "application/json;charset=utf-8")
+                self.send_header("Content-Type", content_type)
                 self.send_header("Content-Length", str(len(payload)))
                 for name, value in reply.headers.items():
                     self.send_header(name, value)
@@ -560,19 +565,31 @@ class Emulator:
         return self._error(rule.http_status, error_body(rule.code, rule.message, request_id), action, headers)
 
     def _api(self, method: str, path: str, query: str, headers: dict[str, list[str]], body: bytes) -> Reply:
-        """One governance API request: signature, throttling, faults, then the model."""
-        action = (headers.get("x-acs-action") or [""])[0].strip()
+        """One governance API request, answered in the format it asks for (errors too)."""
+        params = request_params(query, headers, body)
+        reply = self._api_reply(method, path, query, headers, body, params)
+        reply.format = response_format(params)
+        return reply
+
+    def _api_reply(self, method: str, path: str, query: str, headers: dict[str, list[str]], body: bytes,
+                   params: dict[str, str]) -> Reply:
+        """Signature, throttling, faults, then the model.
+
+        Action and version come from the ``x-acs-action``/``x-acs-version`` headers (the Tea
+        SDKs) or else from the ``Action``/``Version`` parameters, as the RPC gateway routes.
+        """
+        action = ((headers.get("x-acs-action") or [""])[0] or params.get("Action", "")).strip()
         self._count(self._calls, action or "<missing>")
         request_id = new_request_id()
         if method not in API_METHODS:
             return self._error(*method_not_allowed(method, request_id), action, {"Allow": ", ".join(API_METHODS)})
         if action not in self.responses.actions:
             return self._error(*action_not_found(request_id), action)
-        version = (headers.get("x-acs-version") or [""])[0].strip()
+        version = ((headers.get("x-acs-version") or [""])[0] or params.get("Version", "")).strip()
         if version != API_VERSION:
             return self._error(*version_not_found(request_id), action)
         try:
-            self.verifier.verify(method, path, query, headers, body)
+            self.verifier.verify(SignedRequest(method, path, query, headers, body, params))
         except SignatureError as err:
             return self._error(err.http_status, error_body(err.code, err.message, request_id), action)
         if self.limiter is not None and not self.limiter.admit():
@@ -587,7 +604,6 @@ class Emulator:
                 return Reply(drop=True, action=action, code="<dropped>")
             time.sleep(rule.delay_seconds)
 
-        params = dict(parse_qsl(query, keep_blank_values=True))
         status, answer = self.responses.dispatch(action, params, request_id)
         if status == 200:
             self._count(self._calls_ok, action)

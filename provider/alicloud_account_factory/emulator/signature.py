@@ -1,12 +1,17 @@
-"""ACS3-HMAC-SHA256 request verification, as the Alibaba Cloud API gateway does it.
+"""Request signature verification, as the Alibaba Cloud API gateway does it.
 
 Why this exists: a client that signs wrongly (bad canonical query, unsigned header, stale
 clock, replayed nonce, STS token forgotten) must fail against the emulator exactly as it
-would fail against the real service, with the same error codes and HTTP statuses.
+would fail against the real service, with the same error codes and HTTP statuses. Two
+schemes are verified, as the gateway takes both for RPC APIs: ACS3 (``Authorization`` header,
+HMAC-SHA256 or HMAC-SM3; the Tea SDKs) and the classic RPC signature ("v1": HMAC-SHA1 over the
+parameters, ``Signature`` among them; the core SDKs, the CLI, Tea clients set to ``v2``).
 """
 
 from __future__ import annotations
 
+import base64
+import functools
 import hashlib
 import hmac
 import secrets
@@ -21,6 +26,11 @@ from typing import Any
 from urllib.parse import parse_qsl, quote
 
 ALGORITHM = "ACS3-HMAC-SHA256"
+SM3_ALGORITHM = "ACS3-HMAC-SM3"
+ACS3_HASHES = {ALGORITHM: "sha256", SM3_ALGORITHM: "sm3"}
+"""ACS3 algorithm -> the hashlib name of its hash (payload, canonical request and HMAC)."""
+RPC_SIGNATURE_METHOD = "HMAC-SHA1"
+RPC_SIGNATURE_VERSION = "1.0"
 TIMESTAMP_WINDOW_SECONDS = 15 * 60
 STS_DEFAULT_SECONDS = 3600
 MAX_NONCES = 200_000
@@ -63,6 +73,19 @@ class StsCredential:
 
 
 @dataclass(frozen=True)
+class SignedRequest:
+    """A request as verification sees it: ``headers`` maps lower-cased names to every value
+    received; ``params`` are its parameters (query and form body), where a classic signature is."""
+
+    method: str
+    path: str
+    raw_query: str
+    headers: Mapping[str, Sequence[str]]
+    body: bytes
+    params: Mapping[str, str]
+
+
+@dataclass(frozen=True)
 class Principal:
     """Who signed a request that passed verification."""
 
@@ -70,12 +93,33 @@ class Principal:
     sts: bool
 
 
+def percent_encode(value: str) -> str:
+    """RFC 3986 encoding, as every Alibaba signer does it: only ``A-Za-z0-9-_.~`` stay."""
+    return quote(value, safe="~")
+
+
+@functools.cache
+def hash_available(name: str) -> bool:
+    """Whether hashlib has ``name`` (SM3 comes from OpenSSL, which may be built without it)."""
+    try:
+        hashlib.new(name)
+    except ValueError:
+        return False
+    return True
+
+
+def payload_hash(body: bytes, algorithm: str = ALGORITHM) -> str:
+    """What ``x-acs-content-sha256`` must hold: the body's hash with the algorithm's hash (the
+    header keeps its name with SM3)."""
+    return hashlib.new(ACS3_HASHES[algorithm], body).hexdigest()
+
+
 def canonical_query(raw_query: str) -> str:
     """Decode the received query (``+`` or ``%20``, raw ``*:,`` all accepted) and
     re-encode it the way the SDK signs it: sorted by key, RFC 3986 (``quote(v, safe='~')``)."""
     pairs = parse_qsl(raw_query, keep_blank_values=True)
     pairs.sort(key=lambda kv: kv[0])
-    return "&".join(f"{quote(k, safe='~')}={quote(v, safe='~')}" for k, v in pairs)
+    return "&".join(f"{percent_encode(k)}={percent_encode(v)}" for k, v in pairs)
 
 
 def canonical_headers(headers: Mapping[str, Sequence[str]], signed: Sequence[str]) -> str:
@@ -94,27 +138,49 @@ def string_to_sign(
     headers: Mapping[str, Sequence[str]],
     signed: Sequence[str],
     hashed_payload: str,
+    algorithm: str = ALGORITHM,
 ) -> str:
+    """The ACS3 string to sign: the algorithm and the hash of the canonical request."""
     canonical = (
         f"{method}\n{path or '/'}\n{canonical_query(raw_query)}\n"
         f"{canonical_headers(headers, signed)}\n{';'.join(signed)}\n{hashed_payload}"
     )
-    return f"{ALGORITHM}\n{hashlib.sha256(canonical.encode('utf-8')).hexdigest()}"
+    return f"{algorithm}\n{hashlib.new(ACS3_HASHES[algorithm], canonical.encode('utf-8')).hexdigest()}"
 
 
-def sign(secret: str, to_sign: str) -> str:
-    return hmac.new(secret.encode("utf-8"), to_sign.encode("utf-8"), hashlib.sha256).hexdigest()
+def sign(secret: str, to_sign: str, algorithm: str = ALGORITHM) -> str:
+    """The ACS3 signature: hex HMAC of the string to sign with the secret."""
+    return hmac.new(secret.encode("utf-8"), to_sign.encode("utf-8"), ACS3_HASHES[algorithm]).hexdigest()
 
 
-def _parse_authorization(value: str) -> tuple[str, list[str], str]:
+def rpc_string_to_sign(method: str, params: Mapping[str, str]) -> str:
+    """The classic RPC string to sign: every parameter but ``Signature`` (query and form body
+    alike), sorted and encoded, then encoded once more behind the method and the path ``/``."""
+    canonical = "&".join(f"{percent_encode(k)}={percent_encode(v)}"
+                         for k, v in sorted(params.items()) if k != "Signature")
+    return f"{method}&{percent_encode('/')}&{percent_encode(canonical)}"
+
+
+def rpc_sign(secret: str, to_sign: str) -> str:
+    """The classic RPC signature: base64 HMAC-SHA1 keyed with the secret and ``&``."""
+    digest = hmac.new(f"{secret}&".encode("utf-8"), to_sign.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
+
+
+def _parse_authorization(value: str) -> tuple[str, str, list[str], str]:
+    """(algorithm, AccessKey id, signed headers, signature) of an ACS3 ``Authorization``."""
     algorithm, _, rest = value.strip().partition(" ")
-    if algorithm != ALGORITHM:
+    if algorithm not in ACS3_HASHES:
         if algorithm.startswith("ACS3-"):
             raise SignatureError("IncompleteSignature",
                                  f"The signature algorithm {algorithm} is not supported; "
-                                 f"use {ALGORITHM}.")
+                                 f"use {' or '.join(ACS3_HASHES)}.")
         raise SignatureError("IncompleteSignature",
                              "The request signature does not conform to Aliyun standards.")
+    if not hash_available(ACS3_HASHES[algorithm]):
+        raise SignatureError("IncompleteSignature",
+                             f"The signature algorithm {algorithm} is not supported by this emulator: "
+                             f"its Python's OpenSSL has no {ACS3_HASHES[algorithm]}; use {ALGORITHM}.")
     fields: dict[str, str] = {}
     for part in rest.split(","):
         key, sep, val = part.strip().partition("=")
@@ -126,7 +192,7 @@ def _parse_authorization(value: str) -> tuple[str, list[str], str]:
     if not credential or not signed or not signature:
         raise SignatureError("IncompleteSignature",
                              "The request signature does not conform to Aliyun standards.")
-    return credential, [h.strip().lower() for h in signed.split(";") if h.strip()], signature
+    return algorithm, credential, [h.strip().lower() for h in signed.split(";") if h.strip()], signature
 
 
 def _parse_date(value: str | None) -> float:
@@ -241,7 +307,8 @@ class SignatureVerifier:
 
     # ---- verification -------------------------------------------------------------
 
-    def _secret_for(self, access_key_id: str, headers: Mapping[str, Sequence[str]], now: float) -> tuple[str, bool]:
+    def _secret_for(self, access_key_id: str, security_token: str, now: float) -> tuple[str, bool]:
+        """The secret of a known key (and whether it is STS, whose token must come along)."""
         secret = self._keys.get(access_key_id)
         if secret is not None:
             return secret, False
@@ -249,7 +316,7 @@ class SignatureVerifier:
             sts = self._sts.get(access_key_id)
         if sts is None:
             raise SignatureError("InvalidAccessKeyId.NotFound", "Specified access key is not found.", 404)
-        token = (headers.get("x-acs-security-token") or [""])[0].strip()
+        token = security_token.strip()
         if not token or not hmac.compare_digest(token.encode(), sts.security_token.encode()):
             raise SignatureError("InvalidSecurityToken.Mismatch",
                                  "Specified SecurityToken mismatch with the AccessKey.")
@@ -257,32 +324,40 @@ class SignatureVerifier:
             raise SignatureError("InvalidSecurityToken.Expired", "Specified SecurityToken is expired.")
         return sts.access_key_secret, True
 
-    def verify(
-        self,
-        method: str,
-        path: str,
-        raw_query: str,
-        headers: Mapping[str, Sequence[str]],
-        body: bytes,
-    ) -> Principal:
+    def _check_fresh(self, date: str, nonce: str) -> float:
+        """A well-formed date within the window and a nonce; returns the time of the check."""
+        now = self._clock()
+        if abs(now - _parse_date(date)) > self._window:
+            raise SignatureError("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
+        if not nonce.strip():
+            raise SignatureError("MissingSignatureNonce", "SignatureNonce is mandatory for this action.")
+        return now
+
+    def _accept(self, access_key_id: str, nonce: str, now: float, sts: bool) -> Principal:
+        """Last, once the signature is right: a replayed nonce is refused (a forged request must
+        not burn the nonce of the genuine one)."""
+        if not self._nonces.check_and_add((access_key_id, nonce.strip()), now):
+            raise SignatureError("SignatureNonceUsed", "Specified signature nonce was used already.")
+        return Principal(access_key_id, sts)
+
+    def verify(self, request: SignedRequest) -> Principal:
         """Raise :class:`SignatureError` unless the request is correctly signed.
 
-        ``headers`` maps lower-cased names to every value received for that name.
+        An ``Authorization`` header means ACS3, else a ``Signature`` parameter the classic one.
         """
-        authorization = (headers.get("authorization") or [""])[0]
-        if not authorization.strip():
-            raise SignatureError("MissingSignature", "Signature is mandatory for this action.")
-        access_key_id, signed, signature = _parse_authorization(authorization)
+        authorization = _first(request.headers, "authorization")
+        if authorization.strip():
+            return self._verify_acs3(request, authorization)
+        if request.params.get("Signature", "").strip():
+            return self._verify_rpc(request.method, request.params)
+        raise SignatureError("MissingSignature", "Signature is mandatory for this action.")
 
-        now = self._clock()
-        date = _parse_date((headers.get("x-acs-date") or [""])[0])
-        if abs(now - date) > self._window:
-            raise SignatureError("InvalidTimeStamp.Expired", "Specified time stamp or date value is expired.")
-        nonce = (headers.get("x-acs-signature-nonce") or [""])[0].strip()
-        if not nonce:
-            raise SignatureError("MissingSignatureNonce", "SignatureNonce is mandatory for this action.")
-
-        secret, is_sts = self._secret_for(access_key_id, headers, now)
+    def _verify_acs3(self, request: SignedRequest, authorization: str) -> Principal:
+        headers = request.headers
+        algorithm, access_key_id, signed, signature = _parse_authorization(authorization)
+        nonce = _first(headers, "x-acs-signature-nonce")
+        now = self._check_fresh(_first(headers, "x-acs-date"), nonce)
+        secret, is_sts = self._secret_for(access_key_id, _first(headers, "x-acs-security-token"), now)
         _check_announced_key(access_key_id, headers)
 
         signed_set = set(signed)
@@ -297,17 +372,42 @@ class SignatureVerifier:
                                  "The request signature does not conform to Aliyun standards: "
                                  "SignedHeaders must be sorted.")
 
-        claimed = (headers.get("x-acs-content-sha256") or [""])[0].strip().lower()
-        if not hmac.compare_digest(claimed.encode(), hashlib.sha256(body).hexdigest().encode()):
+        claimed = _first(headers, "x-acs-content-sha256").strip().lower()
+        if not hmac.compare_digest(claimed.encode(), payload_hash(request.body, algorithm).encode()):
             raise SignatureError("SignatureDoesNotMatch",
                                  "The x-acs-content-sha256 header does not match the request body.")
 
-        to_sign = string_to_sign(method, path, raw_query, headers, signed, claimed)
-        if not hmac.compare_digest(sign(secret, to_sign).encode(), signature.strip().lower().encode()):
+        to_sign = string_to_sign(request.method, request.path, request.raw_query, headers, signed, claimed, algorithm)
+        if not hmac.compare_digest(sign(secret, to_sign, algorithm).encode(), signature.strip().lower().encode()):
             raise SignatureError("SignatureDoesNotMatch",
                                  "Specified signature does not match our calculation. "
                                  f"server string to sign is:{to_sign}")
+        return self._accept(access_key_id, nonce, now, is_sts)
 
-        if not self._nonces.check_and_add((access_key_id, nonce), now):
-            raise SignatureError("SignatureNonceUsed", "Specified signature nonce was used already.")
-        return Principal(access_key_id, is_sts)
+    def _verify_rpc(self, method: str, params: Mapping[str, str]) -> Principal:
+        """The classic signature (HMAC-SHA1, version 1.0), in the query or a form body."""
+        signature_method = params.get("SignatureMethod", "")
+        signature_version = params.get("SignatureVersion", "")
+        access_key_id = params.get("AccessKeyId", "").strip()
+        if (signature_method, signature_version) != (RPC_SIGNATURE_METHOD, RPC_SIGNATURE_VERSION) \
+                or not access_key_id:
+            raise SignatureError("IncompleteSignature",
+                                 "The request signature does not conform to Aliyun standards: "
+                                 f"AccessKeyId, SignatureMethod={RPC_SIGNATURE_METHOD} and "
+                                 f"SignatureVersion={RPC_SIGNATURE_VERSION} are required.")
+        nonce = params.get("SignatureNonce", "")
+        now = self._check_fresh(params.get("Timestamp", ""), nonce)
+        secret, is_sts = self._secret_for(access_key_id, params.get("SecurityToken", ""), now)
+        to_sign = rpc_string_to_sign(method, params)
+        if not hmac.compare_digest(rpc_sign(secret, to_sign).encode(), params["Signature"].strip().encode()):
+            # The message carries the string to sign after the only ':' (the core SDK compares it
+            # with its own to tell a wrong secret from a wrong canonicalization).
+            raise SignatureError("SignatureDoesNotMatch",
+                                 "Specified signature is not matched with our calculation. "
+                                 f"server string to sign is:{to_sign}")
+        return self._accept(access_key_id, nonce, now, is_sts)
+
+
+def _first(headers: Mapping[str, Sequence[str]], name: str) -> str:
+    """The first value received for a (lower-cased) header name, or ``""``."""
+    return (headers.get(name) or [""])[0]
