@@ -13,8 +13,10 @@ emulator in a separate process, and prints, per row:
   EnrollAccount requests in flight before the first enrollment ended).
 
 "naive" is `alicloud-account-factory:fleetMode: false` (the stock 4-worker provider server and a
-GetEnrolledAccount loop per account); "ours" is the default. It also times `pulumi preview` of
-the largest program against the empty one's.
+GetEnrolledAccount loop per account); "ours" is the default; "ours, no checkpoints" adds
+`PULUMI_SKIP_CHECKPOINTS=true`, with which the engine writes the state once at the end instead of
+after every step (on a file backend each write is the whole state, so N creates cost N writes of
+up to N resources). It also times `pulumi preview` of the largest program against the empty one's.
 
 Usage (from the repository root, with the CLI and .venv/bin first on PATH; `make bench-engine`):
 
@@ -116,11 +118,16 @@ def overhead(cli_dir: Path, work: Path, command: tuple[str, ...]) -> float:
         return statistics.median(timed(box, *command) for _ in range(3))
 
 
+NO_CHECKPOINTS = "ours, no checkpoints"
+
+
 def measure(cli_dir: Path, work: Path, size: int, enroll_seconds: float, mode: str,
             parallel: Optional[int], up_overhead: float) -> Row:
     with emulator_process(enroll_seconds) as endpoint:
-        box = sandbox(work / f"{mode}-{size}-{enroll_seconds:g}-{parallel}", cli_dir, endpoint,
-                      fleet_mode=mode == "ours")
+        box = sandbox(work / f"{mode}-{size}-{enroll_seconds:g}-{parallel}".replace(" ", "_").replace(",", ""),
+                      cli_dir, endpoint, fleet_mode=mode != "naive")
+        if mode == NO_CHECKPOINTS:
+            box.env["PULUMI_SKIP_CHECKPOINTS"] = "true"
         box.set_accounts(accounts(size))
         admin = EmulatorAdmin(endpoint)
         wall = timed(box, "up", "--yes", "--skip-preview", *(("--parallel", str(parallel)) if parallel else ()))
@@ -154,7 +161,10 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--long-seconds", type=float, default=20.0,
                         help="a longer D, run with the smallest size (0: skip)")
     args = parser.parse_args(argv)
-    args.sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    try:
+        args.sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
+    except ValueError:
+        parser.error(f"--sizes takes positive integers separated by commas, not {args.sizes!r}")
     if not args.sizes or min(args.sizes) < 1 or args.enroll_seconds <= 0 or args.long_seconds < 0:
         parser.error("sizes must be positive integers and enrollment times positive")
     return args
@@ -177,7 +187,7 @@ def main(argv: Optional[list[str]] = None) -> int:
             plan.append((min(args.sizes), args.long_seconds))
         rows: list[Row] = []
         for size, seconds in plan:
-            runs = [("ours", None), ("ours", size), ("naive", size)]
+            runs = [("ours", None), ("ours", size), (NO_CHECKPOINTS, size), ("naive", size)]
             for mode, parallel in runs:
                 rows.append(measure(cli_dir, work, size, seconds, mode, parallel, up_overhead))
                 print(table(rows[-1:]).splitlines()[-1], flush=True)
