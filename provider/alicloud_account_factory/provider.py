@@ -29,7 +29,9 @@ from . import fields
 from .client import GovernanceClient
 from .enrollment import Enroller, EnrollmentKey
 from .errors import ApiError, ConfigurationError
-from .fleet import SharedListing, SharedStatusPoller, widen_provider_server_pool
+from .pool_widening import widen_provider_server_pool
+from .shared_listing import SharedListing
+from .shared_poller import SharedStatusPoller
 from .lifeline import watch_engine
 from .model import ENROLLMENT_KEY_TAG, Enrollment
 from .progress import EngineLog, Reporter

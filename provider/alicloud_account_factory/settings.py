@@ -72,7 +72,7 @@ class ProviderSettings:
     endpoint: Endpoint | None
     credentials: Credentials
     #: Share status polling between the enrollments of one provider process and lift the
-    #: provider server's 4-worker limit (see fleet.py). `false` restores stock behaviour.
+    #: provider server's 4-worker limit (see pool_widening.py and shared_poller.py). `false` restores stock behaviour.
     fleet_mode: bool = True
 
     @staticmethod

@@ -19,16 +19,11 @@ import grpc
 import pytest
 from pulumi.runtime.proto import engine_pb2, provider_pb2_grpc
 
-from alicloud_account_factory import fleet
+from alicloud_account_factory import shared_listing, shared_poller
 from alicloud_account_factory.errors import AmbiguousCallError, ApiError
-from alicloud_account_factory.fleet import (
-    PoolWidener,
-    SharedListing,
-    SharedStatusPoller,
-    StatusPollingFailed,
-    next_sweep_at,
-    provider_server_pools,
-)
+from alicloud_account_factory.pool_widening import PoolWidener, provider_server_pools
+from alicloud_account_factory.shared_listing import SharedListing
+from alicloud_account_factory.shared_poller import SharedStatusPoller, StatusPollingFailed, next_sweep_at
 from alicloud_account_factory.model import Enrollment, EnrolledSummary
 from alicloud_account_factory.progress import EngineLog, Reporter, engine_address
 from alicloud_account_factory.timeouts import Deadline
@@ -273,7 +268,7 @@ def test_a_refused_read_fails_the_wait_with_the_api_error() -> None:
 
 
 def test_the_last_look_of_a_timed_out_wait_takes_a_few_seconds_at_most(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(fleet, "LATEST_READ_SECONDS", 0.3)
+    monkeypatch.setattr(shared_poller, "LATEST_READ_SECONDS", 0.3)
     hung = threading.Event()
     service = FakeService(get_blocks=hung)
     try:
@@ -314,7 +309,7 @@ def test_a_sweep_has_its_own_deadline_and_a_short_caller_gives_up_alone() -> Non
             short.result()
         assert time.monotonic() - began < 0.6  # at its own deadline, not at the end of the sweep
         assert [row.account_uid for row in long.result()] == [1]
-    assert lister.deadlines and all(seconds == fleet.SWEEP_SECONDS for seconds in lister.deadlines)
+    assert lister.deadlines and all(seconds == shared_listing.SWEEP_SECONDS for seconds in lister.deadlines)
 
 
 def test_a_caller_that_gives_up_learns_why_the_sweep_is_still_retrying() -> None:

@@ -1,41 +1,29 @@
-"""Many accounts in one stack: shared polling and a provider server that is not capped at 4.
+"""Shared status polling: every enrollment waiting in a process on one cadence.
 
-One provider process serves every EnrolledAccount of a stack. Two things make a fleet slow
-with a naive provider, and this module addresses both:
-
-* `pulumi.dynamic`'s server runs provider calls on a pool of 4 threads, and each create
-  holds one while it waits: 32 accounts take 8 enrollment times, and check/diff/read calls
-  queue behind them. `widen_provider_server_pool` raises that pool's limit. It reaches into
-  private attributes of grpc and concurrent.futures, so it verifies everything it touches
-  and, when anything is not as expected, leaves the server alone and says so once.
-* every waiting account polling GetEnrolledAccount on its own adds up to rate limits.
-  `SharedStatusPoller` runs one cadence for every waiting enrollment: each sweep is one
-  ListEnrolledAccounts (100 accounts a page) for everyone, or a GetEnrolledAccount per
-  waiting account when there are fewer of those than listing pages. From a listing it
-  announces new statuses as they are, reads an account when it reaches a terminal status
-  (create's outputs come from GetEnrolledAccount), and reads progress details now and then.
+Every waiting account polling GetEnrolledAccount on its own adds up to rate limits.
+`SharedStatusPoller` runs one cadence for every waiting enrollment: each sweep is one
+ListEnrolledAccounts (100 accounts a page) for everyone, or a GetEnrolledAccount per waiting
+account when there are fewer of those than listing pages. From a listing it announces new
+statuses as they are, reads an account when it reaches a terminal status (create's outputs come
+from GetEnrolledAccount), and reads progress details now and then.
 """
 
 from __future__ import annotations
 
-import gc
 import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Callable, Iterable
 
 from .client import LIST_PAGE_SIZE, GovernanceClient
 from .errors import AccountFactoryError, ApiError, is_transient
 from .model import PENDING, TERMINAL_STATUSES, Enrollment, EnrolledSummary
+from .shared_listing import SWEEP_SECONDS
 from .timeouts import Deadline
 from .waiter import ENROLLMENT_TERMINAL, OnChange, PollingWaiter, WaiterModel, WaitTimedOut
 
-#: Provider calls one process may run at once after widening (the stock server allows 4).
-FLEET_WORKERS = 256
-#: How long one sweep (a whole listing, or one read) may take, retries included.
-SWEEP_SECONDS = 120.0
 #: Sweeps an account may be missing from the listing (eventual consistency) before it is
 #: read directly.
 MISSING_SWEEPS_BEFORE_DIRECT_READ = 3
@@ -47,106 +35,6 @@ PROGRESS_REFRESH_SECONDS = 10.0
 PARALLEL_READS = 8
 #: The last look a timed-out wait takes, so that its error says where the enrollment stands.
 LATEST_READ_SECONDS = 3.0
-#: The gRPC service the provider server serves (how its grpc server is told from others).
-PROVIDER_SERVICE = "pulumirpc.ResourceProvider"
-
-
-# --- the provider server's thread pool ---------------------------------------------------
-
-
-@dataclass(frozen=True)
-class PoolWidening:
-    """What `widen_provider_server_pool` did, for the log and for the test that guards it."""
-
-    applied: bool
-    detail: str
-
-
-def provider_server_pools() -> list[Any]:
-    """The thread pools of the running grpc servers of this process that serve ResourceProvider.
-
-    Found by looking at the live objects rather than at how the process was launched, so it
-    works whatever started the server and finds nothing in a process that is not one.
-    """
-    from grpc import _server
-
-    state_type = getattr(_server, "_ServerState", None)
-    started = getattr(getattr(_server, "_ServerStage", None), "STARTED", None)
-    if state_type is None or started is None:
-        raise LookupError("grpc._server no longer has _ServerState/_ServerStage")
-    return [
-        getattr(state, "thread_pool", None)
-        for state in gc.get_objects()
-        if isinstance(state, state_type) and getattr(state, "stage", None) is started and _serves_provider(state)
-    ]
-
-
-def _serves_provider(state: Any) -> bool:
-    """Whether a grpc server state serves ResourceProvider (generic or registered handlers)."""
-    names = {getattr(h, "service_name", lambda: None)() for h in getattr(state, "generic_handlers", ())}
-    methods = getattr(state, "registered_method_handlers", None) or {}
-    return PROVIDER_SERVICE in names or any(str(m).startswith(f"/{PROVIDER_SERVICE}/") for m in methods)
-
-
-class PoolWidener:
-    """Decides once whether the provider server's pool can be widened, and warns once if not."""
-
-    def __init__(self, find_pools: Callable[[], list[Any]] = provider_server_pools) -> None:
-        self._find_pools = find_pools
-        self._decision: PoolWidening | None = None
-        self._warned = False
-        self._lock = threading.Lock()
-
-    def widen(self, workers: int = FLEET_WORKERS, warn: Callable[[str], None] | None = None) -> PoolWidening:
-        """Let the provider server run `workers` calls at once instead of 4.
-
-        If it cannot, `warn` hears why (once per widener), and the stock server keeps working.
-        """
-        with self._lock:
-            if self._decision is None:
-                self._decision = self._decide(workers)
-            if not self._decision.applied and warn is not None and not self._warned:
-                self._warned = True
-                warn(self._decision.detail)
-            return self._decision
-
-    def _decide(self, workers: int) -> PoolWidening:
-        """Widen only when exactly one pool is found and it looks like the ThreadPoolExecutor we know."""
-        try:
-            pools = self._find_pools()
-        except Exception as error:  # noqa: BLE001 - grpc internals changed: keep the stock server
-            return _not_widened(f"looking for it failed: {type(error).__name__}: {error}")
-        if len(pools) != 1:
-            return _not_widened(f"found {len(pools)} running grpc servers serving {PROVIDER_SERVICE}, "
-                                f"expected exactly 1")
-        pool = pools[0]
-        before = getattr(pool, "_max_workers", None)
-        if not isinstance(pool, ThreadPoolExecutor) or not isinstance(before, int) \
-                or not callable(getattr(pool, "_adjust_thread_count", None)):
-            return _not_widened(f"its thread pool ({type(pool).__name__}) has no integer _max_workers "
-                                f"and _adjust_thread_count")
-        pool._max_workers = max(before, workers)
-        return PoolWidening(True, f"provider server runs up to {pool._max_workers} calls at once (was {before})")
-
-
-def _not_widened(problem: str) -> PoolWidening:
-    return PoolWidening(
-        False,
-        f"could not widen the provider server's thread pool ({problem}); enrollments run at most "
-        f"4 at a time in this process. Please report this with your pulumi and grpcio versions.",
-    )
-
-
-_PROCESS_WIDENER = PoolWidener()
-
-
-def widen_provider_server_pool(workers: int = FLEET_WORKERS,
-                               warn: Callable[[str], None] | None = None) -> PoolWidening:
-    """`PoolWidener.widen` for this process's provider server: decided once per process."""
-    return _PROCESS_WIDENER.widen(workers, warn)
-
-
-# --- errors of the poller ----------------------------------------------------------------
 
 
 class StatusPollingFailed(AccountFactoryError):
@@ -160,79 +48,6 @@ class StatusPollingFailed(AccountFactoryError):
             f"account on its own. Please report this."
         )
         self.__cause__ = error
-
-
-class ListingTimedOut(AccountFactoryError, TimeoutError):
-    """A caller's deadline passed before a shared ListEnrolledAccounts sweep answered."""
-
-
-# --- one ListEnrolledAccounts for many readers ---------------------------------------------
-
-
-class SharedListing:
-    """Concurrent callers share one ListEnrolledAccounts sweep that started after they asked.
-
-    A burst of 100 creates looking for their own accounts costs one sweep, not 100, and no
-    caller ever gets a listing older than its own request. A sweep runs on its own thread with
-    its own deadline, so a caller with a short deadline gives up alone and does not cut the
-    sweep short for the others.
-    """
-
-    def __init__(self, client: GovernanceClient, sweep_seconds: float = SWEEP_SECONDS) -> None:
-        self._client = client
-        self._sweep_seconds = sweep_seconds
-        self._lock = threading.Condition()
-        self._started = 0  # sweeps started so far
-        self._running = False
-        self._completed: tuple[int, list[EnrolledSummary] | BaseException] = (0, [])
-        self._retrying: ApiError | None = None  # why the running sweep is retrying, if it is
-
-    def __call__(self, deadline: Deadline) -> list[EnrolledSummary]:
-        with self._lock:
-            # A sweep already running may have read the list before this request: wait for the next.
-            wanted = self._started + 1
-            while self._completed[0] < wanted:
-                if not self._running:
-                    self._start_sweep()
-                    continue
-                remaining = deadline.remaining()
-                if remaining <= 0:
-                    why = f": {self._retrying}" if self._retrying is not None else ""
-                    raise ListingTimedOut(f"no ListEnrolledAccounts sweep answered within {deadline.describe()}{why}")
-                self._lock.wait(timeout=remaining)
-            result = self._completed[1]
-        if isinstance(result, BaseException):
-            raise result
-        return result
-
-    def _start_sweep(self) -> None:
-        """Called with the lock held (the sweep waits for it before it reports)."""
-        generation = self._started + 1
-        # Started first: if no thread can be started, nothing is marked running that never will be.
-        threading.Thread(target=self._sweep, args=(generation,), name="enrollment-listing", daemon=True).start()
-        self._running = True
-        self._retrying = None
-        self._started = generation
-
-    def _note_retry(self, error: ApiError) -> None:
-        """A caller that gives up while the sweep retries learns why (e.g. the endpoint is unreachable)."""
-        with self._lock:
-            self._retrying = error
-
-    def _sweep(self, generation: int) -> None:
-        result: list[EnrolledSummary] | BaseException
-        try:
-            result = self._client.list_enrolled(Deadline.after(self._sweep_seconds), on_retry=self._note_retry)
-        except BaseException as error:  # noqa: BLE001 - handed to every caller of this sweep
-            result = error
-        with self._lock:
-            self._retrying = None
-            self._completed = (generation, result)
-            self._running = False
-            self._lock.notify_all()
-
-
-# --- shared status polling -----------------------------------------------------------------
 
 
 def next_sweep_at(model: WaiterModel, last_sweep: float | None, starts: Iterable[float]) -> float:
@@ -274,7 +89,11 @@ class _Waiting:
 
 @dataclass
 class _Account:
-    """What the poller knows of one waiting account; forgotten when its last waiter leaves."""
+    """What the poller knows of one waiting account; forgotten when its last waiter leaves.
+
+    Sweeps and parallel reads update these records: they do so only while holding the poller's
+    lock, so no update is lost whichever threads run them.
+    """
 
     announced: str | None = None  # the status its waiters were last told
     read_update_time: str | None = None  # UpdateTime at the last GetEnrolledAccount
@@ -391,24 +210,28 @@ class SharedStatusPoller:
         rows = {row.account_uid: row for row in listed}
         now = time.monotonic()
         to_read: list[tuple[int, list[_Waiting], EnrolledSummary | None]] = []
-        for account_uid, mine in by_account.items():
+        to_announce: list[tuple[list[_Waiting], EnrolledSummary]] = []
+        for mine in by_account.values():
             self._remember(mine, None)
-            memory = self._memory(account_uid)
-            row = rows.get(account_uid)
-            if row is None:
-                memory.missing += 1
-                if memory.missing >= MISSING_SWEEPS_BEFORE_DIRECT_READ:
-                    to_read.append((account_uid, mine, None))
-                continue
-            memory.missing = 0
-            if self._worth_reading(memory, row, mine, now):
-                to_read.append((account_uid, mine, row))
+        with self._lock:  # the per-account records change only under the lock; callbacks run after it
+            for account_uid, mine in by_account.items():
+                # A waiter that just left took its account's record along: a scratch one does no harm.
+                memory = self._accounts.get(account_uid) or _Account()
+                row = rows.get(account_uid)
+                if row is None:
+                    memory.missing += 1
+                    if memory.missing >= MISSING_SWEEPS_BEFORE_DIRECT_READ:
+                        to_read.append((account_uid, mine, None))
+                    continue
+                memory.missing = 0
+                if row.status not in TERMINAL_STATUSES and memory.announced != row.status:
+                    memory.announced = row.status
+                    to_announce.append((mine, row))
+                if self._worth_reading(memory, row, mine, now):
+                    to_read.append((account_uid, mine, row))
+        for mine, row in to_announce:
+            self._announce(mine, row)
         self._read_all(to_read)
-
-    def _memory(self, account_uid: int) -> _Account:
-        with self._lock:
-            # A waiter that just left took its account's memory along: a scratch one does no harm.
-            return self._accounts.get(account_uid) or _Account()
 
     def _worth_reading(self, memory: _Account, row: EnrolledSummary, waiting: list[_Waiting], now: float) -> bool:
         """GetEnrolledAccount for a terminal status at once, for progress details now and then.
@@ -420,9 +243,6 @@ class SharedStatusPoller:
         """
         if row.status in TERMINAL_STATUSES:
             return True  # create's outputs come from GetEnrolledAccount, never from a listing row
-        if memory.announced != row.status:
-            memory.announced = row.status
-            self._announce(waiting, row)
         if row.status == PENDING or row.update_time == memory.read_update_time:
             return False
         since = memory.read_at if memory.read_at is not None else min(w.started for w in waiting)
@@ -446,10 +266,11 @@ class SharedStatusPoller:
         self._remember(waiting, None)
         if enrollment is None:
             return  # not visible yet right after EnrollAccount
-        memory = self._memory(account_uid)
-        memory.read_at = time.monotonic()
-        memory.read_update_time = row.update_time if row is not None else enrollment.raw.get("UpdateTime")
-        memory.announced = enrollment.status
+        with self._lock:
+            memory = self._accounts.get(account_uid) or _Account()
+            memory.read_at = time.monotonic()
+            memory.read_update_time = row.update_time if row is not None else enrollment.raw.get("UpdateTime")
+            memory.announced = enrollment.status
         self._notify(waiting, enrollment)
         if self._model.verdict(enrollment.status) != "retry":
             for w in waiting:

@@ -1,0 +1,80 @@
+"""One ListEnrolledAccounts sweep for many concurrent readers (creates looking for their accounts, the poller)."""
+
+from __future__ import annotations
+
+import threading
+
+from .client import GovernanceClient
+from .errors import AccountFactoryError, ApiError
+from .model import EnrolledSummary
+from .timeouts import Deadline
+
+#: How long one sweep (a whole listing, or one read) may take, retries included.
+SWEEP_SECONDS = 120.0
+
+
+class ListingTimedOut(AccountFactoryError, TimeoutError):
+    """A caller's deadline passed before a shared ListEnrolledAccounts sweep answered."""
+
+
+class SharedListing:
+    """Concurrent callers share one ListEnrolledAccounts sweep that started after they asked.
+
+    A burst of 100 creates looking for their own accounts costs one sweep, not 100, and no
+    caller ever gets a listing older than its own request. A sweep runs on its own thread with
+    its own deadline, so a caller with a short deadline gives up alone and does not cut the
+    sweep short for the others.
+    """
+
+    def __init__(self, client: GovernanceClient, sweep_seconds: float = SWEEP_SECONDS) -> None:
+        self._client = client
+        self._sweep_seconds = sweep_seconds
+        self._lock = threading.Condition()
+        self._started = 0  # sweeps started so far
+        self._running = False
+        self._completed: tuple[int, list[EnrolledSummary] | BaseException] = (0, [])
+        self._retrying: ApiError | None = None  # why the running sweep is retrying, if it is
+
+    def __call__(self, deadline: Deadline) -> list[EnrolledSummary]:
+        with self._lock:
+            # A sweep already running may have read the list before this request: wait for the next.
+            wanted = self._started + 1
+            while self._completed[0] < wanted:
+                if not self._running:
+                    self._start_sweep()
+                    continue
+                remaining = deadline.remaining()
+                if remaining <= 0:
+                    why = f": {self._retrying}" if self._retrying is not None else ""
+                    raise ListingTimedOut(f"no ListEnrolledAccounts sweep answered within {deadline.describe()}{why}")
+                self._lock.wait(timeout=remaining)
+            result = self._completed[1]
+        if isinstance(result, BaseException):
+            raise result
+        return result
+
+    def _start_sweep(self) -> None:
+        """Called with the lock held (the sweep waits for it before it reports)."""
+        generation = self._started + 1
+        # Started first: if no thread can be started, nothing is marked running that never will be.
+        threading.Thread(target=self._sweep, args=(generation,), name="enrollment-listing", daemon=True).start()
+        self._running = True
+        self._retrying = None
+        self._started = generation
+
+    def _note_retry(self, error: ApiError) -> None:
+        """A caller that gives up while the sweep retries learns why (e.g. the endpoint is unreachable)."""
+        with self._lock:
+            self._retrying = error
+
+    def _sweep(self, generation: int) -> None:
+        result: list[EnrolledSummary] | BaseException
+        try:
+            result = self._client.list_enrolled(Deadline.after(self._sweep_seconds), on_retry=self._note_retry)
+        except BaseException as error:  # noqa: BLE001 - handed to every caller of this sweep
+            result = error
+        with self._lock:
+            self._retrying = None
+            self._completed = (generation, result)
+            self._running = False
+            self._lock.notify_all()
