@@ -51,6 +51,7 @@ class _Services:
 _services_cache: dict[tuple[ProviderSettings, str], _Services] = {}
 _services_lock = threading.Lock()
 _engine_log: EngineLog | None = None
+_engine_lock = threading.Lock()  # its own: opening the engine's channel never waits on building a client
 
 
 def _services(settings: ProviderSettings, region: str) -> _Services:
@@ -72,7 +73,7 @@ def _services(settings: ProviderSettings, region: str) -> _Services:
 
 def _engine() -> EngineLog:
     global _engine_log
-    with _services_lock:
+    with _engine_lock:
         if _engine_log is None:
             _engine_log = EngineLog.from_process_arguments()
         return _engine_log
