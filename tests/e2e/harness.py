@@ -14,6 +14,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Optional
@@ -162,3 +163,56 @@ def steps(preview: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
         if "EnrolledAccount" in urn:
             found[urn.rsplit("::", 1)[-1]] = step
     return found
+
+
+# --- interrupted runs ------------------------------------------------------------------------
+
+
+def start_up_and_wait_for_an_enrollment(sandbox: PulumiSandbox, emulator: Any, log: Path,
+                                        accounts: Mapping[str, Mapping[str, Any]]) -> subprocess.Popen[bytes]:
+    """`pulumi up` of these accounts in the background, returned once the emulator holds an enrollment."""
+    sandbox.set_accounts(accounts)
+    process = sandbox.start("up", "--yes", "--skip-preview", log=log)
+    deadline = time.monotonic() + 60
+    while not emulator.state()["accounts"]:
+        assert process.poll() is None, log.read_text()
+        assert time.monotonic() < deadline, "the create never enrolled the account"
+        time.sleep(0.1)
+    return process
+
+
+def providers_left_by(sandbox: PulumiSandbox) -> list[int]:
+    """Provider processes started for this sandbox that still run (plugins run in process groups of their own)."""
+    marker = f"PULUMI_HOME={sandbox.home}".encode()
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (marker in (entry / "environ").read_bytes().split(b"\0")
+                        and b"pulumi.dynamic" in (entry / "cmdline").read_bytes()):
+                    found.append(int(entry.name))
+            except OSError:
+                continue
+    return found
+
+
+def kill_up_while_enrolling(sandbox: PulumiSandbox, emulator: Any, log: Path,
+                            accounts: Mapping[str, Mapping[str, Any]]) -> list[dict[str, Any]]:
+    """kill -9 the `pulumi up` process group while a create waits, as a cancelled CI job does.
+
+    Asserts that the orphaned provider process ends by itself (lifeline.py) instead of polling on for
+    nobody; returns the accounts the emulator holds then.
+    """
+    process = start_up_and_wait_for_an_enrollment(sandbox, emulator, log, accounts)
+    sandbox.signal_group(process, signal.SIGKILL)
+    process.wait(timeout=30)
+    orphans = providers_left_by(sandbox)
+    assert orphans, "the provider process should have outlived the killed CLI (it runs in a group of its own)"
+    deadline = time.monotonic() + 40
+    while orphans and time.monotonic() < deadline:
+        time.sleep(0.5)
+        orphans = providers_left_by(sandbox)
+    for pid in orphans:
+        os.kill(pid, signal.SIGKILL)
+    assert orphans == [], "the provider process outlived its engine by more than 40 s"
+    return list(emulator.state()["accounts"])

@@ -7,52 +7,15 @@ does. Then the steps the README gives a user: `pulumi cancel` (a killed run leav
 
 from __future__ import annotations
 
-import os
 import signal
-import time
 from pathlib import Path
 
 import pytest
 
 from alicloud_account_factory.emulator import Emulator
-from tests.e2e.harness import PulumiSandbox
+from tests.e2e.harness import PulumiSandbox, kill_up_while_enrolling, start_up_and_wait_for_an_enrollment
 
 NEW = {"account_name_prefix": "e2e-int", "display_name": "E2E interrupted", "folder_id": "fd-Sandbox001"}
-
-
-def _start_up_and_wait_for_the_enrollment(sandbox: PulumiSandbox, emulator: Emulator, log: Path):
-    sandbox.set_accounts({"team": NEW})
-    process = sandbox.start("up", "--yes", "--skip-preview", log=log)
-    deadline = time.monotonic() + 60
-    while not emulator.state()["accounts"]:
-        assert process.poll() is None, log.read_text()
-        assert time.monotonic() < deadline, "the create never enrolled the account"
-        time.sleep(0.1)
-    return process
-
-
-def _providers_left_by(sandbox: PulumiSandbox) -> list[int]:
-    """Provider processes started for this sandbox that outlived the CLI (plugins run in groups of their own)."""
-    marker = f"PULUMI_HOME={sandbox.home}".encode()
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            try:
-                if (marker in (entry / "environ").read_bytes().split(b"\0")
-                        and b"pulumi.dynamic" in (entry / "cmdline").read_bytes()):
-                    found.append(int(entry.name))
-            except OSError:
-                continue
-    return found
-
-
-def _wait_until_gone(pids: list[int], seconds: float) -> list[int]:
-    deadline = time.monotonic() + seconds
-    while pids and time.monotonic() < deadline:
-        time.sleep(0.5)
-        pids = [pid for pid in pids if Path(f"/proc/{pid}").exists() and b"pulumi.dynamic" in
-                Path(f"/proc/{pid}/cmdline").read_bytes()]
-    return pids
 
 
 def _assert_one_finished_account_in_a_clean_stack(sandbox: PulumiSandbox, emulator: Emulator) -> None:
@@ -69,7 +32,7 @@ def test_ctrl_c_lets_the_create_finish_and_the_next_up_completes_the_stack(sandb
                                                                            emulator: Emulator,
                                                                            tmp_path: Path) -> None:
     log = tmp_path / "up.log"
-    process = _start_up_and_wait_for_the_enrollment(sandbox, emulator, log)
+    process = start_up_and_wait_for_an_enrollment(sandbox, emulator, log, {"team": NEW})
     sandbox.signal_group(process, signal.SIGINT)
     assert process.wait(timeout=60) != 0
     output = log.read_text()
@@ -82,18 +45,7 @@ def test_ctrl_c_lets_the_create_finish_and_the_next_up_completes_the_stack(sandb
 @pytest.mark.enroll_seconds(6)
 def test_a_killed_up_resumes_the_same_account_after_cancel_and_refresh(sandbox: PulumiSandbox, emulator: Emulator,
                                                                         tmp_path: Path) -> None:
-    log = tmp_path / "up.log"
-    process = _start_up_and_wait_for_the_enrollment(sandbox, emulator, log)
-    sandbox.signal_group(process, signal.SIGKILL)
-    process.wait(timeout=30)
-    orphans = _providers_left_by(sandbox)
-    assert orphans, "the provider process should have outlived the killed CLI (it runs in a group of its own)"
-    # ... and ends by itself once it sees the engine gone, instead of polling on for nobody.
-    left = _wait_until_gone(orphans, 40)
-    for pid in left:
-        os.kill(pid, signal.SIGKILL)
-    assert left == [], "the provider process outlived its engine by more than 40 s"
-    [enrolled] = emulator.state()["accounts"]
+    [enrolled] = kill_up_while_enrolling(sandbox, emulator, tmp_path / "up.log", {"team": NEW})
     pending = sandbox.export()["deployment"].get("pending_operations") or []
     assert [p["type"] for p in pending] == ["creating"], pending
 
