@@ -11,9 +11,10 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["BaselineItemArgs", "EnrolledAccount", "__version__"]
+__all__ = ["AccountFactoryBaseline", "BaselineItemArgs", "EnrolledAccount", "__version__"]
 
 if TYPE_CHECKING:
+    from .baseline_resource import AccountFactoryBaseline
     from .resource import BaselineItemArgs, EnrolledAccount
 
 
@@ -22,4 +23,8 @@ def __getattr__(name: str) -> Any:
         from . import resource
 
         return getattr(resource, name)
+    if name == "AccountFactoryBaseline":
+        from . import baseline_resource
+
+        return baseline_resource.AccountFactoryBaseline
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

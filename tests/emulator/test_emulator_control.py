@@ -24,7 +24,7 @@ def test_state_shape(emu: Emulator, client: Client) -> None:
     sdk_error(lambda: client.get_enrolled_account(m.GetEnrolledAccountRequest(account_uid=1234567890123456)))
     direct = client.get_enrolled_account(m.GetEnrolledAccountRequest(account_uid=uid)).body.to_map()
     state = EmulatorAdmin(emu.endpoint).state()
-    assert set(state) == {"accounts", "directory", "calls", "calls_ok"}
+    assert set(state) == {"accounts", "baselines", "directory", "calls", "calls_ok"}
     account = state["accounts"][0]
     assert set(account) == set(direct) - {"RequestId"}
     assert account["AccountUid"] == uid and "RequestId" not in account

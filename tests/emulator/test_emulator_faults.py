@@ -153,8 +153,10 @@ def test_a_misspelt_action_is_refused_with_the_real_ones_listed(emu: Emulator) -
         EmulatorAdmin(emu.endpoint).set_faults([{"action": "EnrolAccount", "kind": "drop"}])
     assert info.value.status == 400
     assert info.value.message == (
-        "unknown action 'EnrolAccount': use '*' or one of EnrollAccount, GetAccountFactoryBaseline, "
-        "GetEnrolledAccount, ListAccountFactoryBaselines, ListEnrolledAccounts")
+        "unknown action 'EnrolAccount': use '*' or one of CreateAccountFactoryBaseline, "
+        "DeleteAccountFactoryBaseline, EnrollAccount, GetAccountFactoryBaseline, GetEnrolledAccount, "
+        "ListAccountFactoryBaselineItems, ListAccountFactoryBaselines, ListEnrolledAccounts, "
+        "UpdateAccountFactoryBaseline")
 
 
 @pytest.mark.parametrize(("code", "status", "exception"), [

@@ -8,7 +8,7 @@ under `pulumi.runtime.set_mocks`; every operation is a real gRPC call to
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 import pulumi
 
@@ -53,13 +53,15 @@ class Deployed:
 class AccountStack:
     """Check/create/read/diff/update/delete one resource at a time, with engine semantics."""
 
-    def __init__(self, server: ProviderServer, emulator: Any) -> None:
+    def __init__(self, server: ProviderServer, emulator: Any,
+                 registrar: Callable[..., Registration] = register) -> None:
         self.server = server
         self.emulator = emulator
+        self._register = registrar  # what one resource of the kind under test registers
 
     def check(self, name: str = "acct", olds: Optional[dict] = None, opts: Optional[pulumi.ResourceOptions] = None,
               **kwargs: Any) -> tuple[Registration, CheckOutcome]:
-        registration = register(name, opts, **kwargs)
+        registration = self._register(name, opts, **kwargs)
         return registration, self.server.check(registration.urn, olds or {}, registration.inputs)
 
     def create(self, name: str = "acct", opts: Optional[pulumi.ResourceOptions] = None, **kwargs: Any) -> Deployed:

@@ -35,8 +35,13 @@ FORM_CONTENT_TYPE = "application/x-www-form-urlencoded"
 JSON_CONTENT_TYPE = "application/json;charset=utf-8"
 XML_CONTENT_TYPE = "text/xml;charset=utf-8"
 
+#: The actions that change the model: the server saves its state file after each that succeeds.
+WRITE_ACTIONS = frozenset({"EnrollAccount", "CreateAccountFactoryBaseline", "UpdateAccountFactoryBaseline",
+                           "DeleteAccountFactoryBaseline"})
+
 _INT_RE = re.compile(r"^[0-9]{1,19}$")
 _SIGNED_INT_RE = re.compile(r"^-?[0-9]{1,19}$")
+_LIST_KEY_RE = re.compile(r"^([A-Za-z]+)\.([0-9]+)$")
 _ITEM_KEY_RE = re.compile(r"^BaselineItems\.([0-9]+)\.(Name|Config|Skip|Version)$")
 _RESELL_TYPES = frozenset({"resell", "non_resell"})
 
@@ -204,6 +209,25 @@ def _baseline_items(params: Mapping[str, str]) -> list[ItemInput]:
     return items
 
 
+def _string_list(params: Mapping[str, str], name: str) -> list[str] | None:
+    """A list parameter: ``Name.1``, ``Name.2``... as the SDK flattens it (or one JSON array)."""
+    raw = params.get(name)
+    if raw is not None:
+        try:
+            parsed = json.loads(raw)
+        except ValueError:
+            return [raw]
+        if not isinstance(parsed, list) or not all(isinstance(v, str) for v in parsed):
+            raise invalid_parameter(name)
+        return parsed
+    indexed = {}
+    for key, value in params.items():
+        m = _LIST_KEY_RE.match(key)
+        if m and m.group(1) == name:
+            indexed[int(m.group(2))] = value
+    return [indexed[i] for i in sorted(indexed)] or None
+
+
 def _tags(params: Mapping[str, str]) -> list[dict[str, str]] | None:
     raw = params.get("Tag")
     if raw is None:
@@ -242,6 +266,10 @@ class GovernanceResponses:
             "ListEnrolledAccounts": self.list_enrolled_accounts,
             "ListAccountFactoryBaselines": self.list_account_factory_baselines,
             "GetAccountFactoryBaseline": self.get_account_factory_baseline,
+            "CreateAccountFactoryBaseline": self.create_account_factory_baseline,
+            "UpdateAccountFactoryBaseline": self.update_account_factory_baseline,
+            "DeleteAccountFactoryBaseline": self.delete_account_factory_baseline,
+            "ListAccountFactoryBaselineItems": self.list_account_factory_baseline_items,
         }
 
     @property
@@ -300,3 +328,28 @@ class GovernanceResponses:
 
     def get_account_factory_baseline(self, params: Mapping[str, str]) -> Body:
         return self.model.get_baseline(params.get("BaselineId") or None)
+
+    def create_account_factory_baseline(self, params: Mapping[str, str]) -> Body:
+        baseline_id = self.model.create_baseline(name=params.get("BaselineName"),
+                                                 description=params.get("Description"),
+                                                 items=_baseline_items(params))
+        return {"BaselineId": baseline_id}
+
+    def update_account_factory_baseline(self, params: Mapping[str, str]) -> Body:
+        self.model.update_baseline(params.get("BaselineId") or None, name=params.get("BaselineName"),
+                                   description=params.get("Description"), items=_baseline_items(params))
+        return {}
+
+    def delete_account_factory_baseline(self, params: Mapping[str, str]) -> Body:
+        self.model.delete_baseline(params.get("BaselineId") or None)
+        return {}
+
+    def list_account_factory_baseline_items(self, params: Mapping[str, str]) -> Body:
+        rows, token = self.model.list_baseline_items(
+            type_=params.get("Type") or None, names=_string_list(params, "Names"),
+            versions=_string_list(params, "Versions"), max_results=_page_size(params),
+            next_token=params.get("NextToken") or None)
+        body: Body = {"BaselineItems": rows}
+        if token:
+            body["NextToken"] = token
+        return body

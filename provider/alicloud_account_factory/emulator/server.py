@@ -29,6 +29,7 @@ from .model import GovernanceModel, new_request_id
 from .responses import (
     API_METHODS,
     API_VERSION,
+    WRITE_ACTIONS,
     GovernanceResponses,
     action_not_found,
     error_body,
@@ -607,7 +608,7 @@ class Emulator:
         status, answer = self.responses.dispatch(action, params, request_id)
         if status == 200:
             self._count(self._calls_ok, action)
-            if action == "EnrollAccount":
+            if action in WRITE_ACTIONS:
                 self._save()
         reply = (Reply(status=200, body=answer, action=action, headers={"x-acs-request-id": request_id})
                  if status == 200 else self._error(status, answer, action))

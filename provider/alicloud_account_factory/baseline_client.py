@@ -1,0 +1,111 @@
+"""The baseline operations of the governance API, with the same retries and errors as accounts.
+
+`BaselineClient` extends `GovernanceClient` (one pace, one credential chain, one error
+translation) with Create/Update/Delete/GetAccountFactoryBaseline and the listings. Writes are
+not idempotent: an unsure answer raises `AmbiguousCallError`, and the caller looks before it
+tries again.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Mapping
+
+from .client import LIST_PAGE_SIZE, GovernanceClient
+from .errors import ApiError
+from .timeouts import Deadline
+
+
+def _items(cls: Any, items: Any) -> list[Any] | None:
+    return [cls(name=i["name"], config=i.get("config"), version=i.get("version")) for i in items or ()] or None
+
+
+class BaselineClient(GovernanceClient):
+    """Account Factory baselines and their item catalog."""
+
+    def create_baseline(self, values: Mapping[str, Any], deadline: Deadline) -> str:
+        """CreateAccountFactoryBaseline with API-named values; returns the BaselineId."""
+        from alibabacloud_governance20210120 import models
+
+        request = models.CreateAccountFactoryBaselineRequest(
+            baseline_name=values.get("BaselineName"), description=values.get("Description"),
+            baseline_items=_items(models.CreateAccountFactoryBaselineRequestBaselineItems, values.get("BaselineItems")),
+            region_id=values.get("RegionId") or self._region)
+        body = self._call("CreateAccountFactoryBaseline", lambda c: c.create_account_factory_baseline(request),
+                          deadline, idempotent=False)
+        return str(body["BaselineId"])
+
+    def update_baseline(self, baseline_id: str, values: Mapping[str, Any], deadline: Deadline) -> None:
+        """UpdateAccountFactoryBaseline: setting the same values twice is harmless, so it is retried."""
+        from alibabacloud_governance20210120 import models
+
+        request = models.UpdateAccountFactoryBaselineRequest(
+            baseline_id=baseline_id, baseline_name=values.get("BaselineName"), description=values.get("Description"),
+            baseline_items=_items(models.UpdateAccountFactoryBaselineRequestBaselineItems, values.get("BaselineItems")),
+            region_id=values.get("RegionId") or self._region)
+        self._call("UpdateAccountFactoryBaseline", lambda c: c.update_account_factory_baseline(request), deadline)
+
+    def delete_baseline(self, baseline_id: str, deadline: Deadline) -> bool:
+        """DeleteAccountFactoryBaseline; False when it was already gone."""
+        from alibabacloud_governance20210120 import models
+
+        request = models.DeleteAccountFactoryBaselineRequest(baseline_id=baseline_id, region_id=self._region)
+        try:
+            self._call("DeleteAccountFactoryBaseline", lambda c: c.delete_account_factory_baseline(request), deadline)
+        except ApiError as error:
+            if _not_found(error):
+                return False
+            raise
+        return True
+
+    def get_baseline(self, baseline_id: str, deadline: Deadline) -> dict[str, Any] | None:
+        """GetAccountFactoryBaseline's body; None when there is no such baseline."""
+        from alibabacloud_governance20210120 import models
+
+        request = models.GetAccountFactoryBaselineRequest(baseline_id=baseline_id, region_id=self._region)
+        try:
+            return self._call("GetAccountFactoryBaseline", lambda c: c.get_account_factory_baseline(request), deadline)
+        except ApiError as error:
+            if _not_found(error):
+                return None
+            raise
+
+    def list_baselines(self, deadline: Deadline) -> list[dict[str, Any]]:
+        """Every baseline (all pages of ListAccountFactoryBaselines)."""
+        from alibabacloud_governance20210120 import models
+
+        return self._pages("ListAccountFactoryBaselines", "Baselines", deadline, lambda token: (
+            lambda c: c.list_account_factory_baselines(models.ListAccountFactoryBaselinesRequest(
+                max_results=LIST_PAGE_SIZE, next_token=token, region_id=self._region))))
+
+    def list_baseline_items(self, deadline: Deadline, *, type_: str | None = None, names: list[str] | None = None,
+                            versions: list[str] | None = None) -> list[dict[str, Any]]:
+        """The item catalog (all pages of ListAccountFactoryBaselineItems), filtered by the service."""
+        from alibabacloud_governance20210120 import models
+
+        return self._pages("ListAccountFactoryBaselineItems", "BaselineItems", deadline, lambda token: (
+            lambda c: c.list_account_factory_baseline_items(models.ListAccountFactoryBaselineItemsRequest(
+                max_results=LIST_PAGE_SIZE, next_token=token, type=type_, names=names or None,
+                versions=versions or None, region_id=self._region))))
+
+    def enrolled_rows(self, deadline: Deadline) -> list[dict[str, Any]]:
+        """ListEnrolledAccounts' rows as the service sends them (with BaselineId)."""
+        from alibabacloud_governance20210120 import models
+
+        return self._pages("ListEnrolledAccounts", "EnrolledAccounts", deadline, lambda token: (
+            lambda c: c.list_enrolled_accounts(models.ListEnrolledAccountsRequest(
+                max_results=LIST_PAGE_SIZE, next_token=token, region_id=self._region))))
+
+    def _pages(self, action: str, key: str, deadline: Deadline,
+               page: Callable[[str | None], Callable[[Any], Any]]) -> list[dict[str, Any]]:
+        rows: list[dict[str, Any]] = []
+        token: str | None = None
+        while True:
+            body = self._call(action, page(token), deadline)
+            rows.extend(body.get(key) or ())
+            token = body.get("NextToken") or None
+            if not token:
+                return rows
+
+
+def _not_found(error: ApiError) -> bool:
+    return error.status_code == 404 and error.code.endswith("NotFound") and not error.code.startswith("InvalidAccessKey")

@@ -1,0 +1,216 @@
+"""The table of AccountFactoryBaseline's fields, and the check, diff and outputs it drives.
+
+Like `fields.py` for EnrolledAccount: every argument of CreateAccountFactoryBaseline appears once
+in `FIELDS`, with its API name, what a change does, how it is validated offline and where read
+finds it in GetAccountFactoryBaseline's answer. Adding a field is adding a row.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from .fields import Invalid, OnChange, _text, is_unknown
+from .model import canonical_json
+
+ITEM_NAME_PREFIX = "ACS-BP_ACCOUNT_FACTORY_"
+_ITEM_NAME = re.compile(r"ACS-BP_ACCOUNT_FACTORY_[A-Z0-9_]+")
+_VERSION = re.compile(r"[0-9]+(\.[0-9]+){1,2}")
+_ITEM_KEYS = ("name", "config", "version")
+MAX_NAME = 64
+MAX_DESCRIPTION = 256
+
+
+def _baseline_name(name: str, value: Any) -> str:
+    if not isinstance(value, str) or not value.strip() or len(value) > MAX_NAME:
+        raise Invalid(f"{name} must be 1 to {MAX_NAME} characters and not blank (e.g. 'team-network')")
+    return value
+
+
+def _description(name: str, value: Any) -> str:
+    if not isinstance(value, str) or len(value) > MAX_DESCRIPTION:
+        raise Invalid(f"{name} must be text of at most {MAX_DESCRIPTION} characters")
+    return value
+
+
+def _config(where: str, config: Any) -> str | None:
+    """A config as canonical JSON text, so that a re-ordered or re-spaced JSON is no change."""
+    if config is None:
+        return None
+    if isinstance(config, str):
+        try:
+            config = json.loads(config)
+        except ValueError as error:
+            raise Invalid(f"{where} is not valid JSON ({error.msg} at position {error.pos}): "
+                          "pass a dict or a JSON object string") from None
+        except RecursionError:
+            raise Invalid(f"{where} is nested too deeply: pass a dict or a JSON object string") from None
+    if not isinstance(config, Mapping):
+        raise Invalid(f"{where} must be a dict or a JSON object string, e.g. {{'Vpcs': [...]}}")
+    try:
+        return canonical_json(dict(config))
+    except (TypeError, ValueError, RecursionError):
+        raise Invalid(f"{where} must hold only JSON values (text, numbers, booleans, lists and objects)") from None
+
+
+def _item(where: str, raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, Mapping):
+        raise Invalid(f"{where} must be a BaselineItemArgs(name=..., config=..., version=...)")
+    unknown = sorted(set(raw) - set(_ITEM_KEYS) - {"skip"})
+    if unknown:
+        raise Invalid(f"{where} has unknown key(s) {', '.join(unknown)}: use only {', '.join(_ITEM_KEYS)}")
+    if raw.get("skip"):
+        raise Invalid(f"{where}.skip: a baseline lists the items it applies; remove the item instead of skipping it")
+    item_name = raw.get("name")
+    if not isinstance(item_name, str) or not _ITEM_NAME.fullmatch(item_name):
+        raise Invalid(f"{where}.name {item_name!r} is not a baseline item name: they look like "
+                      f"'{ITEM_NAME_PREFIX}VPC' (get_baseline_items() lists them)")
+    version = raw.get("version")
+    if isinstance(version, float) and version.is_integer():
+        version = f"{version:.1f}"
+    elif isinstance(version, (int, float)) and not isinstance(version, bool):
+        version = str(version)
+    if version is not None and (not isinstance(version, str) or not _VERSION.fullmatch(version)):
+        raise Invalid(f"{where}.version {version!r} is not a version such as '1.0'")
+    return {"name": item_name, "config": _config(f"{where}.config", raw.get("config")), "version": version}
+
+
+def _items(name: str, value: Any) -> list[dict[str, Any]]:
+    if not isinstance(value, (list, tuple)) or not value:
+        raise Invalid(f"{name} must be a non-empty list of BaselineItemArgs (a baseline applies at least one item)")
+    items = [_item(f"{name}[{index}]", raw) for index, raw in enumerate(value)]
+    seen: set[str] = set()
+    for index, item in enumerate(items):
+        if item["name"] in seen:
+            raise Invalid(f"{name}[{index}]: baseline item {item['name']!r} is listed twice; merge the two entries")
+        seen.add(item["name"])
+    return items
+
+
+def _read_items(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [{"name": i.get("Name"), "config": _config("config", i.get("Config") or "{}"), "version": i.get("Version")}
+            for i in raw.get("BaselineItems") or ()]
+
+
+@dataclass(frozen=True)
+class Field:
+    """One CreateAccountFactoryBaseline argument: the single place that says how it behaves."""
+
+    name: str
+    api_name: str
+    on_change: OnChange
+    validate: Callable[[str, Any], Any]
+    #: Where read finds it in GetAccountFactoryBaseline (None: not reported, the input stays).
+    read: Callable[[Mapping[str, Any]], Any] | None
+    required: bool = False
+    example: str = ""
+
+
+def _top(api_name: str) -> Callable[[Mapping[str, Any]], Any]:
+    return lambda raw: raw.get(api_name)
+
+
+FIELDS: tuple[Field, ...] = (
+    Field("baseline_name", "BaselineName", OnChange.UPDATE, _baseline_name, _top("BaselineName"),
+          required=True, example="'team-network'"),
+    Field("description", "Description", OnChange.UPDATE, _description, _top("Description")),
+    Field("baseline_items", "BaselineItems", OnChange.UPDATE, _items, _read_items, required=True,
+          example="[BaselineItemArgs(name='ACS-BP_ACCOUNT_FACTORY_VPC', config={...})]"),
+    Field("region_id", "RegionId", OnChange.REPLACE,
+          _text(r"[a-z]{2,}(-[a-z0-9]+)+", "a region id such as 'cn-hangzhou'"), None),
+)
+
+#: What only the API knows: output name -> where GetAccountFactoryBaseline has it.
+COMPUTED_OUTPUTS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
+    "baseline_id": _top("BaselineId"),
+    "type": _top("Type"),
+    "create_time": _top("CreateTime"),
+    "update_time": _top("UpdateTime"),
+}
+RESOURCE_URN = "resource_urn"
+
+
+def check(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Validate and canonicalize inputs (unknowns pass: they are checked again at `up`)."""
+    inputs = dict(news)
+    failures: list[tuple[str, str]] = []
+    for field in FIELDS:
+        value = news.get(field.name)
+        if value is None:
+            if field.required:
+                failures.append((field.name, f"{field.name} is required: set it, e.g. {field.name}={field.example}"))
+            continue
+        if is_unknown(value):
+            continue
+        try:
+            inputs[field.name] = field.validate(field.name, value)
+        except Invalid as problem:
+            failures.append((field.name, str(problem)))
+    return inputs, failures
+
+
+def _items_key(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> tuple[Any, Any]:
+    """Both item lists in a form where equal meaning compares equal: in name order (the service
+    keeps its own), and an item's version or config left unset matching whatever the service chose."""
+    reported = {item["name"]: item for item in old}
+    wanted = []
+    for item in new:
+        before = reported.get(item["name"], {})
+        wanted.append((item["name"], item["config"] or before.get("config"), item["version"] or before.get("version")))
+    return sorted(wanted), sorted((i["name"], i["config"], i["version"]) for i in old)
+
+
+def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[tuple[str, bool]]:
+    """(field, replaces) per difference between the desired inputs and the last known outputs."""
+    changes: list[tuple[str, bool]] = []
+    for field in FIELDS:
+        new, old = news.get(field.name), olds.get(field.name)
+        if new is None:
+            continue  # not set: whatever the service holds
+        if is_unknown(new):
+            changes.append((field.name, field.on_change is OnChange.REPLACE))
+            continue
+        try:
+            new, old = field.validate(field.name, new), (field.validate(field.name, old) if old is not None else None)
+        except Invalid:
+            changes.append((field.name, field.on_change is OnChange.REPLACE))
+            continue
+        if field.name == "baseline_items" and old is not None:
+            new, old = _items_key(new, old)
+        if new != old:
+            changes.append((field.name, field.on_change is OnChange.REPLACE))
+    return changes
+
+
+def normalized(props: Mapping[str, Any]) -> dict[str, Any]:
+    """Checked inputs in canonical form again (the engine may hand back another JSON spelling)."""
+    values = dict(props)
+    for field in FIELDS:
+        if props.get(field.name) is not None:
+            values[field.name] = field.validate(field.name, props[field.name])
+    return values
+
+
+def request_values(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """API parameter name -> value, for Create/UpdateAccountFactoryBaseline (unset ones left out)."""
+    return {field.api_name: inputs[field.name] for field in FIELDS if inputs.get(field.name) is not None}
+
+
+def outputs(raw: Mapping[str, Any], known: Mapping[str, Any]) -> dict[str, Any]:
+    """Every output from a GetAccountFactoryBaseline answer; `known` fills what it does not report."""
+    outs: dict[str, Any] = {}
+    for field in FIELDS:
+        value = field.read(raw) if field.read else None
+        outs[field.name] = known.get(field.name) if value is None else value
+    for name, read in COMPUTED_OUTPUTS.items():
+        outs[name] = read(raw)
+    if known.get(RESOURCE_URN):
+        outs[RESOURCE_URN] = known[RESOURCE_URN]
+    return outs
+
+
+def arguments_named_in(text: str) -> tuple[str, ...]:
+    """The arguments whose API parameter a service message names (e.g. "parameter BaselineName")."""
+    return tuple(f.name for f in FIELDS if re.search(rf"\b{re.escape(f.api_name)}\b", text))

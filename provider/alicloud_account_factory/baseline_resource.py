@@ -1,0 +1,76 @@
+"""The user-facing `AccountFactoryBaseline` resource."""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Optional, Sequence, Union
+
+import pulumi
+import pulumi.dynamic
+
+from . import baseline_fields
+from .baseline_provider import AccountFactoryBaselineProvider
+from .resource import BaselineItemArgs, _baseline_items_property, _custom_timeouts
+
+#: Type token of the resource; part of every URN in users' state, so it never changes.
+RESOURCE_TYPE = "pulumi-python:dynamic/alicloud-account-factory:AccountFactoryBaseline"
+
+
+class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-factory",
+                             name="AccountFactoryBaseline"):
+    """A Custom baseline of Cloud Governance Center's Account Factory (the items a vended account gets).
+
+    Its `baseline_id` feeds `EnrolledAccount(baseline_id=...)`. Name, description and items update
+    in place; a changed baseline applies to the next enrollments only (as in the service): accounts
+    follow it when their own `baseline_id`/`baseline_items` change and `pulumi up` re-enrolls them.
+    An item config built from an Output (e.g. `pulumi.Output.secret(...)`) makes `baseline_items`
+    a secret output.
+    """
+
+    baseline_id: pulumi.Output[str]
+    baseline_name: pulumi.Output[str]
+    description: pulumi.Output[str]
+    baseline_items: pulumi.Output[list]
+    type: pulumi.Output[str]
+    region_id: pulumi.Output[str]
+    create_time: pulumi.Output[str]
+    update_time: pulumi.Output[str]
+
+    #: Both are required; they are optional here so that check, not Python, names what is missing.
+    def __init__(
+        self,
+        resource_name: str,
+        *,
+        baseline_name: Optional[pulumi.Input[str]] = None,
+        baseline_items: Optional[pulumi.Input[Sequence[Union[BaselineItemArgs, Mapping[str, Any]]]]] = None,
+        description: Optional[pulumi.Input[str]] = None,
+        region_id: Optional[pulumi.Input[str]] = None,
+        opts: Optional[pulumi.ResourceOptions] = None,
+    ) -> None:
+        opts = opts or pulumi.ResourceOptions()
+        props: dict[str, Any] = {
+            "baseline_name": baseline_name,
+            "description": description,
+            "baseline_items": _baseline_items_property(baseline_items),
+            "region_id": region_id,
+        }
+        props.update({name: None for name in baseline_fields.COMPUTED_OUTPUTS})
+        props["custom_timeouts"] = _custom_timeouts(opts.custom_timeouts)
+        props[baseline_fields.RESOURCE_URN] = pulumi.create_urn(resource_name, RESOURCE_TYPE, parent=opts.parent)
+        if _holds_outputs(baseline_items):
+            secret = pulumi.ResourceOptions(additional_secret_outputs=["baseline_items"])
+            opts = pulumi.ResourceOptions.merge(opts, secret)
+        super().__init__(AccountFactoryBaselineProvider(), resource_name, props, opts)
+
+
+def _holds_outputs(items: Any) -> bool:
+    """Whether an item (or its config) is an Output, whose value may be secret: then the whole
+    `baseline_items` output is kept secret, since the engine cannot tell by itself."""
+    if isinstance(items, pulumi.Output):
+        return True
+    if isinstance(items, BaselineItemArgs):
+        items = items.to_property()
+    if isinstance(items, Mapping):
+        return any(_holds_outputs(v) for v in items.values())
+    if isinstance(items, (list, tuple)):
+        return any(_holds_outputs(v) for v in items)
+    return False

@@ -1,0 +1,142 @@
+"""AccountFactoryBaseline end to end: the real provider server over gRPC, the emulator over HTTP."""
+
+from __future__ import annotations
+
+import json
+
+import pulumi
+import pytest
+
+from alicloud_account_factory import AccountFactoryBaseline, BaselineItemArgs
+from alicloud_account_factory.baseline_resource import RESOURCE_TYPE
+from alicloud_account_factory.emulator import Emulator
+from tests.support.accounts import ACCESS_KEY_ID, SECRET, AccountStack
+from tests.support.baselines import baseline_stack
+from tests.support.provider_server import ProviderError, ProviderServer
+from tests.support.registration import capture_registrations
+
+VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
+SG = "ACS-BP_ACCOUNT_FACTORY_SECURITY_GROUP"
+CONTACT = "ACS-BP_ACCOUNT_FACTORY_ACCOUNT_CONTACT"
+NETWORK = dict(baseline_name="team-network", description="VPC and SG",
+               baseline_items=[BaselineItemArgs(VPC, config={"Vpcs": [{"VpcName": "main", "CidrBlock": "10.0.0.0/16"}]},
+                                                version="1.1"),
+                               BaselineItemArgs(SG)])
+
+
+@pytest.fixture
+def baselines(server: ProviderServer, emulator: Emulator) -> AccountStack:
+    return baseline_stack(server, emulator)
+
+
+def in_emulator(emulator: Emulator, baseline_id: str) -> dict | None:
+    return next((b for b in emulator.state()["baselines"] if b["BaselineId"] == baseline_id), None)
+
+
+def test_create_read_update_delete(baselines: AccountStack, emulator: Emulator) -> None:
+    deployed = baselines.create("net", **NETWORK)
+    outs = deployed.outputs
+    assert outs["baseline_id"] == deployed.id and deployed.id.startswith("afb-")
+    assert (outs["type"], outs["baseline_name"], outs["description"]) == ("Custom", "team-network", "VPC and SG")
+    assert [(i["name"], i["version"]) for i in outs["baseline_items"]] == [(VPC, "1.1"), (SG, "1.0")]
+    assert outs["create_time"] and outs["update_time"] and outs["region_id"] == "cn-hangzhou"
+    assert in_emulator(emulator, deployed.id)["BaselineName"] == "team-network"
+
+    assert baselines.read(deployed).outputs == outs
+    # The same config spelt another way, items in another order: no change.
+    reordered = dict(NETWORK, baseline_items=[BaselineItemArgs(SG), BaselineItemArgs(
+        VPC, config='{"Vpcs": [{"CidrBlock": "10.0.0.0/16", "VpcName": "main"}]}', version="1.1")])
+    assert baselines.diff(deployed, **reordered).changes == "none"
+
+    changed = dict(NETWORK, baseline_items=[BaselineItemArgs(CONTACT)])
+    diff = baselines.diff(deployed, **changed)
+    assert diff.changes == "some" and diff.replaces == []
+    updated = baselines.update(deployed, **changed)
+    assert [i["name"] for i in updated.outputs["baseline_items"]] == [CONTACT]
+    assert [i["Name"] for i in in_emulator(emulator, deployed.id)["BaselineItems"]] == [CONTACT]
+
+    baselines.delete(updated)
+    assert in_emulator(emulator, deployed.id) is None
+    assert baselines.read(updated) is None  # refresh of a deleted baseline drops it from state
+
+
+def test_drift_shows_on_refresh(baselines: AccountStack, emulator: Emulator) -> None:
+    from alibabacloud_governance20210120 import models as m
+    from tests.emulator.emulator_support import make_client
+
+    deployed = baselines.create("net", **NETWORK)
+    make_client(emulator, ACCESS_KEY_ID, SECRET).update_account_factory_baseline(m.UpdateAccountFactoryBaselineRequest(
+        baseline_id=deployed.id, description="changed by hand"))
+    refreshed = baselines.read(deployed)
+    assert refreshed.outputs["description"] == "changed by hand"
+    assert baselines.server.diff(refreshed.id, refreshed.urn, refreshed.outputs, deployed.inputs).changes == "some"
+
+
+def test_check_names_the_field_and_the_fix_before_any_call(baselines: AccountStack) -> None:
+    calls_before = baselines.calls()
+    cases = {
+        "baseline_name": dict(NETWORK, baseline_name=" "),
+        "baseline_items": dict(NETWORK, baseline_items=[BaselineItemArgs("vpc")]),
+    }
+    for field, args in cases.items():
+        _registration, checked = baselines.check("net", **args)
+        assert [f for f, _ in checked.failures] == [field], checked.failures
+    _r, checked = baselines.check("net", **dict(NETWORK, baseline_items=[BaselineItemArgs(VPC, version="latest")]))
+    assert "baseline_items[0].version 'latest' is not a version such as '1.0'" in checked.failures[0][1]
+    _r, checked = baselines.check("net", **dict(NETWORK, baseline_items=[BaselineItemArgs(VPC, config="{nope")]))
+    assert "baseline_items[0].config is not valid JSON" in checked.failures[0][1]
+    _r, checked = baselines.check("net", baseline_items=[BaselineItemArgs(VPC)])
+    assert checked.failures[0][0] == "baseline_name" and "is required" in checked.failures[0][1]
+    assert baselines.calls() == calls_before
+
+
+def test_catalog_answers_items_it_does_not_know_at_create(baselines: AccountStack) -> None:
+    with pytest.raises(ProviderError) as info:
+        baselines.create("net", baseline_name="bad", baseline_items=[BaselineItemArgs(VPC, version="9.9")])
+    assert "has no version '9.9': the catalog lists 1.0, 1.1" in info.value.details
+    with pytest.raises(ProviderError) as info:
+        baselines.create("net", baseline_name="bad", baseline_items=[BaselineItemArgs("ACS-BP_ACCOUNT_FACTORY_VCP")])
+    assert f"did you mean '{VPC}'?" in info.value.details and "baseline_items" in info.value.details
+    with pytest.raises(ProviderError) as info:
+        baselines.create("net", baseline_name="bad", baseline_items=[BaselineItemArgs(SG)])
+    assert f"depends on '{VPC}': add it to baseline_items" in info.value.details
+
+
+def test_an_interrupted_create_leaves_one_baseline(baselines: AccountStack, emulator: Emulator) -> None:
+    # The service creates the baseline but the answer is lost: the provider finds it by name.
+    emulator.set_faults([{"action": "CreateAccountFactoryBaseline", "kind": "drop", "after_processing": True,
+                          "times": 1}])
+    deployed = baselines.create("net", **NETWORK)
+    named = [b for b in emulator.state()["baselines"] if b["BaselineName"] == "team-network"]
+    assert [b["BaselineId"] for b in named] == [deployed.id]
+    # A second `up` after an interruption between create and state: adopted, not duplicated.
+    again = baselines.create("net", **dict(NETWORK, description="second try"))
+    assert again.id == deployed.id and in_emulator(emulator, deployed.id)["Description"] == "second try"
+    assert emulator.state()["calls"].get("CreateAccountFactoryBaseline") == 1
+
+
+def test_delete_of_a_baseline_in_use_names_the_accounts(baselines: AccountStack, stack: AccountStack,
+                                                         emulator: Emulator) -> None:
+    baseline = baselines.create("net", baseline_name="in-use", baseline_items=[BaselineItemArgs(CONTACT)])
+    account = stack.create("acct", account_name_prefix="team-b", display_name="Team B", baseline_id=baseline.id)
+    with pytest.raises(ProviderError) as info:
+        baselines.delete(baseline)
+    assert f"Team B ({account.id})" in info.value.details
+    assert "retain_on_delete" in info.value.details
+    assert in_emulator(emulator, baseline.id) is not None  # nothing half-deleted
+
+
+def test_a_secret_item_config_keeps_baseline_items_secret(baselines: AccountStack, engine: object) -> None:
+    def program() -> None:
+        secret = pulumi.Output.secret({"Vpcs": [{"VpcName": "s3cr3t-vpc"}]})
+        AccountFactoryBaseline("net", baseline_name="s", baseline_items=[BaselineItemArgs(VPC, config=secret)])
+
+    registrations = capture_registrations(program)
+    [registration] = [r for r in registrations if r.type_ == RESOURCE_TYPE]
+    assert registration.inputs["baseline_items"][0]["config"] == {"Vpcs": [{"VpcName": "s3cr3t-vpc"}]}
+    # The provider reports the value only under baseline_items (which the resource marks secret).
+    deployed = baselines.create("net", baseline_name="s", baseline_items=[
+        BaselineItemArgs(VPC, config={"Vpcs": [{"VpcName": "s3cr3t-vpc"}]})])
+    elsewhere = {k: v for k, v in deployed.outputs.items() if k not in ("baseline_items", "__provider")}
+    assert "s3cr3t-vpc" not in json.dumps(elsewhere)
+    assert "s3cr3t-vpc" not in baselines.server.stderr_text()
