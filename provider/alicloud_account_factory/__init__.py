@@ -1,6 +1,7 @@
 """Enroll Alibaba Cloud accounts in Cloud Governance Center's Account Factory from a Pulumi stack.
 
     from alicloud_account_factory import EnrolledAccount, BaselineItemArgs
+    from alicloud_account_factory import AccountFactoryBaseline, get_baseline_items, get_baselines, get_baseline
 
 The exports are loaded on first use, so that `python -m alicloud_account_factory.emulator`
 starts without importing Pulumi.
@@ -11,10 +12,13 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 __version__ = "0.1.0"
-__all__ = ["AccountFactoryBaseline", "BaselineItemArgs", "EnrolledAccount", "__version__"]
+__all__ = ["AccountFactoryBaseline", "BaselineItemArgs", "EnrolledAccount", "__version__",
+           "get_baseline", "get_baseline_items", "get_baselines"]
+_LOOKUPS = ("get_baseline", "get_baseline_items", "get_baselines")
 
 if TYPE_CHECKING:
     from .baseline_resource import AccountFactoryBaseline
+    from .lookups import get_baseline, get_baseline_items, get_baselines
     from .resource import BaselineItemArgs, EnrolledAccount
 
 
@@ -27,4 +31,8 @@ def __getattr__(name: str) -> Any:
         from . import baseline_resource
 
         return baseline_resource.AccountFactoryBaseline
+    if name in _LOOKUPS:
+        from . import lookups
+
+        return getattr(lookups, name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

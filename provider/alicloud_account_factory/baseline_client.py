@@ -12,6 +12,7 @@ from typing import Any, Callable, Mapping
 
 from .client import LIST_PAGE_SIZE, GovernanceClient
 from .errors import ApiError
+from .settings import ProviderSettings
 from .timeouts import Deadline
 
 
@@ -21,6 +22,12 @@ def _items(cls: Any, items: Any) -> list[Any] | None:
 
 class BaselineClient(GovernanceClient):
     """Account Factory baselines and their item catalog."""
+
+    def __init__(self, settings: ProviderSettings, region: str, *, page_size: int = LIST_PAGE_SIZE,
+                 **kwargs: Any) -> None:
+        super().__init__(settings, region, **kwargs)
+        #: MaxResults of the listings (small in tests, to see every page followed).
+        self.page_size = page_size
 
     def create_baseline(self, values: Mapping[str, Any], deadline: Deadline) -> str:
         """CreateAccountFactoryBaseline with API-named values; returns the BaselineId."""
@@ -75,7 +82,7 @@ class BaselineClient(GovernanceClient):
 
         return self._pages("ListAccountFactoryBaselines", "Baselines", deadline, lambda token: (
             lambda c: c.list_account_factory_baselines(models.ListAccountFactoryBaselinesRequest(
-                max_results=LIST_PAGE_SIZE, next_token=token, region_id=self._region))))
+                max_results=self.page_size, next_token=token, region_id=self._region))))
 
     def list_baseline_items(self, deadline: Deadline, *, type_: str | None = None, names: list[str] | None = None,
                             versions: list[str] | None = None) -> list[dict[str, Any]]:
@@ -84,7 +91,7 @@ class BaselineClient(GovernanceClient):
 
         return self._pages("ListAccountFactoryBaselineItems", "BaselineItems", deadline, lambda token: (
             lambda c: c.list_account_factory_baseline_items(models.ListAccountFactoryBaselineItemsRequest(
-                max_results=LIST_PAGE_SIZE, next_token=token, type=type_, names=names or None,
+                max_results=self.page_size, next_token=token, type=type_, names=names or None,
                 versions=versions or None, region_id=self._region))))
 
     def enrolled_rows(self, deadline: Deadline) -> list[dict[str, Any]]:
@@ -93,7 +100,7 @@ class BaselineClient(GovernanceClient):
 
         return self._pages("ListEnrolledAccounts", "EnrolledAccounts", deadline, lambda token: (
             lambda c: c.list_enrolled_accounts(models.ListEnrolledAccountsRequest(
-                max_results=LIST_PAGE_SIZE, next_token=token, region_id=self._region))))
+                max_results=self.page_size, next_token=token, region_id=self._region))))
 
     def _pages(self, action: str, key: str, deadline: Deadline,
                page: Callable[[str | None], Callable[[Any], Any]]) -> list[dict[str, Any]]:

@@ -11,8 +11,6 @@ lost is looked up by name before it is tried again.
 
 from __future__ import annotations
 
-import difflib
-import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any, Mapping
@@ -21,26 +19,13 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 
 from . import baseline_fields
 from .baseline_client import BaselineClient
+from .catalog import CATALOG_CODES, answered_from_catalog, shared_client
 from .errors import AccountFactoryError, AmbiguousCallError, ApiError
 from .provider import EnrolledAccountProvider
-from .settings import ProviderSettings
 from .timeouts import Deadline, timeout_seconds
 
 READ_TIMEOUT_SECONDS = 300.0
-CATALOG_CODES = frozenset({"InvalidBaselineItem.NotFound", "DependencyViolation.BaselineItem"})
 IN_USE_CODE = "DependencyViolation.Blueprint"
-
-_clients: dict[tuple[ProviderSettings, str], BaselineClient] = {}
-_clients_lock = threading.Lock()
-
-
-def baseline_client(settings: ProviderSettings, region: str) -> BaselineClient:
-    """One client (so one pace) per endpoint, credentials and region, per process."""
-    with _clients_lock:
-        key = (settings, region)
-        if key not in _clients:
-            _clients[key] = BaselineClient(settings, region)
-        return _clients[key]
 
 
 @contextmanager
@@ -50,10 +35,7 @@ def _catalog_named(client: BaselineClient, props: Mapping[str, Any], deadline: D
         yield
     except ApiError as error:
         if error.code in CATALOG_CODES:
-            problems = catalog_problems(client, list(props.get("baseline_items") or ()), deadline)
-            raise ApiError(error.action, error.code, "; ".join(problems) or error.message,
-                           request_id=error.request_id, status_code=error.status_code,
-                           arguments=("baseline_items",)) from None
+            raise answered_from_catalog(error, client, list(props.get("baseline_items") or ()), deadline) from None
         arguments = baseline_fields.arguments_named_in(error.message)
         if not arguments or error.arguments:
             raise
@@ -64,39 +46,13 @@ class BaselineInUse(AccountFactoryError):
     """Delete refused by the service because enrolled accounts still use the baseline."""
 
 
-def catalog_problems(client: BaselineClient, items: list[Mapping[str, Any]], deadline: Deadline) -> list[str]:
-    """What the item catalog says about the items asked for: unknown names (with the closest
-    match), versions it does not list (with those it does) and missing dependencies."""
-    catalog = client.list_baseline_items(deadline)
-    versions: dict[str, list[str]] = {}
-    depends: dict[str, set[str]] = {}
-    for row in catalog:
-        versions.setdefault(row["Name"], []).append(row["Version"])
-        depends.setdefault(row["Name"], set()).update(d["Name"] for d in row.get("DependsOn") or ())
-    wanted = {item["name"] for item in items}
-    problems = []
-    for item in items:
-        name, version = item["name"], item.get("version")
-        if name not in versions:
-            close = difflib.get_close_matches(name, list(versions), n=1, cutoff=0.6)
-            hint = f"did you mean {close[0]!r}?" if close else "get_baseline_items() lists the catalog"
-            problems.append(f"baseline item {name!r} is not in the catalog: {hint}")
-        elif version and version not in versions[name]:
-            problems.append(f"baseline item {name!r} has no version {version!r}: the catalog lists "
-                            f"{', '.join(versions[name])}")
-        else:
-            problems += [f"baseline item {name!r} depends on {dep!r}: add it to baseline_items"
-                         for dep in sorted(depends.get(name, set()) - wanted)]
-    return problems
-
-
 class AccountFactoryBaselineProvider(EnrolledAccountProvider):
     """Creates, reads, updates and deletes Account Factory baselines."""
 
     def _client(self, props: Mapping[str, Any]) -> tuple[BaselineClient, str]:
         settings = self._settings()
         region = props.get("region_id") or settings.region
-        return baseline_client(settings, region), region
+        return shared_client(settings, region), region
 
     # --- the Pulumi protocol -------------------------------------------------------------
 

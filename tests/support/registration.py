@@ -218,11 +218,24 @@ def capture_registrations(
     return list(mocks.registrations)
 
 
+def program_outputs(
+    program: Callable[[], None],
+    *,
+    config: Mapping[str, str] | None = None,
+    preview: bool = False,
+) -> dict[str, Any]:
+    """The stack outputs of ``program`` (secrets wrapped, unknowns as ``rpc.UNKNOWN``); its
+    resources are only recorded (custom ones echo their inputs)."""
+    mocks = _RecordingMocks()
+    return run_with_mocks(program, mocks, mocks.monitor, config=config, preview=preview)
+
+
 __all__ = [
     "EngineMockMonitor",
     "Registration",
     "RegistrationContext",
     "capture_registrations",
+    "program_outputs",
     "run_with_mocks",
     "unwrap_secrets",
 ]
