@@ -26,6 +26,7 @@ from pulumi.dynamic import (
 )
 
 from . import fields
+from .catalog import items_answered_from_catalog
 from .client import GovernanceClient
 from .enrollment import Enroller, EnrollmentKey
 from .errors import ApiError, ConfigurationError
@@ -152,6 +153,7 @@ class EnrolledAccountProvider(ResourceProvider):
             delete_before_replace=False,
         )
 
+    @items_answered_from_catalog
     def create(self, props: dict[str, Any]) -> CreateResult:
         props = fields.normalized(props)
         region, services, reporter = self._context(props)
@@ -173,6 +175,7 @@ class EnrolledAccountProvider(ResourceProvider):
             return ReadResult("", {})  # not enrolled (any more): the resource is gone
         return ReadResult(str(enrollment.account_uid), self._outputs(enrollment, props, region))
 
+    @items_answered_from_catalog
     def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         news = fields.normalized(news)
         region, services, reporter = self._context(news)

@@ -91,6 +91,17 @@ def test_the_downstream_example_feeds_outputs_to_other_accounts(sandbox_for: San
         assert account["PayerAccountUid"] == shared  # billed to the shared account, from its output
 
 
+def test_the_baseline_and_accounts_example_creates_the_baseline_then_its_accounts(sandbox_for: SandboxFactory,
+                                                                                 emulator: Emulator) -> None:
+    sandbox = sandbox_for(EXAMPLES / "baseline-and-accounts")
+    sandbox.up()
+    outputs = sandbox.outputs()
+    assert outputs["statuses"] == {"orders": "Finished", "search": "Finished", "billing": "Finished"}
+    by_uid = {a["AccountUid"]: a for a in emulator.state()["accounts"]}
+    assert {by_uid[uid]["BaselineId"] for uid in outputs["accounts"].values()} == {outputs["baseline_id"]}
+    assert outputs["vpc_item_versions"] == ["1.0", "1.1"]
+
+
 def test_a_failed_enrollment_fails_up_with_its_reason_and_the_next_up_reenrolls_the_same_account(
         sandbox: PulumiSandbox, emulator: Emulator) -> None:
     emulator.add_outcome({"display_name": NEW["display_name"], "status": "Failed",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pulumi.runtime import rpc
+
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, Emulator
 from tests.support.stack import StackHarness
 
@@ -106,3 +108,39 @@ def test_downstream(harness_for, emulator: Emulator) -> None:
 
     stack.destroy()
     assert stack.state == {}
+
+
+def test_baseline_and_accounts(harness_for, emulator: Emulator) -> None:
+    stack: StackHarness = harness_for("baseline-and-accounts", "account-factory-baseline-and-accounts")
+    plan = stack.preview()  # a new stack: the baseline id the accounts get is unknown
+    assert sorted(plan.steps.values()) == ["create"] * 4
+    assert plan.stack_outputs["baseline_id"] == rpc.UNKNOWN
+    assert plan.stack_outputs["vpc_item_versions"] == ["1.0", "1.1"]  # the look-up answers in preview
+    assert api_calls(emulator) == {"ListAccountFactoryBaselineItems": 1}  # and nothing else is called
+
+    outputs = stack.up().stack_outputs
+    baseline_id = outputs["baseline_id"]
+    assert list(stack.state)[0] == stack.urn("workloads")  # the baseline is created first
+    assert outputs["statuses"] == {"orders": "Finished", "search": "Finished", "billing": "Finished"}
+    by_uid = {a["AccountUid"]: a for a in emulator.state()["accounts"]}
+    assert {by_uid[uid]["BaselineId"] for uid in outputs["accounts"].values()} == {baseline_id}
+    assert "ACS-BP_ACCOUNT_FACTORY_SECURITY_GROUP" in outputs["baseline_items"]
+
+    stack.refresh()
+    assert set(stack.preview().steps.values()) == {"same"}
+
+    # A changed baseline item rolls out: the baseline and every account update in place.
+    stack.config["account-factory-baseline-and-accounts:vpcCidr"] = "10.8.0.0/16"
+    assert set(stack.preview().steps.values()) == {"update"}
+    outputs = stack.up().stack_outputs
+    assert outputs["baseline_id"] == baseline_id and set(outputs["statuses"].values()) == {"Finished"}
+    for uid in outputs["accounts"].values():
+        account = next(a for a in emulator.state()["accounts"] if a["AccountUid"] == uid)
+        vpc = next(i for i in account["Inputs"]["BaselineItems"] if i["Name"] == "ACS-BP_ACCOUNT_FACTORY_VPC")
+        assert "10.8.0.0/16" in vpc["Config"]
+
+    # The accounts stay enrolled (no un-enroll API), so the baseline they use is retained.
+    deleted = stack.destroy()
+    assert len(deleted) == 4 and stack.state == {}
+    assert [b["BaselineId"] for b in emulator.state()["baselines"] if b["BaselineName"] == "workloads"] == [baseline_id]
+    assert "DeleteAccountFactoryBaseline" not in api_calls(emulator)

@@ -140,3 +140,22 @@ def test_a_secret_item_config_keeps_baseline_items_secret(baselines: AccountStac
     elsewhere = {k: v for k, v in deployed.outputs.items() if k not in ("baseline_items", "__provider")}
     assert "s3cr3t-vpc" not in json.dumps(elsewhere)
     assert "s3cr3t-vpc" not in baselines.server.stderr_text()
+
+
+def test_an_enrolled_account_overriding_an_unknown_item_is_told_the_closest_name(stack: AccountStack,
+                                                                                  emulator: Emulator) -> None:
+    typo = [BaselineItemArgs("ACS-BP_ACCOUNT_FACTORY_VCP", config={"Vpcs": []})]
+    with pytest.raises(ProviderError) as info:
+        stack.create("acct", account_name_prefix="team-c", display_name="Team C", baseline_items=typo)
+    assert f"'ACS-BP_ACCOUNT_FACTORY_VCP' is not in the catalog: did you mean '{VPC}'?" in info.value.details
+    assert "baseline_items" in info.value.details and "InvalidBaselineItem.NotFound" in info.value.details
+    assert stack.accounts() == []  # refused before anything was enrolled
+
+    account = stack.create("acct", account_name_prefix="team-c", display_name="Team C",
+                           baseline_items=[BaselineItemArgs(CONTACT)])
+    with pytest.raises(ProviderError) as info:
+        stack.update(account, account_name_prefix="team-c", display_name="Team C",
+                     baseline_items=[BaselineItemArgs("ACS-BP_ACCOUNT_FACTORY_ACOUNT_CONTACT")])
+    assert f"did you mean '{CONTACT}'?" in info.value.details
+    # The catalog is read only after a refusal: once per refused enrollment.
+    assert emulator.state()["calls"]["ListAccountFactoryBaselineItems"] == 2

@@ -45,6 +45,8 @@ class RegistrationContext:
     custom_timeouts: dict[str, str] = field(default_factory=dict)
     delete_before_replace: bool = False
     additional_secret_outputs: list[str] = field(default_factory=list)
+    protect: bool = False
+    retain_on_delete: bool = False
 
 
 class EngineMockMonitor(pulumi_mocks.MockMonitor):
@@ -80,6 +82,8 @@ class EngineMockMonitor(pulumi_mocks.MockMonitor):
             custom_timeouts={k: getattr(timeouts, k) for k in ("create", "update", "delete") if getattr(timeouts, k)},
             delete_before_replace=request.deleteBeforeReplace,
             additional_secret_outputs=list(request.additionalSecretOutputs),
+            protect=bool(request.protect),
+            retain_on_delete=bool(request.retainOnDelete),
         )
         return super().RegisterResource(request)
 

@@ -44,6 +44,17 @@ class ResourceState:
     inputs: dict[str, Any]
     outputs: dict[str, Any]
     external: bool = False  # read with ResourceOptions(id=...): never deleted by the stack
+    protect: bool = False  # the engine refuses to delete it (destroy, removal, replacement)
+    retain_on_delete: bool = False  # the engine drops it from state without calling Delete
+
+
+class ProtectedResource(Exception):
+    """The engine's refusal to delete a protected resource (nothing is deleted)."""
+
+    def __init__(self, urn: str) -> None:
+        super().__init__(f"unable to delete resource {urn!r}: it is protected; set `protect=False`, "
+                         "run `pulumi up`, then delete it (or `pulumi state unprotect`)")
+        self.urn = urn
 
 
 class CheckFailed(Exception):
@@ -208,7 +219,7 @@ class _Deployment(pulumi_mocks.Mocks):
             new = replace(prior, inputs=news, outputs=outs)
         else:
             new = replace(prior, inputs=news)
-        h.state[urn] = new
+        h.state[urn] = replace(new, protect=ctx.protect, retain_on_delete=ctx.retain_on_delete)
         return new.id, self._present(new.outputs, secret_keys)
 
 
@@ -249,6 +260,11 @@ class StackHarness:
         return fn(*args, **kwargs)
 
     def _delete(self, urn: str, state: ResourceState, timeout: float = 0.0) -> None:
+        """Delete as the engine does: never a protected resource, no call for a retained one."""
+        if state.protect:
+            raise ProtectedResource(urn)
+        if state.retain_on_delete:
+            return
         self._rpc("Delete", urn, self.provider.delete, state.id, urn, state.outputs,
                   old_inputs=state.inputs, timeout=timeout)
 
@@ -300,6 +316,9 @@ class StackHarness:
         for urn in removed:
             plan.steps[urn] = "delete"
         if not preview:
+            for urn in removed:
+                if self.state[urn].protect:
+                    raise ProtectedResource(urn)
             for urn, old in reversed(deployment.pending_deletes):
                 self._delete(urn, old)
             for urn in reversed(removed):
@@ -336,6 +355,9 @@ class StackHarness:
     def destroy(self) -> list[str]:
         """Delete every resource, last created first; returns the deleted URNs."""
         self._configure()
+        for urn, st in self.state.items():
+            if st.protect:
+                raise ProtectedResource(urn)  # the engine refuses before it deletes anything
         deleted: list[str] = []
         for urn in reversed(list(self.state)):
             st = self.state[urn]
