@@ -1,0 +1,15 @@
+"""A baseline with the resource options from config (`protect`, `retainOnDelete`), and an
+optional account using it (`withAccount`)."""
+
+import pulumi
+
+from alicloud_account_factory import AccountFactoryBaseline, BaselineItemArgs, EnrolledAccount
+
+config = pulumi.Config()
+baseline = AccountFactoryBaseline(
+    "net", baseline_name="options-net", baseline_items=[BaselineItemArgs("ACS-BP_ACCOUNT_FACTORY_ACCOUNT_CONTACT")],
+    opts=pulumi.ResourceOptions(protect=config.get_bool("protect") or False,
+                                retain_on_delete=config.get_bool("retainOnDelete") or False))
+if config.get_bool("withAccount"):
+    EnrolledAccount("acct", account_name_prefix="options-a", display_name="Options A", baseline_id=baseline.baseline_id)
+pulumi.export("baseline_id", baseline.baseline_id)
