@@ -105,11 +105,11 @@ def test_the_baseline_and_accounts_example_creates_the_baseline_then_its_account
 def test_a_failed_enrollment_fails_up_with_its_reason_and_the_next_up_reenrolls_the_same_account(
         sandbox: PulumiSandbox, emulator: Emulator) -> None:
     emulator.add_outcome({"display_name": NEW["display_name"], "status": "Failed",
-                          "error_code": "EntityAlreadyExists.Role", "error_message": "The role already exists."})
+                          "error_code": "InternalError", "error_message": "The request processing has failed."})
     sandbox.set_accounts({"team": NEW})
     failed = sandbox.up(check=False)
     assert failed.returncode != 0
-    assert "EntityAlreadyExists.Role" in failed.output and "The role already exists." in failed.output
+    assert "InternalError" in failed.output and "The request processing has failed." in failed.output
     [account] = emulator.state()["accounts"]
     assert account["Status"] == "Failed"
 
