@@ -160,6 +160,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--enroll-seconds", type=float, default=3.0)
     parser.add_argument("--long-seconds", type=float, default=20.0,
                         help="a longer D, run with the smallest size (0: skip)")
+    parser.add_argument("--without-naive", action="store_true",
+                        help="skip the stock rows (they take N/4 enrollment times)")
     args = parser.parse_args(argv)
     try:
         args.sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
@@ -187,7 +189,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             plan.append((min(args.sizes), args.long_seconds))
         rows: list[Row] = []
         for size, seconds in plan:
-            runs = [("ours", None), ("ours", size), (NO_CHECKPOINTS, size), ("naive", size)]
+            runs = [("ours", None), ("ours", size), (NO_CHECKPOINTS, size)]
+            runs += [] if args.without_naive else [("naive", size)]
             for mode, parallel in runs:
                 rows.append(measure(cli_dir, work, size, seconds, mode, parallel, up_overhead))
                 print(table(rows[-1:]).splitlines()[-1], flush=True)
