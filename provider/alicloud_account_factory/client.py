@@ -16,9 +16,14 @@ Nothing above this module sees an SDK type or an SDK exception. Retries follow o
 
 from __future__ import annotations
 
+import logging
+import os
 import random
+import re
 import threading
 import time
+import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -104,6 +109,8 @@ def _build_sdk_client(settings: ProviderSettings, region: str, kind: str) -> Any
     else:
         from alibabacloud_credentials.client import Client as CredentialClient
 
+        _withhold_credential_library_logs()
+
         if creds.profile:
             from alibabacloud_credentials.provider import CLIProfileCredentialsProvider
 
@@ -114,6 +121,30 @@ def _build_sdk_client(settings: ProviderSettings, region: str, kind: str) -> Any
         config.endpoint = settings.endpoint.host
         config.protocol = settings.endpoint.protocol
     return Client(config)
+
+
+#: The credentials package logs to stderr under this name, quoting what a source answered.
+CREDENTIAL_LIBRARY_LOGGER = "credentials"
+
+
+class _WithheldText(logging.Filter):
+    """Keeps a credential library log record's level, drops its text (it can quote the keys)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = (f"alibabacloud_credentials {record.levelname.lower()}: text withheld, it can quote credentials "
+                      f"(the create or refresh error says what failed)")
+        record.args = ()
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True
+
+
+def _withhold_credential_library_logs() -> None:
+    """Install, once per process, the filter that keeps credentials out of the library's log lines."""
+    logger = logging.getLogger(CREDENTIAL_LIBRARY_LOGGER)
+    if not any(isinstance(existing, _WithheldText) for existing in logger.filters):
+        logger.addFilter(_WithheldText())
 
 
 class GovernanceClient:
@@ -246,9 +277,11 @@ class GovernanceClient:
                 return AmbiguousCallError(action, code, message, retryable=True, **kwargs)
             return ApiError(action, code, message, **kwargs)
         cause = inner if isinstance(inner, BaseException) else raw
+        if _from_credential_library(raw):
+            # Never the library's text: it quotes what a credential source answered, keys included.
+            return ApiError(action, "InvalidCredentials", f"no usable credentials ({_credential_sources(raw)}). "
+                                                          f"{CREDENTIALS_HELP}")
         message = redact(f"{type(cause).__name__}: {cause}", secrets)
-        if _is_credentials_problem(cause):
-            return ApiError(action, "InvalidCredentials", f"no usable credentials ({message}). {CREDENTIALS_HELP}")
         if not (_is_network_problem(cause) or _is_network_problem(raw)):
             raise raw
         endpoint = self._settings.endpoint.url() if self._settings.endpoint else f"https://governance.{self._region}.aliyuncs.com"
@@ -265,10 +298,55 @@ CREDENTIALS_HELP = (
 )
 
 
-def _is_credentials_problem(error: BaseException) -> bool:
+#: Environment variables that make the SDK's default chain fetch credentials from somewhere.
+CREDENTIAL_SOURCE_VARIABLES = (
+    "ALIBABA_CLOUD_CREDENTIALS_URI", "ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+    "ALIBABA_CLOUD_OIDC_TOKEN_FILE", "ALIBABA_CLOUD_ECS_METADATA", "ALIBABA_CLOUD_PROFILE",
+)
+_PROVIDER_NAME = re.compile(r"\b[A-Z][A-Za-z]*CredentialsProvider\b")
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """The error and every exception it wraps (the SDK's inner_exception, urllib3's reason, causes,
+    contexts, arguments), each once."""
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        pending += [getattr(current, "inner_exception", None), getattr(current, "reason", None),
+                    current.__cause__, current.__context__, *current.args]
+
+
+def _from_credential_library(error: BaseException) -> bool:
+    """Whether the failure came from fetching credentials (any exception raised inside the
+    credentials package: its texts may quote a credential source's answer)."""
     from alibabacloud_credentials.exceptions import CredentialException
 
-    return isinstance(error, CredentialException)
+    for current in _chain(error):
+        if isinstance(current, CredentialException):
+            return True
+        frames = traceback.extract_tb(current.__traceback__) if current.__traceback__ else []
+        if any(f"{os.sep}alibabacloud_credentials{os.sep}" in frame.filename for frame in frames):
+            return True
+    return False
+
+
+def _credential_sources(error: BaseException) -> str:
+    """Which sources the credential chain tried, by name only: the library's own text is withheld."""
+    tried = sorted({name for current in _chain(error) for name in _PROVIDER_NAME.findall(str(current))})
+    configured = [name for name in CREDENTIAL_SOURCE_VARIABLES if os.environ.get(name)]
+    parts = ["the Alibaba Cloud credential chain failed"]
+    if tried:
+        parts.append(f"sources tried: {', '.join(tried)}")
+    if configured:
+        parts.append(f"set in the environment: {', '.join(configured)}; check what that source answers "
+                     f"(it must give AccessKeyId, AccessKeySecret, SecurityToken and Expiration)")
+    parts.append("the credential library's own message is not shown because it can quote the credentials")
+    return "; ".join(parts)
 
 
 def _is_network_problem(error: BaseException) -> bool:
@@ -297,16 +375,6 @@ def _never_sent(error: BaseException) -> bool:
     import requests
     import urllib3
 
-    seen: set[int] = set()
-    pending: list[object] = [error]
-    while pending:
-        current = pending.pop()
-        if not isinstance(current, BaseException) or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, (urllib3.exceptions.ConnectTimeoutError, requests.exceptions.ConnectTimeout)):
-            return True
-        pending += [getattr(current, "inner_exception", None), getattr(current, "reason", None),
-                    current.__cause__, current.__context__, *current.args]
-    return False
+    connecting = (urllib3.exceptions.ConnectTimeoutError, requests.exceptions.ConnectTimeout)
+    return any(isinstance(current, connecting) for current in _chain(error))
 
