@@ -79,6 +79,8 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         opts = opts or pulumi.ResourceOptions()
+        if _may_hold_secrets(baseline_items):
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(BASELINE_ECHOES)))
         props: dict[str, Any] = {
             "account_name_prefix": account_name_prefix,
             "display_name": display_name,
@@ -103,6 +105,26 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         read_opts = pulumi.ResourceOptions(id=pulumi.Output.from_input(account_uid).apply(
             lambda uid: str(fields.parse_account_uid("account_uid", uid))))
         return EnrolledAccount(resource_name, opts=pulumi.ResourceOptions.merge(opts, read_opts))
+
+
+#: Outputs in which the service echoes baseline item configs back. The engine marks an output
+#: secret only when an input of the same name held a secret (or when it is listed in
+#: additional_secret_outputs), and `applied_baseline_items` is no input's name.
+BASELINE_ECHOES = ("baseline_items", "applied_baseline_items")
+
+
+def _may_hold_secrets(value: Any) -> bool:
+    """Whether baseline items hold an Output anywhere: it may be secret, and whether it is is only
+    known later, while the options must be given now. Plain values are never secret."""
+    if isinstance(value, pulumi.Output):
+        return True
+    if isinstance(value, BaselineItemArgs):
+        value = value.to_property()
+    if isinstance(value, Mapping):
+        return any(_may_hold_secrets(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_may_hold_secrets(item) for item in value)
+    return False
 
 
 def _baseline_items_property(items: Any) -> Any:

@@ -161,6 +161,16 @@ def run_with_mocks(
     return result
 
 
+def _holds_secret(value: Any) -> bool:
+    if rpc.is_rpc_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(v) for v in value)
+    return False
+
+
 @dataclass
 class Registration:
     urn: str
@@ -168,6 +178,9 @@ class Registration:
     name: str
     inputs: dict[str, Any]
     custom: bool
+    #: Inputs that held a secret (anywhere inside): the engine marks outputs of the same name secret.
+    secret_inputs: frozenset[str] = frozenset()
+    additional_secret_outputs: tuple[str, ...] = ()
 
 
 class _RecordingMocks(pulumi_mocks.Mocks):
@@ -188,6 +201,8 @@ class _RecordingMocks(pulumi_mocks.Mocks):
                     name=args.name,
                     inputs=normalize_unknowns(unwrap_secrets(args.inputs)),
                     custom=custom,
+                    secret_inputs=frozenset(k for k, v in args.inputs.items() if _holds_secret(v)),
+                    additional_secret_outputs=tuple(getattr(self.monitor.current, "additional_secret_outputs", ())),
                 )
             )
         if not custom:
