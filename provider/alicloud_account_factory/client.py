@@ -189,7 +189,8 @@ class GovernanceClient:
             region_id=request.region_id or self._region,
         )
         body = self._call("EnrollAccount", lambda c: c.enroll_account(sdk_request), deadline, idempotent=False)
-        if not str(body.get("AccountUid") or "").isdigit():  # carried out, but the answer is unusable
+        uid_text = str(body.get("AccountUid") or "")
+        if not (uid_text.isascii() and uid_text.isdigit()):  # carried out, but the answer is unusable
             raise AmbiguousCallError("EnrollAccount", "InvalidResponse", f"the answer holds no AccountUid: {body!r}",
                                      request_id=body.get("RequestId"))
         return int(body["AccountUid"])
