@@ -25,7 +25,14 @@ from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Protocol
 
 from .client import Backoff, GovernanceClient
-from .errors import AmbiguousCallError, EnrollmentFailed, EnrollmentTimeout, EnrollmentUnconfirmed, is_transient
+from .errors import (
+    AmbiguousCallError,
+    EnrollmentFailed,
+    EnrollmentNotStarted,
+    EnrollmentTimeout,
+    EnrollmentUnconfirmed,
+    is_transient,
+)
 from .model import (
     ENROLLMENT_KEY_TAG,
     FAILURE_STATUSES,
@@ -136,7 +143,8 @@ class Enroller:
         key = EnrollmentKey.parse(request.tags.get(ENROLLMENT_KEY_TAG))
         if not request.is_new_account or key is None:
             raise ValueError("a new account is always enrolled with its enrollment key")
-        found = self._look(request, key, deadline)
+        found = self._look(request, key, deadline,
+                           give_up=lambda error: EnrollmentNotStarted(deadline.describe(), "create", error))
         for other in found.left_behind:
             progress.warn(_left_behind_warning(other))
         if found.own:
@@ -148,14 +156,14 @@ class Enroller:
         retries = 0
         while True:
             try:
-                account_uid = self._client.enroll(request, deadline)
+                account_uid = self._enroll(request, deadline, "create")
                 break
             except AmbiguousCallError as unsure:
                 progress.status(f"EnrollAccount went unanswered ({unsure.code}); checking whether it took effect")
                 unconfirmed = EnrollmentUnconfirmed(unsure)
                 for pause in AMBIGUOUS_LOOKUP_PAUSES:
                     self._pause(pause, deadline, unconfirmed)
-                    found = self._look(request, key, deadline, give_up=unconfirmed)
+                    found = self._look(request, key, deadline, give_up=lambda _error: unconfirmed)
                     if found.own:
                         return self._resume(found, request, deadline, progress)
                 retries += 1
@@ -184,7 +192,7 @@ class Enroller:
             return current
         while True:
             try:
-                self._client.enroll(request, deadline)
+                self._enroll(request, deadline, operation)
                 break
             except AmbiguousCallError as unsure:
                 progress.status(f"EnrollAccount went unanswered ({unsure.code}); checking whether it took effect")
@@ -197,10 +205,17 @@ class Enroller:
 
     # --- helpers ---------------------------------------------------------------------------
 
+    def _enroll(self, request: EnrollRequest, deadline: Deadline, operation: str) -> int:
+        """EnrollAccount, never once the deadline has passed: the run could not wait for it anyway,
+        and a later run would have to find what it did."""
+        if deadline.expired:
+            raise EnrollmentNotStarted(deadline.describe(), operation)
+        return self._client.enroll(request, deadline)
+
     def _look(self, request: EnrollRequest, key: EnrollmentKey, deadline: Deadline, *,
-              give_up: Exception | None = None) -> "_Found":
+              give_up: Callable[[Exception], Exception]) -> "_Found":
         """`_earlier_attempts`, riding out transient failures (an outage of the listing) until the
-        deadline; then `give_up` is raised (or the last failure)."""
+        deadline; then what `give_up` makes of the last failure is raised."""
         attempt = 0
         while True:
             try:
@@ -209,7 +224,7 @@ class Enroller:
                 if not is_transient(error):
                     raise
                 attempt += 1
-                self._pause(Backoff().delay(attempt), deadline, give_up or error)
+                self._pause(Backoff().delay(attempt), deadline, give_up(error))
 
     def _earlier_attempts(self, request: EnrollRequest, key: EnrollmentKey, deadline: Deadline) -> "_Found":
         """The accounts earlier attempts of this resource enrolled with these settings (the one to

@@ -100,6 +100,22 @@ class EnrollmentUnconfirmed(AccountFactoryError):
         )
 
 
+class EnrollmentNotStarted(AccountFactoryError):
+    """The deadline passed before this run sent EnrollAccount (while it still looked for an
+    earlier attempt, or just before sending): nothing was enrolled by this run."""
+
+    def __init__(self, waited: str, operation: str, cause: BaseException | None = None) -> None:
+        self.cause = cause
+        why = f" The last look-up failed: {cause}." if cause is not None else ""
+        super().__init__(
+            f"timed out after {waited} before EnrollAccount was sent: the provider was still looking for what an "
+            f"earlier attempt of this resource may have enrolled.{why} This run enrolled nothing. Run `pulumi up` "
+            f"again: the provider looks first and resumes on an earlier account if there is one, so no second "
+            f"account is created; or allow more time with ResourceOptions(custom_timeouts=CustomTimeouts("
+            f"{operation}='120m'))."
+        )
+
+
 class EnrollmentTimeout(AccountFactoryError):
     def __init__(self, account_uid: int, waited: str, last: Enrollment | None, *, resume_hint: str,
                  cause: BaseException | None = None) -> None:

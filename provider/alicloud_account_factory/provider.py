@@ -33,7 +33,7 @@ from .fleet import SharedListing, SharedStatusPoller, widen_provider_server_pool
 from .model import ENROLLMENT_KEY_TAG, Enrollment
 from .progress import EngineLog, Reporter
 from .settings import ProviderSettings
-from .timeouts import Deadline, timeout_seconds
+from .timeouts import Deadline, operation_deadline
 from .waiter import PollingWaiter, Waiter
 
 READ_TIMEOUT_SECONDS = 300.0
@@ -150,7 +150,7 @@ class EnrolledAccountProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         props = fields.normalized(props)
         region, services, reporter = self._context(props)
-        deadline = Deadline.after(timeout_seconds(props.get(fields.CUSTOM_TIMEOUTS), "create"))
+        deadline = operation_deadline(props.get(fields.CUSTOM_TIMEOUTS), "create")
         with _errors_name_arguments():
             if props.get("account_uid") is not None:
                 request = fields.enroll_request(props)
@@ -172,7 +172,7 @@ class EnrolledAccountProvider(ResourceProvider):
         news = fields.normalized(news)
         region, services, reporter = self._context(news)
         account_uid = _account_uid(id_)
-        deadline = Deadline.after(timeout_seconds(news.get(fields.CUSTOM_TIMEOUTS), "update"))
+        deadline = operation_deadline(news.get(fields.CUSTOM_TIMEOUTS), "update")
         if news.get("account_uid") is not None:
             request = fields.enroll_request(news)
         else:
