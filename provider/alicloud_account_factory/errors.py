@@ -104,9 +104,11 @@ class EnrollmentNotStarted(AccountFactoryError):
     """The deadline passed before this run sent EnrollAccount (while it still looked for an
     earlier attempt, or just before sending): nothing was enrolled by this run."""
 
-    def __init__(self, waited: str, operation: str, cause: BaseException | None = None) -> None:
+    def __init__(self, waited: str, operation: str, cause: BaseException | None = None, *,
+                 waiting_for: str | None = None) -> None:
         self.cause = cause
         why = f" The last look-up failed: {cause}." if cause is not None else ""
+        why += f" It waited because {waiting_for}." if waiting_for else ""
         super().__init__(
             f"timed out after {waited} before EnrollAccount was sent: the provider was still looking for what an "
             f"earlier attempt of this resource may have enrolled.{why} This run enrolled nothing. Run `pulumi up` "

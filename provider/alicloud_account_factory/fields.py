@@ -336,6 +336,35 @@ COMPUTED_OUTPUTS: dict[str, Callable[[Enrollment], Any]] = {
 CUSTOM_TIMEOUTS = "custom_timeouts"
 RESOURCE_URN = "resource_urn"
 PROVIDER_KEY = "__provider"
+#: The URNs of the resource's aliases: Pulumi takes them for this resource, so do its enrollment keys.
+RESOURCE_ALIASES = "resource_aliases"
+#: The stack's random identity (`resource.StackIdentity`): the same URN in another organization
+#: or backend is another resource.
+STACK_IDENTITY = "stack_identity"
+#: The output of `resource.StackIdentity` that holds it.
+STACK_IDENTITY_VALUE = "value"
+#: Set by check: 0 for a resource not in the stack yet, one more than the old inputs' otherwise.
+#: A create with old inputs is a replacement, which must vend a new account: the generation is
+#: part of the enrollment key, so the replacement's key differs from the account it replaces.
+GENERATION = "enrollment_generation"
+
+
+def generation(props: Mapping[str, Any]) -> int:
+    """The generation in checked inputs (0 when absent, as in a 0.1.0 state, or not a count)."""
+    value = props.get(GENERATION)
+    valid = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return int(value) if valid and 0 <= value < MAX_EXACT_INTEGER else 0
+
+
+def next_generation(olds: Mapping[str, Any]) -> int:
+    """The generation a checked input gets: the resource's old inputs' plus one, 0 without old inputs."""
+    return generation(olds) + 1 if olds else 0
+
+
+def alias_urns(props: Mapping[str, Any]) -> tuple[str, ...]:
+    """The alias URNs a resource registered (whatever a state file holds: only texts count)."""
+    value = props.get(RESOURCE_ALIASES)
+    return tuple(urn for urn in value if isinstance(urn, str) and urn) if isinstance(value, (list, tuple)) else ()
 
 
 # --- check ---------------------------------------------------------------------------------
