@@ -25,10 +25,10 @@ import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 
 from . import __version__
-from .errors import AmbiguousCallError, ApiError, NotEnrolledError, redact
+from .errors import AmbiguousCallError, ApiError, NotEnrolledError, UnansweredCallError, redact
 from .model import Enrollment, EnrolledSummary, EnrollRequest
 from .pacing import AdaptivePace
 from .settings import ProviderSettings
@@ -42,6 +42,8 @@ REFUSAL_CODES = frozenset({"DeployConflict.Blueprint"})
 REFUSAL_CODE_PREFIXES = (THROTTLING_PREFIX,)
 #: "Try again later" answers that do not say whether the call was carried out.
 UNAVAILABLE_CODES = frozenset({"ServiceUnavailable"})
+#: A gateway that gave up waiting for the service: the call may still be carried out later.
+GATEWAY_TIMEOUT_STATUSES = frozenset({504})
 #: Codes the SDK itself retries a few times before we see them: reads only (a resent
 #: enrollment is a second account), and never throttling (see the module's docstring).
 SDK_RETRIED_CODES = {"read": tuple(UNAVAILABLE_CODES), "write": ()}
@@ -147,6 +149,14 @@ def _withhold_credential_library_logs() -> None:
         logger.addFilter(_WithheldText())
 
 
+class SendObserver(Protocol):
+    """Hears when a non-idempotent request leaves, and when the service refused it."""
+
+    def sending(self) -> None: ...
+
+    def refused(self) -> None: ...
+
+
 class GovernanceClient:
     """The three calls the provider needs, with retries inside the caller's deadline."""
 
@@ -167,8 +177,11 @@ class GovernanceClient:
 
     # --- operations ------------------------------------------------------------------------
 
-    def enroll(self, request: EnrollRequest, deadline: Deadline) -> int:
-        """EnrollAccount; returns the AccountUid. Raises AmbiguousCallError if unsure it ran."""
+    def enroll(self, request: EnrollRequest, deadline: Deadline, observer: SendObserver | None = None) -> int:
+        """EnrollAccount; returns the AccountUid. Raises AmbiguousCallError if unsure it ran.
+
+        `observer` hears of every request about to leave and of every refusal that is retried,
+        so that a record of attempts knows which one may still be in flight."""
         from alibabacloud_governance20210120 import models
 
         sdk_request = models.EnrollAccountRequest(
@@ -188,7 +201,8 @@ class GovernanceClient:
             resell_account_type=request.resell_account_type,
             region_id=request.region_id or self._region,
         )
-        body = self._call("EnrollAccount", lambda c: c.enroll_account(sdk_request), deadline, idempotent=False)
+        body = self._call("EnrollAccount", lambda c: c.enroll_account(sdk_request), deadline, idempotent=False,
+                          observer=observer)
         uid_text = str(body.get("AccountUid") or "")
         if not (uid_text.isascii() and uid_text.isdigit()):  # carried out, but the answer is unusable
             raise AmbiguousCallError("EnrollAccount", "InvalidResponse", f"the answer holds no AccountUid: {body!r}",
@@ -228,10 +242,12 @@ class GovernanceClient:
     # --- retries and errors ----------------------------------------------------------------
 
     def _call(self, action: str, invoke: Callable[[Any], Any], deadline: Deadline, *, idempotent: bool = True,
-              on_retry: Callable[[ApiError], None] | None = None) -> dict:
+              on_retry: Callable[[ApiError], None] | None = None, observer: SendObserver | None = None) -> dict:
         attempt = 0
         while True:
             sent_at = self._pace.wait_turn(deadline)
+            if observer is not None:
+                observer.sending()
             try:
                 response = invoke(self._client("read" if idempotent else "write"))
                 self._pace.passed()
@@ -244,6 +260,8 @@ class GovernanceClient:
                 self._pace.passed()  # refused for what it asked, not for the rate: it was let through
             if not error.retryable or (isinstance(error, AmbiguousCallError) and not idempotent):
                 raise error
+            if observer is not None:
+                observer.refused()  # retryable and not ambiguous: it did not take effect
             delay = self._backoff.delay(attempt)
             if deadline.remaining() < delay:
                 raise error
@@ -274,6 +292,8 @@ class GovernanceClient:
                 return NotEnrolledError(action, code, message, **kwargs)
             if code in REFUSAL_CODES or code.startswith(REFUSAL_CODE_PREFIXES):
                 return ApiError(action, code, message, retryable=True, **kwargs)
+            if status in GATEWAY_TIMEOUT_STATUSES:
+                return UnansweredCallError(action, code, message, retryable=True, **kwargs)
             if status >= 500 or code in UNAVAILABLE_CODES:
                 return AmbiguousCallError(action, code, message, retryable=True, **kwargs)
             return ApiError(action, code, message, **kwargs)
@@ -289,8 +309,8 @@ class GovernanceClient:
         if _never_sent(raw):
             # No connection was made (refused, unknown host, connect timeout): nothing was carried out.
             return ApiError(action, "ConnectionFailure", f"could not connect to {endpoint} ({message})", retryable=True)
-        return AmbiguousCallError(action, "ConnectionFailure", f"could not complete the call to {endpoint} ({message})",
-                                  retryable=True)
+        unsure = UnansweredCallError if _timed_out_reading(raw) else AmbiguousCallError
+        return unsure(action, "ConnectionFailure", f"could not complete the call to {endpoint} ({message})", retryable=True)
 
 
 CREDENTIALS_HELP = (
@@ -365,6 +385,15 @@ def _is_network_problem(error: BaseException) -> bool:
         OSError,
         UnretryableException,  # the SDK's wrapper when no HTTP answer arrived
     ))
+
+
+def _timed_out_reading(error: BaseException) -> bool:
+    """Whether the request left and no answer came within the read timeout."""
+    import requests
+    import urllib3
+
+    reading = (urllib3.exceptions.ReadTimeoutError, requests.exceptions.ReadTimeout, TimeoutError)
+    return not _never_sent(error) and any(isinstance(current, reading) for current in _chain(error))
 
 
 def _never_sent(error: BaseException) -> bool:

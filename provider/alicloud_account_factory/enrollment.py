@@ -24,13 +24,15 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Protocol
 
-from .client import Backoff, GovernanceClient
+from .client import Backoff, GovernanceClient, SendObserver
 from .errors import (
     AmbiguousCallError,
+    ApiError,
     EnrollmentFailed,
     EnrollmentNotStarted,
     EnrollmentTimeout,
     EnrollmentUnconfirmed,
+    UnansweredCallError,
     is_transient,
 )
 from .model import (
@@ -41,7 +43,7 @@ from .model import (
     EnrolledSummary,
     EnrollRequest,
 )
-from .journal import ANSWERED, REFUSED, STATE_DIR_ENV, AttemptJournal
+from .journal import ANSWERED, REFUSED, SENT, STATE_DIR_ENV, Attempt, AttemptJournal
 from .timeouts import Deadline
 from .waiter import Waiter, WaitTimedOut, changed
 
@@ -50,9 +52,10 @@ from .waiter import Waiter, WaitTimedOut, changed
 #: account only after a while, and a resent call would enroll a second one.
 AMBIGUOUS_LOOKUP_PAUSES = (1.0, 2.0, 4.0, 8.0)
 #: How long after it was sent an EnrollAccount may still take effect: the SDK stops reading
-#: after 30 s, but a gateway may hold the request and pass it on later. Chosen, not documented
+#: after 30 s, but a gateway may hold the request and pass it on later (twice the read timeout
+#: is allowed). Chosen, not documented
 #: by the service (see RELIABILITY.md).
-IN_FLIGHT_SECONDS = 90.0
+IN_FLIGHT_SECONDS = 60.0
 #: How long ListEnrolledAccounts may take to show an account once EnrollAccount took effect.
 LISTING_LAG_SECONDS = 15.0
 #: An unanswered EnrollAccount keeps a create of its key from enrolling (it looks instead) for this long.
@@ -154,6 +157,38 @@ def _pending_text(until: float) -> str:
             f"listing until {time.strftime('%H:%M:%S', time.localtime(until))}")
 
 
+class _Recorder:
+    """Writes each EnrollAccount request of a new account to the journal before it leaves, and
+    what became of it: a kill -9 at any point leaves at most the last request unsettled."""
+
+    def __init__(self, journal: AttemptJournal, key: str) -> None:
+        self._journal = journal
+        self._key = key
+        self._attempt: Attempt | None = None
+
+    def sending(self) -> None:
+        self._attempt = self._journal.sending(self._key)
+
+    def refused(self) -> None:
+        if self._attempt is not None and self._attempt.unanswered:
+            self._journal.settle(self._key, self._attempt, REFUSED)
+            self._attempt = None
+
+    def answered(self, account_uid: int) -> None:
+        if self._attempt is not None:
+            self._journal.settle(self._key, self._attempt, ANSWERED, account_uid)
+
+    def unanswered(self, error: AmbiguousCallError, now: float) -> None:
+        """No usable answer. Without one at all (a timeout) the service may still carry the request
+        out until IN_FLIGHT_SECONDS after it left; otherwise whatever it did is done. Either way the
+        listing may take LISTING_LAG_SECONDS more to show it."""
+        if self._attempt is None:  # the client did not report the send: it left just now at the latest
+            self.sending()
+        assert self._attempt is not None
+        done_by = self._attempt.at + IN_FLIGHT_SECONDS if isinstance(error, UnansweredCallError) else now
+        self._journal.settle(self._key, self._attempt, SENT, until=max(done_by, now) + LISTING_LAG_SECONDS)
+
+
 @dataclass(frozen=True)
 class _Found:
     """What a look for earlier attempts of a resource found."""
@@ -220,18 +255,20 @@ class Enroller:
                 self._pause(AMBIGUOUS_LOOKUP_PAUSES[min(retries, len(AMBIGUOUS_LOOKUP_PAUSES)) - 1], deadline, stop)
                 found = self._look(request, target, deadline, give_up=lambda _error: stop)
                 continue
-            attempt = self._journal.sending(target.text)
-            self._warn_if_unrecorded(progress)
+            recorder = _Recorder(self._journal, target.text)
             try:
-                account_uid = self._enroll(request, deadline, "create")
+                account_uid = self._enroll(request, deadline, "create", recorder)
             except AmbiguousCallError as error:
                 unsure = error  # the attempt stays unsettled: looked for until it can no longer appear
+                recorder.unanswered(error, self._clock())
                 progress.status(f"EnrollAccount went unanswered ({error.code}); checking whether it took effect")
                 continue
-            except BaseException:
-                self._journal.settle(target.text, attempt, REFUSED)
+            except ApiError:
+                recorder.refused()  # the service said no: it did not take effect
                 raise
-            self._journal.settle(target.text, attempt, ANSWERED, account_uid)
+            finally:
+                self._warn_if_unrecorded(progress)
+            recorder.answered(account_uid)
             progress.status(f"enrolling new account {account_uid}")
             final = self._wait(account_uid, deadline, progress, operation="create")
             return self._after(final, request, target, deadline, progress, checked=unsure is None)
@@ -281,8 +318,8 @@ class Enroller:
         """When the latest unanswered EnrollAccount of this key can no longer turn up (wall clock),
         if that is still to come."""
         now = self._clock()
-        until = max((a.at + UNSETTLED_SECONDS for a in self._journal.attempts(target.text) if a.unanswered),
-                    default=None)
+        until = max((a.until if a.until is not None else a.at + UNSETTLED_SECONDS
+                     for a in self._journal.attempts(target.text) if a.unanswered), default=None)
         return until if until is not None and until > now else None
 
     def _after(self, final: Enrollment, request: EnrollRequest, target: _Target, deadline: Deadline,
@@ -323,12 +360,13 @@ class Enroller:
                           f"{STATE_DIR_ENV} to a writable directory. Until then a `pulumi up` run right after an "
                           f"interrupted one relies on the listing alone, which may show a new account only after a while.")
 
-    def _enroll(self, request: EnrollRequest, deadline: Deadline, operation: str) -> int:
+    def _enroll(self, request: EnrollRequest, deadline: Deadline, operation: str,
+                observer: SendObserver | None = None) -> int:
         """EnrollAccount, never once the deadline has passed: the run could not wait for it anyway,
         and a later run would have to find what it did."""
         if deadline.expired:
             raise EnrollmentNotStarted(deadline.describe(), operation)
-        return self._client.enroll(request, deadline)
+        return self._client.enroll(request, deadline, observer)
 
     def _look(self, request: EnrollRequest, target: _Target, deadline: Deadline, *,
               give_up: Callable[[Exception], Exception]) -> "_Found":

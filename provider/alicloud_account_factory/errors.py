@@ -66,6 +66,12 @@ class AmbiguousCallError(ApiError):
     """
 
 
+class UnansweredCallError(AmbiguousCallError):
+    """No answer came in time (a read timeout, a gateway timeout): the service may still be
+    working on the call, and may carry it out later. Other ambiguous failures (a connection
+    reset after sending, a 500) come after whatever the service did."""
+
+
 class NotEnrolledError(ApiError):
     """GetEnrolledAccount answered 404: the account is not enrolled (or does not exist)."""
 

@@ -47,6 +47,9 @@ class Attempt:
     at: float  # wall-clock seconds: the record outlives the process
     state: str
     account_uid: int | None = None
+    #: Until when an unanswered attempt may still turn up, once its failure was seen (None: the
+    #: process died first, and the enroller assumes the longest).
+    until: float | None = None
 
     @property
     def unanswered(self) -> bool:
@@ -81,10 +84,12 @@ class AttemptJournal:
         self._change(key, lambda attempts: [*attempts, attempt])
         return attempt
 
-    def settle(self, key: str, attempt: Attempt, state: str, account_uid: int | None = None) -> None:
-        """What became of an attempt: ANSWERED with its AccountUid, or REFUSED."""
-        self._change(key, lambda attempts: [replace(a, state=state, account_uid=account_uid) if a.id == attempt.id else a
-                                            for a in attempts])
+    def settle(self, key: str, attempt: Attempt, state: str, account_uid: int | None = None, *,
+               until: float | None = None) -> None:
+        """What became of an attempt: ANSWERED with its AccountUid, REFUSED, or still SENT (unanswered)
+        with when it can no longer turn up."""
+        self._change(key, lambda attempts: [replace(a, state=state, account_uid=account_uid, until=until)
+                                            if a.id == attempt.id else a for a in attempts])
 
     def release(self, account_uid: int) -> None:
         """The resource holding `account_uid` left its stack (destroyed, or replaced): a later create
@@ -117,7 +122,8 @@ class AttemptJournal:
         try:
             raw = json.loads(path.read_text())
             attempts = [Attempt(id=str(a["id"]), at=float(a["at"]), state=str(a["state"]),
-                                account_uid=int(a["account_uid"]) if a.get("account_uid") is not None else None)
+                                account_uid=int(a["account_uid"]) if a.get("account_uid") is not None else None,
+                                until=float(a["until"]) if a.get("until") is not None else None)
                         for a in raw.get("attempts", [])]
         except FileNotFoundError:
             attempts = []

@@ -1,8 +1,8 @@
 """The dynamic provider: Pulumi's protocol on one side, the enroller on the other.
 
-`EnrolledAccountProvider` is pickled BY REFERENCE into every stack's state (as the
-`__provider` input), so its import path `alicloud_account_factory.provider` and its name are
-part of our users' state and must never change. It keeps nothing on the instance that a
+`EnrolledAccountProvider` (and `StackIdentityProvider`) is pickled BY REFERENCE into every
+stack's state (as the `__provider` input), so its import path `alicloud_account_factory.provider`
+and its name are part of our users' state and must never change. It keeps nothing on the instance that a
 pickle would carry: settings and clients are built inside the provider process.
 """
 

@@ -37,7 +37,7 @@ from tests.support.registration import Registration, _RecordingMocks, run_with_m
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Deadline of one gRPC call: generous, so that only a hung provider trips it.
-CALL_DEADLINE = 120.0
+CALL_DEADLINE = 300.0
 
 
 # --- evidence: everything a user could ever see, scanned for the secret -----------------------

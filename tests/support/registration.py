@@ -10,6 +10,7 @@ and tells ``new_resource`` the URN and options of the resource being registered.
 from __future__ import annotations
 
 import asyncio
+import os
 import contextvars
 import gc
 import threading
@@ -161,6 +162,10 @@ def run_with_mocks(
     return result
 
 
+#: The StackIdentity value registrations get: tests that each play another stack set it per test.
+TEST_STACK_IDENTITY_ENV = "ACCOUNT_FACTORY_TEST_STACK_IDENTITY"
+
+
 def _holds_secret(value: Any) -> bool:
     if rpc.is_rpc_secret(value):
         return True
@@ -207,6 +212,9 @@ class _RecordingMocks(pulumi_mocks.Mocks):
             )
         if not custom:
             return "", {}
+        if args.typ.endswith(":StackIdentity"):
+            # What the stack's state holds: one value per stack (a test may say which stack it plays).
+            return args.resource_id or f"{args.name}_id", {"value": os.environ.get(TEST_STACK_IDENTITY_ENV, "test-stack")}
         return args.resource_id or f"{args.name}_id", dict(args.inputs)
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:

@@ -41,7 +41,7 @@ class FakeFactory:
     enroll_calls: int = 0
     warnings: list[str] = field(default_factory=list)
 
-    def enroll(self, request: EnrollRequest, deadline: Deadline) -> int:
+    def enroll(self, request: EnrollRequest, deadline: Deadline, observer: object = None) -> int:
         self.enroll_calls += 1
         self.accounts[UID] = enrollment(UID)
         raise AmbiguousCallError("EnrollAccount", "ConnectionFailure", "the answer was lost", retryable=True)
@@ -88,7 +88,7 @@ def test_a_listing_outage_after_an_unanswered_enroll_is_ridden_out_not_a_failure
 def test_an_unanswered_enroll_with_the_deadline_gone_says_the_next_up_looks_first() -> None:
     factory = FakeFactory()
     factory.accounts.clear()
-    factory.enroll = lambda request, deadline: (_ for _ in ()).throw(  # type: ignore[method-assign]
+    factory.enroll = lambda request, deadline, observer=None: (_ for _ in ()).throw(  # type: ignore[method-assign]
         AmbiguousCallError("EnrollAccount", "ConnectionFailure", "lost", retryable=True))
     with pytest.raises(EnrollmentUnconfirmed, match="looks for the account first"):
         Enroller(factory, factory, factory.list_enrolled).create_new(  # type: ignore[arg-type]
