@@ -115,9 +115,11 @@ class EnrollmentNotStarted(AccountFactoryError):
         self.cause = cause
         why = f" The last look-up failed: {cause}." if cause is not None else ""
         why += f" It waited because {waiting_for}." if waiting_for else ""
+        doing = ("the provider was still looking for what an earlier attempt of this resource may have enrolled"
+                 if cause is not None or waiting_for else "no time was left to wait for an enrollment")
         super().__init__(
-            f"timed out after {waited} before EnrollAccount was sent: the provider was still looking for what an "
-            f"earlier attempt of this resource may have enrolled.{why} This run enrolled nothing. Run `pulumi up` "
+            f"timed out after {waited} before EnrollAccount was sent: {doing}.{why} This run enrolled nothing. "
+            f"Run `pulumi up` "
             f"again: the provider looks first and resumes on an earlier account if there is one, so no second "
             f"account is created; or allow more time with ResourceOptions(custom_timeouts=CustomTimeouts("
             f"{operation}='120m'))."
