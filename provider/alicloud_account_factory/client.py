@@ -16,14 +16,19 @@ Nothing above this module sees an SDK type or an SDK exception. Retries follow o
 
 from __future__ import annotations
 
+import logging
+import os
 import random
+import re
 import threading
 import time
+import traceback
+from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, Protocol, TypeVar
 
 from . import __version__
-from .errors import AmbiguousCallError, ApiError, NotEnrolledError, redact
+from .errors import AmbiguousCallError, ApiError, NotEnrolledError, UnansweredCallError, redact
 from .model import Enrollment, EnrolledSummary, EnrollRequest
 from .pacing import AdaptivePace
 from .settings import ProviderSettings
@@ -37,6 +42,8 @@ REFUSAL_CODES = frozenset({"DeployConflict.Blueprint"})
 REFUSAL_CODE_PREFIXES = (THROTTLING_PREFIX,)
 #: "Try again later" answers that do not say whether the call was carried out.
 UNAVAILABLE_CODES = frozenset({"ServiceUnavailable"})
+#: A gateway that gave up waiting for the service: the call may still be carried out later.
+GATEWAY_TIMEOUT_STATUSES = frozenset({504})
 #: Codes the SDK itself retries a few times before we see them: reads only (a resent
 #: enrollment is a second account), and never throttling (see the module's docstring).
 SDK_RETRIED_CODES = {"read": tuple(UNAVAILABLE_CODES), "write": ()}
@@ -104,6 +111,8 @@ def _build_sdk_client(settings: ProviderSettings, region: str, kind: str) -> Any
     else:
         from alibabacloud_credentials.client import Client as CredentialClient
 
+        _withhold_credential_library_logs()
+
         if creds.profile:
             from alibabacloud_credentials.provider import CLIProfileCredentialsProvider
 
@@ -114,6 +123,38 @@ def _build_sdk_client(settings: ProviderSettings, region: str, kind: str) -> Any
         config.endpoint = settings.endpoint.host
         config.protocol = settings.endpoint.protocol
     return Client(config)
+
+
+#: The credentials package logs to stderr under this name, quoting what a source answered.
+CREDENTIAL_LIBRARY_LOGGER = "credentials"
+
+
+class _WithheldText(logging.Filter):
+    """Keeps a credential library log record's level, drops its text (it can quote the keys)."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        record.msg = (f"alibabacloud_credentials {record.levelname.lower()}: text withheld, it can quote credentials "
+                      f"(the create or refresh error says what failed)")
+        record.args = ()
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True
+
+
+def _withhold_credential_library_logs() -> None:
+    """Install, once per process, the filter that keeps credentials out of the library's log lines."""
+    logger = logging.getLogger(CREDENTIAL_LIBRARY_LOGGER)
+    if not any(isinstance(existing, _WithheldText) for existing in logger.filters):
+        logger.addFilter(_WithheldText())
+
+
+class SendObserver(Protocol):
+    """Hears when a non-idempotent request leaves, and when the service refused it."""
+
+    def sending(self) -> None: ...
+
+    def refused(self) -> None: ...
 
 
 class GovernanceClient:
@@ -136,8 +177,11 @@ class GovernanceClient:
 
     # --- operations ------------------------------------------------------------------------
 
-    def enroll(self, request: EnrollRequest, deadline: Deadline) -> int:
-        """EnrollAccount; returns the AccountUid. Raises AmbiguousCallError if unsure it ran."""
+    def enroll(self, request: EnrollRequest, deadline: Deadline, observer: SendObserver | None = None) -> int:
+        """EnrollAccount; returns the AccountUid. Raises AmbiguousCallError if unsure it ran.
+
+        `observer` hears of every request about to leave and of every refusal that is retried,
+        so that a record of attempts knows which one may still be in flight."""
         from alibabacloud_governance20210120 import models
 
         sdk_request = models.EnrollAccountRequest(
@@ -157,8 +201,10 @@ class GovernanceClient:
             resell_account_type=request.resell_account_type,
             region_id=request.region_id or self._region,
         )
-        body = self._call("EnrollAccount", lambda c: c.enroll_account(sdk_request), deadline, idempotent=False)
-        if not str(body.get("AccountUid") or "").isdigit():  # carried out, but the answer is unusable
+        body = self._call("EnrollAccount", lambda c: c.enroll_account(sdk_request), deadline, idempotent=False,
+                          observer=observer)
+        uid_text = str(body.get("AccountUid") or "")
+        if not (uid_text.isascii() and uid_text.isdigit()):  # carried out, but the answer is unusable
             raise AmbiguousCallError("EnrollAccount", "InvalidResponse", f"the answer holds no AccountUid: {body!r}",
                                      request_id=body.get("RequestId"))
         return int(body["AccountUid"])
@@ -196,10 +242,12 @@ class GovernanceClient:
     # --- retries and errors ----------------------------------------------------------------
 
     def _call(self, action: str, invoke: Callable[[Any], Any], deadline: Deadline, *, idempotent: bool = True,
-              on_retry: Callable[[ApiError], None] | None = None) -> dict:
+              on_retry: Callable[[ApiError], None] | None = None, observer: SendObserver | None = None) -> dict:
         attempt = 0
         while True:
             sent_at = self._pace.wait_turn(deadline)
+            if observer is not None:
+                observer.sending()
             try:
                 response = invoke(self._client("read" if idempotent else "write"))
                 self._pace.passed()
@@ -212,6 +260,8 @@ class GovernanceClient:
                 self._pace.passed()  # refused for what it asked, not for the rate: it was let through
             if not error.retryable or (isinstance(error, AmbiguousCallError) and not idempotent):
                 raise error
+            if observer is not None:
+                observer.refused()  # retryable and not ambiguous: it did not take effect
             delay = self._backoff.delay(attempt)
             if deadline.remaining() < delay:
                 raise error
@@ -242,21 +292,25 @@ class GovernanceClient:
                 return NotEnrolledError(action, code, message, **kwargs)
             if code in REFUSAL_CODES or code.startswith(REFUSAL_CODE_PREFIXES):
                 return ApiError(action, code, message, retryable=True, **kwargs)
+            if status in GATEWAY_TIMEOUT_STATUSES:
+                return UnansweredCallError(action, code, message, retryable=True, **kwargs)
             if status >= 500 or code in UNAVAILABLE_CODES:
                 return AmbiguousCallError(action, code, message, retryable=True, **kwargs)
             return ApiError(action, code, message, **kwargs)
         cause = inner if isinstance(inner, BaseException) else raw
+        if _from_credential_library(raw):
+            # Never the library's text: it quotes what a credential source answered, keys included.
+            return ApiError(action, "InvalidCredentials", f"no usable credentials ({_credential_sources(raw)}). "
+                                                          f"{CREDENTIALS_HELP}")
         message = redact(f"{type(cause).__name__}: {cause}", secrets)
-        if _is_credentials_problem(cause):
-            return ApiError(action, "InvalidCredentials", f"no usable credentials ({message}). {CREDENTIALS_HELP}")
         if not (_is_network_problem(cause) or _is_network_problem(raw)):
             raise raw
         endpoint = self._settings.endpoint.url() if self._settings.endpoint else f"https://governance.{self._region}.aliyuncs.com"
         if _never_sent(raw):
             # No connection was made (refused, unknown host, connect timeout): nothing was carried out.
             return ApiError(action, "ConnectionFailure", f"could not connect to {endpoint} ({message})", retryable=True)
-        return AmbiguousCallError(action, "ConnectionFailure", f"could not complete the call to {endpoint} ({message})",
-                                  retryable=True)
+        unsure = UnansweredCallError if _timed_out_reading(raw) else AmbiguousCallError
+        return unsure(action, "ConnectionFailure", f"could not complete the call to {endpoint} ({message})", retryable=True)
 
 
 CREDENTIALS_HELP = (
@@ -265,10 +319,55 @@ CREDENTIALS_HELP = (
 )
 
 
-def _is_credentials_problem(error: BaseException) -> bool:
+#: Environment variables that make the SDK's default chain fetch credentials from somewhere.
+CREDENTIAL_SOURCE_VARIABLES = (
+    "ALIBABA_CLOUD_CREDENTIALS_URI", "ALIBABA_CLOUD_ROLE_ARN", "ALIBABA_CLOUD_OIDC_PROVIDER_ARN",
+    "ALIBABA_CLOUD_OIDC_TOKEN_FILE", "ALIBABA_CLOUD_ECS_METADATA", "ALIBABA_CLOUD_PROFILE",
+)
+_PROVIDER_NAME = re.compile(r"\b[A-Z][A-Za-z]*CredentialsProvider\b")
+
+
+def _chain(error: BaseException) -> Iterator[BaseException]:
+    """The error and every exception it wraps (the SDK's inner_exception, urllib3's reason, causes,
+    contexts, arguments), each once."""
+    seen: set[int] = set()
+    pending: list[object] = [error]
+    while pending:
+        current = pending.pop()
+        if not isinstance(current, BaseException) or id(current) in seen:
+            continue
+        seen.add(id(current))
+        yield current
+        pending += [getattr(current, "inner_exception", None), getattr(current, "reason", None),
+                    current.__cause__, current.__context__, *current.args]
+
+
+def _from_credential_library(error: BaseException) -> bool:
+    """Whether the failure came from fetching credentials (any exception raised inside the
+    credentials package: its texts may quote a credential source's answer)."""
     from alibabacloud_credentials.exceptions import CredentialException
 
-    return isinstance(error, CredentialException)
+    for current in _chain(error):
+        if isinstance(current, CredentialException):
+            return True
+        frames = traceback.extract_tb(current.__traceback__) if current.__traceback__ else []
+        if any(f"{os.sep}alibabacloud_credentials{os.sep}" in frame.filename for frame in frames):
+            return True
+    return False
+
+
+def _credential_sources(error: BaseException) -> str:
+    """Which sources the credential chain tried, by name only: the library's own text is withheld."""
+    tried = sorted({name for current in _chain(error) for name in _PROVIDER_NAME.findall(str(current))})
+    configured = [name for name in CREDENTIAL_SOURCE_VARIABLES if os.environ.get(name)]
+    parts = ["the Alibaba Cloud credential chain failed"]
+    if tried:
+        parts.append(f"sources tried: {', '.join(tried)}")
+    if configured:
+        parts.append(f"set in the environment: {', '.join(configured)}; check what that source answers "
+                     f"(it must give AccessKeyId, AccessKeySecret, SecurityToken and Expiration)")
+    parts.append("the credential library's own message is not shown because it can quote the credentials")
+    return "; ".join(parts)
 
 
 def _is_network_problem(error: BaseException) -> bool:
@@ -288,6 +387,15 @@ def _is_network_problem(error: BaseException) -> bool:
     ))
 
 
+def _timed_out_reading(error: BaseException) -> bool:
+    """Whether the request left and no answer came within the read timeout."""
+    import requests
+    import urllib3
+
+    reading = (urllib3.exceptions.ReadTimeoutError, requests.exceptions.ReadTimeout, TimeoutError)
+    return not _never_sent(error) and any(isinstance(current, reading) for current in _chain(error))
+
+
 def _never_sent(error: BaseException) -> bool:
     """Whether a transport failure happened while connecting, so the request never left.
 
@@ -297,16 +405,6 @@ def _never_sent(error: BaseException) -> bool:
     import requests
     import urllib3
 
-    seen: set[int] = set()
-    pending: list[object] = [error]
-    while pending:
-        current = pending.pop()
-        if not isinstance(current, BaseException) or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, (urllib3.exceptions.ConnectTimeoutError, requests.exceptions.ConnectTimeout)):
-            return True
-        pending += [getattr(current, "inner_exception", None), getattr(current, "reason", None),
-                    current.__cause__, current.__context__, *current.args]
-    return False
+    connecting = (urllib3.exceptions.ConnectTimeoutError, requests.exceptions.ConnectTimeout)
+    return any(isinstance(current, connecting) for current in _chain(error))
 

@@ -24,8 +24,17 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Protocol
 
-from .client import Backoff, GovernanceClient
-from .errors import AmbiguousCallError, EnrollmentFailed, EnrollmentTimeout, EnrollmentUnconfirmed, is_transient
+from .client import Backoff, GovernanceClient, SendObserver
+from .errors import (
+    AmbiguousCallError,
+    ApiError,
+    EnrollmentFailed,
+    EnrollmentNotStarted,
+    EnrollmentTimeout,
+    EnrollmentUnconfirmed,
+    UnansweredCallError,
+    is_transient,
+)
 from .model import (
     ENROLLMENT_KEY_TAG,
     FAILURE_STATUSES,
@@ -34,6 +43,7 @@ from .model import (
     EnrolledSummary,
     EnrollRequest,
 )
+from .journal import ANSWERED, REFUSED, SENT, STATE_DIR_ENV, Attempt, AttemptJournal
 from .timeouts import Deadline
 from .waiter import Waiter, WaitTimedOut, changed
 
@@ -41,6 +51,15 @@ from .waiter import Waiter, WaitTimedOut, changed
 #: these pauses (seconds) before sending EnrollAccount again: the listing may show a new
 #: account only after a while, and a resent call would enroll a second one.
 AMBIGUOUS_LOOKUP_PAUSES = (1.0, 2.0, 4.0, 8.0)
+#: How long after it was sent an EnrollAccount may still take effect: the SDK stops reading
+#: after 30 s, but a gateway may hold the request and pass it on later (twice the read timeout
+#: is allowed). Chosen, not documented
+#: by the service (see RELIABILITY.md).
+IN_FLIGHT_SECONDS = 60.0
+#: How long ListEnrolledAccounts may take to show an account once EnrollAccount took effect.
+LISTING_LAG_SECONDS = 15.0
+#: An unanswered EnrollAccount keeps a create of its key from enrolling (it looks instead) for this long.
+UNSETTLED_SECONDS = IN_FLIGHT_SECONDS + LISTING_LAG_SECONDS
 
 
 class Listing(Protocol):
@@ -61,25 +80,42 @@ def _digest(text: str) -> str:
 class EnrollmentKey:
     """The value of the `pulumi:enrollment-key` tag: whose account it is, and with what settings.
 
-    `resource` is stable for the life of a resource (its URN); `settings` changes exactly
-    when the resource is replaced by a new account.
+    `resource` hashes the resource's URN and `stack` the stack's identity (a random value kept
+    in the stack's state, see `resource.StackIdentity`): the same project, stack and resource
+    name in another organization or backend is another resource. `settings` hashes the
+    settings that vend a new account and the resource's generation (bumped when Pulumi
+    replaces it), so it changes exactly when a new account is asked for. Keys written by
+    releases before 0.2 have no `stack` part (None).
     """
 
     resource: str
+    stack: str | None
     settings: str
 
     @staticmethod
-    def derive(resource_urn: str | None, settings: Mapping[str, object]) -> "EnrollmentKey":
+    def derive(resource_urn: str | None, stack_identity: str | None, settings: Mapping[str, object],
+               generation: int = 0) -> "EnrollmentKey":
         material = "\n".join(f"{k}={settings.get(k)!r}" for k in sorted(settings))
-        return EnrollmentKey(_digest(resource_urn or ""), _digest(material))
+        if generation:
+            material += f"\ngeneration={generation}"
+        return EnrollmentKey(resource_digest(resource_urn), _digest(stack_identity or ""), _digest(material))
 
     @staticmethod
     def parse(text: str | None) -> "EnrollmentKey | None":
-        resource, dot, settings = (text or "").partition(".")
-        return EnrollmentKey(resource, settings) if dot and resource and settings else None
+        parts = (text or "").split(".")
+        if len(parts) == 2 and all(parts):
+            return EnrollmentKey(parts[0], None, parts[1])
+        if len(parts) == 3 and all(parts):
+            return EnrollmentKey(*parts)
+        return None
 
     def __str__(self) -> str:
-        return f"{self.resource}.{self.settings}"
+        return ".".join(part for part in (self.resource, self.stack, self.settings) if part is not None)
+
+
+def resource_digest(resource_urn: str | None) -> str:
+    """The `resource` part of a key for a URN (also computed for a resource's aliases)."""
+    return _digest(resource_urn or "")
 
 
 def _resume_hint(account_uid: int, keyed_settings: str) -> str:
@@ -109,59 +145,140 @@ def _left_behind_warning(enrollment: Enrollment) -> str:
     )
 
 
+def _duplicate_warning(duplicate: Enrollment, kept: int) -> str:
+    return (f"account {duplicate.account_uid} ({duplicate.status}) also carries this resource's enrollment key: it is a "
+            f"second account enrolled for it (by an EnrollAccount that took effect after the provider had stopped "
+            f"waiting for it), and no stack manages it. This resource keeps account {kept}; close account "
+            f"{duplicate.account_uid} in the Resource Directory console.")
+
+
+def _pending_text(until: float) -> str:
+    return (f"an earlier EnrollAccount of this resource went unanswered and may still take effect or show up in the "
+            f"listing until {time.strftime('%H:%M:%S', time.localtime(until))}")
+
+
+class _Recorder:
+    """Writes each EnrollAccount request of a new account to the journal before it leaves, and
+    what became of it: a kill -9 at any point leaves at most the last request unsettled."""
+
+    def __init__(self, journal: AttemptJournal, key: str) -> None:
+        self._journal = journal
+        self._key = key
+        self._attempt: Attempt | None = None
+
+    def sending(self) -> None:
+        self._attempt = self._journal.sending(self._key)
+
+    def refused(self) -> None:
+        if self._attempt is not None and self._attempt.unanswered:
+            self._journal.settle(self._key, self._attempt, REFUSED)
+            self._attempt = None
+
+    def answered(self, account_uid: int) -> None:
+        if self._attempt is not None:
+            self._journal.settle(self._key, self._attempt, ANSWERED, account_uid)
+
+    def unanswered(self, error: AmbiguousCallError, now: float) -> None:
+        """No usable answer. Without one at all (a timeout) the service may still carry the request
+        out until IN_FLIGHT_SECONDS after it left; otherwise whatever it did is done. Either way the
+        listing may take LISTING_LAG_SECONDS more to show it."""
+        if self._attempt is None:  # the client did not report the send: it left just now at the latest
+            self.sending()
+        assert self._attempt is not None
+        done_by = self._attempt.at + IN_FLIGHT_SECONDS if isinstance(error, UnansweredCallError) else now
+        self._journal.settle(self._key, self._attempt, SENT, until=max(done_by, now) + LISTING_LAG_SECONDS)
+
+
 @dataclass(frozen=True)
 class _Found:
     """What a look for earlier attempts of a resource found."""
 
     own: list[Enrollment]  # enrolled with these settings, the one to resume first
     left_behind: list[Enrollment]  # enrolled with other new-account settings
+    released: list[Enrollment]  # own key, but its resource left the stack (destroyed or replaced) on this machine
+    older_release: list[Enrollment]  # a key of a release before 0.2 for this resource name: which stack is unknown
+
+
+@dataclass(frozen=True)
+class _Target:
+    """Whose accounts a create looks for: its key, and the `resource` parts of its aliases' keys."""
+
+    key: EnrollmentKey
+    text: str  # the key as the tag carries it, also the journal's key
+    aliases: frozenset[str]
+
+    def names(self, other: EnrollmentKey) -> bool:
+        return other.resource == self.key.resource or other.resource in self.aliases
 
 
 class Enroller:
     """`keyed_settings` names, for the user, the settings that make up the settings half of the key."""
 
     def __init__(self, client: GovernanceClient, waiter: Waiter, listing: Listing | None = None, *,
-                 keyed_settings: str = "the new-account settings",
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 keyed_settings: str = "the new-account settings", journal: AttemptJournal | None = None,
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> None:
         self._client = client
         self._waiter = waiter
         self._listing: Listing = listing or client.list_enrolled
         self._keyed_settings = keyed_settings
+        self._journal = journal or AttemptJournal(None)
+        self._journal_warned = False
         self._sleep = sleep
+        self._clock = clock
 
     # --- entry points ----------------------------------------------------------------------
 
-    def create_new(self, request: EnrollRequest, deadline: Deadline, progress: Progress) -> Enrollment:
-        """Enroll a new account, or adopt the one an earlier attempt of this resource made."""
-        key = EnrollmentKey.parse(request.tags.get(ENROLLMENT_KEY_TAG))
-        if not request.is_new_account or key is None:
+    def create_new(self, request: EnrollRequest, deadline: Deadline, progress: Progress, *,
+                   aliases: frozenset[str] = frozenset()) -> Enrollment:
+        """Enroll a new account, or adopt the one an earlier attempt of this resource made.
+
+        `aliases` are the `resource` parts of the keys of the resource's aliases (its earlier
+        URNs): Pulumi takes them for the same resource, so their accounts are this resource's.
+        """
+        text = request.tags.get(ENROLLMENT_KEY_TAG)
+        key = EnrollmentKey.parse(text)
+        if not request.is_new_account or key is None or text is None:
             raise ValueError("a new account is always enrolled with its enrollment key")
-        found = self._look(request, key, deadline)
-        for other in found.left_behind:
-            progress.warn(_left_behind_warning(other))
-        if found.own:
-            own = found.own[0]
-            progress.warn(f"adopting account {own.account_uid} ({own.status}), enrolled earlier for this resource with "
-                          f"these settings (by a `pulumi up` that did not record it, or left enrolled when the "
-                          f"resource was destroyed or replaced), instead of enrolling a second account")
-            return self._resume(found, request, deadline, progress)
+        target = _Target(key, text, aliases)
+        found = self._look(request, target, deadline,
+                           give_up=lambda error: EnrollmentNotStarted(deadline.describe(), "create", error))
+        self._warn_about_others(found, progress)
+        unsure: AmbiguousCallError | None = None
         retries = 0
-        while True:
-            try:
-                account_uid = self._client.enroll(request, deadline)
-                break
-            except AmbiguousCallError as unsure:
-                progress.status(f"EnrollAccount went unanswered ({unsure.code}); checking whether it took effect")
-                unconfirmed = EnrollmentUnconfirmed(unsure)
-                for pause in AMBIGUOUS_LOOKUP_PAUSES:
-                    self._pause(pause, deadline, unconfirmed)
-                    found = self._look(request, key, deadline, give_up=unconfirmed)
-                    if found.own:
-                        return self._resume(found, request, deadline, progress)
+        while not found.own:
+            pending = self._unsettled_until(target)
+            if pending is not None:
+                # An attempt may still take effect, or be missing from the listing: look, never enroll.
+                stop: Exception = EnrollmentUnconfirmed(unsure) if unsure is not None else EnrollmentNotStarted(
+                    deadline.describe(), "create", waiting_for=_pending_text(pending))
                 retries += 1
-                self._pause(Backoff().delay(retries), deadline, unconfirmed)
-        progress.status(f"enrolling new account {account_uid}")
-        return self._wait(account_uid, deadline, progress, operation="create")
+                self._pause(AMBIGUOUS_LOOKUP_PAUSES[min(retries, len(AMBIGUOUS_LOOKUP_PAUSES)) - 1], deadline, stop)
+                found = self._look(request, target, deadline, give_up=lambda _error: stop)
+                continue
+            recorder = _Recorder(self._journal, target.text)
+            try:
+                account_uid = self._enroll(request, deadline, "create", recorder)
+            except AmbiguousCallError as error:
+                unsure = error  # the attempt stays unsettled: looked for until it can no longer appear
+                recorder.unanswered(error, self._clock())
+                progress.status(f"EnrollAccount went unanswered ({error.code}); checking whether it took effect")
+                continue
+            except ApiError:
+                recorder.refused()  # the service said no: it did not take effect
+                raise
+            finally:
+                self._warn_if_unrecorded(progress)
+            recorder.answered(account_uid)
+            progress.status(f"enrolling new account {account_uid}")
+            final = self._wait(account_uid, deadline, progress, operation="create")
+            return self._after(final, request, target, deadline, progress, checked=unsure is None)
+        own = found.own[0]
+        if unsure is None:
+            progress.warn(f"adopting account {own.account_uid} ({own.status}), enrolled earlier for this resource with "
+                          f"these settings by a `pulumi up` that did not record it (interrupted, failed or timed out), "
+                          f"instead of enrolling a second account")
+        final = self._resume(found, request, deadline, progress)
+        return self._after(final, request, target, deadline, progress, checked=True)
 
     def converge(self, account_uid: int, request: EnrollRequest, deadline: Deadline, progress: Progress, *,
                  current: Enrollment | None = None, operation: str) -> Enrollment:
@@ -184,7 +301,7 @@ class Enroller:
             return current
         while True:
             try:
-                self._client.enroll(request, deadline)
+                self._enroll(request, deadline, operation)
                 break
             except AmbiguousCallError as unsure:
                 progress.status(f"EnrollAccount went unanswered ({unsure.code}); checking whether it took effect")
@@ -197,53 +314,114 @@ class Enroller:
 
     # --- helpers ---------------------------------------------------------------------------
 
-    def _look(self, request: EnrollRequest, key: EnrollmentKey, deadline: Deadline, *,
-              give_up: Exception | None = None) -> "_Found":
+    def _unsettled_until(self, target: _Target) -> float | None:
+        """When the latest unanswered EnrollAccount of this key can no longer turn up (wall clock),
+        if that is still to come."""
+        now = self._clock()
+        until = max((a.until if a.until is not None else a.at + UNSETTLED_SECONDS
+                     for a in self._journal.attempts(target.text) if a.unanswered), default=None)
+        return until if until is not None and until > now else None
+
+    def _after(self, final: Enrollment, request: EnrollRequest, target: _Target, deadline: Deadline,
+               progress: Progress, *, checked: bool) -> Enrollment:
+        """Once a create has its account: if an attempt of this key ever went unanswered, look once
+        more, and name every other account carrying the key (one that took effect after the
+        provider stopped looking for it)."""
+        if checked and not any(a.unanswered for a in self._journal.attempts(target.text)):
+            return final
+        try:
+            found = self._earlier_attempts(request, target, deadline)
+        except Exception:  # noqa: BLE001 - the account is done; a failed extra look must not fail the create
+            return final
+        for other in found.own:
+            if other.account_uid != final.account_uid:
+                progress.warn(_duplicate_warning(other, final.account_uid))
+        return final
+
+    def _warn_about_others(self, found: "_Found", progress: Progress) -> None:
+        for other in found.left_behind:
+            progress.warn(_left_behind_warning(other))
+        for other in found.released:
+            progress.warn(f"account {other.account_uid} ({other.status}) was enrolled for this resource before it "
+                          f"was destroyed or replaced, so this `up` enrolls a new account instead of adopting it. It "
+                          f"stays enrolled: adopt it with account_uid={other.account_uid}, or close it in the "
+                          f"Resource Directory console if no stack needs it.")
+        for other in found.older_release:
+            progress.warn(f"account {other.account_uid} ({other.status}, {other.raw.get('DisplayName')!r}) was enrolled "
+                          f"for a resource of this name by a release of this provider before 0.2, whose key does not "
+                          f"say which stack it belongs to, so it is not adopted. If it is this stack's (a `pulumi up` "
+                          f"interrupted before the upgrade), adopt it with account_uid={other.account_uid}; otherwise "
+                          f"leave it to the stack that manages it.")
+
+    def _warn_if_unrecorded(self, progress: Progress) -> None:
+        if self._journal.problem is not None and not self._journal_warned:
+            self._journal_warned = True
+            progress.warn(f"EnrollAccount attempts cannot be recorded on this machine ({self._journal.problem}); set "
+                          f"{STATE_DIR_ENV} to a writable directory. Until then a `pulumi up` run right after an "
+                          f"interrupted one relies on the listing alone, which may show a new account only after a while.")
+
+    def _enroll(self, request: EnrollRequest, deadline: Deadline, operation: str,
+                observer: SendObserver | None = None) -> int:
+        """EnrollAccount, never once the deadline has passed: the run could not wait for it anyway,
+        and a later run would have to find what it did."""
+        if deadline.expired:
+            raise EnrollmentNotStarted(deadline.describe(), operation)
+        return self._client.enroll(request, deadline, observer)
+
+    def _look(self, request: EnrollRequest, target: _Target, deadline: Deadline, *,
+              give_up: Callable[[Exception], Exception]) -> "_Found":
         """`_earlier_attempts`, riding out transient failures (an outage of the listing) until the
-        deadline; then `give_up` is raised (or the last failure)."""
+        deadline; then what `give_up` makes of the last failure is raised."""
         attempt = 0
         while True:
             try:
-                return self._earlier_attempts(request, key, deadline)
+                return self._earlier_attempts(request, target, deadline)
             except Exception as error:  # noqa: BLE001 - only transient ones are retried
                 if not is_transient(error):
                     raise
                 attempt += 1
-                self._pause(Backoff().delay(attempt), deadline, give_up or error)
+                self._pause(Backoff().delay(attempt), deadline, give_up(error))
 
-    def _earlier_attempts(self, request: EnrollRequest, key: EnrollmentKey, deadline: Deadline) -> "_Found":
-        """The accounts earlier attempts of this resource enrolled with these settings (the one to
-        resume first) and with other settings.
+    def _earlier_attempts(self, request: EnrollRequest, target: _Target, deadline: Deadline) -> "_Found":
+        """The accounts earlier attempts of this resource enrolled, sorted by what to do with them.
 
-        Only a few rows are read in full: those with this display name and those without one
-        yet (a new account may be listed before it is named). Reading more (every account still
-        enrolling, say) would make a fleet of creates read each other's accounts: N² reads.
+        Read in full: the listing's rows with this display name and those without one yet (a
+        new account may be listed before it is named), and every account an attempt recorded
+        on this machine answered with (GetEnrolledAccount shows it before the listing does).
+        Reading more (every account still enrolling, say) would make a fleet of creates read
+        each other's accounts: N² reads.
         """
-        candidates = [row for row in self._listing(deadline) if row.display_name in (request.display_name, None, "")]
-        own: list[Enrollment] = []
-        others: list[Enrollment] = []
-        for row in candidates:
-            enrollment = self._client.get(row.account_uid, deadline)
-            found = EnrollmentKey.parse(enrollment.input_tags.get(ENROLLMENT_KEY_TAG)) if enrollment else None
-            if enrollment is None or found is None or found.resource != key.resource:
+        recorded = {a.account_uid for a in self._journal.attempts(target.text)
+                    if a.state == ANSWERED and a.account_uid is not None}
+        listed = {row.account_uid for row in self._listing(deadline) if row.display_name in (request.display_name, None, "")}
+        released = self._journal.released()
+        found = _Found([], [], [], [])
+        for account_uid in sorted(listed | recorded):
+            enrollment = self._client.get(account_uid, deadline)
+            key = EnrollmentKey.parse(enrollment.input_tags.get(ENROLLMENT_KEY_TAG)) if enrollment else None
+            if enrollment is None or key is None or not target.names(key):
                 continue
-            if found.settings != key.settings:
-                others.append(enrollment)
+            if key.stack is None:
+                found.older_release.append(enrollment)
+            elif key.stack != target.key.stack:
+                continue  # the same resource name in another stack (organization, backend): not ours
+            elif key.settings != target.key.settings:
+                found.left_behind.append(enrollment)
             elif request.folder_id and enrollment.raw.get("FolderId") not in (None, request.folder_id):
                 continue  # moved to another folder by hand since: not what these settings describe
+            elif account_uid in released:
+                found.released.append(enrollment)
             else:
-                own.append(enrollment)
+                found.own.append(enrollment)
         # Prefer the one in progress, then the finished one, then the most recent.
-        own.sort(key=lambda e: (e.in_progress, e.status == FINISHED, str(e.raw.get("CreateTime") or "")), reverse=True)
-        return _Found(own, others)
+        found.own.sort(key=lambda e: (e.in_progress, e.status == FINISHED, str(e.raw.get("CreateTime") or "")),
+                       reverse=True)
+        return found
 
     def _resume(self, found: "_Found", request: EnrollRequest, deadline: Deadline, progress: Progress) -> Enrollment:
         own, *duplicates = found.own
-        for duplicate in duplicates:  # only a listing lagging beyond the look-ups can have made one
-            progress.warn(f"account {duplicate.account_uid} ({duplicate.status}) also carries this resource's "
-                          f"enrollment key: it is a second account enrolled for it, and no stack manages it. "
-                          f"This resource keeps account {own.account_uid}; close the other one in the "
-                          f"Resource Directory console.")
+        for duplicate in duplicates:  # only an attempt that took effect after the look-ups can have made one
+            progress.warn(_duplicate_warning(duplicate, own.account_uid))
         return self.converge(own.account_uid, self._as_existing(request, own.account_uid), deadline, progress,
                              current=own, operation="create")
 

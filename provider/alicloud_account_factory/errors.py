@@ -66,6 +66,12 @@ class AmbiguousCallError(ApiError):
     """
 
 
+class UnansweredCallError(AmbiguousCallError):
+    """No answer came in time (a read timeout, a gateway timeout): the service may still be
+    working on the call, and may carry it out later. Other ambiguous failures (a connection
+    reset after sending, a 500) come after whatever the service did."""
+
+
 class NotEnrolledError(ApiError):
     """GetEnrolledAccount answered 404: the account is not enrolled (or does not exist)."""
 
@@ -97,6 +103,26 @@ class EnrollmentUnconfirmed(AccountFactoryError):
             f"{cause}. Whether that EnrollAccount took effect is not known, and no account turned up before "
             f"the deadline. Run `pulumi up` again: the provider looks for the account first and resumes on it "
             f"if it exists, so no second account is created."
+        )
+
+
+class EnrollmentNotStarted(AccountFactoryError):
+    """The deadline passed before this run sent EnrollAccount (while it still looked for an
+    earlier attempt, or just before sending): nothing was enrolled by this run."""
+
+    def __init__(self, waited: str, operation: str, cause: BaseException | None = None, *,
+                 waiting_for: str | None = None) -> None:
+        self.cause = cause
+        why = f" The last look-up failed: {cause}." if cause is not None else ""
+        why += f" It waited because {waiting_for}." if waiting_for else ""
+        doing = ("the provider was still looking for what an earlier attempt of this resource may have enrolled"
+                 if cause is not None or waiting_for else "no time was left to wait for an enrollment")
+        super().__init__(
+            f"timed out after {waited} before EnrollAccount was sent: {doing}.{why} This run enrolled nothing. "
+            f"Run `pulumi up` "
+            f"again: the provider looks first and resumes on an earlier account if there is one, so no second "
+            f"account is created; or allow more time with ResourceOptions(custom_timeouts=CustomTimeouts("
+            f"{operation}='120m'))."
         )
 
 

@@ -14,6 +14,7 @@ import math
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
+from urllib.parse import urlencode
 
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
@@ -75,6 +76,10 @@ def _display_name(name: str, value: Any) -> str:
     return value
 
 
+_ASCII_DIGITS = re.compile(r"[0-9]+")
+MAX_UID_DIGITS = 16
+
+
 def parse_account_uid(name: str, value: Any) -> int:
     """An AccountUid from an int, an exact float (how Pulumi carries numbers) or a string."""
     example = f'{name}="1431653632361234"'
@@ -91,8 +96,11 @@ def parse_account_uid(name: str, value: Any) -> int:
         value = int(value)
     if isinstance(value, str):
         text = value.strip()
-        if not text.isdigit():
-            raise Invalid(f"{name} {value!r} is not an account id: use the digits only, e.g. {example}")
+        if not _ASCII_DIGITS.fullmatch(text):  # str.isdigit() also takes '¹', '①' and full-width digits
+            shown = repr(value) if len(value) <= 40 else f"of {len(value)} characters"
+            raise Invalid(f"{name} {shown} is not an account id: use the digits 0-9 only, e.g. {example}")
+        if len(text) > MAX_UID_DIGITS:  # also keeps int() away from its 4,300-digit limit
+            raise Invalid(f"{name} has {len(text)} digits: AccountUids have 15 or 16 digits, e.g. {example}")
         value = int(text)
     if not isinstance(value, int):
         raise Invalid(f"{name} must be an account id (an integer or a string of digits), not {type(value).__name__}")
@@ -169,6 +177,12 @@ def _baseline_item(where: str, raw: Any) -> BaselineItem:
             raise Invalid(f"{where}.config must be a JSON object, e.g. '{{\"VpcName\": \"main\"}}'")
     if config is not None and not isinstance(config, Mapping):
         raise Invalid(f"{where}.config must be a dict or a JSON object string, not {type(config).__name__}")
+    if isinstance(raw.get("config"), Mapping):
+        inexact = _inexact_number(raw["config"])
+        if inexact is not None:
+            raise Invalid(f"{where}.config holds the number {inexact:.17g}, too large to pass exactly (Pulumi carries the "
+                          f"numbers of a dict as float64, exact only below 2^53): give this config as a JSON object "
+                          f"string instead, e.g. config='{{\"VpcId\": 9123456789012345}}'")
     skip = raw.get("skip", False)
     skip = False if skip is None else skip
     if not isinstance(skip, bool):
@@ -189,6 +203,19 @@ def _baseline_item(where: str, raw: Any) -> BaselineItem:
         skip=skip,
         version=str(version) if version not in (None, "") else None,
     )
+
+
+def _inexact_number(value: Any, depth: int = 0) -> float | None:
+    """A float in a program's dict that may not be the number the user wrote (|x| >= 2^53)."""
+    if depth > 100:
+        return None  # deeper than any config; canonical_json rejects what it cannot encode
+    if isinstance(value, float) and math.isfinite(value) and abs(value) >= MAX_EXACT_INTEGER:
+        return value
+    if isinstance(value, Mapping):
+        value = list(value.values())
+    if isinstance(value, (list, tuple)):
+        return next((found for item in value if (found := _inexact_number(item, depth + 1)) is not None), None)
+    return None
 
 
 def _baseline_items(name: str, value: Any) -> list[dict[str, Any]]:
@@ -309,6 +336,35 @@ COMPUTED_OUTPUTS: dict[str, Callable[[Enrollment], Any]] = {
 CUSTOM_TIMEOUTS = "custom_timeouts"
 RESOURCE_URN = "resource_urn"
 PROVIDER_KEY = "__provider"
+#: The URNs of the resource's aliases: Pulumi takes them for this resource, so do its enrollment keys.
+RESOURCE_ALIASES = "resource_aliases"
+#: The stack's random identity (`resource.StackIdentity`): the same URN in another organization
+#: or backend is another resource.
+STACK_IDENTITY = "stack_identity"
+#: The output of `resource.StackIdentity` that holds it.
+STACK_IDENTITY_VALUE = "value"
+#: Set by check: 0 for a resource not in the stack yet, one more than the old inputs' otherwise.
+#: A create with old inputs is a replacement, which must vend a new account: the generation is
+#: part of the enrollment key, so the replacement's key differs from the account it replaces.
+GENERATION = "enrollment_generation"
+
+
+def generation(props: Mapping[str, Any]) -> int:
+    """The generation in checked inputs (0 when absent, as in a 0.1.0 state, or not a count)."""
+    value = props.get(GENERATION)
+    valid = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return int(value) if valid and 0 <= value < MAX_EXACT_INTEGER else 0
+
+
+def next_generation(olds: Mapping[str, Any]) -> int:
+    """The generation a checked input gets: the resource's old inputs' plus one, 0 without old inputs."""
+    return generation(olds) + 1 if olds else 0
+
+
+def alias_urns(props: Mapping[str, Any]) -> tuple[str, ...]:
+    """The alias URNs a resource registered (whatever a state file holds: only texts count)."""
+    value = props.get(RESOURCE_ALIASES)
+    return tuple(urn for urn in value if isinstance(urn, str) and urn) if isinstance(value, (list, tuple)) else ()
 
 
 # --- check ---------------------------------------------------------------------------------
@@ -372,6 +428,11 @@ def check(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]
                 f"{ENROLLMENT_KEY_TAG!r} so that an interrupted `pulumi up` never enrolls a second account; remove one tag",
             ))
 
+    if not failures:
+        oversized = _oversized_request(inputs)
+        if oversized is not None:
+            failures.append(oversized)
+
     timeouts = news.get(CUSTOM_TIMEOUTS)
     if timeouts is not None and not is_unknown(timeouts):
         if not isinstance(timeouts, Mapping):
@@ -386,6 +447,40 @@ def check(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]
                     except ValueError as problem:
                         failures.append((CUSTOM_TIMEOUTS, f"custom_timeouts.{key}: {problem}"))
     return inputs, failures
+
+
+#: EnrollAccount's parameters all travel in the URL's query string. The gateway refuses a request
+#: line over 64 KiB with RequestURITooLong (as the emulator does); the parameters must stay below,
+#: with room for the path, the provider's own tag and the rest of the request line.
+MAX_REQUEST_BYTES = 60_000
+#: Room kept for the `pulumi:enrollment-key` tag the provider adds to a new account's tags.
+KEY_TAG_RESERVE = 200
+
+
+def _query_bytes(parameters: Mapping[str, Any]) -> int:
+    """The size of the parameters form-encoded into a query string, as the SDK sends them."""
+    return len(urlencode({name: str(value) for name, value in parameters.items() if value is not None}))
+
+
+def _oversized_request(inputs: Mapping[str, Any]) -> tuple[str, str] | None:
+    """A failure on baseline_items when the EnrollAccount request would be too long to send
+    (only the baseline item configs are unbounded; every other field has a short maximum)."""
+    if any(is_unknown(inputs.get(field.name)) for field in FIELDS):
+        return None
+    scalars = {f.api_name: inputs.get(f.name) for f in FIELDS if f.name not in ("baseline_items", "tags")}
+    tags = [{"Key": key, "Value": value} for key, value in (inputs.get("tags") or {}).items()]
+    items = [_query_bytes({f"BaselineItems.{n}.Name": item.get("name"), f"BaselineItems.{n}.Config": item.get("config"),
+                           f"BaselineItems.{n}.Skip": item.get("skip"), f"BaselineItems.{n}.Version": item.get("version")})
+             for n, item in enumerate(inputs.get("baseline_items") or (), start=1)]
+    total = _query_bytes(scalars) + _query_bytes({"Tag": json.dumps(tags)}) + sum(items) + KEY_TAG_RESERVE
+    if total <= MAX_REQUEST_BYTES:
+        return None
+    largest = max(range(len(items)), key=items.__getitem__) if items else None
+    where = f" (the largest is baseline_items[{largest}], {items[largest]:,} bytes)" if largest is not None else ""
+    return ("baseline_items",
+            f"baseline_items make the EnrollAccount request {total:,} bytes once encoded{where}, more than the "
+            f"{MAX_REQUEST_BYTES:,} bytes the service accepts in one request (its parameters travel in the URL): "
+            f"shorten the baseline item configs, e.g. move large values into the baseline itself (baseline_id)")
 
 
 # --- diff ----------------------------------------------------------------------------------

@@ -90,6 +90,10 @@ class BaselineItem:
         )
 
 
+def _without_key(tags: Mapping[str, str]) -> dict[str, str]:
+    return {key: value for key, value in tags.items() if key != ENROLLMENT_KEY_TAG}
+
+
 def baseline_items_key(items: Sequence[BaselineItem]) -> tuple[BaselineItem, ...]:
     """Order-insensitive identity of a list of overrides (the API merges them by name)."""
     return tuple(sorted(items, key=lambda item: item.name))
@@ -190,7 +194,9 @@ class Enrollment:
             return False
         if baseline_items_key(self.input_baseline_items) != baseline_items_key(request.baseline_items):
             return False
-        return self.input_tags == dict(request.tags)
+        # The key tag is the provider's own: its value changes with the resource's generation,
+        # which is no reason to enroll an account again.
+        return _without_key(self.input_tags) == _without_key(request.tags)
 
     def progress_line(self) -> str:
         """Where the enrollment stands, e.g. `[2/4] ACS-BP_ACCOUNT_FACTORY_VPC: Running`."""

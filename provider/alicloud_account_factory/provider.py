@@ -1,13 +1,14 @@
 """The dynamic provider: Pulumi's protocol on one side, the enroller on the other.
 
-`EnrolledAccountProvider` is pickled BY REFERENCE into every stack's state (as the
-`__provider` input), so its import path `alicloud_account_factory.provider` and its name are
-part of our users' state and must never change. It keeps nothing on the instance that a
+`EnrolledAccountProvider` (and `StackIdentityProvider`) is pickled BY REFERENCE into every
+stack's state (as the `__provider` input), so its import path `alicloud_account_factory.provider`
+and its name are part of our users' state and must never change. It keeps nothing on the instance that a
 pickle would carry: settings and clients are built inside the provider process.
 """
 
 from __future__ import annotations
 
+import secrets
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -28,16 +29,17 @@ from pulumi.dynamic import (
 from . import fields
 from .catalog import items_answered_from_catalog
 from .client import GovernanceClient
-from .enrollment import Enroller, EnrollmentKey
+from .enrollment import Enroller, EnrollmentKey, resource_digest
 from .errors import ApiError, ConfigurationError
+from .journal import AttemptJournal, default_directory
+from .lifeline import watch_engine
 from .pool_widening import widen_provider_server_pool
 from .shared_listing import SharedListing
 from .shared_poller import SharedStatusPoller
-from .lifeline import watch_engine
 from .model import ENROLLMENT_KEY_TAG, Enrollment
 from .progress import EngineLog, Reporter
 from .settings import ProviderSettings
-from .timeouts import Deadline, timeout_seconds
+from .timeouts import Deadline, operation_deadline
 from .waiter import PollingWaiter, Waiter
 
 READ_TIMEOUT_SECONDS = 300.0
@@ -53,10 +55,24 @@ _services_cache: dict[tuple[ProviderSettings, str], _Services] = {}
 _services_lock = threading.Lock()
 _engine_log: EngineLog | None = None
 _engine_lock = threading.Lock()  # its own: opening the engine's channel never waits on building a client
+_attempts: AttemptJournal | None = None
+#: The AccountUid each replacement created in this process returned, by URN: when Pulumi then
+#: deletes the resource it replaced (same URN) and it had that same account, the stack still
+#: holds it, and the delete must not call it abandoned.
+_replacements: dict[str, int] = {}
+
+
+def _journal() -> AttemptJournal:
+    global _attempts
+    with _services_lock:
+        if _attempts is None:
+            _attempts = AttemptJournal(default_directory())
+        return _attempts
 
 
 def _services(settings: ProviderSettings, region: str) -> _Services:
     """One client, poller and enroller per endpoint, credentials and region, per process."""
+    journal = _journal()
     with _services_lock:
         key = (settings, region)
         if key not in _services_cache:
@@ -65,9 +81,9 @@ def _services(settings: ProviderSettings, region: str) -> _Services:
             if settings.fleet_mode:
                 listing = SharedListing(client)
                 waiter: Waiter = SharedStatusPoller(client, listing=listing)
-                enroller = Enroller(client, waiter, listing, keyed_settings=keyed)
+                enroller = Enroller(client, waiter, listing, keyed_settings=keyed, journal=journal)
             else:
-                enroller = Enroller(client, PollingWaiter(client), keyed_settings=keyed)
+                enroller = Enroller(client, PollingWaiter(client), keyed_settings=keyed, journal=journal)
             _services_cache[key] = _Services(client, enroller)
         return _services_cache[key]
 
@@ -140,8 +156,9 @@ class EnrolledAccountProvider(ResourceProvider):
 
     # --- the Pulumi protocol -------------------------------------------------------------
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = fields.check(news)
+        inputs[fields.GENERATION] = fields.next_generation(olds)
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -157,7 +174,7 @@ class EnrolledAccountProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         props = fields.normalized(props)
         region, services, reporter = self._context(props)
-        deadline = Deadline.after(timeout_seconds(props.get(fields.CUSTOM_TIMEOUTS), "create"))
+        deadline = operation_deadline(props.get(fields.CUSTOM_TIMEOUTS), "create")
         with _errors_name_arguments():
             if props.get("account_uid") is not None:
                 request = fields.enroll_request(props)
@@ -165,7 +182,10 @@ class EnrolledAccountProvider(ResourceProvider):
                 final = services.enroller.converge(request.account_uid, request, deadline, reporter, operation="create")
             else:
                 request = fields.enroll_request(props, extra_tags={ENROLLMENT_KEY_TAG: self._key(props)})
-                final = services.enroller.create_new(request, deadline, reporter)
+                aliases = frozenset(resource_digest(urn) for urn in fields.alias_urns(props))
+                final = services.enroller.create_new(request, deadline, reporter, aliases=aliases)
+        if fields.generation(props) > 0:  # a create with old inputs: a replacement
+            _replacements[str(props.get(fields.RESOURCE_URN) or "")] = final.account_uid
         return CreateResult(str(final.account_uid), self._outputs(final, props, region))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -180,7 +200,7 @@ class EnrolledAccountProvider(ResourceProvider):
         news = fields.normalized(news)
         region, services, reporter = self._context(news)
         account_uid = _account_uid(id_)
-        deadline = Deadline.after(timeout_seconds(news.get(fields.CUSTOM_TIMEOUTS), "update"))
+        deadline = operation_deadline(news.get(fields.CUSTOM_TIMEOUTS), "update")
         if news.get("account_uid") is not None:
             request = fields.enroll_request(news)
         else:
@@ -194,7 +214,18 @@ class EnrolledAccountProvider(ResourceProvider):
         # No API call, so no settings either: a broken configuration must not block `pulumi destroy`.
         value = getattr(self, "_settings_value", None)
         secrets = value.credentials.secrets() if isinstance(value, ProviderSettings) else ()
-        self._reporter(props, secrets).warn(
+        reporter = self._reporter(props, secrets)
+        try:
+            account_uid = _account_uid(id_)
+        except ApiError:
+            account_uid = None
+        if account_uid is not None and _replacements.get(str(props.get(fields.RESOURCE_URN) or "")) == account_uid:
+            # A replacement in this same run holds it (e.g. it enrolled that existing account_uid again).
+            reporter.status(f"account {id_} is kept by this resource's replacement; nothing to close")
+            return
+        if account_uid is not None and props.get("account_uid") is None:
+            _journal().release(account_uid)  # a later create of this resource must not adopt it
+        reporter.warn(
             f"account {id_} stays enrolled in Account Factory and stays in the resource directory: "
             f"Cloud Governance Center has no API to un-enroll an account, so removing this resource only "
             f"stops managing it. Remove or close the account in the Resource Directory console if it is no longer needed."
@@ -204,8 +235,42 @@ class EnrolledAccountProvider(ResourceProvider):
 
     @staticmethod
     def _key(props: Mapping[str, Any]) -> str:
-        return str(EnrollmentKey.derive(props.get(fields.RESOURCE_URN), {name: props.get(name) for name in fields.KEYED_FIELDS}))
+        identity = props.get(fields.STACK_IDENTITY)
+        return str(EnrollmentKey.derive(props.get(fields.RESOURCE_URN), identity if isinstance(identity, str) else None,
+                                        {name: props.get(name) for name in fields.KEYED_FIELDS},
+                                        fields.generation(props)))
 
     @staticmethod
     def _outputs(enrollment: Enrollment, props: Mapping[str, Any], region: str) -> dict[str, Any]:
         return fields.outputs(enrollment, {**props, "region_id": props.get("region_id") or region})
+
+
+class StackIdentityProvider(ResourceProvider):
+    """Vends the random value that tells a stack apart from every other stack of the same project
+    and name (in another organization or backend). Pickled by reference into users' state like
+    `EnrolledAccountProvider`: its import path and name never change."""
+
+    def __getstate__(self) -> dict[str, Any]:
+        return {}
+
+    def __setstate__(self, state: Mapping[str, Any]) -> None:
+        pass
+
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        return CheckResult(dict(news), [])
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        return DiffResult(changes=False, replaces=[], stables=[], delete_before_replace=False)
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        value = secrets.token_hex(16)
+        return CreateResult(value, {fields.STACK_IDENTITY_VALUE: value})
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        return ReadResult(id_, {**props, fields.STACK_IDENTITY_VALUE: props.get(fields.STACK_IDENTITY_VALUE) or id_})
+
+    def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        return UpdateResult({fields.STACK_IDENTITY_VALUE: id_})
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        pass

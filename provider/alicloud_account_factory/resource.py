@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import weakref
 from dataclasses import dataclass
 from typing import Any, Mapping, Optional, Sequence, Union
 
 import pulumi
 import pulumi.dynamic
+import pulumi.runtime.settings
+from pulumi.runtime.resource import all_aliases
 
 from . import fields
-from .provider import EnrolledAccountProvider
+from .provider import EnrolledAccountProvider, StackIdentityProvider
 
 #: Type token of the resource; part of every URN in users' state, so it never changes.
 RESOURCE_TYPE = "pulumi-python:dynamic/alicloud-account-factory:EnrolledAccount"
@@ -79,6 +82,8 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         opts = opts or pulumi.ResourceOptions()
+        if _may_hold_secrets(baseline_items):
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(BASELINE_ECHOES)))
         props: dict[str, Any] = {
             "account_name_prefix": account_name_prefix,
             "display_name": display_name,
@@ -94,6 +99,8 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         props.update({name: None for name in fields.COMPUTED_OUTPUTS})
         props[fields.CUSTOM_TIMEOUTS] = _custom_timeouts(opts.custom_timeouts)
         props[fields.RESOURCE_URN] = pulumi.create_urn(resource_name, RESOURCE_TYPE, parent=opts.parent)
+        props[fields.RESOURCE_ALIASES] = _alias_urns(resource_name, opts)
+        props[fields.STACK_IDENTITY] = None if opts.id is not None else _stack_identity()
         super().__init__(EnrolledAccountProvider(), resource_name, props, opts)
 
     @staticmethod
@@ -103,6 +110,61 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         read_opts = pulumi.ResourceOptions(id=pulumi.Output.from_input(account_uid).apply(
             lambda uid: str(fields.parse_account_uid("account_uid", uid))))
         return EnrolledAccount(resource_name, opts=pulumi.ResourceOptions.merge(opts, read_opts))
+
+
+#: Outputs in which the service echoes baseline item configs back. The engine marks an output
+#: secret only when an input of the same name held a secret (or when it is listed in
+#: additional_secret_outputs), and `applied_baseline_items` is no input's name.
+BASELINE_ECHOES = ("baseline_items", "applied_baseline_items")
+
+
+def _may_hold_secrets(value: Any) -> bool:
+    """Whether baseline items hold an Output anywhere: it may be secret, and whether it is is only
+    known later, while the options must be given now. Plain values are never secret."""
+    if isinstance(value, pulumi.Output):
+        return True
+    if isinstance(value, BaselineItemArgs):
+        value = value.to_property()
+    if isinstance(value, Mapping):
+        return any(_may_hold_secrets(item) for item in value.values())
+    if isinstance(value, (list, tuple)):
+        return any(_may_hold_secrets(item) for item in value)
+    return False
+
+
+class StackIdentity(pulumi.dynamic.Resource, module="alicloud-account-factory", name="StackIdentity"):
+    """A random value created once per stack and kept in its state (one per program, made by the
+    first EnrolledAccount). It is part of every enrollment key, so that the same project, stack
+    and resource name in another organization or backend never adopts this stack's accounts,
+    while a create interrupted in this stack finds its account again: the value is in the state
+    before any account's create starts."""
+
+    value: pulumi.Output[str]
+
+    def __init__(self, resource_name: str, opts: Optional[pulumi.ResourceOptions] = None) -> None:
+        super().__init__(StackIdentityProvider(), resource_name, {fields.STACK_IDENTITY_VALUE: None}, opts)
+
+
+#: The name of the one StackIdentity of a stack.
+STACK_IDENTITY_NAME = "alicloud-account-factory-stack-identity"
+_stack_identities: "weakref.WeakKeyDictionary[Any, StackIdentity]" = weakref.WeakKeyDictionary()
+
+
+def _stack_identity() -> Optional[pulumi.Output[str]]:
+    """The value of this program's StackIdentity, registered on first use (None outside a stack)."""
+    root = pulumi.runtime.settings.get_root_resource()
+    if root is None:
+        return None
+    if root not in _stack_identities:
+        _stack_identities[root] = StackIdentity(STACK_IDENTITY_NAME)
+    return _stack_identities[root].value
+
+
+def _alias_urns(resource_name: str, opts: pulumi.ResourceOptions) -> Optional[pulumi.Output[list[str]]]:
+    """Every URN Pulumi takes for this resource's earlier ones (its aliases, and those inherited
+    from its parent's aliases), computed as the SDK does for engines without alias specs."""
+    aliases = all_aliases(opts.aliases, resource_name, RESOURCE_TYPE, opts.parent)
+    return pulumi.Output.all(*aliases).apply(lambda urns: sorted({u for u in urns if u})) if aliases else None
 
 
 def _baseline_items_property(items: Any) -> Any:

@@ -45,7 +45,16 @@ def timeout_seconds(custom_timeouts: Mapping[str, Any] | None, operation: str) -
     return parse_duration(value) if value not in (None, "") else DEFAULT_TIMEOUT_SECONDS
 
 
+def operation_deadline(custom_timeouts: Mapping[str, Any] | None, operation: str) -> "Deadline":
+    """The deadline of a create or update, described as the user spelt it ('0.5s', '90m')."""
+    value = (custom_timeouts or {}).get(operation)
+    spelled = value.strip() if isinstance(value, str) and value.strip() else None
+    return Deadline.after(timeout_seconds(custom_timeouts, operation), label=spelled)
+
+
 def describe_seconds(seconds: float) -> str:
+    if seconds < 60 and seconds != int(seconds):
+        return f"{seconds:g}s"  # '0.5s', not '0s'
     minutes, secs = divmod(int(round(seconds)), 60)
     hours, minutes = divmod(minutes, 60)
     if hours:
@@ -61,10 +70,11 @@ class Deadline:
 
     at: float
     seconds: float
+    label: str | None = None  # how the user wrote it, if they did
 
     @staticmethod
-    def after(seconds: float) -> "Deadline":
-        return Deadline(time.monotonic() + seconds, seconds)
+    def after(seconds: float, *, label: str | None = None) -> "Deadline":
+        return Deadline(time.monotonic() + seconds, seconds, label)
 
     def remaining(self) -> float:
         return self.at - time.monotonic()
@@ -74,4 +84,4 @@ class Deadline:
         return self.remaining() <= 0
 
     def describe(self) -> str:
-        return describe_seconds(self.seconds)
+        return self.label or describe_seconds(self.seconds)

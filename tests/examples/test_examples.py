@@ -5,6 +5,7 @@ from __future__ import annotations
 from pulumi.runtime import rpc
 
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, Emulator
+from alicloud_account_factory.resource import STACK_IDENTITY_NAME
 from tests.support.stack import StackHarness
 
 WRITE_CALLS = ("EnrollAccount",)
@@ -46,8 +47,9 @@ def test_quickstart(harness_for, emulator: Emulator) -> None:
     assert len(emulator.state()["accounts"]) == 2  # the old account stays enrolled (no un-enroll API)
 
     enrolls = api_calls(emulator).get("EnrollAccount", 0)
-    urn = stack.urn("team-a-dev")
-    assert stack.destroy() == [urn]
+    urn, identity = stack.urn("team-a-dev"), stack.urn(STACK_IDENTITY_NAME)
+    # The account, then the stack's identity (created before it, deleted after it).
+    assert stack.destroy() == [urn, identity]
     assert stack.state == {} and api_calls(emulator).get("EnrollAccount", 0) == enrolls
 
 
@@ -83,7 +85,8 @@ def test_existing_account(harness_for, emulator: Emulator) -> None:
 def test_downstream(harness_for, emulator: Emulator) -> None:
     stack: StackHarness = harness_for("downstream", "account-factory-downstream")
     plan = stack.preview()
-    assert sorted(plan.steps.values()) == ["create"] * 3
+    assert sorted(plan.steps.values()) == ["create"] * 4  # 3 accounts and the stack's identity
+    assert plan.action(STACK_IDENTITY_NAME) == "create"
     assert api_calls(emulator) == {}
 
     outputs = stack.up().stack_outputs

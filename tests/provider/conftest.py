@@ -18,6 +18,7 @@ from alicloud_account_factory.emulator import Emulator  # noqa: E402
 from tests.support.accounts import ACCESS_KEY_ID, SECRET, AccountStack, provider_config  # noqa: E402
 from tests.support.engine import FakeEngine  # noqa: E402
 from tests.support.provider_server import PROXY_VARIABLES, ProviderServer  # noqa: E402
+from tests.support.registration import TEST_STACK_IDENTITY_ENV  # noqa: E402
 
 ENROLL_SECONDS = 1.5
 
@@ -36,9 +37,12 @@ def emulator() -> Iterator[Emulator]:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_emulator(request: pytest.FixtureRequest) -> None:
+def _fresh_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A reset emulator is another world: each test also plays another stack, so that what the
+    provider process recorded of an earlier test's attempts (same URN) is not taken for its own."""
     if "emulator" in request.fixturenames:
         request.getfixturevalue("emulator").reset()
+    monkeypatch.setenv(TEST_STACK_IDENTITY_ENV, f"stack-of-{request.node.nodeid}")
 
 
 @pytest.fixture(scope="module")

@@ -26,7 +26,7 @@ from alicloud_account_factory.emulator import Emulator  # noqa: E402
 from tests.reliability.reliability_support import EVIDENCE, SUMMARY, dump_json  # noqa: E402
 from tests.support.accounts import ACCESS_KEY_ID, SECRET  # noqa: E402
 from tests.support.engine import FakeEngine  # noqa: E402
-from tests.support.provider_server import PROXY_VARIABLES  # noqa: E402
+from tests.support.provider_server import JOURNAL_ENV, PROXY_VARIABLES  # noqa: E402
 
 HERE = Path(__file__).resolve().parent
 #: Short enrollments keep the suite fast; every scenario still waits through all the statuses.
@@ -49,6 +49,18 @@ def _no_provider_process_left_behind() -> Iterator[None]:
     yield
     for server in list(EVIDENCE.servers):
         server.stop()
+
+
+@pytest.fixture(autouse=True)
+def _own_attempt_journal(tmp_path: Path) -> Iterator[Path]:
+    """Each test's provider processes share a record of EnrollAccount attempts, and no other test's."""
+    saved = os.environ.get(JOURNAL_ENV)
+    os.environ[JOURNAL_ENV] = str(tmp_path / "journal")
+    yield tmp_path / "journal"
+    if saved is None:
+        os.environ.pop(JOURNAL_ENV, None)
+    else:
+        os.environ[JOURNAL_ENV] = saved
 
 
 @pytest.fixture(scope="module")

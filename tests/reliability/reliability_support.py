@@ -37,7 +37,7 @@ from tests.support.registration import Registration, _RecordingMocks, run_with_m
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Deadline of one gRPC call: generous, so that only a hung provider trips it.
-CALL_DEADLINE = 120.0
+CALL_DEADLINE = 300.0
 
 
 # --- evidence: everything a user could ever see, scanned for the secret -----------------------
@@ -126,17 +126,19 @@ def record(section: str, **figures: Any) -> None:
 # --- provider servers and resources ----------------------------------------------------------
 
 
-def start_server(engine: FakeEngine, endpoint: str, warm_with: Optional[Registration] = None) -> ProviderServer:
+def start_server(engine: FakeEngine, endpoint: str, warm_with: Optional[Registration] = None, *,
+                 config: Optional[Mapping[str, str]] = None, env: Optional[Mapping[str, str]] = None) -> ProviderServer:
     """A real `python -m pulumi.dynamic` process configured for `endpoint`, as the engine starts it.
 
+    `config` adds stack config (e.g. `alicloud-account-factory:fleetMode`), `env` environment variables.
     `warm_with` sends one Check first, as the engine does (it checks resources one at a time,
     then runs their creates in parallel): the provider configures itself, and widens the
     server's thread pool, on the first call that carries its blob.
     """
-    server = ProviderServer(engine.address, extra_pythonpath=[REPO_ROOT], default_deadline=CALL_DEADLINE)
+    server = ProviderServer(engine.address, env=env, extra_pythonpath=[REPO_ROOT], default_deadline=CALL_DEADLINE)
     server.start()
     EVIDENCE.watch_server(server)
-    server.configure(provider_config(endpoint))
+    server.configure(provider_config(endpoint, **(config or {})))
     if warm_with is not None:
         checked = server.check(warm_with.urn, {}, warm_with.inputs)
         assert checked.failures == [], checked.failures

@@ -120,6 +120,18 @@ CATALOGUE: list[Bad] = [
     Bad("resell type spelt differently", {**NEW, "resell_account_type": "reseller"}, "resell_account_type"),
     Bad("resell type in capitals", {**NEW, "resell_account_type": "RESELL"}, "resell_account_type"),
     Bad("version is not a number", _items({"name": VPC, "version": float("nan")}), "baseline_items", mentions="version"),
+    # numbers and digits that would be sent changed, or crash a parser
+    Bad("config number of 2^53 or more in a dict", _items({"name": VPC, "config": {"VpcId": 9123456789012345}}),
+        "baseline_items", mentions="JSON object string"),
+    Bad("config number of 2^53 deep in a dict", _items({"name": VPC, "config": {"a": [{"b": 2**60}]}}),
+        "baseline_items", mentions="JSON object string"),
+    Bad("account id of superscript digits", {"account_uid": "\u00b9\u00b2\u00b34444444444444"}, "account_uid"),
+    Bad("account id of circled digits", {"account_uid": "\u2460111111111111111"}, "account_uid"),
+    Bad("account id of full-width digits", {"account_uid": "\uff11\uff14\uff15\uff12\uff10\uff16\uff17\uff13\uff11"
+                                                            "\uff18\uff18\uff14\uff16\uff12\uff11\uff19"}, "account_uid"),
+    Bad("payer id of 4,301 digits", {**NEW, "payer_account_uid": "1" * 4301}, "payer_account_uid"),
+    # too big for one request
+    Bad("config of 100 KB", _items({"name": VPC, "config": {"Blob": "x" * 100_000}}), "baseline_items", mentions="bytes"),
 ]
 
 
@@ -224,3 +236,40 @@ def test_unknown_values_during_preview_are_accepted(engine: FakeEngine, emulator
     assert not problems, "\n".join(problems)
     assert emulator.state()["calls"] == {}
     record("bad_inputs", unknowns_accepted_in_preview=len(PREVIEWS))
+
+
+# --- odd digits in state or in the id: Diff and Read answer, never a traceback -----------------
+
+ODD_DIGITS = ["\u00b9\u00b2\u00b34444444444444", "\u2460111111111111111", "\uff11" * 16, "1" * 4301]
+
+
+def test_odd_digits_in_state_or_id_never_crash_diff_or_read(engine: FakeEngine, emulator: Emulator) -> None:
+    """A hand-edited state file, or an id typed into `EnrolledAccount.get`, may hold digits that
+    `str.isdigit()` accepts and `int()` rejects: Diff reports a change, Read an error naming the id."""
+    emulator.reset()
+    registration = register_raw("odd-digits", **EXISTING)
+    server = start_server(engine, emulator.endpoint)
+    problems: list[str] = []
+    try:
+        checked = server.check(registration.urn, {}, registration.inputs)
+        assert checked.failures == []
+        for odd in ODD_DIGITS:
+            shown = odd[:20]
+            try:
+                diff = server.diff(odd, registration.urn, {**checked.inputs, "account_uid": odd}, checked.inputs)
+                if diff.changes != "some":
+                    problems.append(f"{shown}: Diff against an odd account_uid in state reports {diff.changes}")
+            except ProviderError as crash:
+                EVIDENCE.error(crash)
+                problems.append(f"{shown}: Diff crashed: {crash.details.strip().splitlines()[-1][:200]}")
+            try:
+                server.read(odd, registration.urn, checked.inputs, checked.inputs)
+                problems.append(f"{shown}: Read of an odd id succeeded")
+            except ProviderError as error:
+                EVIDENCE.error(error)
+                if "Traceback" in error.details and "InvalidId" not in error.details:
+                    problems.append(f"{shown}: Read crashed: {error.details.strip().splitlines()[-1][:200]}")
+    finally:
+        server.stop()
+    assert not problems, "\n".join(problems)
+    assert emulator.state()["calls"] == {}, "an odd id reached the service"

@@ -42,7 +42,12 @@ json_like = st.recursive(
 )
 #: Values shaped like the real ones, so that the fuzzing also reaches the deeper checks.
 digits = st.integers(min_value=0, max_value=10**17).map(str)
-uids = digits | st.integers(min_value=10**14, max_value=10**16) | st.floats(min_value=1e14, max_value=1e17)
+#: Digits that `str.isdigit()` accepts and `int()` may reject ('¹', '①') or read ('１'), and digit
+#: strings beyond int()'s 4,300-digit limit: an account id must be ASCII digits, and short.
+unicode_digits = st.text(alphabet=st.characters(categories=["Nd", "No"]), min_size=1, max_size=20)
+huge_digits = st.integers(min_value=4290, max_value=4400).map(lambda n: "1" * n)
+uids = (digits | unicode_digits | huge_digits | st.integers(min_value=10**14, max_value=10**16)
+        | st.floats(min_value=1e14, max_value=1e17))
 item = st.fixed_dictionaries({}, optional={
     "name": st.sampled_from(["ACS-BP_ACCOUNT_FACTORY_VPC", "ACS-BP_ACCOUNT_FACTORY_RAM_ROLE", "", "bad name"]) | json_like,
     "config": st.sampled_from(['{"VpcName": "main"}', "{", "[]", '{"a": NaN}']) | json_like,
@@ -157,6 +162,31 @@ def test_valid_inputs_are_stable(news: dict[str, Any]) -> None:
     assert failures_again == [] and again == inputs
     olds = {k: v for k, v in inputs.items() if k != "status"}  # a Failed status always differs, on purpose
     assert fields.diff(olds, inputs) == []
+
+
+@FUZZ
+@given(value=uids | json_like)
+@example(value="\u00b9\u00b2\u00b34444444444444")
+@example(value="\u2460111111111111111")
+@example(value="1" * 4301)
+def test_an_account_id_is_ascii_digits_or_a_clear_failure(value: Any) -> None:
+    """account_uid and payer_account_uid: an exact int from ASCII digits, or a failure naming the field."""
+    _count()
+    for name in ("account_uid", "payer_account_uid"):
+        news = {name: value} if name == "account_uid" else {"account_name_prefix": "team-a", "display_name": "A", name: value}
+        inputs, failures = fields.check(news)
+        mine = [reason for prop, reason in failures if prop == name]
+        if value is None or fields.is_unknown(value):
+            continue
+        if mine:
+            assert all(name in reason for reason in mine), mine
+            continue
+        accepted = inputs[name]
+        assert isinstance(accepted, int) or (isinstance(accepted, str) and accepted.isascii() and accepted.isdigit()), accepted
+        if isinstance(value, str):
+            assert value.strip().isascii(), f"{value!r} was accepted as an account id"
+        changes = EnrolledAccountProvider().diff("1207465839102347", {name: value}, {name: value})
+        assert isinstance(changes, DiffResult)
 
 
 @settings(max_examples=1, deadline=None)

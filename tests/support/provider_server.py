@@ -39,6 +39,18 @@ CHANNEL_OPTIONS = [("grpc.enable_http_proxy", 0)]
 DEFAULT_DEADLINE = 300.0
 
 
+#: Where a provider process records its EnrollAccount attempts (alicloud_account_factory.journal).
+JOURNAL_ENV = "ALICLOUD_ACCOUNT_FACTORY_STATE_DIR"
+_journal_directory: list[str] = []
+
+
+def _session_journal_directory() -> str:
+    """One temporary directory per test process, unless a test sets its own."""
+    if not _journal_directory:
+        _journal_directory.append(tempfile.mkdtemp(prefix="account-factory-journal-"))
+    return _journal_directory[0]
+
+
 class ProviderError(Exception):
     """A provider call failed; ``details`` is the server's text (a traceback for provider errors)."""
 
@@ -143,6 +155,8 @@ class ProviderServer:
     # -- lifecycle -------------------------------------------------------------------------
     def _child_env(self) -> dict[str, str]:
         env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
+        # The provider records EnrollAccount attempts on disk: never in the home of whoever runs the tests.
+        env.setdefault(JOURNAL_ENV, _session_journal_directory())
         env.update(self._env)
         paths = self._extra_pythonpath + [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
         if paths:

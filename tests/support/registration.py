@@ -10,6 +10,7 @@ and tells ``new_resource`` the URN and options of the resource being registered.
 from __future__ import annotations
 
 import asyncio
+import os
 import contextvars
 import gc
 import threading
@@ -165,6 +166,20 @@ def run_with_mocks(
     return result
 
 
+#: The StackIdentity value registrations get: tests that each play another stack set it per test.
+TEST_STACK_IDENTITY_ENV = "ACCOUNT_FACTORY_TEST_STACK_IDENTITY"
+
+
+def _holds_secret(value: Any) -> bool:
+    if rpc.is_rpc_secret(value):
+        return True
+    if isinstance(value, dict):
+        return any(_holds_secret(v) for v in value.values())
+    if isinstance(value, list):
+        return any(_holds_secret(v) for v in value)
+    return False
+
+
 @dataclass
 class Registration:
     urn: str
@@ -172,6 +187,9 @@ class Registration:
     name: str
     inputs: dict[str, Any]
     custom: bool
+    #: Inputs that held a secret (anywhere inside): the engine marks outputs of the same name secret.
+    secret_inputs: frozenset[str] = frozenset()
+    additional_secret_outputs: tuple[str, ...] = ()
 
 
 class _RecordingMocks(pulumi_mocks.Mocks):
@@ -192,10 +210,15 @@ class _RecordingMocks(pulumi_mocks.Mocks):
                     name=args.name,
                     inputs=normalize_unknowns(unwrap_secrets(args.inputs)),
                     custom=custom,
+                    secret_inputs=frozenset(k for k, v in args.inputs.items() if _holds_secret(v)),
+                    additional_secret_outputs=tuple(getattr(self.monitor.current, "additional_secret_outputs", ())),
                 )
             )
         if not custom:
             return "", {}
+        if args.typ.endswith(":StackIdentity"):
+            # What the stack's state holds: one value per stack (a test may say which stack it plays).
+            return args.resource_id or f"{args.name}_id", {"value": os.environ.get(TEST_STACK_IDENTITY_ENV, "test-stack")}
         return args.resource_id or f"{args.name}_id", dict(args.inputs)
 
     def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict, Optional[list[tuple[str, str]]]]:

@@ -13,7 +13,7 @@ import re
 import runpy
 import sys
 import threading
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Optional
@@ -120,9 +120,10 @@ def has_unknown(value: Any) -> bool:
 class _Deployment(pulumi_mocks.Mocks):
     """One program run: the mocks that turn registrations into provider calls."""
 
-    def __init__(self, harness: StackHarness, preview: bool) -> None:
+    def __init__(self, harness: StackHarness, preview: bool, forced: frozenset[str] = frozenset()) -> None:
         self.harness = harness
         self.preview = preview
+        self.forced = forced  # URNs replaced whatever the diff says (`pulumi up --replace`)
         self.monitor = EngineMockMonitor(self)
         self.plan = Plan()
         self.registered: list[str] = []
@@ -194,6 +195,8 @@ class _Deployment(pulumi_mocks.Mocks):
             # DIFF_UNKNOWN: the engine diffs the inputs itself (`__provider` included).
             changed = diff.changes == "some" or (diff.changes == "unknown" and prior.inputs != news)
             action = ("replace" if diff.replaces else "update") if changed else "same"
+            if urn in self.forced:
+                action = "replace"
         self.plan.steps[urn] = action
 
         if self.preview:
@@ -293,9 +296,9 @@ class StackHarness:
         finally:
             sys.path.remove(str(path.parent))
 
-    def _run(self, preview: bool) -> Plan:
+    def _run(self, preview: bool, forced: Sequence[str] = ()) -> Plan:
         self._configure()
-        deployment = _Deployment(self, preview)
+        deployment = _Deployment(self, preview, frozenset(self.urn(name) for name in forced))
         try:
             outputs = run_with_mocks(
                 self._program, deployment, deployment.monitor,
@@ -333,9 +336,12 @@ class StackHarness:
         """Check (+ Diff for resources in state); never Create/Update/Delete."""
         return self._run(preview=True)
 
-    def up(self) -> Plan:
-        """Deploy: create/update/replace in program order, then delete what left the program."""
-        return self._run(preview=False)
+    def up(self, replace: Sequence[str] = ()) -> Plan:
+        """Deploy: create/update/replace in program order, then delete what left the program.
+
+        `replace` names resources to replace whatever their diff says, as `pulumi up --replace` does.
+        """
+        return self._run(preview=False, forced=replace)
 
     def refresh(self) -> dict[str, Refreshed]:
         """Read every resource; an empty id drops it from state."""

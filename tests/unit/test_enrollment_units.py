@@ -21,7 +21,7 @@ from alicloud_account_factory.model import ENROLLMENT_KEY_TAG, Enrollment, Enrol
 from alicloud_account_factory.settings import Credentials, Endpoint, ProviderSettings
 from alicloud_account_factory.timeouts import Deadline
 
-KEY = EnrollmentKey.derive("urn:pulumi:dev::p::t::acct", {"display_name": "Team A"})
+KEY = EnrollmentKey.derive("urn:pulumi:dev::p::t::acct", "stack-identity", {"display_name": "Team A"})
 REQUEST = EnrollRequest(account_name_prefix="team-a", display_name="Team A", tags={ENROLLMENT_KEY_TAG: str(KEY)})
 UID = 1431653632361234
 OUTAGE = ApiError("ListEnrolledAccounts", "ServiceUnavailable", "try later", status_code=503, retryable=True)
@@ -41,7 +41,7 @@ class FakeFactory:
     enroll_calls: int = 0
     warnings: list[str] = field(default_factory=list)
 
-    def enroll(self, request: EnrollRequest, deadline: Deadline) -> int:
+    def enroll(self, request: EnrollRequest, deadline: Deadline, observer: object = None) -> int:
         self.enroll_calls += 1
         self.accounts[UID] = enrollment(UID)
         raise AmbiguousCallError("EnrollAccount", "ConnectionFailure", "the answer was lost", retryable=True)
@@ -88,7 +88,7 @@ def test_a_listing_outage_after_an_unanswered_enroll_is_ridden_out_not_a_failure
 def test_an_unanswered_enroll_with_the_deadline_gone_says_the_next_up_looks_first() -> None:
     factory = FakeFactory()
     factory.accounts.clear()
-    factory.enroll = lambda request, deadline: (_ for _ in ()).throw(  # type: ignore[method-assign]
+    factory.enroll = lambda request, deadline, observer=None: (_ for _ in ()).throw(  # type: ignore[method-assign]
         AmbiguousCallError("EnrollAccount", "ConnectionFailure", "lost", retryable=True))
     with pytest.raises(EnrollmentUnconfirmed, match="looks for the account first"):
         Enroller(factory, factory, factory.list_enrolled).create_new(  # type: ignore[arg-type]
@@ -105,7 +105,7 @@ def test_a_second_account_with_the_same_key_is_named_and_the_running_one_resumed
 
 def test_an_account_of_the_same_resource_with_other_settings_is_named_not_adopted() -> None:
     factory = FakeFactory()
-    other = EnrollmentKey(KEY.resource, "0" * 16)
+    other = EnrollmentKey(KEY.resource, KEY.stack, "0" * 16)
     factory.accounts = {UID + 5: enrollment(UID + 5, "Failed", key=other)}
     enroller(factory).create_new(REQUEST, Deadline.after(60), factory)
     assert factory.enroll_calls == 1  # a new account: the settings changed
@@ -113,9 +113,15 @@ def test_an_account_of_the_same_resource_with_other_settings_is_named_not_adopte
 
 
 def test_the_key_separates_the_resource_from_its_settings() -> None:
-    same = EnrollmentKey.derive("urn:pulumi:dev::p::t::acct", {"display_name": "Team B"})
-    assert same.resource == KEY.resource and same.settings != KEY.settings
+    same = EnrollmentKey.derive("urn:pulumi:dev::p::t::acct", "stack-identity", {"display_name": "Team B"})
+    assert same.resource == KEY.resource and same.stack == KEY.stack and same.settings != KEY.settings
+    elsewhere = EnrollmentKey.derive("urn:pulumi:dev::p::t::acct", "another-stack", {"display_name": "Team A"})
+    assert elsewhere.resource == KEY.resource and elsewhere.stack != KEY.stack
+    replaced = EnrollmentKey.derive("urn:pulumi:dev::p::t::acct", "stack-identity", {"display_name": "Team A"}, 3)
+    assert replaced.settings != KEY.settings
     assert EnrollmentKey.parse(str(KEY)) == KEY
+    assert EnrollmentKey.parse("0123456789abcdef.0123456789abcdef") == EnrollmentKey("0123456789abcdef", None,
+                                                                                      "0123456789abcdef")  # before 0.2
     assert EnrollmentKey.parse("0123456789abcdef0123456789abcdef") is None  # not a key of this format
 
 

@@ -1,0 +1,57 @@
+"""Short create timeouts: the error says how long was allowed and how to resume, and no
+EnrollAccount is ever sent once the deadline has passed.
+
+A deadline that passes while the provider is still looking for an earlier attempt (before
+anything was enrolled) must end in the same kind of error as any other timeout: what happened,
+and that the next `pulumi up` looks again and never enrolls a second account. Both polling
+modes are covered: the fleet's shared listing, and one loop per account (`fleetMode: false`).
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from alicloud_account_factory.emulator import Emulator
+from tests.reliability.reliability_support import check_and_create, register_raw, start_server
+from tests.support.engine import FakeEngine
+
+FLEET_OFF = {"alicloud-account-factory:fleetMode": "false"}
+
+
+def _timeout(create: str) -> pulumi.ResourceOptions:
+    return pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=create))
+
+
+def _last_line(details: str) -> str:
+    return details.strip().splitlines()[-1]
+
+
+def test_a_fractional_timeout_is_reported_as_given(engine: FakeEngine, emulator: Emulator) -> None:
+    registration = register_raw("half-second", _timeout("0.5s"), account_name_prefix="half-second",
+                                display_name="Half second")
+    server = start_server(engine, emulator.endpoint, warm_with=registration)
+    try:
+        outcome = check_and_create(server, registration)
+    finally:
+        server.stop()
+    assert outcome.error is not None
+    assert "timed out after 0.5s" in outcome.error.details, _last_line(outcome.error.details)
+
+
+@pytest.mark.parametrize("config", [{}, FLEET_OFF], ids=["fleet", "fleet-off"])
+def test_a_deadline_passed_before_enrolling_sends_no_enroll_and_says_how_to_resume(
+        engine: FakeEngine, emulator: Emulator, config: dict[str, str]) -> None:
+    name = f"one-ms-{'off' if config else 'fleet'}"
+    registration = register_raw(name, _timeout("1ms"), account_name_prefix=name, display_name=name)
+    before = emulator.state()["calls"].get("EnrollAccount", 0)
+    server = start_server(engine, emulator.endpoint, warm_with=registration, config=config)
+    try:
+        outcome = check_and_create(server, registration)
+    finally:
+        server.stop()
+    assert outcome.error is not None, "a create with a 1 ms timeout succeeded"
+    last = _last_line(outcome.error.details)
+    assert "ListingTimedOut" not in last, last
+    assert "timed out after 1ms" in last and "pulumi up" in last and "second account" in last, last
+    assert emulator.state()["calls"].get("EnrollAccount", 0) == before, "EnrollAccount was sent after the deadline"
