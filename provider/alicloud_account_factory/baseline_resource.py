@@ -9,7 +9,7 @@ import pulumi.dynamic
 
 from . import baseline_fields
 from .baseline_provider import AccountFactoryBaselineProvider
-from .resource import BaselineItemArgs, _baseline_items_property, _custom_timeouts
+from .resource import BaselineItemArgs, _baseline_items_property, _custom_timeouts, _may_hold_secrets
 
 #: Type token of the resource; part of every URN in users' state, so it never changes.
 RESOURCE_TYPE = "pulumi-python:dynamic/alicloud-account-factory:AccountFactoryBaseline"
@@ -56,21 +56,7 @@ class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-f
         props.update({name: None for name in baseline_fields.COMPUTED_OUTPUTS})
         props["custom_timeouts"] = _custom_timeouts(opts.custom_timeouts)
         props[baseline_fields.RESOURCE_URN] = pulumi.create_urn(resource_name, RESOURCE_TYPE, parent=opts.parent)
-        if _holds_outputs(baseline_items):
+        if _may_hold_secrets(baseline_items):
             secret = pulumi.ResourceOptions(additional_secret_outputs=["baseline_items"])
             opts = pulumi.ResourceOptions.merge(opts, secret)
         super().__init__(AccountFactoryBaselineProvider(), resource_name, props, opts)
-
-
-def _holds_outputs(items: Any) -> bool:
-    """Whether an item (or its config) is an Output, whose value may be secret: then the whole
-    `baseline_items` output is kept secret, since the engine cannot tell by itself."""
-    if isinstance(items, pulumi.Output):
-        return True
-    if isinstance(items, BaselineItemArgs):
-        items = items.to_property()
-    if isinstance(items, Mapping):
-        return any(_holds_outputs(v) for v in items.values())
-    if isinstance(items, (list, tuple)):
-        return any(_holds_outputs(v) for v in items)
-    return False

@@ -229,11 +229,14 @@ class Enroller:
     # --- entry points ----------------------------------------------------------------------
 
     def create_new(self, request: EnrollRequest, deadline: Deadline, progress: Progress, *,
-                   aliases: frozenset[str] = frozenset()) -> Enrollment:
+                   aliases: frozenset[str] = frozenset(), replacement: bool = False) -> Enrollment:
         """Enroll a new account, or adopt the one an earlier attempt of this resource made.
 
         `aliases` are the `resource` parts of the keys of the resource's aliases (its earlier
         URNs): Pulumi takes them for the same resource, so their accounts are this resource's.
+        A `replacement` create is asked for a new account while the stack still holds the one it
+        replaces (its delete comes next, and says what becomes of it), so it calls no account of
+        this resource left behind.
         """
         text = request.tags.get(ENROLLMENT_KEY_TAG)
         key = EnrollmentKey.parse(text)
@@ -242,7 +245,7 @@ class Enroller:
         target = _Target(key, text, aliases)
         found = self._look(request, target, deadline,
                            give_up=lambda error: EnrollmentNotStarted(deadline.describe(), "create", error))
-        self._warn_about_others(found, progress)
+        self._warn_about_others(found, progress, replacement)
         unsure: AmbiguousCallError | None = None
         retries = 0
         while not found.own:
@@ -338,10 +341,10 @@ class Enroller:
                 progress.warn(_duplicate_warning(other, final.account_uid))
         return final
 
-    def _warn_about_others(self, found: "_Found", progress: Progress) -> None:
-        for other in found.left_behind:
+    def _warn_about_others(self, found: "_Found", progress: Progress, replacement: bool = False) -> None:
+        for other in [] if replacement else found.left_behind:
             progress.warn(_left_behind_warning(other))
-        for other in found.released:
+        for other in [] if replacement else found.released:
             progress.warn(f"account {other.account_uid} ({other.status}) was enrolled for this resource before it "
                           f"was destroyed or replaced, so this `up` enrolls a new account instead of adopting it. It "
                           f"stays enrolled: adopt it with account_uid={other.account_uid}, or close it in the "

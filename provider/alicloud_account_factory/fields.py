@@ -336,6 +336,9 @@ COMPUTED_OUTPUTS: dict[str, Callable[[Enrollment], Any]] = {
 CUSTOM_TIMEOUTS = "custom_timeouts"
 RESOURCE_URN = "resource_urn"
 PROVIDER_KEY = "__provider"
+#: The resource's `replace_on_changes` option: the engine needs a detailed diff to apply it, which a
+#: dynamic provider cannot send, so diff applies it (a name, a path under it, or "*").
+REPLACE_ON_CHANGES = "replace_on_changes"
 #: The URNs of the resource's aliases: Pulumi takes them for this resource, so do its enrollment keys.
 RESOURCE_ALIASES = "resource_aliases"
 #: The stack's random identity (`resource.StackIdentity`): the same URN in another organization
@@ -354,6 +357,15 @@ def generation(props: Mapping[str, Any]) -> int:
     value = props.get(GENERATION)
     valid = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
     return int(value) if valid and 0 <= value < MAX_EXACT_INTEGER else 0
+
+
+def replaces_on_change(props: Mapping[str, Any], field: str) -> bool:
+    """Whether the resource's replace_on_changes asks a change of `field` to replace it."""
+    paths = props.get(REPLACE_ON_CHANGES)
+    if not isinstance(paths, (list, tuple)):
+        return False
+    return any(isinstance(path, str) and (path == "*" or re.split(r"[.\[]", path, maxsplit=1)[0] == field)
+               for path in paths)
 
 
 def next_generation(olds: Mapping[str, Any]) -> int:

@@ -60,6 +60,13 @@ _attempts: AttemptJournal | None = None
 #: deletes the resource it replaced (same URN) and it had that same account, the stack still
 #: holds it, and the delete must not call it abandoned.
 _replacements: dict[str, int] = {}
+#: The generation of each resource this run's Diff decided to replace, by URN. The engine checks a
+#: replacement's inputs a second time without old inputs (generation 0), so its create learns that
+#: it replaces a resource, and the generation check first gave it, from here (the provider process
+#: lives for one operation). `pulumi up --replace` sends neither old inputs nor a Diff: see
+#: RELIABILITY.md's limits.
+_generation_in_stack: dict[str, int] = {}
+_generation_lock = threading.Lock()
 
 
 def _journal() -> AttemptJournal:
@@ -107,6 +114,15 @@ def _errors_name_arguments() -> Iterator[None]:
         if not arguments or error.arguments:
             raise
         raise error.about(arguments) from None
+
+
+def _with_replacement_generation(props: dict[str, Any]) -> dict[str, Any]:
+    """A create of a resource this run found in the stack replaces it: it takes the generation the
+    first check gave it, so that its key differs from the replaced account's (a new account), and
+    stays the same when an interrupted replacement is retried (that attempt is adopted)."""
+    with _generation_lock:
+        in_stack = _generation_in_stack.pop(str(props.get(fields.RESOURCE_URN) or ""), 0)
+    return {**props, fields.GENERATION: in_stack} if in_stack > fields.generation(props) else props
 
 
 def _account_uid(resource_id: str) -> int:
@@ -163,9 +179,13 @@ class EnrolledAccountProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changes = fields.diff(olds, news)
+        replaces = [change.field for change in changes if change.replaces or fields.replaces_on_change(news, change.field)]
+        if replaces:
+            with _generation_lock:
+                _generation_in_stack[str(news.get(fields.RESOURCE_URN) or "")] = fields.generation(news)
         return DiffResult(
             changes=bool(changes),
-            replaces=[change.field for change in changes if change.replaces],
+            replaces=replaces,
             stables=[],
             delete_before_replace=False,
         )
@@ -181,9 +201,11 @@ class EnrolledAccountProvider(ResourceProvider):
                 assert request.account_uid is not None
                 final = services.enroller.converge(request.account_uid, request, deadline, reporter, operation="create")
             else:
+                props = _with_replacement_generation(props)
                 request = fields.enroll_request(props, extra_tags={ENROLLMENT_KEY_TAG: self._key(props)})
                 aliases = frozenset(resource_digest(urn) for urn in fields.alias_urns(props))
-                final = services.enroller.create_new(request, deadline, reporter, aliases=aliases)
+                final = services.enroller.create_new(request, deadline, reporter, aliases=aliases,
+                                                     replacement=fields.generation(props) > 0)
         if fields.generation(props) > 0:  # a create with old inputs: a replacement
             _replacements[str(props.get(fields.RESOURCE_URN) or "")] = final.account_uid
         return CreateResult(str(final.account_uid), self._outputs(final, props, region))

@@ -82,8 +82,11 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         opts = opts or pulumi.ResourceOptions()
-        if _may_hold_secrets(baseline_items):
-            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=list(BASELINE_ECHOES)))
+        # The applied items hold the baseline's item configs as the service reports them: a baseline
+        # made elsewhere (an AccountFactoryBaseline, the console) may carry secrets this resource
+        # cannot see, so they are always secret; the account's own items when they may hold one.
+        secret_outputs = list(BASELINE_ECHOES) if _may_hold_secrets(baseline_items) else ["applied_baseline_items"]
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secret_outputs))
         props: dict[str, Any] = {
             "account_name_prefix": account_name_prefix,
             "display_name": display_name,
@@ -98,6 +101,9 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         }
         props.update({name: None for name in fields.COMPUTED_OUTPUTS})
         props[fields.CUSTOM_TIMEOUTS] = _custom_timeouts(opts.custom_timeouts)
+        # The engine applies replace_on_changes only with a provider's detailed diff, which a dynamic
+        # provider cannot send: the provider applies it instead.
+        props[fields.REPLACE_ON_CHANGES] = list(opts.replace_on_changes) if opts.replace_on_changes else None
         props[fields.RESOURCE_URN] = pulumi.create_urn(resource_name, RESOURCE_TYPE, parent=opts.parent)
         props[fields.RESOURCE_ALIASES] = _alias_urns(resource_name, opts)
         props[fields.STACK_IDENTITY] = None if opts.id is not None else _stack_identity()

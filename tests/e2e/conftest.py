@@ -68,7 +68,8 @@ def sandbox_for(tmp_path: Path, pulumi_cli: Path, emulator: Emulator) -> Sandbox
     def make(program: Path = PROGRAMS / "accounts", *, credentials: bool = True, **config: str) -> PulumiSandbox:
         nonlocal count
         count += 1
-        sandbox = PulumiSandbox(tmp_path / f"sandbox{count}", pulumi_cli, program)
+        sandbox = PulumiSandbox(tmp_path / f"sandbox{count}", pulumi_cli, program,
+                                provider_state=tmp_path / "provider-state")
         sandbox.set_config("alicloud:region", "cn-hangzhou")
         sandbox.set_config("alicloud-account-factory:endpoint", emulator.endpoint)
         if credentials:

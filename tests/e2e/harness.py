@@ -63,7 +63,9 @@ class PulumiSandbox:
     """A project directory, a stack and a backend of their own; `pulumi(...)` runs the CLI there."""
 
     def __init__(self, root: Path, cli_dir: Path, program: Path, *, project: str = "e2e-accounts",
-                 stack: str = STACK) -> None:
+                 stack: str = STACK, provider_state: Optional[Path] = None) -> None:
+        """`provider_state`: the provider's record of EnrollAccount attempts (journal.py), shared by the
+        sandboxes of one test as by the stacks of one machine; a directory of this sandbox's own if None."""
         self.root = root
         self.cli = cli_dir / "pulumi"
         self.stack = stack
@@ -89,6 +91,7 @@ class PulumiSandbox:
             "PULUMI_CONFIG_PASSPHRASE": PASSPHRASE,
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
+            "ALICLOUD_ACCOUNT_FACTORY_STATE_DIR": str(provider_state or root / "provider-state"),
         }
         self.pulumi("stack", "init", stack, stack_flag=False)
 

@@ -107,7 +107,7 @@ def test_a_lookup_of_a_new_baseline_in_preview_and_up(emulator: Emulator, engine
     with ProviderServer(engine.address) as server:
         stack = StackHarness(PROGRAMS / "baseline_lookup.py", server, config=provider_config(emulator.endpoint))
         plan = stack.preview()
-        assert sorted(plan.steps.values()) == ["create", "create"]
+        assert sorted(plan.steps.values()) == ["create", "create", "create"]  # baseline, account, stack identity
         assert plan.stack_outputs["looked_up"] == rpc.UNKNOWN
         assert plan.stack_outputs["baseline_id"] == rpc.UNKNOWN
         assert calls(emulator) == {}

@@ -1,0 +1,58 @@
+"""AccountFactoryBaseline beside the accounts it vends, through the real CLI."""
+
+from __future__ import annotations
+
+import json
+
+from alicloud_account_factory.emulator import Emulator
+from tests.e2e.conftest import SandboxFactory
+from tests.e2e.harness import PROGRAMS
+
+TOKEN = "hook-Token-MUST-NOT-LEAK-93kq"
+
+
+def test_preview_then_up_creates_the_baseline_first_and_the_accounts_use_it(sandbox_for: SandboxFactory,
+                                                                            emulator: Emulator) -> None:
+    sandbox = sandbox_for(PROGRAMS / "baseline")
+    preview = sandbox.preview_json()
+    planned = {step["urn"].rsplit("::", 1)[-1]: step["op"] for step in preview["steps"]}
+    assert planned["platform-baseline"] == planned["team-0"] == planned["team-1"] == "create"
+    assert sum(emulator.state()["calls"].values()) == 0  # baseline_id is unknown in preview: no API call
+
+    sandbox.up()
+    outputs = sandbox.outputs()
+    baseline_id = outputs["baseline_id"]
+    assert baseline_id.startswith("afb-")
+    assert {a["baseline_id"] for a in outputs["accounts"].values()} == {baseline_id}
+    enrolled = emulator.state()["accounts"]
+    assert len(enrolled) == 2 and {a["BaselineId"] for a in enrolled} == {baseline_id}
+
+
+def test_a_secret_in_an_item_config_stays_secret(sandbox_for: SandboxFactory, emulator: Emulator) -> None:
+    sandbox = sandbox_for(PROGRAMS / "baseline", accounts="1")
+    sandbox.set_config("webhookToken", TOKEN, secret=True)
+    sandbox.up()
+    assert TOKEN not in sandbox.pulumi("stack", "export").stdout
+    assert TOKEN not in sandbox.files_text()
+    plain = json.loads(sandbox.pulumi("stack", "output", "--json").stdout)
+    assert plain["baseline_items"] == "[secret]"
+    assert TOKEN in json.dumps(sandbox.outputs()["baseline_items"])  # --show-secrets: it is there, encrypted
+
+
+def test_destroy_cannot_delete_a_baseline_its_accounts_still_use_unless_it_is_retained(
+        sandbox_for: SandboxFactory, emulator: Emulator) -> None:
+    """Accounts stay enrolled after destroy (there is no un-enroll API), so their baseline stays in use."""
+    sandbox = sandbox_for(PROGRAMS / "baseline", accounts="1")
+    sandbox.up()
+    baseline_id = sandbox.outputs()["baseline_id"]
+    uid = sandbox.outputs()["accounts"]["team-0"]["account_uid"]
+
+    refused = sandbox.pulumi("destroy", "--yes", check=False)
+    assert refused.returncode != 0 and str(uid) in refused.output, refused.output
+    assert any(b["BaselineId"] == baseline_id for b in emulator.state()["baselines"])  # nothing half-deleted
+
+    sandbox.set_config("retainBaseline", "true")
+    sandbox.up()
+    sandbox.pulumi("destroy", "--yes")
+    assert sandbox.resources(":AccountFactoryBaseline") == []
+    assert any(b["BaselineId"] == baseline_id for b in emulator.state()["baselines"])  # retained
