@@ -38,7 +38,7 @@ version_number() {
 has_all_programs() {
     local program
     for program in "${PROGRAMS[@]}"; do
-        [ -x "$1/$program" ] || return 1
+        [ -x "$1/$program" ] && [ -s "$1/$program" ] || return 1
     done
 }
 

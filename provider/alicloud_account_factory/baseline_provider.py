@@ -109,7 +109,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
             if error.code != IN_USE_CODE:
                 raise
             users = [row for row in client.enrolled_rows(deadline) if row.get("BaselineId") == id_]
-            named = ", ".join(f"{row.get('DisplayName') or '?'} ({row['AccountUid']})" for row in users)
+            named = ", ".join(f"{row.get('DisplayName') or '?'} ({row.get('AccountUid')})" for row in users)
             raise BaselineInUse(
                 f"baseline {id_} ({props.get('baseline_name')}) was not deleted: {len(users) or 'some'} enrolled "
                 f"account(s) still use it{': ' + named if named else ''}. Move them to another baseline first "

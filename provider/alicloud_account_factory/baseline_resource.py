@@ -9,7 +9,7 @@ import pulumi.dynamic
 
 from . import baseline_fields
 from .baseline_provider import AccountFactoryBaselineProvider
-from .resource import BaselineItemArgs, _baseline_items_property, _custom_timeouts, _may_hold_secrets
+from .resource import BaselineItemArgs, _baseline_items_property, _custom_timeouts
 
 #: Type token of the resource; part of every URN in users' state, so it never changes.
 RESOURCE_TYPE = "pulumi-python:dynamic/alicloud-account-factory:AccountFactoryBaseline"
@@ -56,7 +56,7 @@ class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-f
         props.update({name: None for name in baseline_fields.COMPUTED_OUTPUTS})
         props["custom_timeouts"] = _custom_timeouts(opts.custom_timeouts)
         props[baseline_fields.RESOURCE_URN] = pulumi.create_urn(resource_name, RESOURCE_TYPE, parent=opts.parent)
-        if _may_hold_secrets(baseline_items):
-            secret = pulumi.ResourceOptions(additional_secret_outputs=["baseline_items"])
-            opts = pulumi.ResourceOptions.merge(opts, secret)
+        # Always secret: a baseline read from the service (made in the console, or adopted) may carry
+        # secrets in its item configs (webhook tokens) that no input of this program marks.
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["baseline_items"]))
         super().__init__(AccountFactoryBaselineProvider(), resource_name, props, opts)

@@ -359,6 +359,17 @@ def generation(props: Mapping[str, Any]) -> int:
     return int(value) if valid and 0 <= value < MAX_EXACT_INTEGER else 0
 
 
+#: Replacement generations start here, far above any count of updates, so that a replacement's key
+#: never matches one an update of the replaced account wrote (an update re-tags it with its own).
+REPLACEMENT_GENERATIONS = 2**40
+
+
+def replacement_generation(replaced_account_uid: int) -> int:
+    """The generation of the resource that replaces the one holding this account: another for each
+    account replaced, and the same again when an interrupted replacement of it is retried."""
+    return REPLACEMENT_GENERATIONS + replaced_account_uid % REPLACEMENT_GENERATIONS
+
+
 def replaces_on_change(props: Mapping[str, Any], field: str) -> bool:
     """Whether the resource's replace_on_changes asks a change of `field` to replace it."""
     paths = props.get(REPLACE_ON_CHANGES)

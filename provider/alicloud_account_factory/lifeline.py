@@ -5,8 +5,10 @@ starts plugins in a process group of their own, and Pulumi's Python provider ser
 notices that its engine died, so a create would go on polling the API for an answer nobody will
 read, and the process would stay forever. Pulumi's own plugins watch the engine with a health
 check; this watches it with a TCP connect to the engine's address. It only arms once the engine
-has answered, so a provider started without a reachable engine (tests, a bare server) is left
-alone. Ending the process is safe: the enrollment goes on in the service, and the next
+has answered, and it only counts a refused connection while this process has lost its parent
+(the `pulumi` process that started it), so a busy machine (a connect that times out, no file
+descriptors left) never ends a healthy provider, nor does a provider started without a
+reachable engine (tests, a bare server). Ending the process is safe: the enrollment goes on in the service, and the next
 `pulumi up` finds it by its enrollment key.
 """
 
@@ -25,13 +27,16 @@ REFUSALS_BEFORE_EXIT = 3
 
 
 def engine_answers(address: str, timeout: float = 2.0) -> bool:
-    """Whether something accepts TCP connections at `host:port`."""
+    """Whether the engine may still be there: False only when a TCP connect to `host:port` is refused
+    (any other failure, a timeout or a lack of file descriptors, proves nothing)."""
     host, _, port = address.rpartition(":")
     try:
         with socket.create_connection((host.strip("[]"), int(port)), timeout=timeout):
             return True
-    except (OSError, ValueError):
+    except ConnectionRefusedError:
         return False
+    except (OSError, ValueError):
+        return True
 
 
 class EngineLifeline:
@@ -39,8 +44,10 @@ class EngineLifeline:
 
     def __init__(self, address: str, *, interval: float = CHECK_SECONDS, refusals: int = REFUSALS_BEFORE_EXIT,
                  answers: Callable[[str], bool] = engine_answers, on_gone: Callable[[str], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep) -> None:
+                 sleep: Callable[[float], None] = time.sleep, orphaned: Callable[[], bool] | None = None) -> None:
         self.address = address
+        parent = os.getppid()
+        self._orphaned = orphaned or (lambda: os.getppid() != parent)
         self._interval = interval
         self._refusals = refusals
         self._answers = answers
@@ -60,7 +67,7 @@ class EngineLifeline:
         refused = 0
         while refused < self._refusals:
             self._sleep(self._interval)
-            refused = 0 if self._answers(self.address) else refused + 1
+            refused = 0 if self._answers(self.address) or not self._orphaned() else refused + 1
         self._on_gone(self.address)
 
 

@@ -112,7 +112,8 @@ def get_baseline(baseline_id: pulumi.Input[str], *,
                  region_id: Optional[pulumi.Input[str]] = None) -> pulumi.Output[dict[str, Any]]:
     """One baseline (GetAccountFactoryBaseline) with the outputs an `AccountFactoryBaseline` has:
     `baseline_id`, `baseline_name`, `description`, `type`, `baseline_items` (configs as canonical
-    JSON), `region_id`, `create_time`, `update_time`. A baseline that does not exist is an error."""
+    JSON), `region_id`, `create_time`, `update_time`. A baseline that does not exist is an error.
+    The answer is secret: item configs may hold secrets (webhook tokens) that nothing here marks."""
 
     def fetch(client_for: ClientFor, id_: str, region_id: Optional[str]) -> dict[str, Any]:
         client, region = client_for(region_id)
@@ -122,4 +123,4 @@ def get_baseline(baseline_id: pulumi.Input[str], *,
                            f"there is no baseline {id_!r} in region {region}: get_baselines() lists the baselines")
         return baseline_fields.outputs(raw, {"region_id": region})
 
-    return _looked_up(fetch, baseline_id, region_id)
+    return pulumi.Output.secret(_looked_up(fetch, baseline_id, region_id))

@@ -60,13 +60,12 @@ _attempts: AttemptJournal | None = None
 #: deletes the resource it replaced (same URN) and it had that same account, the stack still
 #: holds it, and the delete must not call it abandoned.
 _replacements: dict[str, int] = {}
-#: The generation of each resource this run's Diff decided to replace, by URN. The engine checks a
-#: replacement's inputs a second time without old inputs (generation 0), so its create learns that
-#: it replaces a resource, and the generation check first gave it, from here (the provider process
-#: lives for one operation). `pulumi up --replace` sends neither old inputs nor a Diff: see
-#: RELIABILITY.md's limits.
-_generation_in_stack: dict[str, int] = {}
-_generation_lock = threading.Lock()
+#: The account each resource held when this run's Diff decided to replace it, by URN. The engine
+#: checks a replacement's inputs a second time without old inputs, so its create learns that it
+#: replaces a resource, and which account, from here (the provider process lives for one
+#: operation). `pulumi up --replace` sends neither old inputs nor a Diff: see RELIABILITY.md's limits.
+_replaced_accounts: dict[str, int] = {}
+_replaced_lock = threading.Lock()
 
 
 def _journal() -> AttemptJournal:
@@ -116,13 +115,10 @@ def _errors_name_arguments() -> Iterator[None]:
         raise error.about(arguments) from None
 
 
-def _with_replacement_generation(props: dict[str, Any]) -> dict[str, Any]:
-    """A create of a resource this run found in the stack replaces it: it takes the generation the
-    first check gave it, so that its key differs from the replaced account's (a new account), and
-    stays the same when an interrupted replacement is retried (that attempt is adopted)."""
-    with _generation_lock:
-        in_stack = _generation_in_stack.pop(str(props.get(fields.RESOURCE_URN) or ""), 0)
-    return {**props, fields.GENERATION: in_stack} if in_stack > fields.generation(props) else props
+def _replaced_by(props: Mapping[str, Any]) -> int | None:
+    """The account of the resource this create replaces, if this run's Diff decided to replace it."""
+    with _replaced_lock:
+        return _replaced_accounts.pop(str(props.get(fields.RESOURCE_URN) or ""), None)
 
 
 def _account_uid(resource_id: str) -> int:
@@ -177,12 +173,17 @@ class EnrolledAccountProvider(ResourceProvider):
         inputs[fields.GENERATION] = fields.next_generation(olds)
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changes = fields.diff(olds, news)
         replaces = [change.field for change in changes if change.replaces or fields.replaces_on_change(news, change.field)]
         if replaces:
-            with _generation_lock:
-                _generation_in_stack[str(news.get(fields.RESOURCE_URN) or "")] = fields.generation(news)
+            try:
+                replaced = fields.parse_account_uid("id", id_)
+            except fields.Invalid:
+                replaced = None
+            if replaced is not None:
+                with _replaced_lock:
+                    _replaced_accounts[str(news.get(fields.RESOURCE_URN) or "")] = replaced
         return DiffResult(
             changes=bool(changes),
             replaces=replaces,
@@ -195,18 +196,20 @@ class EnrolledAccountProvider(ResourceProvider):
         props = fields.normalized(props)
         region, services, reporter = self._context(props)
         deadline = operation_deadline(props.get(fields.CUSTOM_TIMEOUTS), "create")
+        replaced = _replaced_by(props)
         with _errors_name_arguments():
             if props.get("account_uid") is not None:
                 request = fields.enroll_request(props)
                 assert request.account_uid is not None
                 final = services.enroller.converge(request.account_uid, request, deadline, reporter, operation="create")
             else:
-                props = _with_replacement_generation(props)
+                if replaced is not None:  # a key of its own, also unlike any an update of the old one wrote
+                    props = {**props, fields.GENERATION: fields.replacement_generation(replaced)}
                 request = fields.enroll_request(props, extra_tags={ENROLLMENT_KEY_TAG: self._key(props)})
                 aliases = frozenset(resource_digest(urn) for urn in fields.alias_urns(props))
                 final = services.enroller.create_new(request, deadline, reporter, aliases=aliases,
-                                                     replacement=fields.generation(props) > 0)
-        if fields.generation(props) > 0:  # a create with old inputs: a replacement
+                                                     replacement=replaced is not None or fields.generation(props) > 0)
+        if replaced is not None or fields.generation(props) > 0:  # a replacement
             _replacements[str(props.get(fields.RESOURCE_URN) or "")] = final.account_uid
         return CreateResult(str(final.account_uid), self._outputs(final, props, region))
 

@@ -21,7 +21,7 @@ def _run(answers: list[bool], refusals: int = 3) -> tuple[list[str], int]:
         return next(script)
 
     EngineLifeline("127.0.0.1:1", refusals=refusals, answers=answer, on_gone=gone.append,
-                   sleep=lambda _s: None).watch()
+                   sleep=lambda _s: None, orphaned=lambda: True).watch()
     return gone, looked
 
 
@@ -54,6 +54,26 @@ def test_an_engine_that_never_answered_is_never_given_up_on() -> None:
     assert gone == []
 
 
+def test_refusals_while_the_parent_is_alive_never_end_the_process() -> None:
+    class Enough(Exception):
+        pass
+
+    looks = 0
+    gone: list[str] = []
+
+    def refused_after_the_first(_address: str) -> bool:
+        nonlocal looks
+        looks += 1
+        if looks > 50:
+            raise Enough
+        return looks == 1
+
+    with pytest.raises(Enough):
+        EngineLifeline("127.0.0.1:1", answers=refused_after_the_first, on_gone=gone.append, sleep=lambda _s: None,
+                       orphaned=lambda: False).watch()
+    assert gone == []
+
+
 def test_engine_answers_is_a_real_connect() -> None:
     with socket.socket() as listener:
         listener.bind(("127.0.0.1", 0))
@@ -61,4 +81,4 @@ def test_engine_answers_is_a_real_connect() -> None:
         address = f"127.0.0.1:{listener.getsockname()[1]}"
         assert engine_answers(address)
     assert not engine_answers(address)
-    assert not engine_answers("not-an-address")
+    assert engine_answers("not-an-address")  # proves nothing: never taken for an engine gone
