@@ -346,9 +346,9 @@ RESOURCE_ALIASES = "resource_aliases"
 STACK_IDENTITY = "stack_identity"
 #: The output of `resource.StackIdentity` that holds it.
 STACK_IDENTITY_VALUE = "value"
-#: Set by check: 0 for a resource not in the stack yet, one more than the old inputs' otherwise.
-#: A create with old inputs is a replacement, which must vend a new account: the generation is
-#: part of the enrollment key, so the replacement's key differs from the account it replaces.
+#: 0, or set by create for a replacement (`replacement_generation`): part of the enrollment key,
+#: so the replacement's key differs from the account it replaces. Inputs written by 0.2 development
+#: builds may hold a small count: it is read like any generation.
 GENERATION = "enrollment_generation"
 
 
@@ -377,11 +377,6 @@ def replaces_on_change(props: Mapping[str, Any], field: str) -> bool:
         return False
     return any(isinstance(path, str) and (path == "*" or re.split(r"[.\[]", path, maxsplit=1)[0] == field)
                for path in paths)
-
-
-def next_generation(olds: Mapping[str, Any]) -> int:
-    """The generation a checked input gets: the resource's old inputs' plus one, 0 without old inputs."""
-    return generation(olds) + 1 if olds else 0
 
 
 def alias_urns(props: Mapping[str, Any]) -> tuple[str, ...]:

@@ -5,10 +5,11 @@ starts plugins in a process group of their own, and Pulumi's Python provider ser
 notices that its engine died, so a create would go on polling the API for an answer nobody will
 read, and the process would stay forever. Pulumi's own plugins watch the engine with a health
 check; this watches it with a TCP connect to the engine's address. It only arms once the engine
-has answered, and it only counts a refused connection while this process has lost its parent
-(the `pulumi` process that started it), so a busy machine (a connect that times out, no file
-descriptors left) never ends a healthy provider, nor does a provider started without a
-reachable engine (tests, a bare server). Ending the process is safe: the enrollment goes on in the service, and the next
+has answered, and it only counts a refused connection (nothing listens on the engine's port any
+more), so a busy machine (a connect that times out, no file descriptors left) never ends a
+healthy provider, nor does a provider started without a reachable engine (tests, a bare
+server). The parent process proves nothing: the engine starts the provider through a shell
+launcher that outlives it. Ending the process is safe: the enrollment goes on in the service, and the next
 `pulumi up` finds it by its enrollment key.
 """
 
@@ -44,10 +45,8 @@ class EngineLifeline:
 
     def __init__(self, address: str, *, interval: float = CHECK_SECONDS, refusals: int = REFUSALS_BEFORE_EXIT,
                  answers: Callable[[str], bool] = engine_answers, on_gone: Callable[[str], None] | None = None,
-                 sleep: Callable[[float], None] = time.sleep, orphaned: Callable[[], bool] | None = None) -> None:
+                 sleep: Callable[[float], None] = time.sleep) -> None:
         self.address = address
-        parent = os.getppid()
-        self._orphaned = orphaned or (lambda: os.getppid() != parent)
         self._interval = interval
         self._refusals = refusals
         self._answers = answers
@@ -67,7 +66,7 @@ class EngineLifeline:
         refused = 0
         while refused < self._refusals:
             self._sleep(self._interval)
-            refused = 0 if self._answers(self.address) or not self._orphaned() else refused + 1
+            refused = 0 if self._answers(self.address) else refused + 1
         self._on_gone(self.address)
 
 

@@ -170,7 +170,6 @@ class EnrolledAccountProvider(ResourceProvider):
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         inputs, failures = fields.check(news)
-        inputs[fields.GENERATION] = fields.next_generation(olds)
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -248,7 +247,7 @@ class EnrolledAccountProvider(ResourceProvider):
             # A replacement in this same run holds it (e.g. it enrolled that existing account_uid again).
             reporter.status(f"account {id_} is kept by this resource's replacement; nothing to close")
             return
-        if account_uid is not None and props.get("account_uid") is None:
+        if account_uid is not None:  # (the outputs always hold account_uid: it tells no existing account apart)
             _journal().release(account_uid)  # a later create of this resource must not adopt it
         reporter.warn(
             f"account {id_} stays enrolled in Account Factory and stays in the resource directory: "

@@ -125,7 +125,12 @@ def test_a_rename_with_an_alias_resumes_the_interrupted_create(harness: Harness,
 # --- item 5: forced replacement -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("delete_first", [False, True], ids=["create-before-delete", "delete-before-replace"])
+@pytest.mark.parametrize("delete_first", [
+    pytest.param(False, marks=pytest.mark.xfail(strict=True, reason=(
+        "`pulumi up --replace` sends the provider no old inputs and no Diff: its create cannot be told from the "
+        "retry of an interrupted one, and adopts the account (RELIABILITY.md's limits; tests/e2e pins it too)"))),
+    True,  # the delete comes first and releases the account on this machine: the create does not adopt it
+], ids=["create-before-delete", "delete-before-replace"])
 def test_a_forced_replacement_vends_a_new_account_and_never_asks_to_close_the_kept_one(
         harness: Harness, emulator: Emulator, engine: FakeEngine, delete_first: bool) -> None:
     stack = harness(deleteBeforeReplace="true") if delete_first else harness()

@@ -181,7 +181,9 @@ class _Deployment(pulumi_mocks.Mocks):
     ) -> tuple[str, dict]:
         h, urn = self.harness, ctx.urn
         prior = h.state.get(urn)
-        checked = h._rpc("Check", urn, h.provider.check, urn, prior.inputs if prior else {}, inputs)
+        forced = prior is not None and urn in self.forced
+        # `pulumi up --replace`: the real engine checks with no old inputs and sends no Diff.
+        checked = h._rpc("Check", urn, h.provider.check, urn, prior.inputs if prior and not forced else {}, inputs)
         if checked.failures:
             raise CheckFailed(urn, checked.failures)
         news = checked.inputs
@@ -189,14 +191,16 @@ class _Deployment(pulumi_mocks.Mocks):
         diff: Optional[DiffOutcome] = None
         if prior is None:
             action = "create"
+        elif forced:
+            action = "replace"
         else:
             diff = h._rpc("Diff", urn, h.provider.diff, prior.id, urn, prior.outputs, news, old_inputs=prior.inputs)
             self.plan.diffs[urn] = diff
             # DIFF_UNKNOWN: the engine diffs the inputs itself (`__provider` included).
             changed = diff.changes == "some" or (diff.changes == "unknown" and prior.inputs != news)
             action = ("replace" if diff.replaces else "update") if changed else "same"
-            if urn in self.forced:
-                action = "replace"
+            if action == "replace":  # the real engine checks a replacement's inputs again, without old inputs
+                news = h._rpc("Check", urn, h.provider.check, urn, {}, inputs).inputs
         self.plan.steps[urn] = action
 
         if self.preview:
@@ -208,7 +212,7 @@ class _Deployment(pulumi_mocks.Mocks):
 
         timeouts = {k: parse_duration(v) for k, v in ctx.custom_timeouts.items()}
         if prior is None or action == "replace":
-            if prior is not None and diff is not None and (diff.delete_before_replace or ctx.delete_before_replace):
+            if prior is not None and ((diff is not None and diff.delete_before_replace) or ctx.delete_before_replace):
                 h._delete(urn, prior, timeouts.get("delete", 0.0))
             elif prior is not None:
                 self.pending_deletes.append((urn, prior))  # create-before-delete: old one goes last

@@ -21,7 +21,7 @@ def _run(answers: list[bool], refusals: int = 3) -> tuple[list[str], int]:
         return next(script)
 
     EngineLifeline("127.0.0.1:1", refusals=refusals, answers=answer, on_gone=gone.append,
-                   sleep=lambda _s: None, orphaned=lambda: True).watch()
+                   sleep=lambda _s: None).watch()
     return gone, looked
 
 
@@ -51,26 +51,6 @@ def test_an_engine_that_never_answered_is_never_given_up_on() -> None:
 
     with pytest.raises(Enough):
         EngineLifeline("127.0.0.1:1", answers=never, on_gone=gone.append, sleep=lambda _s: None).watch()
-    assert gone == []
-
-
-def test_refusals_while_the_parent_is_alive_never_end_the_process() -> None:
-    class Enough(Exception):
-        pass
-
-    looks = 0
-    gone: list[str] = []
-
-    def refused_after_the_first(_address: str) -> bool:
-        nonlocal looks
-        looks += 1
-        if looks > 50:
-            raise Enough
-        return looks == 1
-
-    with pytest.raises(Enough):
-        EngineLifeline("127.0.0.1:1", answers=refused_after_the_first, on_gone=gone.append, sleep=lambda _s: None,
-                       orphaned=lambda: False).watch()
     assert gone == []
 
 
