@@ -116,14 +116,15 @@ def test_downstream(harness_for, emulator: Emulator) -> None:
 def test_baseline_and_accounts(harness_for, emulator: Emulator) -> None:
     stack: StackHarness = harness_for("baseline-and-accounts", "account-factory-baseline-and-accounts")
     plan = stack.preview()  # a new stack: the baseline id the accounts get is unknown
-    assert sorted(plan.steps.values()) == ["create"] * 4
+    assert sorted(plan.steps.values()) == ["create"] * 5  # the baseline, three accounts, the stack identity
     assert plan.stack_outputs["baseline_id"] == rpc.UNKNOWN
     assert plan.stack_outputs["vpc_item_versions"] == ["1.0", "1.1"]  # the look-up answers in preview
     assert api_calls(emulator) == {"ListAccountFactoryBaselineItems": 1}  # and nothing else is called
 
     outputs = stack.up().stack_outputs
     baseline_id = outputs["baseline_id"]
-    assert list(stack.state)[0] == stack.urn("workloads")  # the baseline is created first
+    order = [urn for urn in stack.state if ":EnrolledAccount::" in urn or ":AccountFactoryBaseline::" in urn]
+    assert order[0] == stack.urn("workloads")  # the baseline is created before its accounts
     assert outputs["statuses"] == {"orders": "Finished", "search": "Finished", "billing": "Finished"}
     by_uid = {a["AccountUid"]: a for a in emulator.state()["accounts"]}
     assert {by_uid[uid]["BaselineId"] for uid in outputs["accounts"].values()} == {baseline_id}
@@ -134,7 +135,8 @@ def test_baseline_and_accounts(harness_for, emulator: Emulator) -> None:
 
     # A changed baseline item rolls out: the baseline and every account update in place.
     stack.config["account-factory-baseline-and-accounts:vpcCidr"] = "10.8.0.0/16"
-    assert set(stack.preview().steps.values()) == {"update"}
+    steps = stack.preview().steps
+    assert {step for urn, step in steps.items() if ":StackIdentity::" not in urn} == {"update"}
     outputs = stack.up().stack_outputs
     assert outputs["baseline_id"] == baseline_id and set(outputs["statuses"].values()) == {"Finished"}
     for uid in outputs["accounts"].values():
@@ -144,6 +146,6 @@ def test_baseline_and_accounts(harness_for, emulator: Emulator) -> None:
 
     # The accounts stay enrolled (no un-enroll API), so the baseline they use is retained.
     deleted = stack.destroy()
-    assert len(deleted) == 4 and stack.state == {}
+    assert len(deleted) == 5 and stack.state == {}  # the baseline, three accounts, the stack identity
     assert [b["BaselineId"] for b in emulator.state()["baselines"] if b["BaselineName"] == "workloads"] == [baseline_id]
     assert "DeleteAccountFactoryBaseline" not in api_calls(emulator)
