@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from .client import LIST_PAGE_SIZE, GovernanceClient
-from .errors import ApiError
+from .client import LIST_PAGE_SIZE, GovernanceClient, SendObserver
+from .errors import AmbiguousCallError, ApiError
 from .settings import ProviderSettings
 from .timeouts import Deadline
 
@@ -29,8 +29,9 @@ class BaselineClient(GovernanceClient):
         #: MaxResults of the listings (small in tests, to see every page followed).
         self.page_size = page_size
 
-    def create_baseline(self, values: Mapping[str, Any], deadline: Deadline) -> str:
-        """CreateAccountFactoryBaseline with API-named values; returns the BaselineId."""
+    def create_baseline(self, values: Mapping[str, Any], deadline: Deadline, observer: SendObserver | None = None) -> str:
+        """CreateAccountFactoryBaseline with API-named values; returns the BaselineId (an answer without
+        one raises AmbiguousCallError: it was carried out). `observer` hears each request leave."""
         from alibabacloud_governance20210120 import models
 
         request = models.CreateAccountFactoryBaselineRequest(
@@ -38,7 +39,10 @@ class BaselineClient(GovernanceClient):
             baseline_items=_items(models.CreateAccountFactoryBaselineRequestBaselineItems, values.get("BaselineItems")),
             region_id=values.get("RegionId") or self._region)
         body = self._call("CreateAccountFactoryBaseline", lambda c: c.create_account_factory_baseline(request),
-                          deadline, idempotent=False)
+                          deadline, idempotent=False, observer=observer)
+        if not body.get("BaselineId"):
+            raise AmbiguousCallError("CreateAccountFactoryBaseline", "InvalidResponse",
+                                     f"the answer holds no BaselineId: {body!r}", request_id=body.get("RequestId"))
         return str(body["BaselineId"])
 
     def update_baseline(self, baseline_id: str, values: Mapping[str, Any], deadline: Deadline) -> None:

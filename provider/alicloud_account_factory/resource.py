@@ -166,10 +166,11 @@ def _stack_identity() -> Optional[pulumi.Output[str]]:
     return _stack_identities[root].value
 
 
-def _alias_urns(resource_name: str, opts: pulumi.ResourceOptions) -> Optional[pulumi.Output[list[str]]]:
+def _alias_urns(resource_name: str, opts: pulumi.ResourceOptions,
+                type_: str = RESOURCE_TYPE) -> Optional[pulumi.Output[list[str]]]:
     """Every URN Pulumi takes for this resource's earlier ones (its aliases, and those inherited
     from its parent's aliases), computed as the SDK does for engines without alias specs."""
-    aliases = all_aliases(opts.aliases, resource_name, RESOURCE_TYPE, opts.parent)
+    aliases = all_aliases(opts.aliases, resource_name, type_, opts.parent)
     return pulumi.Output.all(*aliases).apply(lambda urns: sorted({u for u in urns if u})) if aliases else None
 
 

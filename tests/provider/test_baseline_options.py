@@ -18,7 +18,7 @@ from alicloud_account_factory.emulator import Emulator
 from tests.support.accounts import AccountStack, provider_config
 from tests.support.baselines import register_baseline
 from tests.support.engine import FakeEngine
-from tests.support.provider_server import ProviderServer
+from tests.support.provider_server import ProviderError, ProviderServer
 from tests.support.stack import ProtectedResource, StackHarness
 
 PROGRAM = Path(__file__).parent / "programs" / "baseline_options.py"
@@ -56,8 +56,13 @@ def test_a_retained_baseline_leaves_the_stack_not_the_service(server: ProviderSe
     stack.destroy()  # the account stays enrolled (no un-enroll API), so the baseline must stay too
     assert stack.state == {} and baselines_named(emulator, "options-net") == [baseline_id]
     assert "DeleteAccountFactoryBaseline" not in emulator.state()["calls"]
-    # A new stack with the same program adopts the retained baseline by name, not a second one.
+    # A new stack with the same program (its own StackIdentity) neither adopts the retained baseline
+    # unasked nor makes a second one of the name: it fails, naming it and how to take it over.
     again = options_stack(server, emulator)
+    with pytest.raises(ProviderError) as refused:
+        again.up()
+    assert f"add baseline_id='{baseline_id}'" in refused.value.details
+    again.config["project:adoptId"] = baseline_id
     assert again.up().stack_outputs["baseline_id"] == baseline_id
     assert emulator.state()["calls"].get("CreateAccountFactoryBaseline") == 1
 
