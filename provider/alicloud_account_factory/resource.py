@@ -140,7 +140,8 @@ def _may_hold_secrets(value: Any) -> bool:
 
 class StackIdentity(pulumi.dynamic.Resource, module="alicloud-account-factory", name="StackIdentity"):
     """A random value created once per stack and kept in its state (one per program, made by the
-    first EnrolledAccount). It is part of every enrollment key, so that the same project, stack
+    first EnrolledAccount or AccountFactoryBaseline). It is part of every enrollment key (and of a
+    baseline's mark, see `baseline_fields.mark`), so that the same project, stack
     and resource name in another organization or backend never adopts this stack's accounts,
     while a create interrupted in this stack finds its account again: the value is in the state
     before any account's create starts."""
