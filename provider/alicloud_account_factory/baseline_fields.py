@@ -12,7 +12,7 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .fields import Invalid, OnChange, _text, is_unknown
+from .fields import ChangeKind, Invalid, _text, is_unknown
 from .model import canonical_json
 
 ITEM_NAME_PREFIX = "ACS-BP_ACCOUNT_FACTORY_"
@@ -100,7 +100,7 @@ class Field:
 
     name: str
     api_name: str
-    on_change: OnChange
+    change: ChangeKind
     validate: Callable[[str, Any], Any]
     #: Where read finds it in GetAccountFactoryBaseline (None: not reported, the input stays).
     read: Callable[[Mapping[str, Any]], Any] | None
@@ -113,12 +113,12 @@ def _top(api_name: str) -> Callable[[Mapping[str, Any]], Any]:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("baseline_name", "BaselineName", OnChange.UPDATE, _baseline_name, _top("BaselineName"),
+    Field("baseline_name", "BaselineName", ChangeKind.UPDATE, _baseline_name, _top("BaselineName"),
           required=True, example="'team-network'"),
-    Field("description", "Description", OnChange.UPDATE, _description, _top("Description")),
-    Field("baseline_items", "BaselineItems", OnChange.UPDATE, _items, _read_items, required=True,
+    Field("description", "Description", ChangeKind.UPDATE, _description, _top("Description")),
+    Field("baseline_items", "BaselineItems", ChangeKind.UPDATE, _items, _read_items, required=True,
           example="[BaselineItemArgs(name='ACS-BP_ACCOUNT_FACTORY_VPC', config={...})]"),
-    Field("region_id", "RegionId", OnChange.REPLACE,
+    Field("region_id", "RegionId", ChangeKind.REPLACE,
           _text(r"[a-z]{2,}(-[a-z0-9]+)+", "a region id such as 'cn-hangzhou'"), None),
 )
 
@@ -170,17 +170,17 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[tuple[str, bo
         if new is None:
             continue  # not set: whatever the service holds
         if is_unknown(new):
-            changes.append((field.name, field.on_change is OnChange.REPLACE))
+            changes.append((field.name, field.change is ChangeKind.REPLACE))
             continue
         try:
             new, old = field.validate(field.name, new), (field.validate(field.name, old) if old is not None else None)
         except Invalid:
-            changes.append((field.name, field.on_change is OnChange.REPLACE))
+            changes.append((field.name, field.change is ChangeKind.REPLACE))
             continue
         if field.name == "baseline_items" and old is not None:
             new, old = _items_key(new, old)
         if new != old:
-            changes.append((field.name, field.on_change is OnChange.REPLACE))
+            changes.append((field.name, field.change is ChangeKind.REPLACE))
     return changes
 
 

@@ -35,7 +35,9 @@ from .timeouts import TIMEOUT_KEYS, parse_duration
 MAX_TAGS = 20
 
 
-class OnChange(enum.Enum):
+class ChangeKind(enum.Enum):
+    """What a change of a field does to the resource."""
+
     UPDATE = "update in place"
     REPLACE = "replace"
 
@@ -270,7 +272,7 @@ class Field:
 
     name: str  # Pulumi property name, also the key in state
     api_name: str  # EnrollAccount parameter
-    on_change: OnChange
+    change: ChangeKind
     scope: Scope
     validate: Callable[[str, Any], Any]
     #: How refresh reads it back; None: the API does not report it, the last known value stays.
@@ -285,32 +287,32 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("account_name_prefix", "AccountNamePrefix", OnChange.REPLACE, Scope.NEW_ACCOUNT,
+    Field("account_name_prefix", "AccountNamePrefix", ChangeKind.REPLACE, Scope.NEW_ACCOUNT,
           _text(r"[A-Za-z0-9][A-Za-z0-9._\-]{1,49}", "2-50 letters, digits, '.', '_' or '-' (e.g. 'team-a-prod')"),
           _input("AccountNamePrefix"), required_for_new_account=True, example="'team-a-prod'"),
-    Field("display_name", "DisplayName", OnChange.REPLACE, Scope.NEW_ACCOUNT, _display_name,
+    Field("display_name", "DisplayName", ChangeKind.REPLACE, Scope.NEW_ACCOUNT, _display_name,
           _top("DisplayName"), required_for_new_account=True, example="'Team A production'"),
-    Field("folder_id", "FolderId", OnChange.REPLACE, Scope.NEW_ACCOUNT,
+    Field("folder_id", "FolderId", ChangeKind.REPLACE, Scope.NEW_ACCOUNT,
           _text(r"(fd|r)-[A-Za-z0-9]{4,}", "a resource directory folder id such as 'fd-5ESoku4Xyz'"),
           _top("FolderId")),
-    Field("payer_account_uid", "PayerAccountUid", OnChange.REPLACE, Scope.NEW_ACCOUNT, _account_uid,
+    Field("payer_account_uid", "PayerAccountUid", ChangeKind.REPLACE, Scope.NEW_ACCOUNT, _account_uid,
           _read_uid("PayerAccountUid")),
-    Field("account_uid", "AccountUid", OnChange.REPLACE, Scope.EXISTING_ACCOUNT, _account_uid,
+    Field("account_uid", "AccountUid", ChangeKind.REPLACE, Scope.EXISTING_ACCOUNT, _account_uid,
           _read_uid("AccountUid")),
-    Field("baseline_id", "BaselineId", OnChange.UPDATE, Scope.ANY,
+    Field("baseline_id", "BaselineId", ChangeKind.UPDATE, Scope.ANY,
           _text(r"afb-[A-Za-z0-9]{4,}", "an Account Factory baseline id such as 'afb-bp1durvn3lgqe28v'"),
           _top("BaselineId")),
-    Field("baseline_items", "BaselineItems", OnChange.UPDATE, Scope.ANY, _baseline_items,
+    Field("baseline_items", "BaselineItems", ChangeKind.UPDATE, Scope.ANY, _baseline_items,
           _read_baseline_items, unset_means_empty=True),
-    Field("tags", "Tag", OnChange.UPDATE, Scope.ANY, _tags, _read_tags, unset_means_empty=True),
-    Field("resell_account_type", "ResellAccountType", OnChange.REPLACE, Scope.NEW_ACCOUNT,
+    Field("tags", "Tag", ChangeKind.UPDATE, Scope.ANY, _tags, _read_tags, unset_means_empty=True),
+    Field("resell_account_type", "ResellAccountType", ChangeKind.REPLACE, Scope.NEW_ACCOUNT,
           _resell_account_type, None),
-    Field("region_id", "RegionId", OnChange.REPLACE, Scope.ANY,
+    Field("region_id", "RegionId", ChangeKind.REPLACE, Scope.ANY,
           _text(r"[a-z]{2,}(-[a-z0-9]+)+", "a region id such as 'cn-hangzhou'"), None),
 )
 FIELDS_BY_NAME = {field.name: field for field in FIELDS}
 #: The settings that, changed, vend a new account: a new account's enrollment key hashes them.
-KEYED_FIELDS = tuple(f.name for f in FIELDS if f.on_change is OnChange.REPLACE and f.scope is not Scope.EXISTING_ACCOUNT)
+KEYED_FIELDS = tuple(f.name for f in FIELDS if f.change is ChangeKind.REPLACE and f.scope is not Scope.EXISTING_ACCOUNT)
 
 
 def _error_info(enrollment: Enrollment) -> dict[str, Any] | None:
@@ -539,12 +541,12 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[Change]:
                 continue
             new = field.empty()
         if is_unknown(new):
-            changes.append(Change(field.name, field.on_change is OnChange.REPLACE))
+            changes.append(Change(field.name, field.change is ChangeKind.REPLACE))
             continue
         if old is None and field.unset_means_empty:
             old = field.empty()
         if old is None or _comparable(field, new) != _comparable(field, old):
-            changes.append(Change(field.name, field.on_change is OnChange.REPLACE))
+            changes.append(Change(field.name, field.change is ChangeKind.REPLACE))
     status = olds.get("status")  # from state: a hand-edited one may hold anything, even a list
     if isinstance(status, str) and status in FAILURE_STATUSES and not changes:
         changes.append(Change("status", False))
