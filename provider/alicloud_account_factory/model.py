@@ -61,7 +61,11 @@ def uid_property(account_uid: int) -> int | str:
 
 @dataclass(frozen=True)
 class BaselineItem:
-    """One baseline item override, as sent in EnrollAccount's BaselineItems."""
+    """One baseline item override, as sent in EnrollAccount's BaselineItems.
+
+    The emulator has a `BaselineItem` of its own (an item of a baseline it stores): it shares
+    nothing with the provider but the API's vocabulary, so that it tests the provider against the API.
+    """
 
     name: str
     config: str | None = None  # canonical JSON text of an object
@@ -135,7 +139,11 @@ class ErrorInfo:
 
 @dataclass(frozen=True)
 class Enrollment:
-    """What GetEnrolledAccount says about one account (the whole body is kept in `raw`)."""
+    """What GetEnrolledAccount says about one account (the whole body is kept in `raw`).
+
+    The emulator has an `Enrollment` of its own (the record behind that answer): it shares nothing
+    with the provider but the API's vocabulary, so that it tests the provider against the API.
+    """
 
     account_uid: int
     status: str
