@@ -7,7 +7,7 @@ SDK requests and back, and the enroller reasons only in their terms.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 #: Enrollment statuses, as the API spells them.
@@ -105,7 +105,8 @@ def baseline_items_key(items: Sequence[BaselineItem]) -> tuple[BaselineItem, ...
 
 @dataclass(frozen=True)
 class EnrollRequest:
-    """The parameters of one EnrollAccount call."""
+    """The arguments of one EnrollAccount call, as the enroller reasons with them: one attribute
+    per row of the field table (`fields.FIELDS`), which says how each is made and sent."""
 
     account_uid: int | None = None
     account_name_prefix: str | None = None
@@ -121,6 +122,10 @@ class EnrollRequest:
     @property
     def is_new_account(self) -> bool:
         return self.account_uid is None
+
+    def with_tags(self, tags: Mapping[str, str]) -> "EnrollRequest":
+        """The same call with these tags added (the provider's own, beside the program's)."""
+        return replace(self, tags={**self.tags, **tags})
 
 
 @dataclass(frozen=True)

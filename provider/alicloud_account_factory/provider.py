@@ -197,7 +197,7 @@ class EnrolledAccountProvider(ResourceProvider):
         deadline = operation_deadline(props.get(fields.CUSTOM_TIMEOUTS), "create")
         replaced = _replaced_by(props)
         with _errors_name_arguments():
-            if props.get("account_uid") is not None:
+            if props.get(fields.ACCOUNT_UID) is not None:
                 request = fields.enroll_request(props)
                 assert request.account_uid is not None
                 final = services.enroller.converge(request.account_uid, request, deadline, reporter, operation="create")
@@ -225,7 +225,7 @@ class EnrolledAccountProvider(ResourceProvider):
         region, services, reporter = self._context(news)
         account_uid = _account_uid(id_)
         deadline = operation_deadline(news.get(fields.CUSTOM_TIMEOUTS), "update")
-        if news.get("account_uid") is not None:
+        if news.get(fields.ACCOUNT_UID) is not None:
             request = fields.enroll_request(news)
         else:
             request = fields.enroll_request(news, account_uid=account_uid,
