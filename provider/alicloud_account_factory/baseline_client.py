@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from .client import LIST_PAGE_SIZE, GovernanceClient
+from .client import LIST_PAGE_SIZE, GovernanceClient, sdk_model
 from .errors import ApiError
 from .settings import ProviderSettings
 from .timeouts import Deadline
-
-
-def _items(cls: Any, items: Any) -> list[Any] | None:
-    return [cls(name=i["name"], config=i.get("config"), version=i.get("version")) for i in items or ()] or None
 
 
 class BaselineClient(GovernanceClient):
@@ -30,13 +26,11 @@ class BaselineClient(GovernanceClient):
         self.page_size = page_size
 
     def create_baseline(self, values: Mapping[str, Any], deadline: Deadline) -> str:
-        """CreateAccountFactoryBaseline with API-named values; returns the BaselineId."""
+        """CreateAccountFactoryBaseline with `baseline_fields.request_values`; returns the BaselineId."""
         from alibabacloud_governance20210120 import models
 
-        request = models.CreateAccountFactoryBaselineRequest(
-            baseline_name=values.get("BaselineName"), description=values.get("Description"),
-            baseline_items=_items(models.CreateAccountFactoryBaselineRequestBaselineItems, values.get("BaselineItems")),
-            region_id=values.get("RegionId") or self._region)
+        request = sdk_model(models.CreateAccountFactoryBaselineRequest,
+                            {**values, "RegionId": values.get("RegionId") or self._region})
         body = self._call("CreateAccountFactoryBaseline", lambda c: c.create_account_factory_baseline(request),
                           deadline, idempotent=False)
         return str(body["BaselineId"])
@@ -45,10 +39,8 @@ class BaselineClient(GovernanceClient):
         """UpdateAccountFactoryBaseline: setting the same values twice is harmless, so it is retried."""
         from alibabacloud_governance20210120 import models
 
-        request = models.UpdateAccountFactoryBaselineRequest(
-            baseline_id=baseline_id, baseline_name=values.get("BaselineName"), description=values.get("Description"),
-            baseline_items=_items(models.UpdateAccountFactoryBaselineRequestBaselineItems, values.get("BaselineItems")),
-            region_id=values.get("RegionId") or self._region)
+        request = sdk_model(models.UpdateAccountFactoryBaselineRequest,
+                            {**values, "BaselineId": baseline_id, "RegionId": values.get("RegionId") or self._region})
         self._call("UpdateAccountFactoryBaseline", lambda c: c.update_account_factory_baseline(request), deadline)
 
     def delete_baseline(self, baseline_id: str, deadline: Deadline) -> bool:

@@ -213,7 +213,7 @@ class EnrolledAccountProvider(ResourceProvider):
         # gone from the state, so there is no Diff) also uses, and finds this attempt by.
         key_of_its_own = replaced is not None and replaced not in _journal().released()
         with _errors_name_arguments():
-            if props.get("account_uid") is not None:
+            if props.get(fields.ACCOUNT_UID) is not None:
                 request = fields.enroll_request(props)
                 assert request.account_uid is not None
                 final = services.enroller.converge(request.account_uid, request, deadline, reporter, operation="create")
@@ -244,7 +244,7 @@ class EnrolledAccountProvider(ResourceProvider):
         region, services, reporter = self._context(news)
         account_uid = _account_uid(id_)
         deadline = operation_deadline(news.get(fields.CUSTOM_TIMEOUTS), "update")
-        if news.get("account_uid") is not None:
+        if news.get(fields.ACCOUNT_UID) is not None:
             request = fields.enroll_request(news)
         else:
             request = fields.enroll_request(news, account_uid=account_uid,
