@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from .client import LIST_PAGE_SIZE, GovernanceClient, SendObserver
+from .client import LIST_PAGE_SIZE, GovernanceClient, SendObserver, sdk_model
 from .errors import AmbiguousCallError, ApiError
 from .settings import ProviderSettings
 from .timeouts import Deadline
-
-
-def _items(cls: Any, items: Any) -> list[Any] | None:
-    return [cls(name=i["name"], config=i.get("config"), version=i.get("version")) for i in items or ()] or None
 
 
 class BaselineClient(GovernanceClient):
@@ -30,14 +26,12 @@ class BaselineClient(GovernanceClient):
         self.page_size = page_size
 
     def create_baseline(self, values: Mapping[str, Any], deadline: Deadline, observer: SendObserver | None = None) -> str:
-        """CreateAccountFactoryBaseline with API-named values; returns the BaselineId (an answer without
-        one raises AmbiguousCallError: it was carried out). `observer` hears each request leave."""
+        """CreateAccountFactoryBaseline with `baseline_fields.request_values`; returns the BaselineId (an
+        answer without one raises AmbiguousCallError: it was carried out). `observer` hears each request leave."""
         from alibabacloud_governance20210120 import models
 
-        request = models.CreateAccountFactoryBaselineRequest(
-            baseline_name=values.get("BaselineName"), description=values.get("Description"),
-            baseline_items=_items(models.CreateAccountFactoryBaselineRequestBaselineItems, values.get("BaselineItems")),
-            region_id=values.get("RegionId") or self._region)
+        request = sdk_model(models.CreateAccountFactoryBaselineRequest,
+                            {**values, "RegionId": values.get("RegionId") or self._region})
         body = self._call("CreateAccountFactoryBaseline", lambda c: c.create_account_factory_baseline(request),
                           deadline, idempotent=False, observer=observer)
         if not body.get("BaselineId"):
@@ -49,10 +43,8 @@ class BaselineClient(GovernanceClient):
         """UpdateAccountFactoryBaseline: setting the same values twice is harmless, so it is retried."""
         from alibabacloud_governance20210120 import models
 
-        request = models.UpdateAccountFactoryBaselineRequest(
-            baseline_id=baseline_id, baseline_name=values.get("BaselineName"), description=values.get("Description"),
-            baseline_items=_items(models.UpdateAccountFactoryBaselineRequestBaselineItems, values.get("BaselineItems")),
-            region_id=values.get("RegionId") or self._region)
+        request = sdk_model(models.UpdateAccountFactoryBaselineRequest,
+                            {**values, "BaselineId": baseline_id, "RegionId": values.get("RegionId") or self._region})
         self._call("UpdateAccountFactoryBaseline", lambda c: c.update_account_factory_baseline(request), deadline)
 
     def delete_baseline(self, baseline_id: str, deadline: Deadline) -> bool:

@@ -40,8 +40,10 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
     Without `account_uid` a new account is created (`account_name_prefix` and `display_name`
     required); with it, that existing resource directory member is enrolled. `pulumi up`
     blocks until the enrollment is Finished and fails with the service's reason otherwise.
-    Baseline settings and tags update in place; the other arguments replace the resource.
-    Deleting the resource leaves the account enrolled: there is no un-enroll API.
+    Baseline settings and tags update in place; the other arguments replace the resource, i.e.
+    vend a new account. Replacements delete first unless `delete_before_replace=False` is given
+    (the delete makes no API call). Deleting the resource leaves the account enrolled: there is
+    no un-enroll API.
     """
 
     #: An int (declared so, Pulumi turns the float64 it carries back into one); an AccountUid
@@ -82,6 +84,12 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         opts = opts or pulumi.ResourceOptions()
+        if opts.delete_before_replace is None:
+            # Replacements delete first: the delete makes no API call (it only lets the stack's hold
+            # of the account go), and once it has, the replacement's create cannot adopt that account.
+            # `pulumi up --replace` tells the provider nothing else that tells a replacement from the
+            # retry of an interrupted create.
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
         # The applied items hold the baseline's item configs as the service reports them: a baseline
         # made elsewhere (an AccountFactoryBaseline, the console) may carry secrets this resource
         # cannot see, so they are always secret; the account's own items when they may hold one.
