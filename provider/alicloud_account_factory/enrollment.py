@@ -24,7 +24,7 @@ import time
 from dataclasses import dataclass, replace
 from typing import Callable, Mapping, Protocol
 
-from .client import Backoff, GovernanceClient, SendObserver
+from .client import Backoff, GovernanceCalls, SendObserver
 from .errors import (
     AmbiguousCallError,
     ApiError,
@@ -214,7 +214,7 @@ class _Target:
 class Enroller:
     """`keyed_settings` names, for the user, the settings that make up the settings half of the key."""
 
-    def __init__(self, client: GovernanceClient, waiter: Waiter, listing: Listing | None = None, *,
+    def __init__(self, client: GovernanceCalls, waiter: Waiter, listing: Listing | None = None, *,
                  keyed_settings: str = "the new-account settings", journal: AttemptJournal | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> None:
         self._client = client

@@ -66,8 +66,17 @@ class FakeFactory:
         self.warnings.append(message)
 
 
+@dataclass
+class NothingEnrolled(FakeFactory):
+    """EnrollAccount whose answer is lost before it took effect: no account ever turns up."""
+
+    def enroll(self, request: EnrollRequest, deadline: Deadline, observer: object = None) -> int:
+        self.enroll_calls += 1
+        raise AmbiguousCallError("EnrollAccount", "ConnectionFailure", "lost", retryable=True)
+
+
 def enroller(factory: FakeFactory) -> Enroller:
-    return Enroller(factory, factory, factory.list_enrolled, sleep=lambda seconds: None)  # type: ignore[arg-type]
+    return Enroller(factory, factory, factory.list_enrolled, sleep=lambda seconds: None)
 
 
 def test_a_listing_outage_after_an_unanswered_enroll_is_ridden_out_not_a_failure() -> None:
@@ -80,19 +89,16 @@ def test_a_listing_outage_after_an_unanswered_enroll_is_ridden_out_not_a_failure
             raise OUTAGE
         return first_look(deadline)
 
-    result = Enroller(factory, factory, listing, sleep=lambda s: None).create_new(  # type: ignore[arg-type]
+    result = Enroller(factory, factory, listing, sleep=lambda s: None).create_new(
         REQUEST, Deadline.after(60), factory)
     assert result.account_uid == UID and factory.enroll_calls == 1
 
 
 def test_an_unanswered_enroll_with_the_deadline_gone_says_the_next_up_looks_first() -> None:
-    factory = FakeFactory()
-    factory.accounts.clear()
-    factory.enroll = lambda request, deadline, observer=None: (_ for _ in ()).throw(  # type: ignore[method-assign]
-        AmbiguousCallError("EnrollAccount", "ConnectionFailure", "lost", retryable=True))
+    factory = NothingEnrolled()
     with pytest.raises(EnrollmentUnconfirmed, match="looks for the account first"):
-        Enroller(factory, factory, factory.list_enrolled).create_new(  # type: ignore[arg-type]
-            REQUEST, Deadline.after(0.5), factory)
+        Enroller(factory, factory, factory.list_enrolled).create_new(REQUEST, Deadline.after(0.5), factory)
+    assert factory.enroll_calls == 1
 
 
 def test_a_second_account_with_the_same_key_is_named_and_the_running_one_resumed() -> None:
