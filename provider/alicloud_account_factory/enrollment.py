@@ -212,11 +212,13 @@ class _Target:
 
 
 class Enroller:
-    """`keyed_settings` names, for the user, the settings that make up the settings half of the key."""
+    """`keyed_settings` names, for the user, the settings that make up the settings half of the key.
+    `backoff` spaces the looks that ride out an outage of the listing."""
 
     def __init__(self, client: GovernanceCalls, waiter: Waiter, listing: Listing | None = None, *,
                  keyed_settings: str = "the new-account settings", journal: AttemptJournal | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time) -> None:
+                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
+                 backoff: Backoff = Backoff()) -> None:
         self._client = client
         self._waiter = waiter
         self._listing: Listing = listing or client.list_enrolled
@@ -225,6 +227,7 @@ class Enroller:
         self._journal_warned = False
         self._sleep = sleep
         self._clock = clock
+        self._backoff = backoff
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -383,7 +386,7 @@ class Enroller:
                 if not is_transient(error):
                     raise
                 attempt += 1
-                self._pause(Backoff().delay(attempt), deadline, give_up(error))
+                self._pause(self._backoff.delay(attempt), deadline, give_up(error))
 
     def _earlier_attempts(self, request: EnrollRequest, target: _Target, deadline: Deadline) -> "_Found":
         """The accounts earlier attempts of this resource enrolled, sorted by what to do with them.

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from alicloud_account_factory.client import GovernanceClient
-from alicloud_account_factory.enrollment import Enroller, EnrollmentKey
+from alicloud_account_factory.client import Backoff, GovernanceClient
+from alicloud_account_factory.enrollment import AMBIGUOUS_LOOKUP_PAUSES, Enroller, EnrollmentKey
 from alicloud_account_factory.errors import AmbiguousCallError, ApiError, EnrollmentUnconfirmed
 from alicloud_account_factory.model import ENROLLMENT_KEY_TAG, Enrollment, EnrolledSummary, EnrollRequest
 from alicloud_account_factory.settings import Credentials, Endpoint, ProviderSettings
@@ -75,6 +75,14 @@ class NothingEnrolled(FakeFactory):
         raise AmbiguousCallError("EnrollAccount", "ConnectionFailure", "lost", retryable=True)
 
 
+@dataclass(frozen=True)
+class Steady(Backoff):
+    """The same pause before every retry, so that a test can tell the enroller's backoff was used."""
+
+    def delay(self, attempt: int) -> float:
+        return 7.0
+
+
 def enroller(factory: FakeFactory) -> Enroller:
     return Enroller(factory, factory, factory.list_enrolled, sleep=lambda seconds: None)
 
@@ -89,9 +97,11 @@ def test_a_listing_outage_after_an_unanswered_enroll_is_ridden_out_not_a_failure
             raise OUTAGE
         return first_look(deadline)
 
-    result = Enroller(factory, factory, listing, sleep=lambda s: None).create_new(
+    pauses: list[float] = []
+    result = Enroller(factory, factory, listing, sleep=pauses.append, backoff=Steady()).create_new(
         REQUEST, Deadline.after(60), factory)
     assert result.account_uid == UID and factory.enroll_calls == 1
+    assert pauses == [AMBIGUOUS_LOOKUP_PAUSES[0], 7.0, 7.0, 7.0]  # the look after the unanswered call, its outage
 
 
 def test_an_unanswered_enroll_with_the_deadline_gone_says_the_next_up_looks_first() -> None:
