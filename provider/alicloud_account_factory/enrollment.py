@@ -28,9 +28,6 @@ from .client import Backoff, GovernanceCalls, SendObserver
 from .errors import (
     AmbiguousCallError,
     ApiError,
-    EnrollmentFailed,
-    EnrollmentNotStarted,
-    EnrollmentTimeout,
     EnrollmentUnconfirmed,
     UnansweredCallError,
     is_transient,
@@ -44,6 +41,7 @@ from .model import (
     EnrollRequest,
 )
 from .journal import ANSWERED, REFUSED, SENT, STATE_DIR_ENV, Attempt, AttemptJournal
+from .enrollment_steps import Operation, Wording
 from .timeouts import Deadline
 from .waiter import Waiter, WaitTimedOut, changed
 
@@ -116,22 +114,6 @@ class EnrollmentKey:
 def resource_digest(resource_urn: str | None) -> str:
     """The `resource` part of a key for a URN (also computed for a resource's aliases)."""
     return _digest(resource_urn or "")
-
-
-def _resume_hint(account_uid: int, keyed_settings: str) -> str:
-    return (
-        f"Run `pulumi up` again to retry: the provider resumes on account {account_uid} "
-        f"(it enrolls that same account again, or keeps waiting) and never creates a second account, "
-        f"as long as {keyed_settings} stay as they are."
-    )
-
-
-def _timeout_hint(account_uid: int, operation: str, keyed_settings: str) -> str:
-    return (
-        f"Run `pulumi up` again to resume waiting on account {account_uid} (no second account is "
-        f"created as long as {keyed_settings} stay as they are), or allow more time with "
-        f"ResourceOptions(custom_timeouts=CustomTimeouts({operation}='120m'))."
-    )
 
 
 def _left_behind_warning(enrollment: Enrollment) -> str:
@@ -246,8 +228,8 @@ class Enroller:
         if not request.is_new_account or key is None or text is None:
             raise ValueError("a new account is always enrolled with its enrollment key")
         target = _Target(key, text, aliases)
-        found = self._look(request, target, deadline,
-                           give_up=lambda error: EnrollmentNotStarted(deadline.describe(), "create", error))
+        wording = Wording("create", deadline.describe(), self._keyed_settings)
+        found = self._look(request, target, deadline, give_up=wording.not_started)
         self._warn_about_others(found, progress, replacement)
         unsure: AmbiguousCallError | None = None
         retries = 0
@@ -255,15 +237,15 @@ class Enroller:
             pending = self._unsettled_until(target)
             if pending is not None:
                 # An attempt may still take effect, or be missing from the listing: look, never enroll.
-                stop: Exception = EnrollmentUnconfirmed(unsure) if unsure is not None else EnrollmentNotStarted(
-                    deadline.describe(), "create", waiting_for=_pending_text(pending))
+                stop: Exception = EnrollmentUnconfirmed(unsure) if unsure is not None else wording.not_started(
+                    waiting_for=_pending_text(pending))
                 retries += 1
                 self._pause(AMBIGUOUS_LOOKUP_PAUSES[min(retries, len(AMBIGUOUS_LOOKUP_PAUSES)) - 1], deadline, stop)
                 found = self._look(request, target, deadline, give_up=lambda _error: stop)
                 continue
             recorder = _Recorder(self._journal, target.text)
             try:
-                account_uid = self._enroll(request, deadline, "create", recorder)
+                account_uid = self._enroll(request, deadline, wording, recorder)
             except AmbiguousCallError as error:
                 unsure = error  # the attempt stays unsettled: looked for until it can no longer appear
                 recorder.unanswered(error, self._clock())
@@ -276,38 +258,40 @@ class Enroller:
                 self._warn_if_unrecorded(progress)
             recorder.answered(account_uid)
             progress.status(f"enrolling new account {account_uid}")
-            final = self._wait(account_uid, deadline, progress, operation="create")
+            final = self._wait(account_uid, deadline, progress, wording)
             return self._after(final, request, target, deadline, progress, checked=unsure is None)
         own = found.own[0]
         if unsure is None:
             progress.warn(f"adopting account {own.account_uid} ({own.status}), enrolled earlier for this resource with "
                           f"these settings by a `pulumi up` that did not record it (interrupted, failed or timed out), "
                           f"instead of enrolling a second account")
-        final = self._resume(found, request, deadline, progress)
+        final = self._resume(found, request, deadline, progress, wording)
         return self._after(final, request, target, deadline, progress, checked=True)
 
     def converge(self, account_uid: int, request: EnrollRequest, deadline: Deadline, progress: Progress, *,
-                 current: Enrollment | None = None, operation: str) -> Enrollment:
+                 current: Enrollment | None = None, operation: Operation) -> Enrollment:
         """Bring an account to a Finished enrollment with `request`'s baseline settings.
 
         Adopts a finished enrollment with the same settings, joins a running one, waits out a
-        running one with other settings, and only then enrolls (again).
+        running one with other settings, and only then enrolls (again). `operation` is the
+        resource operation it runs for, whose custom timeout its errors name.
         """
+        wording = Wording(operation, deadline.describe(), self._keyed_settings)
         request = replace(request, account_uid=account_uid)
         if current is None:
             current = self._client.get(account_uid, deadline)
         while current is not None and current.in_progress:
             if current.applies(request):
                 progress.status(f"account {account_uid} is already enrolling with these settings; waiting for it")
-                return self._wait(account_uid, deadline, progress, operation=operation)
+                return self._wait(account_uid, deadline, progress, wording)
             progress.status(f"account {account_uid} has another enrollment running; waiting for it before enrolling again")
-            current = self._wait_terminal(account_uid, deadline, progress, operation)
+            current = self._wait_terminal(account_uid, deadline, progress, wording)
         if current is not None and current.status == FINISHED and current.applies(request):
             progress.status(f"account {account_uid} is already enrolled with these settings")
             return current
         while True:
             try:
-                self._enroll(request, deadline, operation)
+                self._enroll(request, deadline, wording)
                 break
             except AmbiguousCallError as unsure:
                 progress.status(f"EnrollAccount went unanswered ({unsure.code}); checking whether it took effect")
@@ -316,7 +300,7 @@ class Enroller:
                     break  # it took effect (running, or already done); a Failed one may be the last attempt
                 self._pause(AMBIGUOUS_LOOKUP_PAUSES[0], deadline, unsure)
         progress.status(f"enrolling account {account_uid}")
-        return self._wait(account_uid, deadline, progress, operation=operation)
+        return self._wait(account_uid, deadline, progress, wording)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -366,12 +350,12 @@ class Enroller:
                           f"{STATE_DIR_ENV} to a writable directory. Until then a `pulumi up` run right after an "
                           f"interrupted one relies on the listing alone, which may show a new account only after a while.")
 
-    def _enroll(self, request: EnrollRequest, deadline: Deadline, operation: str,
+    def _enroll(self, request: EnrollRequest, deadline: Deadline, wording: Wording,
                 observer: SendObserver | None = None) -> int:
         """EnrollAccount, never once the deadline has passed: the run could not wait for it anyway,
         and a later run would have to find what it did."""
         if deadline.expired:
-            raise EnrollmentNotStarted(deadline.describe(), operation)
+            raise wording.not_started()
         return self._client.enroll(request, deadline, observer)
 
     def _look(self, request: EnrollRequest, target: _Target, deadline: Deadline, *,
@@ -424,12 +408,13 @@ class Enroller:
                        reverse=True)
         return found
 
-    def _resume(self, found: "_Found", request: EnrollRequest, deadline: Deadline, progress: Progress) -> Enrollment:
+    def _resume(self, found: "_Found", request: EnrollRequest, deadline: Deadline, progress: Progress,
+                wording: Wording) -> Enrollment:
         own, *duplicates = found.own
         for duplicate in duplicates:  # only an attempt that took effect after the look-ups can have made one
             progress.warn(_duplicate_warning(duplicate, own.account_uid))
         return self.converge(own.account_uid, self._as_existing(request, own.account_uid), deadline, progress,
-                             current=own, operation="create")
+                             current=own, operation=wording.operation)
 
     @staticmethod
     def _as_existing(request: EnrollRequest, account_uid: int) -> EnrollRequest:
@@ -441,7 +426,7 @@ class Enroller:
             region_id=request.region_id,
         )
 
-    def _wait_terminal(self, account_uid: int, deadline: Deadline, progress: Progress, operation: str) -> Enrollment:
+    def _wait_terminal(self, account_uid: int, deadline: Deadline, progress: Progress, wording: Wording) -> Enrollment:
         last: list[Enrollment] = []
 
         def on_change(enrollment: Enrollment) -> None:
@@ -452,13 +437,12 @@ class Enroller:
         try:
             return self._waiter.wait(account_uid, deadline, on_change)
         except WaitTimedOut as timed_out:
-            raise EnrollmentTimeout(account_uid, deadline.describe(), timed_out.last, cause=timed_out.cause,
-                                    resume_hint=_timeout_hint(account_uid, operation, self._keyed_settings)) from None
+            raise wording.timed_out(account_uid, timed_out.last, timed_out.cause) from None
 
-    def _wait(self, account_uid: int, deadline: Deadline, progress: Progress, *, operation: str) -> Enrollment:
-        final = self._wait_terminal(account_uid, deadline, progress, operation)
+    def _wait(self, account_uid: int, deadline: Deadline, progress: Progress, wording: Wording) -> Enrollment:
+        final = self._wait_terminal(account_uid, deadline, progress, wording)
         if final.status != FINISHED:
-            raise EnrollmentFailed(final, retry_hint=_resume_hint(account_uid, self._keyed_settings))
+            raise wording.failed(account_uid, final)
         return final
 
     def _pause(self, seconds: float, deadline: Deadline, cause: Exception) -> None:
