@@ -15,7 +15,8 @@ from typing import Any
 import pytest
 
 from alicloud_account_factory.client import Backoff, GovernanceClient
-from alicloud_account_factory.enrollment import AMBIGUOUS_LOOKUP_PAUSES, Enroller, EnrollmentKey
+from alicloud_account_factory.enrollment import Enroller, EnrollmentKey
+from alicloud_account_factory.enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES
 from alicloud_account_factory.errors import AmbiguousCallError, ApiError, EnrollmentUnconfirmed
 from alicloud_account_factory.model import ENROLLMENT_KEY_TAG, Enrollment, EnrolledSummary, EnrollRequest
 from alicloud_account_factory.settings import Credentials, Endpoint, ProviderSettings
