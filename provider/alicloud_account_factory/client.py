@@ -172,6 +172,16 @@ class SendObserver(Protocol):
     def refused(self) -> None: ...
 
 
+class GovernanceCalls(Protocol):
+    """The calls the enroller makes: GovernanceClient's, or a test's in-memory Account Factory."""
+
+    def enroll(self, request: EnrollRequest, deadline: Deadline, observer: SendObserver | None = None) -> int: ...
+
+    def get(self, account_uid: int, deadline: Deadline) -> Enrollment | None: ...
+
+    def list_enrolled(self, deadline: Deadline) -> list[EnrolledSummary]: ...
+
+
 class GovernanceClient:
     """The three calls the provider needs, with retries inside the caller's deadline."""
 
