@@ -51,6 +51,7 @@ from .enrollment_steps import (  # EnrollmentKey and resource_digest are also th
     unanswered_until,
 )
 from .errors import AmbiguousCallError, ApiError, is_transient
+from .fields import for_existing_account
 from .journal import ANSWERED, REFUSED, SENT, STATE_DIR_ENV, Attempt, AttemptJournal
 from .model import FINISHED, Enrollment, EnrolledSummary, EnrollRequest
 from .timeouts import Deadline
@@ -148,7 +149,7 @@ class Enroller:
             if isinstance(step, Adopt):
                 for warning in step.warnings:
                     progress.warn(warning)
-                final = self._converge(self._as_existing(request, step.account.account_uid), step.account, deadline,
+                final = self._converge(for_existing_account(request, step.account.account_uid), step.account, deadline,
                                        progress, wording)
                 return self._after(final, request, target, deadline, progress, checked=True)
             if isinstance(step, Look):
@@ -276,16 +277,6 @@ class Enroller:
         enrollments = (self._client.get(account_uid, deadline)
                        for account_uid in candidates(attempts, rows, request.display_name))
         return sort_found(target, request, (e for e in enrollments if e is not None), released)
-
-    @staticmethod
-    def _as_existing(request: EnrollRequest, account_uid: int) -> EnrollRequest:
-        return EnrollRequest(
-            account_uid=account_uid,
-            baseline_id=request.baseline_id,
-            baseline_items=request.baseline_items,
-            tags=request.tags,
-            region_id=request.region_id,
-        )
 
     def _wait_terminal(self, account_uid: int, deadline: Deadline, progress: Progress, wording: Wording) -> Enrollment:
         last: list[Enrollment] = []

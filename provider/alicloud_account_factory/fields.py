@@ -15,7 +15,7 @@ import enum
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 from urllib.parse import urlencode
 
@@ -661,6 +661,12 @@ def outputs(enrollment: Enrollment, known: Mapping[str, Any]) -> dict[str, Any]:
     if known.get(RESOURCE_URN):
         outs[RESOURCE_URN] = known[RESOURCE_URN]
     return outs
+
+
+def for_existing_account(request: EnrollRequest, account_uid: int) -> EnrollRequest:
+    """The same call for an existing account (one an earlier attempt enrolled): the arguments that
+    only apply to a new account no longer do."""
+    return replace(request, account_uid=account_uid, **{f.name: None for f in FIELDS if f.scope is Scope.NEW_ACCOUNT})
 
 
 def enroll_request(inputs: Mapping[str, Any], *, account_uid: int | None = None,
