@@ -32,7 +32,7 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from . import baseline_fields
 from .baseline_client import BaselineClient
 from .catalog import CATALOG_CODES, answered_from_catalog, shared_client
-from .enrollment import AMBIGUOUS_LOOKUP_PAUSES, IN_FLIGHT_SECONDS, LISTING_LAG_SECONDS, UNSETTLED_SECONDS
+from .enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES, IN_FLIGHT_SECONDS, LISTING_LAG_SECONDS, UNSETTLED_SECONDS
 from .errors import AccountFactoryError, AmbiguousCallError, ApiError, UnansweredCallError
 from .journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
 from .progress import Reporter

@@ -61,7 +61,17 @@ __all__ = ["Enroller", "EnrollmentKey", "Listing", "Progress", "resource_digest"
 
 
 class Listing(Protocol):
-    def __call__(self, deadline: Deadline) -> list[EnrolledSummary]: ...
+    """ListEnrolledAccounts in full. `max_age`: a listing that started at most that many seconds
+    before the call will do (a shared one); None: one that starts after the call."""
+
+    def __call__(self, deadline: Deadline, *, max_age: float | None = None) -> list[EnrolledSummary]: ...
+
+
+#: A create's first look may use a listing that started this long before it: a burst of creates
+#: (a fleet's `pulumi up`) then shares one. What it looks for, the attempts of earlier runs, took
+#: effect before this process started, or are in the journal (this machine) and looked for again
+#: with listings that start after each look.
+FIRST_LOOK_MAX_AGE = 2.0
 
 
 class Progress(Protocol):
@@ -103,6 +113,15 @@ class _Recorder:
         self._journal.settle(self._key, self._attempt, SENT, until=unanswered_until(error, self._attempt.at, now))
 
 
+def _unshared(client: GovernanceCalls) -> Listing:
+    """The client's own listing: every call lists anew."""
+
+    def listing(deadline: Deadline, *, max_age: float | None = None) -> list[EnrolledSummary]:
+        return client.list_enrolled(deadline)
+
+    return listing
+
+
 class Enroller:
     """Carries out the steps `enrollment_steps` decides, one loop for a new account and one for an
     existing (or adopted) one.
@@ -116,7 +135,7 @@ class Enroller:
                  backoff: Backoff = Backoff()) -> None:
         self._client = client
         self._waiter = waiter
-        self._listing: Listing = listing or client.list_enrolled
+        self._listing: Listing = listing or _unshared(client)
         self._keyed_settings = keyed_settings
         self._journal = journal or AttemptJournal(None)
         self._journal_warned = False
@@ -138,7 +157,7 @@ class Enroller:
         """
         target = Target.of(request, aliases)
         wording = Wording("create", deadline.describe(), self._keyed_settings)
-        found = self._look(request, target, deadline, give_up=wording.not_started)
+        found = self._look(request, target, deadline, give_up=wording.not_started, max_age=FIRST_LOOK_MAX_AGE)
         for warning in others_to_name(found, replacement):
             progress.warn(warning)
         unsure: AmbiguousCallError | None = None
@@ -255,24 +274,25 @@ class Enroller:
         return self._client.enroll(request, deadline, observer)
 
     def _look(self, request: EnrollRequest, target: Target, deadline: Deadline, *,
-              give_up: Callable[[Exception], Exception]) -> Found:
+              give_up: Callable[[Exception], Exception], max_age: float | None = None) -> Found:
         """`_earlier_attempts`, riding out transient failures (an outage of the listing) until the
         deadline; then what `give_up` makes of the last failure is raised."""
         attempt = 0
         while True:
             try:
-                return self._earlier_attempts(request, target, deadline)
+                return self._earlier_attempts(request, target, deadline, max_age=max_age)
             except Exception as error:  # noqa: BLE001 - only transient ones are retried
                 if not is_transient(error):
                     raise
                 attempt += 1
                 self._pause(self._backoff.delay(attempt), deadline, give_up(error))
 
-    def _earlier_attempts(self, request: EnrollRequest, target: Target, deadline: Deadline) -> Found:
+    def _earlier_attempts(self, request: EnrollRequest, target: Target, deadline: Deadline, *,
+                          max_age: float | None = None) -> Found:
         """The accounts earlier attempts of this resource enrolled (`candidates`, read in full),
         sorted by what to do with them (`sort_found`)."""
         attempts = self._journal.attempts(target.text)
-        rows = self._listing(deadline)
+        rows = self._listing(deadline, max_age=max_age)
         released = self._journal.released()
         enrollments = (self._client.get(account_uid, deadline)
                        for account_uid in candidates(attempts, rows, request.display_name))

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import threading
+import time
 
 from .client import GovernanceClient
 from .errors import AccountFactoryError, ApiError
@@ -20,10 +21,11 @@ class ListingTimedOut(AccountFactoryError, TimeoutError):
 class SharedListing:
     """Concurrent callers share one ListEnrolledAccounts sweep that started after they asked.
 
-    A burst of 100 creates looking for their own accounts costs one sweep, not 100, and no
-    caller ever gets a listing older than its own request. A sweep runs on its own thread with
-    its own deadline, so a caller with a short deadline gives up alone and does not cut the
-    sweep short for the others.
+    A burst of 100 creates looking for their own accounts costs one sweep, not 100. A caller
+    gets a listing that started after its request, unless it accepts one that started at most
+    `max_age` seconds before (a create's first look: see `Enroller`), which it then shares with
+    the burst. A sweep runs on its own thread with its own deadline, so a caller with a short
+    deadline gives up alone and does not cut the sweep short for the others.
     """
 
     def __init__(self, client: GovernanceClient, sweep_seconds: float = SWEEP_SECONDS) -> None:
@@ -33,12 +35,19 @@ class SharedListing:
         self._started = 0  # sweeps started so far
         self._running = False
         self._completed: tuple[int, list[EnrolledSummary] | BaseException] = (0, [])
+        self._started_at: dict[int, float] = {}  # when each of the last two sweeps started (monotonic)
         self._retrying: ApiError | None = None  # why the running sweep is retrying, if it is
 
-    def __call__(self, deadline: Deadline) -> list[EnrolledSummary]:
+    def __call__(self, deadline: Deadline, *, max_age: float | None = None) -> list[EnrolledSummary]:
         with self._lock:
-            # A sweep already running may have read the list before this request: wait for the next.
+            # A sweep already running may have read the list before this request: wait for the next,
+            # unless the caller accepts one that started at most `max_age` seconds ago.
             wanted = self._started + 1
+            if max_age is not None:
+                recent = [n for n, at in self._started_at.items() if at >= time.monotonic() - max_age]
+                wanted = min(recent, default=wanted)
+                if self._completed[0] >= wanted and isinstance(self._completed[1], BaseException):
+                    wanted = self._completed[0] + 1  # a failed sweep since: not one to share
             while self._completed[0] < wanted:
                 if not self._running:
                     self._start_sweep()
@@ -61,6 +70,8 @@ class SharedListing:
         self._running = True
         self._retrying = None
         self._started = generation
+        self._started_at = {n: at for n, at in self._started_at.items() if n == generation - 1}
+        self._started_at[generation] = time.monotonic()
 
     def _note_retry(self, error: ApiError) -> None:
         """A caller that gives up while the sweep retries learns why (e.g. the endpoint is unreachable)."""

@@ -50,7 +50,7 @@ class FakeFactory:
     def get(self, account_uid: int, deadline: Deadline) -> Enrollment | None:
         return self.accounts.get(account_uid)
 
-    def list_enrolled(self, deadline: Deadline) -> list[EnrolledSummary]:
+    def list_enrolled(self, deadline: Deadline, *, max_age: float | None = None) -> list[EnrolledSummary]:
         if self.listing_failures:
             self.listing_failures -= 1
             raise OUTAGE
@@ -93,7 +93,7 @@ def test_a_listing_outage_after_an_unanswered_enroll_is_ridden_out_not_a_failure
     first_look = factory.list_enrolled
     looks = iter([False, True, True, True])  # the look before enrolling works; the next three fail
 
-    def listing(deadline: Deadline) -> list[EnrolledSummary]:
+    def listing(deadline: Deadline, *, max_age: float | None = None) -> list[EnrolledSummary]:
         if next(looks, False):
             raise OUTAGE
         return first_look(deadline)

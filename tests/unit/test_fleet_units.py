@@ -328,6 +328,49 @@ def test_callers_asking_together_share_one_sweep() -> None:
     assert len(lister.deadlines) <= 2
 
 
+def test_a_first_look_shares_a_recent_sweep_and_any_other_caller_gets_a_new_one() -> None:
+    lister = SlowLister(0.05)
+    listing = SharedListing(lister)  # type: ignore[arg-type]
+    listing(Deadline.after(10.0))
+    listing(Deadline.after(10.0), max_age=5.0)  # the sweep just made will do
+    assert len(lister.deadlines) == 1
+    listing(Deadline.after(10.0))  # it must start after the call
+    assert len(lister.deadlines) == 2
+    time.sleep(0.2)
+    listing(Deadline.after(10.0), max_age=0.1)  # the last one started too long ago
+    assert len(lister.deadlines) == 3
+
+
+def test_a_first_look_joins_the_running_sweep() -> None:
+    lister = SlowLister(0.4)
+    listing = SharedListing(lister)  # type: ignore[arg-type]
+    with futures.ThreadPoolExecutor(2) as pool:
+        first = pool.submit(listing, Deadline.after(10.0))
+        time.sleep(0.1)
+        began = time.monotonic()
+        listing(Deadline.after(10.0), max_age=2.0)
+        assert time.monotonic() - began < 0.39  # answered by the running sweep, not a new one
+        first.result()
+    assert len(lister.deadlines) == 1
+
+
+def test_a_failed_recent_sweep_is_not_shared() -> None:
+    class FailsOnce(SlowLister):
+        def list_enrolled(self, deadline: Deadline,
+                          on_retry: Callable[[ApiError], None] | None = None) -> list[EnrolledSummary]:
+            if not self.deadlines:
+                self.deadlines.append(deadline.seconds)
+                raise ApiError("ListEnrolledAccounts", "ServiceUnavailable", "try later", status_code=503)
+            return super().list_enrolled(deadline, on_retry)
+
+    lister = FailsOnce(0.01)
+    listing = SharedListing(lister)  # type: ignore[arg-type]
+    with pytest.raises(ApiError):
+        listing(Deadline.after(10.0))
+    assert [row.account_uid for row in listing(Deadline.after(10.0), max_age=5.0)] == [1]
+    assert len(lister.deadlines) == 2
+
+
 # --- widening the provider server's pool ---------------------------------------------------
 
 
