@@ -8,6 +8,7 @@ pickle would carry: settings and clients are built inside the provider process.
 
 from __future__ import annotations
 
+import os
 import secrets
 import threading
 import time
@@ -129,6 +130,16 @@ def _enrolled_since(started: float, key: str, account_uid: int) -> bool:
     which no resource replaced in this run can hold."""
     return any(a.state == ANSWERED and a.account_uid == account_uid and a.at >= started
                for a in _journal().attempts(key))
+
+
+#: The engine then writes the state once, at the end of a run (see `StackIdentityProvider.create`).
+SKIP_CHECKPOINTS_ENV = "PULUMI_SKIP_CHECKPOINTS"
+
+
+def _skips_checkpoints(environ: Mapping[str, str]) -> bool:
+    """As the CLI reads its boolean settings: "1" or "true" in any case."""
+    value = environ.get(SKIP_CHECKPOINTS_ENV, "")
+    return value == "1" or value.lower() == "true"
 
 
 def _account_uid(resource_id: str) -> int:
@@ -312,6 +323,15 @@ class StackIdentityProvider(ResourceProvider):
         return DiffResult(changes=False, replaces=[], stables=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
+        if _skips_checkpoints(os.environ):
+            raise ConfigurationError(
+                f"{SKIP_CHECKPOINTS_ENV} is set on this stack's first `pulumi up` with EnrolledAccounts: the "
+                f"engine would write the state only at the end, and a run interrupted before then would lose "
+                f"this stack's identity (the alicloud-account-factory-stack-identity resource), which every "
+                f"account's enrollment key holds. The next `up` could then not find the accounts this one "
+                f"enrolled, and would enroll new ones. Run this first `up` without {SKIP_CHECKPOINTS_ENV}; "
+                f"later ones may use it."
+            )
         value = secrets.token_hex(16)
         return CreateResult(value, {fields.STACK_IDENTITY_VALUE: value})
 

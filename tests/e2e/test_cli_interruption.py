@@ -8,6 +8,7 @@ does. Then the steps the README gives a user: `pulumi cancel` (a killed run leav
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 
 import pytest
@@ -56,3 +57,37 @@ def test_a_killed_up_resumes_the_same_account_after_cancel_and_refresh(sandbox: 
     resumed = sandbox.up()
     assert f"adopting account {enrolled['AccountUid']}" in resumed.output, resumed.output
     _assert_one_finished_account_in_a_clean_stack(sandbox, emulator)
+
+
+@pytest.mark.enroll_seconds(6)
+def test_skipped_checkpoints_are_refused_on_a_first_up_and_a_later_killed_up_loses_no_account(
+        sandbox: PulumiSandbox, emulator: Emulator, tmp_path: Path) -> None:
+    """With PULUMI_SKIP_CHECKPOINTS the engine writes the state once, at the end: a killed run loses
+    everything it did. The stack's identity must never be lost that way (the next `up` would vend new
+    accounts); the accounts of a later killed run are found again by their enrollment keys."""
+    sandbox.env["PULUMI_SKIP_CHECKPOINTS"] = "true"
+    sandbox.set_accounts({"team": NEW})
+    refused = sandbox.up(check=False)
+    assert refused.returncode != 0 and "Run this first `up` without PULUMI_SKIP_CHECKPOINTS" in refused.output
+    assert emulator.state()["accounts"] == []
+
+    del sandbox.env["PULUMI_SKIP_CHECKPOINTS"]
+    sandbox.up()
+    [first] = emulator.state()["accounts"]
+    sandbox.env["PULUMI_SKIP_CHECKPOINTS"] = "true"
+    second = {**NEW, "account_name_prefix": "e2e-second", "display_name": "E2E second"}
+    sandbox.set_accounts({"team": NEW, "second": second})
+    process = sandbox.start("up", "--yes", "--skip-preview", log=tmp_path / "up.log")
+    deadline = time.monotonic() + 60
+    while len(emulator.state()["accounts"]) < 2:
+        assert process.poll() is None and time.monotonic() < deadline, (tmp_path / "up.log").read_text()
+        time.sleep(0.1)
+    sandbox.signal_group(process, signal.SIGKILL)
+    process.wait(timeout=30)
+    assert "second" not in {r["urn"].rsplit("::", 1)[-1] for r in sandbox.resources()}  # nothing was written
+
+    sandbox.pulumi("cancel", "--yes", check=False)  # the killed run may have left the stack locked
+    resumed = sandbox.up()
+    uids = sorted(a["AccountUid"] for a in emulator.state()["accounts"])
+    assert len(uids) == 2 and first["AccountUid"] in uids, resumed.output
+    assert sorted(sandbox.outputs()[name]["account_uid"] for name in ("team", "second")) == uids
