@@ -37,13 +37,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))  # for `tests.e2e.harness`
-
-from alicloud_account_factory.emulator import EmulatorAdmin  # noqa: E402
-from tests.e2e.harness import PROGRAMS, PulumiSandbox, locate_cli  # noqa: E402
-from tests.support.accounts import ACCESS_KEY_ID, SECRET  # noqa: E402
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
+from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, locate_cli
+from alicloud_account_factory.emulator import EmulatorAdmin
 
 
 @dataclass

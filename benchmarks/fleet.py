@@ -59,18 +59,14 @@ from pathlib import Path
 from types import FrameType
 from typing import IO, Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))  # for `tests.support...`
-
-from alicloud_account_factory import EnrolledAccount  # noqa: E402
-from alicloud_account_factory.emulator import EmulatorAdmin  # noqa: E402
-from alicloud_account_factory.resource import RESOURCE_TYPE  # noqa: E402
-from pulumi.runtime.proto import engine_pb2  # noqa: E402
-from tests.support.accounts import ACCESS_KEY_ID, SECRET, provider_config  # noqa: E402
-from tests.support.engine import FakeEngine  # noqa: E402
-from tests.support.provider_server import PROXY_VARIABLES, ProviderError, ProviderServer  # noqa: E402
-from tests.support.registration import Registration, capture_registrations  # noqa: E402
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, provider_config
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import PROXY_VARIABLES, ProviderError, ProviderServer
+from account_factory_testing.registration import Registration, capture_registrations
+from alicloud_account_factory import EnrolledAccount
+from alicloud_account_factory.emulator import EmulatorAdmin
+from alicloud_account_factory.resource import RESOURCE_TYPE
+from pulumi.runtime.proto import engine_pb2
 
 #: Stack config value of `alicloud-account-factory:fleetMode` per compared mode.
 MODES: dict[str, str] = {"naive": "false", "ours": "true"}
@@ -158,7 +154,7 @@ def provider_stack(enroll_seconds: float, fleet_mode: str,
     with ExitStack() as stack:
         emulator = stack.enter_context(EmulatorProcess(enroll_seconds, qps))
         engine = stack.enter_context(FakeEngine())
-        server = stack.enter_context(ProviderServer(engine.address, extra_pythonpath=[REPO_ROOT]))
+        server = stack.enter_context(ProviderServer(engine.address))
         server.configure(provider_config(emulator.endpoint, **{FLEET_MODE_KEY: fleet_mode}))
         yield emulator, engine, server
 

@@ -3,20 +3,15 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from alicloud_account_factory.emulator import Emulator  # noqa: E402
-from tests.e2e.harness import PROGRAMS, PulumiSandbox, locate_cli  # noqa: E402
-from tests.support.accounts import ACCESS_KEY_ID, SECRET  # noqa: E402
-from tests.support.provider_server import PROXY_VARIABLES  # noqa: E402
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
+from account_factory_testing.provider_server import PROXY_VARIABLES
+from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, locate_cli
+from alicloud_account_factory.emulator import Emulator
 
 #: Short enrollments keep the suite fast; long enough for a test to act while one waits.
 ENROLL_SECONDS = 2.0

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, provider_config
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import ProviderServer
+from account_factory_testing.stack import StackHarness
 from alicloud_account_factory.emulator import Emulator
-from tests.support.accounts import ACCESS_KEY_ID, SECRET, provider_config
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import ProviderServer
-from tests.support.stack import StackHarness
 
 EXAMPLES = Path(__file__).resolve().parents[2] / "examples"
 

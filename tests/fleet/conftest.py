@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import PROXY_VARIABLES
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import PROXY_VARIABLES
 
 
 @pytest.fixture(scope="session", autouse=True)

@@ -14,13 +14,13 @@ from typing import Any
 
 import pytest
 
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, provider_config
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import ProviderServer
+from account_factory_testing.registration import Registration, capture_registrations
 from alicloud_account_factory import EnrolledAccount
 from alicloud_account_factory.emulator import Emulator
 from alicloud_account_factory.resource import RESOURCE_TYPE
-from tests.support.accounts import ACCESS_KEY_ID, SECRET, provider_config
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import ProviderServer
-from tests.support.registration import Registration, capture_registrations
 
 IN_PROGRESS = ("Pending", "Running", "Scheduling")
 

@@ -3,22 +3,17 @@
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from alicloud_account_factory.emulator import Emulator  # noqa: E402
-from tests.support.accounts import ACCESS_KEY_ID, SECRET, AccountStack, provider_config  # noqa: E402
-from tests.support.engine import FakeEngine  # noqa: E402
-from tests.support.provider_server import PROXY_VARIABLES, ProviderServer  # noqa: E402
-from tests.support.registration import TEST_STACK_IDENTITY_ENV  # noqa: E402
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, AccountStack, provider_config
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import PROXY_VARIABLES, ProviderServer
+from account_factory_testing.registration import TEST_STACK_IDENTITY_ENV
+from alicloud_account_factory.emulator import Emulator
 
 ENROLL_SECONDS = 1.5
 

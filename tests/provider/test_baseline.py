@@ -7,13 +7,13 @@ import json
 import pulumi
 import pytest
 
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, AccountStack
+from account_factory_testing.baselines import baseline_stack
+from account_factory_testing.provider_server import ProviderError, ProviderServer
+from account_factory_testing.registration import capture_registrations
 from alicloud_account_factory import AccountFactoryBaseline, BaselineItemArgs
 from alicloud_account_factory.baseline_resource import RESOURCE_TYPE
 from alicloud_account_factory.emulator import Emulator
-from tests.support.accounts import ACCESS_KEY_ID, SECRET, AccountStack
-from tests.support.baselines import baseline_stack
-from tests.support.provider_server import ProviderError, ProviderServer
-from tests.support.registration import capture_registrations
 
 VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
 SG = "ACS-BP_ACCOUNT_FACTORY_SECURITY_GROUP"

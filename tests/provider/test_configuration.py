@@ -6,13 +6,13 @@ from collections.abc import Iterator
 
 import pytest
 
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, AccountStack, provider_config, register
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import ProviderError, ProviderServer
+from account_factory_testing.registration import capture_registrations
 from alicloud_account_factory import EnrolledAccount
 from alicloud_account_factory.emulator import Emulator
 from alicloud_account_factory.resource import RESOURCE_TYPE
-from tests.support.accounts import ACCESS_KEY_ID, SECRET, AccountStack, provider_config, register
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import ProviderError, ProviderServer
-from tests.support.registration import capture_registrations
 
 NEW = dict(account_name_prefix="cfg-test", display_name="Config test", folder_id="fd-Platform01")
 

@@ -13,11 +13,11 @@ import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from account_factory_testing.accounts import AccountStack, Deployed
+from account_factory_testing.baselines import baseline_stack
+from account_factory_testing.engine import FakeEngine
 from alicloud_account_factory import BaselineItemArgs
 from alicloud_account_factory.emulator import Emulator
-from tests.support.accounts import AccountStack, Deployed
-from tests.support.baselines import baseline_stack
-from tests.support.engine import FakeEngine
 
 FLEET = 10
 STOCK_WORKERS = 4

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,16 +16,12 @@ from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from alicloud_account_factory import __version__  # noqa: E402
-from alicloud_account_factory.emulator import Emulator  # noqa: E402
-from tests.reliability.reliability_support import EVIDENCE, SUMMARY, dump_json  # noqa: E402
-from tests.support.accounts import ACCESS_KEY_ID, SECRET  # noqa: E402
-from tests.support.engine import FakeEngine  # noqa: E402
-from tests.support.provider_server import JOURNAL_ENV, PROXY_VARIABLES  # noqa: E402
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import JOURNAL_ENV, PROXY_VARIABLES
+from alicloud_account_factory import __version__
+from alicloud_account_factory.emulator import Emulator
+from tests.reliability.reliability_support import EVIDENCE, SUMMARY, dump_json
 
 HERE = Path(__file__).resolve().parent
 #: Short enrollments keep the suite fast; every scenario still waits through all the statuses.

@@ -27,15 +27,14 @@ from typing import Any, Optional
 
 import pulumi
 
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, provider_config
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import PROXY_VARIABLES, ProviderError, ProviderServer
+from account_factory_testing.registration import Registration, _RecordingMocks, run_with_mocks
 from alicloud_account_factory import EnrolledAccount
 from alicloud_account_factory.emulator import EmulatorAdmin
 from alicloud_account_factory.resource import RESOURCE_TYPE
-from tests.support.accounts import ACCESS_KEY_ID, SECRET, provider_config
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import PROXY_VARIABLES, ProviderError, ProviderServer
-from tests.support.registration import Registration, _RecordingMocks, run_with_mocks
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Deadline of one gRPC call: generous, so that only a hung provider trips it.
 CALL_DEADLINE = 300.0
 
@@ -135,7 +134,7 @@ def start_server(engine: FakeEngine, endpoint: str, warm_with: Optional[Registra
     then runs their creates in parallel): the provider configures itself, and widens the
     server's thread pool, on the first call that carries its blob.
     """
-    server = ProviderServer(engine.address, env=env, extra_pythonpath=[REPO_ROOT], default_deadline=CALL_DEADLINE)
+    server = ProviderServer(engine.address, env=env, default_deadline=CALL_DEADLINE)
     server.start()
     EVIDENCE.watch_server(server)
     server.configure(provider_config(endpoint, **(config or {})))

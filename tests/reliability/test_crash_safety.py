@@ -22,6 +22,9 @@ from typing import Any, Optional
 
 import grpc
 
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.registration import Registration
 from alicloud_account_factory.emulator import Emulator
 from tests.reliability.conftest import ENROLL_SECONDS
 from tests.reliability.reliability_support import (
@@ -36,9 +39,6 @@ from tests.reliability.reliability_support import (
     start_server,
     wait_until,
 )
-from tests.support.accounts import ACCESS_KEY_ID, SECRET
-from tests.support.engine import FakeEngine
-from tests.support.registration import Registration
 
 #: Kill points of the random rounds come from this seed (set RELIABILITY_SEED to explore others).
 SEED = int(os.environ.get("RELIABILITY_SEED", "20250117"))

@@ -12,9 +12,9 @@ from __future__ import annotations
 import pulumi
 import pytest
 
+from account_factory_testing.engine import FakeEngine
 from alicloud_account_factory.emulator import Emulator
 from tests.reliability.reliability_support import check_and_create, register_raw, start_server
-from tests.support.engine import FakeEngine
 
 FLEET_OFF = {"alicloud-account-factory:fleetMode": "false"}
 

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import pytest
 
+from account_factory_testing.engine import FakeEngine
 from tests.reliability.reliability_support import (
     EmulatorCli,
     accounts_by_name,
@@ -34,7 +35,6 @@ from tests.reliability.reliability_support import (
     start_server,
     wait_until,
 )
-from tests.support.engine import FakeEngine
 
 ENROLL_SECONDS = 2.0
 WAITING = 6

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import pulumi
 
+from account_factory_testing.engine import FakeEngine
 from alicloud_account_factory import EnrolledAccount
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, Emulator
 from tests.reliability.reliability_support import (
@@ -22,7 +23,6 @@ from tests.reliability.reliability_support import (
     register_program,
     start_server,
 )
-from tests.support.engine import FakeEngine
 
 FAILS = {"failed-1": "Failed", "failed-2": "Failed", "schedule-1": "ScheduleFailed", "schedule-2": "ScheduleFailed"}
 SLOW = ("slow-1", "slow-2")  # a create timeout shorter than the enrollment

@@ -12,6 +12,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
+from account_factory_testing.engine import FakeEngine
 from alicloud_account_factory.emulator import Emulator
 from tests.reliability.conftest import ENROLL_SECONDS
 from tests.reliability.reliability_support import (
@@ -23,8 +25,6 @@ from tests.reliability.reliability_support import (
     register_many,
     start_server,
 )
-from tests.support.accounts import ACCESS_KEY_ID, SECRET
-from tests.support.engine import FakeEngine
 
 ENROLLMENTS = 50
 SEED = 5050

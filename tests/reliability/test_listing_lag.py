@@ -25,6 +25,9 @@ from typing import Any
 import pulumi
 import pytest
 
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.sdk import enroll, sdk_client
 from alicloud_account_factory.emulator import Emulator
 from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
 from tests.reliability.reliability_support import (
@@ -36,9 +39,6 @@ from tests.reliability.reliability_support import (
     start_server,
     wait_until,
 )
-from tests.support.accounts import ACCESS_KEY_ID, SECRET
-from tests.support.engine import FakeEngine
-from tests.support.sdk import enroll, sdk_client
 
 
 def _emulator(enroll_seconds: float, lag: float) -> Emulator:

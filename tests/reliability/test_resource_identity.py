@@ -1,7 +1,7 @@
 """Whose account is it? Other stacks, renamed resources and forced replacements.
 
 A whole program (tests/reliability/programs/one_account.py) runs under the engine stand-in of
-tests/support/stack.py, which registers its resources (EnrolledAccount and the stack's
+testing/account_factory_testing/stack.py, which registers its resources (EnrolledAccount and the stack's
 StackIdentity) and calls the real provider server for Check, Diff, Create, Update and Delete as
 the engine would; the provider talks to the emulator over HTTP.
 
@@ -22,12 +22,12 @@ from typing import Callable
 
 import pytest
 
+from account_factory_testing.accounts import provider_config
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import ProviderError, ProviderServer
+from account_factory_testing.stack import StackHarness
 from alicloud_account_factory.emulator import Emulator
 from tests.reliability.reliability_support import EVIDENCE, accounts_by_name, enrollments_by_uid
-from tests.support.accounts import provider_config
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import ProviderError, ProviderServer
-from tests.support.stack import StackHarness
 
 PROGRAM = Path(__file__).resolve().parent / "programs" / "one_account.py"
 PROJECT = "identity"

@@ -15,10 +15,10 @@ from typing import Any
 
 import pulumi
 
+from account_factory_testing.engine import FakeEngine
 from alicloud_account_factory import BaselineItemArgs, EnrolledAccount
 from alicloud_account_factory.emulator import Emulator
 from tests.reliability.reliability_support import check_and_create, register_program, register_raw, start_server
-from tests.support.engine import FakeEngine
 
 WEBHOOK_TOKEN = "whk-0b7c1d-baseline-item-secret"
 VPC_ITEM = "ACS-BP_ACCOUNT_FACTORY_VPC"

@@ -17,13 +17,13 @@ from pathlib import Path
 import dill
 import pytest
 
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.sdk import enroll, sdk_client
 from alicloud_account_factory import __version__
 from alicloud_account_factory.emulator import Emulator
 from alicloud_account_factory.provider import EnrolledAccountProvider
 from tests.reliability.reliability_support import EVIDENCE, enrollments_by_uid, record, register_raw, start_server
-from tests.support.accounts import ACCESS_KEY_ID, SECRET
-from tests.support.engine import FakeEngine
-from tests.support.sdk import enroll, sdk_client
 
 DATA = Path(__file__).resolve().parent / "data"
 BLOBS = sorted(DATA.glob("enrolled-account-provider-*.b64"))

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import Any, Mapping, Optional
 
 REPO = Path(__file__).resolve().parents[2]
-PROGRAMS = Path(__file__).resolve().parent / "programs"
+#: The programs of the end-to-end suite (the engine benchmark runs `accounts` too).
+PROGRAMS = REPO / "tests" / "e2e" / "programs"
 EXAMPLES = REPO / "examples"
 PASSPHRASE = "e2e-test-passphrase"
 STACK = "e2e"

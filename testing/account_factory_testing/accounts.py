@@ -12,10 +12,10 @@ from typing import Any, Callable, Optional
 
 import pulumi
 
+from account_factory_testing.provider_server import CheckOutcome, DiffOutcome, ProviderServer
+from account_factory_testing.registration import Registration, capture_registrations
 from alicloud_account_factory import EnrolledAccount
 from alicloud_account_factory.resource import RESOURCE_TYPE
-from tests.support.provider_server import CheckOutcome, DiffOutcome, ProviderServer
-from tests.support.registration import Registration, capture_registrations
 
 #: Credentials the test emulators accept; the secret must never show up anywhere.
 ACCESS_KEY_ID = "LTAI5tProviderTestKey01"

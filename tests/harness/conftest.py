@@ -1,22 +1,18 @@
-"""Fixtures for the harness self-tests (tests/conftest.py belongs to someone else)."""
+"""Fixtures for the harness self-tests."""
 
 from __future__ import annotations
 
 import os
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-# Programs and pickled providers refer to `tests.support...`: make that importable here
-# (pytest's rootdir-relative import may only have put `tests/` on sys.path).
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import PROXY_VARIABLES, ProviderServer
 
-from tests.support.engine import FakeEngine  # noqa: E402
-from tests.support.provider_server import PROXY_VARIABLES, ProviderServer  # noqa: E402
+#: The provider processes unpickle the toy provider by reference (`tests.harness.toy_provider`).
+REPO_ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="session", autouse=True)

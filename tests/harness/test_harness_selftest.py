@@ -12,18 +12,18 @@ import dill
 import grpc
 import pytest
 
-from pulumi.runtime import rpc
-from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import (
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import (
     ProviderError,
     ProviderServer,
     make_urn,
     provider_blob,
 )
-from tests.support.registration import capture_registrations
-from tests.support.stack import CheckFailed, StackHarness, parse_duration
-from tests.support.toy_provider import ToyProvider, ToyResource
+from account_factory_testing.registration import capture_registrations
+from account_factory_testing.stack import CheckFailed, StackHarness, parse_duration
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
+from tests.harness.toy_provider import ToyProvider, ToyResource
 
 TYPE = "pulumi-python:dynamic/toy:Thing"
 REGION = "eu-toy-1"
