@@ -2,38 +2,17 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
 from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
-from account_factory_testing.provider_server import PROXY_VARIABLES
-from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, locate_cli
+from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, SandboxFactory
 from alicloud_account_factory.emulator import Emulator
 
 #: Short enrollments keep the suite fast; long enough for a test to act while one waits.
 ENROLL_SECONDS = 2.0
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _no_proxy() -> Iterator[None]:
-    saved = {k: os.environ.pop(k) for k in PROXY_VARIABLES if k in os.environ}
-    yield
-    os.environ.update(saved)
-
-
-@pytest.fixture(scope="session")
-def pulumi_cli() -> Path:
-    """The real CLI; in CI (CI=true) a missing CLI fails the suite instead of skipping it."""
-    cli_dir, why_not = locate_cli()
-    if cli_dir is None:
-        message = f"the Pulumi CLI is not available (run `make pulumi`): {why_not}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return cli_dir
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -46,9 +25,6 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     seconds = marker.args[0] if marker else ENROLL_SECONDS
     with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=seconds) as emu:
         yield emu
-
-
-SandboxFactory = Callable[..., PulumiSandbox]
 
 
 @pytest.fixture

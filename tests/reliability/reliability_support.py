@@ -37,6 +37,9 @@ from alicloud_account_factory.resource import RESOURCE_TYPE
 
 #: Deadline of one gRPC call: generous, so that only a hung provider trips it.
 CALL_DEADLINE = 300.0
+#: The suite's enrollments (the shared `emulator` fixture's too): short, so the suite is fast;
+#: every scenario still waits through all the statuses.
+ENROLL_SECONDS = 1.5
 
 
 # --- evidence: everything a user could ever see, scanned for the secret -----------------------

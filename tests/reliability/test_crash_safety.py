@@ -26,8 +26,8 @@ from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
 from account_factory_testing.engine import FakeEngine
 from account_factory_testing.registration import Registration
 from alicloud_account_factory.emulator import Emulator
-from tests.reliability.conftest import ENROLL_SECONDS
 from tests.reliability.reliability_support import (
+    ENROLL_SECONDS,
     CreateOutcome,
     accounts_by_name,
     check_and_create,

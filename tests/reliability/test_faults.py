@@ -15,8 +15,8 @@ from typing import Any
 from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
 from account_factory_testing.engine import FakeEngine
 from alicloud_account_factory.emulator import Emulator
-from tests.reliability.conftest import ENROLL_SECONDS
 from tests.reliability.reliability_support import (
+    ENROLL_SECONDS,
     accounts_by_name,
     create_all,
     duplicates,

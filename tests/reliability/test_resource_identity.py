@@ -16,7 +16,6 @@ the engine would; the provider talks to the emulator over HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable
 
@@ -37,22 +36,18 @@ Harness = Callable[..., StackHarness]
 
 
 @pytest.fixture()
-def harness(engine: FakeEngine, emulator: Emulator) -> Iterator[Harness]:
+def harness(emulator: Emulator, start_provider: Callable[..., ProviderServer]) -> Harness:
     """harness(**config) → a stack with its own state (its own backend) and its own provider process."""
-    servers: list[ProviderServer] = []
     emulator.reset()
 
     def make(**config: str) -> StackHarness:
-        server = ProviderServer(engine.address).start()
-        servers.append(server)
+        server = start_provider()
         EVIDENCE.watch_server(server)
         return StackHarness(PROGRAM, server, project=PROJECT, stack="dev",
                             config={**provider_config(emulator.endpoint),
                                     **{f"{PROJECT}:{key}": value for key, value in config.items()}})
 
-    yield make
-    for server in servers:
-        server.stop()
+    return make
 
 
 def _accounts(emulator: Emulator) -> list[dict]:
