@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
+from account_factory_testing.accounts import emulator_for_tests
 from account_factory_testing.engine import FakeEngine
 from account_factory_testing.provider_server import PROXY_VARIABLES, ProviderServer
 from account_factory_testing.sandbox import locate_cli
@@ -61,7 +61,7 @@ def enroll_seconds() -> float:
 @pytest.fixture(scope="module")
 def emulator(enroll_seconds: float) -> Iterator[Emulator]:
     """An in-process emulator accepting only the test key pair (so every call is signed with SECRET)."""
-    with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=enroll_seconds) as emu:
+    with emulator_for_tests(enroll_seconds=enroll_seconds) as emu:
         yield emu
 
 

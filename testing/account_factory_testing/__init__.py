@@ -11,7 +11,8 @@ layout (scripts/pulumi-cli.sh, tests/e2e/programs).
 - ``registration.capture_registrations``: run a program under ``pulumi.runtime.set_mocks`` and
   collect what each resource registers (including the ``__provider`` blob).
 - ``stack.StackHarness``: preview/up/refresh/destroy a whole program against a ProviderServer.
-- ``accounts``, ``baselines``, ``sdk``: the test key pair, one resource at a time through the
-  provider server, and the SDK acting "out of band".
+- ``accounts``, ``baselines``, ``sdk``: the test key pair and an emulator that accepts it, one
+  resource at a time through the provider server, and the SDK acting "out of band".
+- ``emulator_process.EmulatorProcess``: the emulator in a process of its own (the benchmarks).
 - ``sandbox.PulumiSandbox``: the real `pulumi` CLI in a home, backend and stack of its own.
 """

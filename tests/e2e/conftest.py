@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, emulator_for_tests
 from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, SandboxFactory
 from alicloud_account_factory.emulator import Emulator
 
@@ -23,7 +23,7 @@ def pytest_configure(config: pytest.Config) -> None:
 def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     marker = request.node.get_closest_marker("enroll_seconds")
     seconds = marker.args[0] if marker else ENROLL_SECONDS
-    with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=seconds) as emu:
+    with emulator_for_tests(enroll_seconds=seconds) as emu:
         yield emu
 
 

@@ -14,10 +14,10 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
+from account_factory_testing.accounts import emulator_for_tests
 from account_factory_testing.engine import FakeEngine
 from alicloud_account_factory import __version__
-from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, MEMBER_ACCOUNT_UIDS, Emulator
+from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, MEMBER_ACCOUNT_UIDS
 from tests.reliability.reliability_support import register_raw, start_server
 
 
@@ -25,7 +25,7 @@ def main() -> None:
     arguments = dict(account_uid=str(MEMBER_ACCOUNT_UIDS[3]), baseline_id=CUSTOM_BASELINE_ID, tags={"env": "dev"},
                      baseline_items=[{"name": "ACS-BP_ACCOUNT_FACTORY_VPC", "config": {"VpcName": "legacy", "Mask": 16}}])
     registration = register_raw("legacy-existing", **arguments)
-    with FakeEngine() as engine, Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=1) as emu:
+    with FakeEngine() as engine, emulator_for_tests(enroll_seconds=1) as emu:
         server = start_server(engine, emu.endpoint)
         try:
             checked = server.check(registration.urn, {}, registration.inputs)
