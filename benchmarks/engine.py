@@ -117,6 +117,19 @@ def measure(cli_dir: Path, work: Path, size: int, enroll_seconds: float, mode: s
                    most_in_flight(admin, enroll_seconds))
 
 
+INSTANT = Path(__file__).resolve().parent / "programs" / "instant"
+FLOOR = "floor: instant resources"
+
+
+def measure_floor(cli_dir: Path, work: Path, size: int, enroll_seconds: float, up_overhead: float) -> Row:
+    """The same `up` of N resources that create at once: what the engine alone costs beyond the
+    empty program, which bounds any provider's (wall - overhead) / D from below by 1 + floor / D."""
+    box = PulumiSandbox(work / f"floor-{size}", cli_dir, INSTANT)
+    box.set_config("count", str(size))
+    wall = timed(box, "up", "--yes", "--skip-preview", "--parallel", str(size))
+    return Row(size, enroll_seconds, FLOOR, size, wall, up_overhead, 0, size)
+
+
 def preview_rows(cli_dir: Path, work: Path, size: int, preview_overhead: float) -> list[str]:
     with EmulatorProcess(1.0) as emulator:
         box = sandbox(work / f"preview-{size}", cli_dir, emulator.endpoint, fleet_mode=True)
@@ -172,6 +185,8 @@ def main(argv: Optional[list[str]] = None) -> int:
             for mode, parallel in runs:
                 rows.append(measure(cli_dir, work, size, seconds, mode, parallel, up_overhead))
                 print(table(rows[-1:]).splitlines()[-1], flush=True)
+            rows.append(measure_floor(cli_dir, work, size, seconds, up_overhead))
+            print(table(rows[-1:]).splitlines()[-1], flush=True)
         notes = preview_rows(cli_dir, work, max(args.sizes), preview_overhead)
     print()
     print(table(rows))

@@ -10,14 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from .client import LIST_PAGE_SIZE, GovernanceClient
-from .errors import ApiError
+from .client import LIST_PAGE_SIZE, GovernanceClient, SendObserver, sdk_model
+from .errors import AmbiguousCallError, ApiError
 from .settings import ProviderSettings
 from .timeouts import Deadline
-
-
-def _items(cls: Any, items: Any) -> list[Any] | None:
-    return [cls(name=i["name"], config=i.get("config"), version=i.get("version")) for i in items or ()] or None
 
 
 class BaselineClient(GovernanceClient):
@@ -29,26 +25,26 @@ class BaselineClient(GovernanceClient):
         #: MaxResults of the listings (small in tests, to see every page followed).
         self.page_size = page_size
 
-    def create_baseline(self, values: Mapping[str, Any], deadline: Deadline) -> str:
-        """CreateAccountFactoryBaseline with API-named values; returns the BaselineId."""
+    def create_baseline(self, values: Mapping[str, Any], deadline: Deadline, observer: SendObserver | None = None) -> str:
+        """CreateAccountFactoryBaseline with `baseline_fields.request_values`; returns the BaselineId (an
+        answer without one raises AmbiguousCallError: it was carried out). `observer` hears each request leave."""
         from alibabacloud_governance20210120 import models
 
-        request = models.CreateAccountFactoryBaselineRequest(
-            baseline_name=values.get("BaselineName"), description=values.get("Description"),
-            baseline_items=_items(models.CreateAccountFactoryBaselineRequestBaselineItems, values.get("BaselineItems")),
-            region_id=values.get("RegionId") or self._region)
+        request = sdk_model(models.CreateAccountFactoryBaselineRequest,
+                            {**values, "RegionId": values.get("RegionId") or self._region})
         body = self._call("CreateAccountFactoryBaseline", lambda c: c.create_account_factory_baseline(request),
-                          deadline, idempotent=False)
+                          deadline, idempotent=False, observer=observer)
+        if not body.get("BaselineId"):
+            raise AmbiguousCallError("CreateAccountFactoryBaseline", "InvalidResponse",
+                                     f"the answer holds no BaselineId: {body!r}", request_id=body.get("RequestId"))
         return str(body["BaselineId"])
 
     def update_baseline(self, baseline_id: str, values: Mapping[str, Any], deadline: Deadline) -> None:
         """UpdateAccountFactoryBaseline: setting the same values twice is harmless, so it is retried."""
         from alibabacloud_governance20210120 import models
 
-        request = models.UpdateAccountFactoryBaselineRequest(
-            baseline_id=baseline_id, baseline_name=values.get("BaselineName"), description=values.get("Description"),
-            baseline_items=_items(models.UpdateAccountFactoryBaselineRequestBaselineItems, values.get("BaselineItems")),
-            region_id=values.get("RegionId") or self._region)
+        request = sdk_model(models.UpdateAccountFactoryBaselineRequest,
+                            {**values, "BaselineId": baseline_id, "RegionId": values.get("RegionId") or self._region})
         self._call("UpdateAccountFactoryBaseline", lambda c: c.update_account_factory_baseline(request), deadline)
 
     def delete_baseline(self, baseline_id: str, deadline: Deadline) -> bool:

@@ -1,18 +1,27 @@
 """The table of AccountFactoryBaseline's fields, and the check, diff and outputs it drives.
 
 Like `fields.py` for EnrolledAccount: every argument of CreateAccountFactoryBaseline appears once
-in `FIELDS`, with its API name, what a change does, how it is validated offline and where read
-finds it in GetAccountFactoryBaseline's answer. Adding a field is adding a row.
+in `FIELDS`, as a row built by keyword: its API name, what a change does, how it is validated
+offline and compared with what the service holds, how it is sent, and where read finds it in
+GetAccountFactoryBaseline's answer. Adding a field is adding a row (and its argument in
+`baseline_resource.AccountFactoryBaseline`). The rows are a type of their own: a baseline has no
+kinds of enrollment, reads another answer, and compares its items with what the service chose.
+
+Baselines carry no tags, so the description carries the mark that tells a stack's own baseline
+from a same-named one made elsewhere (`mark`): written at the end of what is sent, stripped from
+what is read, so that users see their own description unchanged.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
+import operator
 import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .fields import Invalid, OnChange, _text, is_unknown
+from .fields import STACK_IDENTITY, ChangeKind, Invalid, _as_is, _text, alias_urns, is_unknown
 from .model import canonical_json
 
 ITEM_NAME_PREFIX = "ACS-BP_ACCOUNT_FACTORY_"
@@ -89,23 +98,90 @@ def _items(name: str, value: Any) -> list[dict[str, Any]]:
     return items
 
 
+def mark(resource_urn: str | None, stack_identity: str | None) -> str:
+    """The mark of one resource of one stack: a hash of the stack's identity (`StackIdentity`) and the
+    resource's URN, so that the same URN in another organization or backend has another mark."""
+    digest = hashlib.sha256(f"{stack_identity or ''}\n{resource_urn or ''}".encode()).hexdigest()[:16]
+    return f"[pulumi:{digest}]"
+
+
+_MARK = re.compile(r"(?:^| )(\[pulumi:[0-9a-f]{16}\])\Z")
+#: What the mark takes of a description's MAX_DESCRIPTION characters (with the space before it).
+MARK_ROOM = len(" " + mark(None, None))
+
+
+def _identity(inputs: Mapping[str, Any]) -> str | None:
+    identity = inputs.get(STACK_IDENTITY)
+    return identity if isinstance(identity, str) else None
+
+
+def marks(inputs: Mapping[str, Any]) -> frozenset[str]:
+    """The marks a baseline of this resource may carry: its URN's, and its aliases' (Pulumi takes
+    them for the same resource)."""
+    return frozenset(mark(urn, _identity(inputs)) for urn in (inputs.get(RESOURCE_URN), *alias_urns(inputs)))
+
+
+def own_mark(inputs: Mapping[str, Any]) -> str:
+    """The mark create writes for the resource these inputs are of."""
+    return mark(inputs.get(RESOURCE_URN), _identity(inputs))
+
+
+def marked(description: str, inputs: Mapping[str, Any]) -> str:
+    """`description` with this resource's mark at the end, when it fits in MAX_DESCRIPTION (check
+    leaves room in a new baseline's; an update of one made before the mark may not have it)."""
+    own = own_mark(inputs)
+    text = f"{description} {own}" if description else own
+    return text if len(text) <= MAX_DESCRIPTION else description
+
+
+def mark_in(description: Any) -> str | None:
+    """The mark a description carries, if any."""
+    found = _MARK.search(description) if isinstance(description, str) else None
+    return found.group(1) if found else None
+
+
+def unmarked(description: Any) -> Any:
+    """A description as the user wrote it: without the mark."""
+    return _MARK.sub("", description) if isinstance(description, str) else description
+
+
 def _read_items(raw: Mapping[str, Any]) -> list[dict[str, Any]]:
     return [{"name": i.get("Name"), "config": _config("config", i.get("Config") or "{}"), "version": i.get("Version")}
             for i in raw.get("BaselineItems") or ()]
 
 
-@dataclass(frozen=True)
+def _same_items(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> bool:
+    """Whether both item lists mean the same: in name order (the service keeps its own), and an
+    item's version or config left unset matching whatever the service chose."""
+    reported = {item["name"]: item for item in old}
+    wanted = []
+    for item in new:
+        before = reported.get(item["name"], {})
+        wanted.append((item["name"], item["config"] or before.get("config"), item["version"] or before.get("version")))
+    return sorted(wanted) == sorted((i["name"], i["config"], i["version"]) for i in old)
+
+
+def _api_items(items: list[dict[str, Any]]) -> list[dict[str, Any]] | None:
+    return [{"Name": i["name"], "Config": i.get("config"), "Version": i.get("version")} for i in items] or None
+
+
+@dataclass(frozen=True, kw_only=True)
 class Field:
     """One CreateAccountFactoryBaseline argument: the single place that says how it behaves."""
 
     name: str
     api_name: str
-    on_change: OnChange
+    change: ChangeKind
+    #: The canonical (state) form of a value, or Invalid saying what to do instead.
     validate: Callable[[str, Any], Any]
     #: Where read finds it in GetAccountFactoryBaseline (None: not reported, the input stays).
     read: Callable[[Mapping[str, Any]], Any] | None
     required: bool = False
     example: str = ""
+    #: Whether a checked value means what the service holds (both checked).
+    same: Callable[[Any, Any], bool] = operator.eq
+    #: A checked value as Create/UpdateAccountFactoryBaseline's parameter, in the SDK's map form.
+    to_api: Callable[[Any], Any] = _as_is
 
 
 def _top(api_name: str) -> Callable[[Mapping[str, Any]], Any]:
@@ -113,18 +189,24 @@ def _top(api_name: str) -> Callable[[Mapping[str, Any]], Any]:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("baseline_name", "BaselineName", OnChange.UPDATE, _baseline_name, _top("BaselineName"),
-          required=True, example="'team-network'"),
-    Field("description", "Description", OnChange.UPDATE, _description, _top("Description")),
-    Field("baseline_items", "BaselineItems", OnChange.UPDATE, _items, _read_items, required=True,
-          example="[BaselineItemArgs(name='ACS-BP_ACCOUNT_FACTORY_VPC', config={...})]"),
-    Field("region_id", "RegionId", OnChange.REPLACE,
-          _text(r"[a-z]{2,}(-[a-z0-9]+)+", "a region id such as 'cn-hangzhou'"), None),
+    Field(name="baseline_name", api_name="BaselineName", change=ChangeKind.UPDATE, validate=_baseline_name,
+          read=_top("BaselineName"), required=True, example="'team-network'"),
+    Field(name="description", api_name="Description", change=ChangeKind.UPDATE, validate=_description,
+          read=lambda raw: unmarked(raw.get("Description"))),
+    Field(name="baseline_items", api_name="BaselineItems", change=ChangeKind.UPDATE, validate=_items, read=_read_items,
+          required=True, example="[BaselineItemArgs(name='ACS-BP_ACCOUNT_FACTORY_VPC', config={...})]",
+          same=_same_items, to_api=_api_items),
+    Field(name="region_id", api_name="RegionId", change=ChangeKind.REPLACE,
+          validate=_text(r"[a-z]{2,}(-[a-z0-9]+)+", "a region id such as 'cn-hangzhou'"), read=None),
+    # Set only to take over an existing baseline (there is no `pulumi import` for a dynamic resource);
+    # otherwise what create made. Never sent as a value: it says which baseline to write.
+    Field(name="baseline_id", api_name="BaselineId", change=ChangeKind.REPLACE,
+          validate=_text(r"afb-[A-Za-z0-9]{4,}", "an Account Factory baseline id such as 'afb-bp1durvn3lgqe28v'"),
+          read=_top("BaselineId")),
 )
 
 #: What only the API knows: output name -> where GetAccountFactoryBaseline has it.
 COMPUTED_OUTPUTS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
-    "baseline_id": _top("BaselineId"),
     "type": _top("Type"),
     "create_time": _top("CreateTime"),
     "update_time": _top("UpdateTime"),
@@ -132,10 +214,17 @@ COMPUTED_OUTPUTS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
 RESOURCE_URN = "resource_urn"
 
 
-def check(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Validate and canonicalize inputs (unknowns pass: they are checked again at `up`)."""
+def check(news: Mapping[str, Any], *, new: bool = False) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Validate and canonicalize inputs (unknowns pass: they are checked again at `up`). A `new`
+    baseline's description leaves room for the mark; an existing one (made before the mark) need not."""
     inputs = dict(news)
     failures: list[tuple[str, str]] = []
+    description = news.get("description")
+    if new and isinstance(description, str) and MAX_DESCRIPTION - MARK_ROOM < len(description) <= MAX_DESCRIPTION:
+        failures.append(("description", f"description must be at most {MAX_DESCRIPTION - MARK_ROOM} characters: the "
+                                        f"provider adds a {MARK_ROOM}-character mark ('[pulumi:...]', hidden from the "
+                                        f"description output) that tells this stack's baseline apart; the service "
+                                        f"allows {MAX_DESCRIPTION} in all"))
     for field in FIELDS:
         value = news.get(field.name)
         if value is None:
@@ -151,17 +240,6 @@ def check(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]
     return inputs, failures
 
 
-def _items_key(new: list[dict[str, Any]], old: list[dict[str, Any]]) -> tuple[Any, Any]:
-    """Both item lists in a form where equal meaning compares equal: in name order (the service
-    keeps its own), and an item's version or config left unset matching whatever the service chose."""
-    reported = {item["name"]: item for item in old}
-    wanted = []
-    for item in new:
-        before = reported.get(item["name"], {})
-        wanted.append((item["name"], item["config"] or before.get("config"), item["version"] or before.get("version")))
-    return sorted(wanted), sorted((i["name"], i["config"], i["version"]) for i in old)
-
-
 def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[tuple[str, bool]]:
     """(field, replaces) per difference between the desired inputs and the last known outputs."""
     changes: list[tuple[str, bool]] = []
@@ -170,17 +248,15 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[tuple[str, bo
         if new is None:
             continue  # not set: whatever the service holds
         if is_unknown(new):
-            changes.append((field.name, field.on_change is OnChange.REPLACE))
+            changes.append((field.name, field.change is ChangeKind.REPLACE))
             continue
         try:
             new, old = field.validate(field.name, new), (field.validate(field.name, old) if old is not None else None)
         except Invalid:
-            changes.append((field.name, field.on_change is OnChange.REPLACE))
+            changes.append((field.name, field.change is ChangeKind.REPLACE))
             continue
-        if field.name == "baseline_items" and old is not None:
-            new, old = _items_key(new, old)
-        if new != old:
-            changes.append((field.name, field.on_change is OnChange.REPLACE))
+        if old is None or not field.same(new, old):
+            changes.append((field.name, field.change is ChangeKind.REPLACE))
     return changes
 
 
@@ -193,9 +269,15 @@ def normalized(props: Mapping[str, Any]) -> dict[str, Any]:
     return values
 
 
-def request_values(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """API parameter name -> value, for Create/UpdateAccountFactoryBaseline (unset ones left out)."""
-    return {field.api_name: inputs[field.name] for field in FIELDS if inputs.get(field.name) is not None}
+def request_values(inputs: Mapping[str, Any], *, creating: bool = False) -> dict[str, Any]:
+    """Create/UpdateAccountFactoryBaseline's parameters by API name, in the SDK's map form (unset ones left out).
+
+    The description carries the resource's mark; a create always sends one, to carry the mark."""
+    values = {field.api_name: field.to_api(inputs[field.name]) for field in FIELDS
+              if inputs.get(field.name) is not None and field.name != "baseline_id"}
+    if creating or "Description" in values:
+        values["Description"] = marked(values.get("Description") or "", inputs)
+    return values
 
 
 def outputs(raw: Mapping[str, Any], known: Mapping[str, Any]) -> dict[str, Any]:

@@ -4,15 +4,27 @@
 module path and the class name must never change. It inherits configuration (stack config,
 credential chain, endpoint override) and the empty pickle from `EnrolledAccountProvider`.
 
-Exactly once: the service lets two baselines share a name, so create first looks for a Custom
-baseline of that name (an earlier, interrupted attempt) and adopts it; a create whose answer was
-lost is looked up by name before it is tried again.
+Exactly once. CreateAccountFactoryBaseline has no idempotency token, the service lets two
+baselines share a name and a gateway may carry a request out after the client stopped waiting.
+So, as for EnrollAccount (`enrollment.py`), create:
+
+* writes the resource's mark at the end of the description (a hash of the stack's identity and
+  the resource's URN, `baseline_fields.mark`; read hides it), and records each request in the
+  attempt journal before it leaves, then its answer (the baseline id) or that none came;
+* first looks for its own baseline, one carrying its mark (whatever its name now) or one a
+  recorded attempt was answered with, and adopts it;
+* does not create while an unanswered attempt may still take effect or be missing from the
+  listing (the windows of `enrollment.py`): it looks again instead;
+* never adopts a same-named Custom baseline that is not its own (another stack's, the
+  console's): it fails, naming it. `baseline_id=` takes over an existing baseline on purpose.
 """
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
@@ -20,12 +32,16 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from . import baseline_fields
 from .baseline_client import BaselineClient
 from .catalog import CATALOG_CODES, answered_from_catalog, shared_client
-from .errors import AccountFactoryError, AmbiguousCallError, ApiError
-from .provider import EnrolledAccountProvider
-from .timeouts import Deadline, timeout_seconds
+from .enrollment import AMBIGUOUS_LOOKUP_PAUSES, IN_FLIGHT_SECONDS, LISTING_LAG_SECONDS, UNSETTLED_SECONDS
+from .errors import AccountFactoryError, AmbiguousCallError, ApiError, UnansweredCallError
+from .journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
+from .progress import Reporter
+from .provider import EnrolledAccountProvider, _journal
+from .timeouts import Deadline, operation_deadline
 
 READ_TIMEOUT_SECONDS = 300.0
 IN_USE_CODE = "DependencyViolation.Blueprint"
+CREATE = "CreateAccountFactoryBaseline"
 
 
 @contextmanager
@@ -46,6 +62,88 @@ class BaselineInUse(AccountFactoryError):
     """Delete refused by the service because enrolled accounts still use the baseline."""
 
 
+class BaselineNameTaken(AccountFactoryError):
+    """A Custom baseline of this name exists and is not this resource's: it is never adopted
+    unasked (it may be another stack's), and a second one of the name would be ambiguous."""
+
+
+class BaselineNotCreated(AccountFactoryError):
+    """The deadline came while an unanswered CreateAccountFactoryBaseline may still take effect."""
+
+
+def _clock_time(at: float) -> str:
+    return time.strftime("%H:%M:%S", time.localtime(at))
+
+
+def _name_taken(other: Mapping[str, Any], props: Mapping[str, Any], region: str) -> BaselineNameTaken:
+    baseline_id = other.get("BaselineId")
+    return BaselineNameTaken(
+        f"a baseline named {props['baseline_name']!r} already exists in {region} ({baseline_id}, created "
+        f"{other.get('CreateTime') or 'at an unknown time'}) and it is not this resource's: it does not carry this "
+        f"resource's mark (it was made in the console, by another stack, or by a build of this provider that did not "
+        f"mark its baselines). Baseline names tell baselines apart, so this resource neither creates a second one "
+        f"nor takes that one over unasked. Give this resource another baseline_name; or, to manage {baseline_id} from "
+        f"this resource (`pulumi import` cannot bring in a dynamic resource), add baseline_id='{baseline_id}' to it: "
+        f"it is then updated to this program's values, and deleted with the resource unless retain_on_delete=True; "
+        f"or, to use it as it is, pass '{baseline_id}' to EnrolledAccount(baseline_id=...) instead.")
+
+
+def _not_created(deadline: Deadline, pending: float | None, unsure: AmbiguousCallError | None) -> BaselineNotCreated:
+    until = f" until {_clock_time(pending)}" if pending is not None else ""
+    if unsure is not None:
+        what = (f"{CREATE} went unanswered ({unsure}) and the service may still carry it out{until}: whether it made "
+                f"a baseline is not known, and none turned up before the create timed out after {deadline.describe()}.")
+    elif pending is not None:
+        what = (f"timed out after {deadline.describe()} before {CREATE} was sent: an earlier {CREATE} of this resource "
+                f"went unanswered and may still take effect or show up in the listing{until}. This run created nothing.")
+    else:
+        what = f"timed out after {deadline.describe()} before {CREATE} was sent. This run created nothing."
+    return BaselineNotCreated(
+        f"{what} Run `pulumi up` again: the provider looks for this resource's baseline first (on this machine it waits "
+        f"as long as an unanswered request may still take effect) and adopts it, so no second baseline is created; "
+        f"or allow more time with ResourceOptions(custom_timeouts=CustomTimeouts(create='30m')).")
+
+
+@dataclass
+class _Sending:
+    """Hears each CreateAccountFactoryBaseline leave (`client.SendObserver`) and keeps the journal
+    in step: sent before it leaves (a kill -9 right after keeps the record), then settled."""
+
+    journal: AttemptJournal
+    key: str
+    attempt: Attempt | None = None
+
+    def sending(self) -> None:
+        self.attempt = self.journal.sending(self.key)
+
+    def refused(self) -> None:
+        self.settle(REFUSED)
+
+    def settle(self, state: str, *, baseline_id: str | None = None, until: float | None = None) -> None:
+        if self.attempt is not None:
+            self.journal.settle(self.key, self.attempt, state, until=until, resource_id=baseline_id)
+
+    def unanswered(self, error: AmbiguousCallError) -> float:
+        """Records until when the attempt may still turn up, and returns it: without any answer the
+        service may carry it out until IN_FLIGHT_SECONDS after it left, otherwise whatever it did is
+        done; the listing may take LISTING_LAG_SECONDS more to show it."""
+        now = time.time()
+        sent = self.attempt.at if self.attempt is not None else now
+        until = max(sent + IN_FLIGHT_SECONDS if isinstance(error, UnansweredCallError) else now, now) + LISTING_LAG_SECONDS
+        if self.attempt is None:
+            self.sending()
+        self.settle(SENT, until=until)
+        return until
+
+
+@dataclass(frozen=True)
+class _Found:
+    """What a look for this resource's baselines found."""
+
+    own: list[dict[str, Any]]  # carrying its mark, or answered to a recorded attempt; oldest first
+    others: list[dict[str, Any]]  # Custom baselines of the same name that are not its own
+
+
 class AccountFactoryBaselineProvider(EnrolledAccountProvider):
     """Creates, reads, updates and deletes Account Factory baselines."""
 
@@ -56,8 +154,8 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
 
     # --- the Pulumi protocol -------------------------------------------------------------
 
-    def check(self, _olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs, failures = baseline_fields.check(news)
+    def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        inputs, failures = baseline_fields.check(news, new=not olds)
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -68,21 +166,16 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         props = baseline_fields.normalized(props)
         client, region = self._client(props)
-        deadline = Deadline.after(timeout_seconds(props.get("custom_timeouts"), "create"))
-        values = baseline_fields.request_values(props)
+        deadline = operation_deadline(props.get("custom_timeouts"), "create")
         with _catalog_named(client, props, deadline):
-            baseline_id = self._earlier_attempt(client, props, deadline)
-            while baseline_id is None:
-                try:
-                    baseline_id = client.create_baseline(values, deadline)
-                except AmbiguousCallError:
-                    if deadline.expired:
-                        raise
-                    baseline_id = self._earlier_attempt(client, props, deadline)
-                else:
-                    break
-            else:  # adopted: make it what the program asks for
-                client.update_baseline(baseline_id, values, deadline)
+            if props.get("baseline_id") is not None:  # taken over: made what the program asks for (unset: kept)
+                baseline_id = self._taken_over(client, props, region, deadline)
+                client.update_baseline(baseline_id, baseline_fields.request_values(props), deadline)
+            else:
+                values = baseline_fields.request_values(props, creating=True)
+                baseline_id, made = self._create_once(client, props, region, values, deadline)
+                if not made:  # adopted: make it what the program asks for
+                    client.update_baseline(baseline_id, values, deadline)
         return CreateResult(baseline_id, self._outputs(client, baseline_id, props, region, deadline))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -95,14 +188,14 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
     def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         news = baseline_fields.normalized(news)
         client, region = self._client(news)
-        deadline = Deadline.after(timeout_seconds(news.get("custom_timeouts"), "update"))
+        deadline = operation_deadline(news.get("custom_timeouts"), "update")
         with _catalog_named(client, news, deadline):
             client.update_baseline(id_, baseline_fields.request_values(news), deadline)
         return UpdateResult(self._outputs(client, id_, news, region, deadline))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         client, _region = self._client(props)
-        deadline = Deadline.after(timeout_seconds(props.get("custom_timeouts"), "delete"))
+        deadline = operation_deadline(props.get("custom_timeouts"), "delete")
         try:
             client.delete_baseline(id_, deadline)
         except ApiError as error:
@@ -118,13 +211,95 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
 
     # --- helpers -------------------------------------------------------------------------
 
+    def _create_once(self, client: BaselineClient, props: Mapping[str, Any], region: str, values: Mapping[str, Any],
+                     deadline: Deadline) -> tuple[str, bool]:
+        """This resource's baseline: (id, True) if this call made it, (id, False) if an earlier attempt did."""
+        journal = _journal()
+        key = f"baseline.{region}.{baseline_fields.own_mark(props)}"  # the journal's: one file per resource and region
+        reporter = self._reporter(props, self._settings().credentials.secrets())
+        unsure: AmbiguousCallError | None = None
+        looks = 0
+        while True:
+            found = self._look(client, props, journal, key, deadline)
+            if found.own:
+                return self._adopted(found, reporter, unsure), False
+            pending = journal.unanswered_until(key, UNSETTLED_SECONDS)
+            if pending is not None:  # an attempt may still take effect, or be missing from the listing: look, never create
+                looks += 1
+                pause = AMBIGUOUS_LOOKUP_PAUSES[min(looks, len(AMBIGUOUS_LOOKUP_PAUSES)) - 1]
+                if deadline.remaining() <= pause:
+                    raise _not_created(deadline, pending, unsure)
+                time.sleep(pause)
+                continue
+            if found.others:
+                raise _name_taken(found.others[0], props, region)
+            if deadline.expired:
+                raise _not_created(deadline, None, None)
+            sending = _Sending(journal, key)
+            try:
+                baseline_id = client.create_baseline(values, deadline, sending)
+            except AmbiguousCallError as error:
+                unsure = error  # looked for until it can no longer appear
+                until = sending.unanswered(error)
+                reporter.status(f"{CREATE} went unanswered ({error.code}); looking for the baseline it may have "
+                                f"made until {_clock_time(until)} before creating one")
+                continue
+            except ApiError:
+                sending.settle(REFUSED)  # the service said no: it did not take effect
+                raise
+            sending.settle(ANSWERED, baseline_id=baseline_id)
+            return baseline_id, True
+
     @staticmethod
-    def _earlier_attempt(client: BaselineClient, props: Mapping[str, Any], deadline: Deadline) -> str | None:
-        """The id of a Custom baseline with this name, if one exists (the oldest, if several)."""
-        same = sorted((b for b in client.list_baselines(deadline)
-                       if b.get("BaselineName") == props["baseline_name"] and b.get("Type") == "Custom"),
-                      key=lambda b: str(b.get("CreateTime") or ""))
-        return str(same[0]["BaselineId"]) if same else None
+    def _look(client: BaselineClient, props: Mapping[str, Any], journal: AttemptJournal, key: str,
+              deadline: Deadline) -> _Found:
+        """This resource's baselines (its mark, whatever their name now; or the answer of a recorded
+        attempt, read directly since the listing may lag) and same-named Custom ones that are not."""
+        marks = baseline_fields.marks(props)
+        rows = [b for b in client.list_baselines(deadline) if b.get("Type") == "Custom"]
+        own = {str(b["BaselineId"]): b for b in rows if baseline_fields.mark_in(b.get("Description")) in marks}
+        answered = {a.resource_id for a in journal.attempts(key) if a.state == ANSWERED and a.resource_id}
+        for baseline_id in sorted(answered - set(own)):
+            raw = client.get_baseline(baseline_id, deadline)
+            if raw is not None and raw.get("Type") == "Custom":
+                own[baseline_id] = raw
+        others = [b for b in rows if b.get("BaselineName") == props["baseline_name"] and str(b["BaselineId"]) not in own]
+        return _Found(sorted(own.values(), key=lambda b: str(b.get("CreateTime") or "")), others)
+
+    @staticmethod
+    def _adopted(found: _Found, reporter: Reporter, unsure: AmbiguousCallError | None) -> str:
+        """The oldest of this resource's baselines; the others are named (a request carried out after
+        the provider had stopped waiting for it made them)."""
+        own, *extra = found.own
+        own_id = str(own["BaselineId"])
+        if unsure is not None:
+            reporter.status(f"the unanswered {CREATE} made baseline {own_id}")
+        else:
+            reporter.warn(f"adopting baseline {own_id} ({own.get('BaselineName')!r}), created for this resource by an "
+                          f"earlier `pulumi up` that did not record it (interrupted, failed or timed out), instead of "
+                          f"creating a second one; it is updated to this program's values")
+        for other in extra:
+            reporter.warn(f"baseline {other['BaselineId']} ({other.get('BaselineName')!r}) was also created for this "
+                          f"resource, by a {CREATE} carried out after the provider had stopped waiting for it, and no "
+                          f"stack manages it. This resource keeps baseline {own_id}; delete "
+                          f"{other['BaselineId']} in the Cloud Governance Center console.")
+        return own_id
+
+    @staticmethod
+    def _taken_over(client: BaselineClient, props: Mapping[str, Any], region: str, deadline: Deadline) -> str:
+        """The existing baseline `baseline_id` names, which this resource manages from now on."""
+        baseline_id = str(props["baseline_id"])
+        raw = client.get_baseline(baseline_id, deadline)
+        if raw is None:
+            raise ApiError("GetAccountFactoryBaseline", "InvalidBaseline.NotFound",
+                           f"there is no baseline {baseline_id} in {region}: remove baseline_id to create a new "
+                           f"baseline, or give the id of an existing one", arguments=("baseline_id",))
+        if raw.get("Type") != "Custom":
+            raise ApiError("GetAccountFactoryBaseline", "OperationDenied.SystemBaseline",
+                           f"baseline {baseline_id} is the System baseline, which cannot be changed or deleted: to use "
+                           f"it, pass its id to EnrolledAccount(baseline_id=...) and remove this resource",
+                           arguments=("baseline_id",))
+        return baseline_id
 
     @staticmethod
     def _outputs(client: BaselineClient, baseline_id: str, props: Mapping[str, Any], region: str,

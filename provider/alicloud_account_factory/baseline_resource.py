@@ -7,9 +7,9 @@ from typing import Any, Mapping, Optional, Sequence, Union
 import pulumi
 import pulumi.dynamic
 
-from . import baseline_fields
+from . import baseline_fields, fields
 from .baseline_provider import AccountFactoryBaselineProvider
-from .resource import BaselineItemArgs, _baseline_items_property, _custom_timeouts
+from .resource import BaselineItemArgs, _alias_urns, _baseline_items_property, _custom_timeouts, _stack_identity
 
 #: Type token of the resource; part of every URN in users' state, so it never changes.
 RESOURCE_TYPE = "pulumi-python:dynamic/alicloud-account-factory:AccountFactoryBaseline"
@@ -24,6 +24,10 @@ class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-f
     follow it when their own `baseline_id`/`baseline_items` change and `pulumi up` re-enrolls them.
     An item config built from an Output (e.g. `pulumi.Output.secret(...)`) makes `baseline_items`
     a secret output.
+
+    Create makes a new baseline, or adopts the one an interrupted create of this resource made; it
+    fails on a same-named baseline made elsewhere. Pass that baseline's `baseline_id` to manage it
+    from this resource instead (`pulumi import` cannot bring in a dynamic resource).
     """
 
     baseline_id: pulumi.Output[str]
@@ -44,6 +48,7 @@ class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-f
         baseline_items: Optional[pulumi.Input[Sequence[Union[BaselineItemArgs, Mapping[str, Any]]]]] = None,
         description: Optional[pulumi.Input[str]] = None,
         region_id: Optional[pulumi.Input[str]] = None,
+        baseline_id: Optional[pulumi.Input[str]] = None,
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         opts = opts or pulumi.ResourceOptions()
@@ -52,10 +57,14 @@ class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-f
             "description": description,
             "baseline_items": _baseline_items_property(baseline_items),
             "region_id": region_id,
+            "baseline_id": baseline_id,
         }
         props.update({name: None for name in baseline_fields.COMPUTED_OUTPUTS})
         props["custom_timeouts"] = _custom_timeouts(opts.custom_timeouts)
         props[baseline_fields.RESOURCE_URN] = pulumi.create_urn(resource_name, RESOURCE_TYPE, parent=opts.parent)
+        # Whose baseline it is: the mark create writes into the description comes from both.
+        props[fields.RESOURCE_ALIASES] = _alias_urns(resource_name, opts, RESOURCE_TYPE)
+        props[fields.STACK_IDENTITY] = None if opts.id is not None else _stack_identity()
         # Always secret: a baseline read from the service (made in the console, or adopted) may carry
         # secrets in its item configs (webhook tokens) that no input of this program marks.
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["baseline_items"]))

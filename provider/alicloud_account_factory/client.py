@@ -25,10 +25,11 @@ import time
 import traceback
 from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import Any, Callable, Protocol, TypeVar
+from typing import Any, Callable, Mapping, Protocol, TypeVar
 
 from . import __version__
 from .errors import AmbiguousCallError, ApiError, NotEnrolledError, UnansweredCallError, redact
+from .fields import enroll_parameters
 from .model import Enrollment, EnrolledSummary, EnrollRequest
 from .pacing import AdaptivePace
 from .settings import ProviderSettings
@@ -149,12 +150,36 @@ def _withhold_credential_library_logs() -> None:
         logger.addFilter(_WithheldText())
 
 
+M = TypeVar("M")
+
+
+def sdk_model(model: type[M], parameters: Mapping[str, Any]) -> M:
+    """An SDK request from parameters by API name, in the SDK's map form. `from_map` makes a list
+    left out an empty one, which the SDK would still send (`Tag=[]`): nothing left out is sent."""
+    request: Any = model()
+    request.from_map(dict(parameters))
+    for name, value in list(vars(request).items()):
+        if value == []:
+            setattr(request, name, None)
+    return request
+
+
 class SendObserver(Protocol):
     """Hears when a non-idempotent request leaves, and when the service refused it."""
 
     def sending(self) -> None: ...
 
     def refused(self) -> None: ...
+
+
+class GovernanceCalls(Protocol):
+    """The calls the enroller makes: GovernanceClient's, or a test's in-memory Account Factory."""
+
+    def enroll(self, request: EnrollRequest, deadline: Deadline, observer: SendObserver | None = None) -> int: ...
+
+    def get(self, account_uid: int, deadline: Deadline) -> Enrollment | None: ...
+
+    def list_enrolled(self, deadline: Deadline) -> list[EnrolledSummary]: ...
 
 
 class GovernanceClient:
@@ -184,23 +209,9 @@ class GovernanceClient:
         so that a record of attempts knows which one may still be in flight."""
         from alibabacloud_governance20210120 import models
 
-        sdk_request = models.EnrollAccountRequest(
-            account_uid=request.account_uid,
-            account_name_prefix=request.account_name_prefix,
-            display_name=request.display_name,
-            folder_id=request.folder_id,
-            payer_account_uid=request.payer_account_uid,
-            baseline_id=request.baseline_id,
-            baseline_items=[
-                models.EnrollAccountRequestBaselineItems(
-                    name=item.name, config=item.config, skip=item.skip, version=item.version
-                )
-                for item in request.baseline_items
-            ] or None,
-            tag=[models.EnrollAccountRequestTag(key=k, value=v) for k, v in sorted(request.tags.items())] or None,
-            resell_account_type=request.resell_account_type,
-            region_id=request.region_id or self._region,
-        )
+        parameters = enroll_parameters(request)
+        parameters["RegionId"] = parameters.get("RegionId") or self._region
+        sdk_request = sdk_model(models.EnrollAccountRequest, parameters)
         body = self._call("EnrollAccount", lambda c: c.enroll_account(sdk_request), deadline, idempotent=False,
                           observer=observer)
         uid_text = str(body.get("AccountUid") or "")

@@ -1,9 +1,12 @@
-"""The table of EnrolledAccount's fields, and the check, diff and read that it drives.
+"""The table of EnrolledAccount's fields, and the check, diff, read and request that it drives.
 
-Every argument of EnrollAccount appears exactly once in `FIELDS`, with its Pulumi name (also
-its name in state), its API name, what a change does (update in place or replace), which kind
-of enrollment it belongs to, how it is validated, and where refresh reads it back from.
-Adding a field is adding a row; no per-field code lives anywhere else.
+Every argument of EnrollAccount appears exactly once in `FIELDS`, as a row built by keyword: its
+Pulumi name (also its name in state) and API name, what a change does (update in place or
+replace), which kind of enrollment it belongs to, how it is validated and compared, what leaving
+it out means, how it goes into the EnrollAccount request, the checks beyond its own value, and
+where refresh reads it back from. Adding a field is adding a row, its typed attribute in
+`model.EnrollRequest` and its argument in `resource.EnrolledAccount`; no per-field code lives
+anywhere else.
 """
 
 from __future__ import annotations
@@ -12,7 +15,7 @@ import enum
 import json
 import math
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 from urllib.parse import urlencode
 
@@ -35,7 +38,9 @@ from .timeouts import TIMEOUT_KEYS, parse_duration
 MAX_TAGS = 20
 
 
-class OnChange(enum.Enum):
+class ChangeKind(enum.Enum):
+    """What a change of a field does to the resource."""
+
     UPDATE = "update in place"
     REPLACE = "replace"
 
@@ -264,53 +269,165 @@ def _read_uid(api_name: str) -> Callable[[Enrollment], int | str | None]:
     return read
 
 
-@dataclass(frozen=True)
+# --- request mappings: a checked value into EnrollRequest, and a request value into the API's --
+
+
+def _kept(_name: str, value: Any) -> Any:
+    return value
+
+
+def _as_is(value: Any) -> Any:
+    return value
+
+
+def _request_items(_name: str, value: Any) -> tuple[BaselineItem, ...]:
+    return baseline_items_from_property(value)
+
+
+def _items_key(value: Any) -> tuple[BaselineItem, ...]:
+    """Checked baseline items compared by meaning: the API merges them by name, in any order."""
+    return baseline_items_key(baseline_items_from_property(value))
+
+
+def _api_items(items: tuple[BaselineItem, ...]) -> list[dict[str, Any]] | None:
+    return [{"Name": i.name, "Config": i.config, "Skip": i.skip, "Version": i.version} for i in items] or None
+
+
+def _api_tags(tags: Mapping[str, str]) -> list[dict[str, str]] | None:
+    return [{"Key": key, "Value": value} for key, value in sorted(tags.items())] or None
+
+
+# How the SDK puts a list into the query string (see `Field.query`).
+
+
+def _flattened(api_name: str, items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """One parameter per item's key (`BaselineItems.1.Name`), each item encoded on its own."""
+    return [{f"{api_name}.{n}.{key}": value for key, value in item.items()} for n, item in enumerate(items or (), start=1)]
+
+
+def _as_json(api_name: str, items: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
+    """One parameter holding the list as JSON text (`Tag=[{"Key": ...}]`)."""
+    return [{api_name: json.dumps(items or [])}]
+
+
+# --- checks beyond one value: a new account's, and the whole request's -----------------------
+
+
+def _room_for_key_tag(_name: str, value: Any) -> None:
+    """A new account's tags also hold the provider's enrollment key tag."""
+    if isinstance(value, Mapping) and not is_unknown(value) and len(value) == MAX_TAGS:
+        raise Invalid(f"a new account takes at most {MAX_TAGS - 1} tags here: the provider adds the tag "
+                      f"{ENROLLMENT_KEY_TAG!r} so that an interrupted `pulumi up` never enrolls a second account; "
+                      f"remove one tag")
+
+
+#: EnrollAccount's parameters all travel in the URL's query string. The gateway refuses a request
+#: line over 64 KiB with RequestURITooLong (as the emulator does); the parameters must stay below,
+#: with room for the path, the provider's own tag and the rest of the request line.
+MAX_REQUEST_BYTES = 60_000
+#: Room kept for the `pulumi:enrollment-key` tag the provider adds to a new account's tags.
+KEY_TAG_RESERVE = 200
+
+
+def _query_bytes(parameters: Mapping[str, Any]) -> int:
+    """The size of the parameters form-encoded into a query string, as the SDK sends them."""
+    return len(urlencode({name: str(value) for name, value in parameters.items() if value is not None}))
+
+
+def _request_bytes(inputs: Mapping[str, Any]) -> tuple[int, dict[str, list[int]]]:
+    """The encoded size of the EnrollAccount request for checked inputs, and the size of each
+    parameter group of the fields whose lists travel in groups of their own."""
+    plain: dict[str, Any] = {}
+    groups: dict[str, list[int]] = {}
+    for field in FIELDS:
+        value = inputs.get(field.name)
+        api_value = field.to_api(field.to_request(field.name, value)) if value is not None else None
+        if field.query is None:
+            plain[field.api_name] = api_value
+        else:
+            groups[field.name] = [_query_bytes(group) for group in field.query(field.api_name, api_value)]
+    return _query_bytes(plain) + sum(map(sum, groups.values())) + KEY_TAG_RESERVE, groups
+
+
+def _fits_one_request(name: str, inputs: Mapping[str, Any]) -> None:
+    """Baseline item configs are the only unbounded values: too large, the request cannot be sent."""
+    if any(is_unknown(inputs.get(field.name)) for field in FIELDS):
+        return
+    total, groups = _request_bytes(inputs)
+    if total <= MAX_REQUEST_BYTES:
+        return
+    items = groups[name]
+    largest = max(range(len(items)), key=items.__getitem__) if items else None
+    where = f" (the largest is {name}[{largest}], {items[largest]:,} bytes)" if largest is not None else ""
+    raise Invalid(f"{name} make the EnrollAccount request {total:,} bytes once encoded{where}, more than the "
+                  f"{MAX_REQUEST_BYTES:,} bytes the service accepts in one request (its parameters travel in the "
+                  f"URL): shorten the baseline item configs, e.g. move large values into the baseline itself "
+                  f"(baseline_id)")
+
+
+@dataclass(frozen=True, kw_only=True)
 class Field:
     """One EnrollAccount argument: the single place that says how it behaves."""
 
     name: str  # Pulumi property name, also the key in state
     api_name: str  # EnrollAccount parameter
-    on_change: OnChange
+    change: ChangeKind
     scope: Scope
+    #: The canonical (state) form of a value, or Invalid saying what to do instead.
     validate: Callable[[str, Any], Any]
     #: How refresh reads it back; None: the API does not report it, the last known value stays.
     read: Callable[[Enrollment], Any] | None
     required_for_new_account: bool = False
-    #: Collections: leaving them out means "none" (a change), not "don't care".
-    unset_means_empty: bool = False
     example: str = ""
-
-    def empty(self) -> Any:
-        return [] if self.name == "baseline_items" else {}
+    #: What leaving it out means. None: "whatever the service chose", never a change; a collection's
+    #: empty value: "none", a change when the service holds some.
+    empty: Any = None
+    #: A checked value in a form where equal meaning compares equal.
+    comparable: Callable[[Any], Any] = _as_is
+    #: A checked value as `EnrollRequest` holds it (its attribute of the same name).
+    to_request: Callable[[str, Any], Any] = _kept
+    #: A request value as EnrollAccount's parameter, in the SDK's map form (None: not sent).
+    to_api: Callable[[Any], Any] = _as_is
+    #: How a list parameter travels in the query string, in groups each encoded on its own (for the
+    #: request's size); None: a plain parameter, encoded with the other plain ones.
+    query: Callable[[str, Any], list[dict[str, Any]]] | None = None
+    #: A check only a new account's value must pass (given the value as set, even one `validate` refused).
+    new_account_check: Callable[[str, Any], None] | None = None
+    #: A check of the field within all checked inputs, made once every other check passed.
+    request_check: Callable[[str, Mapping[str, Any]], None] | None = None
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("account_name_prefix", "AccountNamePrefix", OnChange.REPLACE, Scope.NEW_ACCOUNT,
-          _text(r"[A-Za-z0-9][A-Za-z0-9._\-]{1,49}", "2-50 letters, digits, '.', '_' or '-' (e.g. 'team-a-prod')"),
-          _input("AccountNamePrefix"), required_for_new_account=True, example="'team-a-prod'"),
-    Field("display_name", "DisplayName", OnChange.REPLACE, Scope.NEW_ACCOUNT, _display_name,
-          _top("DisplayName"), required_for_new_account=True, example="'Team A production'"),
-    Field("folder_id", "FolderId", OnChange.REPLACE, Scope.NEW_ACCOUNT,
-          _text(r"(fd|r)-[A-Za-z0-9]{4,}", "a resource directory folder id such as 'fd-5ESoku4Xyz'"),
-          _top("FolderId")),
-    Field("payer_account_uid", "PayerAccountUid", OnChange.REPLACE, Scope.NEW_ACCOUNT, _account_uid,
-          _read_uid("PayerAccountUid")),
-    Field("account_uid", "AccountUid", OnChange.REPLACE, Scope.EXISTING_ACCOUNT, _account_uid,
-          _read_uid("AccountUid")),
-    Field("baseline_id", "BaselineId", OnChange.UPDATE, Scope.ANY,
-          _text(r"afb-[A-Za-z0-9]{4,}", "an Account Factory baseline id such as 'afb-bp1durvn3lgqe28v'"),
-          _top("BaselineId")),
-    Field("baseline_items", "BaselineItems", OnChange.UPDATE, Scope.ANY, _baseline_items,
-          _read_baseline_items, unset_means_empty=True),
-    Field("tags", "Tag", OnChange.UPDATE, Scope.ANY, _tags, _read_tags, unset_means_empty=True),
-    Field("resell_account_type", "ResellAccountType", OnChange.REPLACE, Scope.NEW_ACCOUNT,
-          _resell_account_type, None),
-    Field("region_id", "RegionId", OnChange.REPLACE, Scope.ANY,
-          _text(r"[a-z]{2,}(-[a-z0-9]+)+", "a region id such as 'cn-hangzhou'"), None),
+    Field(name="account_name_prefix", api_name="AccountNamePrefix", change=ChangeKind.REPLACE, scope=Scope.NEW_ACCOUNT,
+          validate=_text(r"[A-Za-z0-9][A-Za-z0-9._\-]{1,49}", "2-50 letters, digits, '.', '_' or '-' (e.g. 'team-a-prod')"),
+          read=_input("AccountNamePrefix"), required_for_new_account=True, example="'team-a-prod'"),
+    Field(name="display_name", api_name="DisplayName", change=ChangeKind.REPLACE, scope=Scope.NEW_ACCOUNT,
+          validate=_display_name, read=_top("DisplayName"), required_for_new_account=True, example="'Team A production'"),
+    Field(name="folder_id", api_name="FolderId", change=ChangeKind.REPLACE, scope=Scope.NEW_ACCOUNT,
+          validate=_text(r"(fd|r)-[A-Za-z0-9]{4,}", "a resource directory folder id such as 'fd-5ESoku4Xyz'"),
+          read=_top("FolderId")),
+    Field(name="payer_account_uid", api_name="PayerAccountUid", change=ChangeKind.REPLACE, scope=Scope.NEW_ACCOUNT,
+          validate=_account_uid, read=_read_uid("PayerAccountUid"), to_request=parse_account_uid),
+    Field(name="account_uid", api_name="AccountUid", change=ChangeKind.REPLACE, scope=Scope.EXISTING_ACCOUNT,
+          validate=_account_uid, read=_read_uid("AccountUid"), to_request=parse_account_uid),
+    Field(name="baseline_id", api_name="BaselineId", change=ChangeKind.UPDATE, scope=Scope.ANY,
+          validate=_text(r"afb-[A-Za-z0-9]{4,}", "an Account Factory baseline id such as 'afb-bp1durvn3lgqe28v'"),
+          read=_top("BaselineId")),
+    Field(name="baseline_items", api_name="BaselineItems", change=ChangeKind.UPDATE, scope=Scope.ANY,
+          validate=_baseline_items, read=_read_baseline_items, empty=[], comparable=_items_key,
+          to_request=_request_items, to_api=_api_items, query=_flattened, request_check=_fits_one_request),
+    Field(name="tags", api_name="Tag", change=ChangeKind.UPDATE, scope=Scope.ANY, validate=_tags, read=_read_tags,
+          empty={}, to_api=_api_tags, query=_as_json, new_account_check=_room_for_key_tag),
+    Field(name="resell_account_type", api_name="ResellAccountType", change=ChangeKind.REPLACE, scope=Scope.NEW_ACCOUNT,
+          validate=_resell_account_type, read=None),
+    Field(name="region_id", api_name="RegionId", change=ChangeKind.REPLACE, scope=Scope.ANY,
+          validate=_text(r"[a-z]{2,}(-[a-z0-9]+)+", "a region id such as 'cn-hangzhou'"), read=None),
 )
 FIELDS_BY_NAME = {field.name: field for field in FIELDS}
 #: The settings that, changed, vend a new account: a new account's enrollment key hashes them.
-KEYED_FIELDS = tuple(f.name for f in FIELDS if f.on_change is OnChange.REPLACE and f.scope is not Scope.EXISTING_ACCOUNT)
+KEYED_FIELDS = tuple(f.name for f in FIELDS if f.change is ChangeKind.REPLACE and f.scope is not Scope.EXISTING_ACCOUNT)
+#: The argument that names an existing account to enroll: set, the NEW_ACCOUNT arguments do not apply.
+ACCOUNT_UID = next(f.name for f in FIELDS if f.scope is Scope.EXISTING_ACCOUNT)
 
 
 def _error_info(enrollment: Enrollment) -> dict[str, Any] | None:
@@ -421,14 +538,13 @@ def check(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]
         except Invalid as problem:
             failures.append((field.name, str(problem)))
 
-    existing = "account_uid" in present
-    if existing:
+    if ACCOUNT_UID in present:
         for field in FIELDS:
             if field.scope is Scope.NEW_ACCOUNT and field.name in present:
                 failures.append((
                     field.name,
-                    f"{field.name} only applies when creating a new account, but account_uid is set "
-                    f"(enroll an existing account): remove {field.name}, or remove account_uid to create a new account",
+                    f"{field.name} only applies when creating a new account, but {ACCOUNT_UID} is set "
+                    f"(enroll an existing account): remove {field.name}, or remove {ACCOUNT_UID} to create a new account",
                 ))
     else:
         for field in FIELDS:
@@ -436,20 +552,16 @@ def check(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]
                 failures.append((
                     field.name,
                     f"{field.name} is required to create a new account: set {field.name} (e.g. {field.example}), "
-                    f"or set account_uid to enroll an existing account instead",
+                    f"or set {ACCOUNT_UID} to enroll an existing account instead",
                 ))
-        tags = news.get("tags")
-        if isinstance(tags, Mapping) and not is_unknown(tags) and len(tags) == MAX_TAGS:
-            failures.append((
-                "tags",
-                f"a new account takes at most {MAX_TAGS - 1} tags here: the provider adds the tag "
-                f"{ENROLLMENT_KEY_TAG!r} so that an interrupted `pulumi up` never enrolls a second account; remove one tag",
-            ))
+        for field in FIELDS:
+            if field.new_account_check is not None and news.get(field.name) is not None:
+                failures += _refused(field, field.new_account_check, news[field.name])
 
     if not failures:
-        oversized = _oversized_request(inputs)
-        if oversized is not None:
-            failures.append(oversized)
+        for field in FIELDS:
+            if field.request_check is not None:
+                failures += _refused(field, field.request_check, inputs)
 
     timeouts = news.get(CUSTOM_TIMEOUTS)
     if timeouts is not None and not is_unknown(timeouts):
@@ -467,54 +579,25 @@ def check(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]
     return inputs, failures
 
 
-#: EnrollAccount's parameters all travel in the URL's query string. The gateway refuses a request
-#: line over 64 KiB with RequestURITooLong (as the emulator does); the parameters must stay below,
-#: with room for the path, the provider's own tag and the rest of the request line.
-MAX_REQUEST_BYTES = 60_000
-#: Room kept for the `pulumi:enrollment-key` tag the provider adds to a new account's tags.
-KEY_TAG_RESERVE = 200
-
-
-def _query_bytes(parameters: Mapping[str, Any]) -> int:
-    """The size of the parameters form-encoded into a query string, as the SDK sends them."""
-    return len(urlencode({name: str(value) for name, value in parameters.items() if value is not None}))
-
-
-def _oversized_request(inputs: Mapping[str, Any]) -> tuple[str, str] | None:
-    """A failure on baseline_items when the EnrollAccount request would be too long to send
-    (only the baseline item configs are unbounded; every other field has a short maximum)."""
-    if any(is_unknown(inputs.get(field.name)) for field in FIELDS):
-        return None
-    scalars = {f.api_name: inputs.get(f.name) for f in FIELDS if f.name not in ("baseline_items", "tags")}
-    tags = [{"Key": key, "Value": value} for key, value in (inputs.get("tags") or {}).items()]
-    items = [_query_bytes({f"BaselineItems.{n}.Name": item.get("name"), f"BaselineItems.{n}.Config": item.get("config"),
-                           f"BaselineItems.{n}.Skip": item.get("skip"), f"BaselineItems.{n}.Version": item.get("version")})
-             for n, item in enumerate(inputs.get("baseline_items") or (), start=1)]
-    total = _query_bytes(scalars) + _query_bytes({"Tag": json.dumps(tags)}) + sum(items) + KEY_TAG_RESERVE
-    if total <= MAX_REQUEST_BYTES:
-        return None
-    largest = max(range(len(items)), key=items.__getitem__) if items else None
-    where = f" (the largest is baseline_items[{largest}], {items[largest]:,} bytes)" if largest is not None else ""
-    return ("baseline_items",
-            f"baseline_items make the EnrollAccount request {total:,} bytes once encoded{where}, more than the "
-            f"{MAX_REQUEST_BYTES:,} bytes the service accepts in one request (its parameters travel in the URL): "
-            f"shorten the baseline item configs, e.g. move large values into the baseline itself (baseline_id)")
+def _refused(field: Field, check: Callable[[str, Any], Any], value: Any) -> list[tuple[str, str]]:
+    """[(property, reason)] when `check` refuses the field's value, else none."""
+    try:
+        check(field.name, value)
+    except Invalid as problem:
+        return [(field.name, str(problem))]
+    return []
 
 
 # --- diff ----------------------------------------------------------------------------------
 
 
 def _comparable(field: Field, value: Any) -> Any:
-    """A value in a form where equal meaning compares equal (None: not comparable)."""
+    """A value in a form where equal meaning compares equal (an invalid one equals only itself)."""
     try:
         value = field.validate(field.name, value)
     except Invalid:
         return ("invalid", repr(value))
-    if field.name == "baseline_items":
-        return baseline_items_key(baseline_items_from_property(value))
-    if isinstance(value, dict):
-        return tuple(sorted(value.items()))
-    return value
+    return field.comparable(value)
 
 
 @dataclass(frozen=True)
@@ -535,16 +618,16 @@ def diff(olds: Mapping[str, Any], news: Mapping[str, Any]) -> list[Change]:
         new = news.get(field.name)
         old = olds.get(field.name)
         if new is None:
-            if not field.unset_means_empty:
+            if field.empty is None:
                 continue
-            new = field.empty()
+            new = field.empty
         if is_unknown(new):
-            changes.append(Change(field.name, field.on_change is OnChange.REPLACE))
+            changes.append(Change(field.name, field.change is ChangeKind.REPLACE))
             continue
-        if old is None and field.unset_means_empty:
-            old = field.empty()
+        if old is None:
+            old = field.empty
         if old is None or _comparable(field, new) != _comparable(field, old):
-            changes.append(Change(field.name, field.on_change is OnChange.REPLACE))
+            changes.append(Change(field.name, field.change is ChangeKind.REPLACE))
     status = olds.get("status")  # from state: a hand-edited one may hold anything, even a list
     if isinstance(status, str) and status in FAILURE_STATUSES and not changes:
         changes.append(Change("status", False))
@@ -580,6 +663,12 @@ def outputs(enrollment: Enrollment, known: Mapping[str, Any]) -> dict[str, Any]:
     return outs
 
 
+def for_existing_account(request: EnrollRequest, account_uid: int) -> EnrollRequest:
+    """The same call for an existing account (one an earlier attempt enrolled): the arguments that
+    only apply to a new account no longer do."""
+    return replace(request, account_uid=account_uid, **{f.name: None for f in FIELDS if f.scope is Scope.NEW_ACCOUNT})
+
+
 def enroll_request(inputs: Mapping[str, Any], *, account_uid: int | None = None,
                    extra_tags: Mapping[str, str] | None = None) -> EnrollRequest:
     """The EnrollAccount call for checked inputs.
@@ -587,17 +676,20 @@ def enroll_request(inputs: Mapping[str, Any], *, account_uid: int | None = None,
     With `account_uid` (an existing account, or one this resource enrolled before) only the
     baseline settings are sent: the new-account fields no longer apply.
     """
-    uid = account_uid if account_uid is not None else inputs.get("account_uid")
-    values: dict[str, Any] = {}
-    for field in FIELDS:
-        value = inputs.get(field.name)
-        if value is None or (uid is not None and field.scope is Scope.NEW_ACCOUNT):
-            continue
-        values[field.name] = parse_account_uid(field.name, value) if field.validate is _account_uid else value
-    values["account_uid"] = parse_account_uid("account_uid", uid) if uid is not None else None
-    values["baseline_items"] = baseline_items_from_property(values.get("baseline_items"))
-    values["tags"] = {**(values.get("tags") or {}), **(extra_tags or {})}
-    return EnrollRequest(**values)
+    if account_uid is not None:
+        inputs = {**inputs, ACCOUNT_UID: account_uid}
+    existing = inputs.get(ACCOUNT_UID) is not None
+    request = EnrollRequest(**{
+        field.name: field.to_request(field.name, inputs[field.name]) for field in FIELDS
+        if inputs.get(field.name) is not None and not (existing and field.scope is Scope.NEW_ACCOUNT)
+    })
+    return request.with_tags(extra_tags) if extra_tags else request
+
+
+def enroll_parameters(request: EnrollRequest) -> dict[str, Any]:
+    """EnrollAccount's parameters for a request, by API name in the SDK's map form (unset ones left out)."""
+    parameters = {field.api_name: field.to_api(getattr(request, field.name)) for field in FIELDS}
+    return {name: value for name, value in parameters.items() if value is not None}
 
 
 def arguments_named_in(text: str) -> tuple[str, ...]:

@@ -1,5 +1,8 @@
 """A local record of EnrollAccount attempts, so that the next create sees what the listing hides.
 
+(CreateAccountFactoryBaseline attempts are recorded the same way, under keys of their own: see
+`baseline_provider`. Their answer is a baseline id, kept as `resource_id`.)
+
 ListEnrolledAccounts may show a new account only seconds after EnrollAccount took effect, and
 a request the service holds may take effect long after the client stopped waiting for it. A
 create that only looked at the listing could therefore enroll a second account right after an
@@ -33,7 +36,7 @@ STATE_DIR_ENV = "ALICLOUD_ACCOUNT_FACTORY_STATE_DIR"
 RETENTION_SECONDS = 7 * 24 * 3600.0
 
 SENT = "sent"  # written before the request left; outcome unknown
-ANSWERED = "answered"  # the service answered with an AccountUid
+ANSWERED = "answered"  # the service answered with an AccountUid (or a baseline id)
 REFUSED = "refused"  # the service refused it (throttled, invalid, ...): it did not take effect
 RELEASED = "released"  # the resource holding this account was deleted from its stack
 RELEASED_KEY = "released-accounts"  # where releases are kept, by AccountUid
@@ -50,6 +53,8 @@ class Attempt:
     #: Until when an unanswered attempt may still turn up, once its failure was seen (None: the
     #: process died first, and the enroller assumes the longest).
     until: float | None = None
+    #: What an answered attempt made when it is not an account (a baseline id).
+    resource_id: str | None = None
 
     @property
     def unanswered(self) -> bool:
@@ -85,11 +90,20 @@ class AttemptJournal:
         return attempt
 
     def settle(self, key: str, attempt: Attempt, state: str, account_uid: int | None = None, *,
-               until: float | None = None) -> None:
-        """What became of an attempt: ANSWERED with its AccountUid, REFUSED, or still SENT (unanswered)
-        with when it can no longer turn up."""
-        self._change(key, lambda attempts: [replace(a, state=state, account_uid=account_uid, until=until)
+               until: float | None = None, resource_id: str | None = None) -> None:
+        """What became of an attempt: ANSWERED with its AccountUid (or `resource_id`), REFUSED, or still
+        SENT (unanswered) with when it can no longer turn up."""
+        self._change(key, lambda attempts: [replace(a, state=state, account_uid=account_uid, until=until,
+                                                    resource_id=resource_id)
                                             if a.id == attempt.id else a for a in attempts])
+
+    def unanswered_until(self, key: str, unsettled_seconds: float) -> float | None:
+        """When the latest unanswered attempt of `key` can no longer turn up (wall clock), if that is
+        still to come; `unsettled_seconds` after it was sent when its failure was never seen."""
+        now = self._clock()
+        until = max((a.until if a.until is not None else a.at + unsettled_seconds
+                     for a in self.attempts(key) if a.unanswered), default=None)
+        return until if until is not None and until > now else None
 
     def release(self, account_uid: int) -> None:
         """The resource holding `account_uid` left its stack (destroyed, or replaced): a later create
@@ -123,7 +137,8 @@ class AttemptJournal:
             raw = json.loads(path.read_text())
             attempts = [Attempt(id=str(a["id"]), at=float(a["at"]), state=str(a["state"]),
                                 account_uid=int(a["account_uid"]) if a.get("account_uid") is not None else None,
-                                until=float(a["until"]) if a.get("until") is not None else None)
+                                until=float(a["until"]) if a.get("until") is not None else None,
+                                resource_id=str(a["resource_id"]) if a.get("resource_id") is not None else None)
                         for a in raw.get("attempts", [])]
         except FileNotFoundError:
             attempts = []

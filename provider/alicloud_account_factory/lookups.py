@@ -75,7 +75,7 @@ def _item_row(row: dict[str, Any]) -> dict[str, Any]:
 
 def _baseline_row(row: dict[str, Any]) -> dict[str, Any]:
     return {"baseline_id": row.get("BaselineId"), "baseline_name": row.get("BaselineName"),
-            "description": row.get("Description"), "type": row.get("Type"),
+            "description": baseline_fields.unmarked(row.get("Description")), "type": row.get("Type"),
             "create_time": row.get("CreateTime"), "update_time": row.get("UpdateTime")}
 
 

@@ -7,7 +7,7 @@ SDK requests and back, and the enroller reasons only in their terms.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
 #: Enrollment statuses, as the API spells them.
@@ -61,7 +61,11 @@ def uid_property(account_uid: int) -> int | str:
 
 @dataclass(frozen=True)
 class BaselineItem:
-    """One baseline item override, as sent in EnrollAccount's BaselineItems."""
+    """One baseline item override, as sent in EnrollAccount's BaselineItems.
+
+    The emulator has a `BaselineItem` of its own (an item of a baseline it stores): it shares
+    nothing with the provider but the API's vocabulary, so that it tests the provider against the API.
+    """
 
     name: str
     config: str | None = None  # canonical JSON text of an object
@@ -101,7 +105,8 @@ def baseline_items_key(items: Sequence[BaselineItem]) -> tuple[BaselineItem, ...
 
 @dataclass(frozen=True)
 class EnrollRequest:
-    """The parameters of one EnrollAccount call."""
+    """The arguments of one EnrollAccount call, as the enroller reasons with them: one attribute
+    per row of the field table (`fields.FIELDS`), which says how each is made and sent."""
 
     account_uid: int | None = None
     account_name_prefix: str | None = None
@@ -117,6 +122,10 @@ class EnrollRequest:
     @property
     def is_new_account(self) -> bool:
         return self.account_uid is None
+
+    def with_tags(self, tags: Mapping[str, str]) -> "EnrollRequest":
+        """The same call with these tags added (the provider's own, beside the program's)."""
+        return replace(self, tags={**self.tags, **tags})
 
 
 @dataclass(frozen=True)
@@ -135,7 +144,11 @@ class ErrorInfo:
 
 @dataclass(frozen=True)
 class Enrollment:
-    """What GetEnrolledAccount says about one account (the whole body is kept in `raw`)."""
+    """What GetEnrolledAccount says about one account (the whole body is kept in `raw`).
+
+    The emulator has an `Enrollment` of its own (the record behind that answer): it shares nothing
+    with the provider but the API's vocabulary, so that it tests the provider against the API.
+    """
 
     account_uid: int
     status: str

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -31,7 +32,7 @@ from .catalog import items_answered_from_catalog
 from .client import GovernanceClient
 from .enrollment import Enroller, EnrollmentKey, resource_digest
 from .errors import ApiError, ConfigurationError
-from .journal import AttemptJournal, default_directory
+from .journal import ANSWERED, AttemptJournal, default_directory
 from .lifeline import watch_engine
 from .pool_widening import widen_provider_server_pool
 from .shared_listing import SharedListing
@@ -56,14 +57,16 @@ _services_lock = threading.Lock()
 _engine_log: EngineLog | None = None
 _engine_lock = threading.Lock()  # its own: opening the engine's channel never waits on building a client
 _attempts: AttemptJournal | None = None
-#: The AccountUid each replacement created in this process returned, by URN: when Pulumi then
-#: deletes the resource it replaced (same URN) and it had that same account, the stack still
-#: holds it, and the delete must not call it abandoned.
+#: The AccountUid each create in this process returned by URN, when that account existed before
+#: the create (an `account_uid`, or one it adopted). Pulumi deletes a resource after a create of the
+#: same URN only when that create replaced it: a delete whose account is the one listed here is of
+#: the replaced resource, the stack still holds the account, and the delete must not call it abandoned.
 _replacements: dict[str, int] = {}
-#: The account each resource held when this run's Diff decided to replace it, by URN. The engine
-#: checks a replacement's inputs a second time without old inputs, so its create learns that it
-#: replaces a resource, and which account, from here (the provider process lives for one
-#: operation). `pulumi up --replace` sends neither old inputs nor a Diff: see RELIABILITY.md's limits.
+#: The account each resource held when this run's Diff decided to replace it, or when this run
+#: deleted it, by URN. The engine checks a replacement's inputs a second time without old inputs,
+#: so its create learns that it replaces a resource, and which account, from here (the provider
+#: process lives for one operation). `pulumi up --replace` sends neither old inputs nor a Diff: its
+#: create learns it from the delete that comes first (delete_before_replace, the default).
 _replaced_accounts: dict[str, int] = {}
 _replaced_lock = threading.Lock()
 
@@ -121,6 +124,13 @@ def _replaced_by(props: Mapping[str, Any]) -> int | None:
         return _replaced_accounts.pop(str(props.get(fields.RESOURCE_URN) or ""), None)
 
 
+def _enrolled_since(started: float, key: str, account_uid: int) -> bool:
+    """Whether an EnrollAccount sent since `started` (wall clock) made this account: a new account,
+    which no resource replaced in this run can hold."""
+    return any(a.state == ANSWERED and a.account_uid == account_uid and a.at >= started
+               for a in _journal().attempts(key))
+
+
 def _account_uid(resource_id: str) -> int:
     try:
         return fields.parse_account_uid("id", resource_id)
@@ -169,6 +179,8 @@ class EnrolledAccountProvider(ResourceProvider):
     # --- the Pulumi protocol -------------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
+        with _replaced_lock:  # a new step of this resource: what an earlier create of it returned is history
+            _replacements.pop(str(news.get(fields.RESOURCE_URN) or ""), None)
         inputs, failures = fields.check(news)
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
@@ -196,19 +208,26 @@ class EnrolledAccountProvider(ResourceProvider):
         region, services, reporter = self._context(props)
         deadline = operation_deadline(props.get(fields.CUSTOM_TIMEOUTS), "create")
         replaced = _replaced_by(props)
+        # Deleted first (delete_before_replace), the replaced account is released already and cannot be
+        # adopted: the replacement keeps the resource's key, which a retry of it (the resource is then
+        # gone from the state, so there is no Diff) also uses, and finds this attempt by.
+        key_of_its_own = replaced is not None and replaced not in _journal().released()
         with _errors_name_arguments():
-            if props.get("account_uid") is not None:
+            if props.get(fields.ACCOUNT_UID) is not None:
                 request = fields.enroll_request(props)
                 assert request.account_uid is not None
                 final = services.enroller.converge(request.account_uid, request, deadline, reporter, operation="create")
             else:
-                if replaced is not None:  # a key of its own, also unlike any an update of the old one wrote
+                if key_of_its_own:  # unlike any key an update of the old one wrote
                     props = {**props, fields.GENERATION: fields.replacement_generation(replaced)}
                 request = fields.enroll_request(props, extra_tags={ENROLLMENT_KEY_TAG: self._key(props)})
                 aliases = frozenset(resource_digest(urn) for urn in fields.alias_urns(props))
+                started = time.time()
                 final = services.enroller.create_new(request, deadline, reporter, aliases=aliases,
                                                      replacement=replaced is not None or fields.generation(props) > 0)
-        if replaced is not None or fields.generation(props) > 0:  # a replacement
+                if _enrolled_since(started, request.tags[ENROLLMENT_KEY_TAG], final.account_uid):
+                    return CreateResult(str(final.account_uid), self._outputs(final, props, region))
+        with _replaced_lock:  # an account that existed before: the resource this one replaces may hold it
             _replacements[str(props.get(fields.RESOURCE_URN) or "")] = final.account_uid
         return CreateResult(str(final.account_uid), self._outputs(final, props, region))
 
@@ -225,7 +244,7 @@ class EnrolledAccountProvider(ResourceProvider):
         region, services, reporter = self._context(news)
         account_uid = _account_uid(id_)
         deadline = operation_deadline(news.get(fields.CUSTOM_TIMEOUTS), "update")
-        if news.get("account_uid") is not None:
+        if news.get(fields.ACCOUNT_UID) is not None:
             request = fields.enroll_request(news)
         else:
             request = fields.enroll_request(news, account_uid=account_uid,
@@ -243,12 +262,18 @@ class EnrolledAccountProvider(ResourceProvider):
             account_uid = _account_uid(id_)
         except ApiError:
             account_uid = None
-        if account_uid is not None and _replacements.get(str(props.get(fields.RESOURCE_URN) or "")) == account_uid:
-            # A replacement in this same run holds it (e.g. it enrolled that existing account_uid again).
-            reporter.status(f"account {id_} is kept by this resource's replacement; nothing to close")
+        with _replaced_lock:
+            kept = account_uid is not None and _replacements.get(str(props.get(fields.RESOURCE_URN) or "")) == account_uid
+        if kept:
+            # A replacement in this same run holds it: it enrolled that existing account_uid again, or,
+            # created before this delete (delete_before_replace=False), it could not tell a `pulumi up
+            # --replace` from the retry of an interrupted create and adopted the account.
+            reporter.status(f"account {id_} is kept by this resource's replacement, which holds it from now on")
             return
         if account_uid is not None:  # (the outputs always hold account_uid: it tells no existing account apart)
             _journal().release(account_uid)  # a later create of this resource must not adopt it
+            with _replaced_lock:  # a create of this URN in this run replaces it (delete_before_replace)
+                _replaced_accounts.setdefault(str(props.get(fields.RESOURCE_URN) or ""), account_uid)
         reporter.warn(
             f"account {id_} stays enrolled in Account Factory and stays in the resource directory: "
             f"Cloud Governance Center has no API to un-enroll an account, so removing this resource only "

@@ -40,8 +40,10 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
     Without `account_uid` a new account is created (`account_name_prefix` and `display_name`
     required); with it, that existing resource directory member is enrolled. `pulumi up`
     blocks until the enrollment is Finished and fails with the service's reason otherwise.
-    Baseline settings and tags update in place; the other arguments replace the resource.
-    Deleting the resource leaves the account enrolled: there is no un-enroll API.
+    Baseline settings and tags update in place; the other arguments replace the resource, i.e.
+    vend a new account. Replacements delete first unless `delete_before_replace=False` is given
+    (the delete makes no API call). Deleting the resource leaves the account enrolled: there is
+    no un-enroll API.
     """
 
     #: An int (declared so, Pulumi turns the float64 it carries back into one); an AccountUid
@@ -82,6 +84,12 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         opts: Optional[pulumi.ResourceOptions] = None,
     ) -> None:
         opts = opts or pulumi.ResourceOptions()
+        if opts.delete_before_replace is None:
+            # Replacements delete first: the delete makes no API call (it only lets the stack's hold
+            # of the account go), and once it has, the replacement's create cannot adopt that account.
+            # `pulumi up --replace` tells the provider nothing else that tells a replacement from the
+            # retry of an interrupted create.
+            opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(delete_before_replace=True))
         # The applied items hold the baseline's item configs as the service reports them: a baseline
         # made elsewhere (an AccountFactoryBaseline, the console) may carry secrets this resource
         # cannot see, so they are always secret; the account's own items when they may hold one.
@@ -140,7 +148,8 @@ def _may_hold_secrets(value: Any) -> bool:
 
 class StackIdentity(pulumi.dynamic.Resource, module="alicloud-account-factory", name="StackIdentity"):
     """A random value created once per stack and kept in its state (one per program, made by the
-    first EnrolledAccount). It is part of every enrollment key, so that the same project, stack
+    first EnrolledAccount or AccountFactoryBaseline). It is part of every enrollment key (and of a
+    baseline's mark, see `baseline_fields.mark`), so that the same project, stack
     and resource name in another organization or backend never adopts this stack's accounts,
     while a create interrupted in this stack finds its account again: the value is in the state
     before any account's create starts."""
@@ -166,10 +175,11 @@ def _stack_identity() -> Optional[pulumi.Output[str]]:
     return _stack_identities[root].value
 
 
-def _alias_urns(resource_name: str, opts: pulumi.ResourceOptions) -> Optional[pulumi.Output[list[str]]]:
+def _alias_urns(resource_name: str, opts: pulumi.ResourceOptions,
+                type_: str = RESOURCE_TYPE) -> Optional[pulumi.Output[list[str]]]:
     """Every URN Pulumi takes for this resource's earlier ones (its aliases, and those inherited
     from its parent's aliases), computed as the SDK does for engines without alias specs."""
-    aliases = all_aliases(opts.aliases, resource_name, RESOURCE_TYPE, opts.parent)
+    aliases = all_aliases(opts.aliases, resource_name, type_, opts.parent)
     return pulumi.Output.all(*aliases).apply(lambda urns: sorted({u for u in urns if u})) if aliases else None
 
 

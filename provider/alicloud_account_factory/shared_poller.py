@@ -22,7 +22,7 @@ from .errors import AccountFactoryError, ApiError, is_transient
 from .model import PENDING, TERMINAL_STATUSES, Enrollment, EnrolledSummary
 from .shared_listing import SWEEP_SECONDS
 from .timeouts import Deadline
-from .waiter import ENROLLMENT_TERMINAL, OnChange, PollingWaiter, WaiterModel, WaitTimedOut
+from .waiter import ENROLLMENT_TERMINAL, PollingWaiter, StatusCallback, WaiterModel, WaitTimedOut
 
 #: Sweeps an account may be missing from the listing (eventual consistency) before it is
 #: read directly.
@@ -78,7 +78,7 @@ class _Waiting:
 
     account_uid: int
     deadline: Deadline
-    on_change: OnChange
+    on_change: StatusCallback
     started: float = field(default_factory=time.monotonic)
     last: Enrollment | None = None
     done: threading.Event = field(default_factory=threading.Event)
@@ -125,7 +125,7 @@ class SharedStatusPoller:
         with self._lock:
             return set(self._accounts)
 
-    def wait(self, account_uid: int, deadline: Deadline, on_change: OnChange) -> Enrollment:
+    def wait(self, account_uid: int, deadline: Deadline, on_change: StatusCallback) -> Enrollment:
         if self._direct_reads:
             return PollingWaiter(self._client, self._model).wait(account_uid, deadline, on_change)
         waiting = _Waiting(account_uid, deadline, on_change)

@@ -17,7 +17,8 @@ from .model import FAILURE_STATUSES, FINISHED, IN_PROGRESS_STATUSES, Enrollment
 from .timeouts import Deadline
 
 Verdict = Literal["success", "failure", "retry"]
-OnChange = Callable[[Enrollment], None]
+#: Hears each status or progress the waited-for enrollment reports that differs from the last.
+StatusCallback = Callable[[Enrollment], None]
 
 
 @dataclass(frozen=True)
@@ -67,7 +68,7 @@ class WaitTimedOut(Exception):
 class Waiter(Protocol):
     """Blocks until the account's enrollment is terminal; returns its last state."""
 
-    def wait(self, account_uid: int, deadline: Deadline, on_change: OnChange) -> Enrollment: ...
+    def wait(self, account_uid: int, deadline: Deadline, on_change: StatusCallback) -> Enrollment: ...
 
 
 def changed(before: Enrollment | None, after: Enrollment) -> bool:
@@ -83,7 +84,7 @@ class PollingWaiter:
         self._model = model
         self._sleep = sleep
 
-    def wait(self, account_uid: int, deadline: Deadline, on_change: OnChange) -> Enrollment:
+    def wait(self, account_uid: int, deadline: Deadline, on_change: StatusCallback) -> Enrollment:
         started = time.monotonic()
         last: Enrollment | None = None
         while True:

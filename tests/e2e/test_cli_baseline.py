@@ -55,3 +55,29 @@ def test_destroy_cannot_delete_a_baseline_its_accounts_still_use_unless_it_is_re
     sandbox.pulumi("destroy", "--yes")
     assert sandbox.resources(":AccountFactoryBaseline") == []
     assert any(b["BaselineId"] == baseline_id for b in emulator.state()["baselines"])  # retained
+
+
+def test_a_protected_baseline_fails_destroy_without_an_api_call_until_it_is_unprotected(
+        sandbox_for: SandboxFactory, emulator: Emulator) -> None:
+    sandbox = sandbox_for(PROGRAMS / "baseline", accounts="0", protectBaseline="true")
+    sandbox.up()
+    baseline_id = sandbox.outputs()["baseline_id"]
+    [registered] = sandbox.resources(":AccountFactoryBaseline")
+    assert registered.get("protect") is True
+    calls = dict(emulator.state()["calls"])
+
+    refused = sandbox.pulumi("destroy", "--yes", check=False)
+    assert refused.returncode != 0
+    said = " ".join(refused.output.split())  # the CLI wraps long lines
+    assert "platform-baseline\" cannot be deleted because it is protected" in said, said  # the engine's own words
+    assert "pulumi state unprotect" in said
+    assert dict(emulator.state()["calls"]) == calls  # the provider was never asked: no API call at all
+    assert [r["id"] for r in sandbox.resources(":AccountFactoryBaseline")] == [baseline_id]
+    assert any(b["BaselineId"] == baseline_id for b in emulator.state()["baselines"])
+
+    sandbox.set_config("protectBaseline", "false")  # unprotect as Pulumi says: in the program, then `pulumi up`
+    sandbox.up()
+    sandbox.pulumi("destroy", "--yes")
+    assert sandbox.resources(":AccountFactoryBaseline") == []
+    assert not any(b["BaselineId"] == baseline_id for b in emulator.state()["baselines"])
+    assert emulator.state()["calls"]["DeleteAccountFactoryBaseline"] == 1

@@ -7,13 +7,19 @@ import json
 import pulumi
 import pytest
 
-from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, AccountStack
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, AccountStack, Deployed, provider_config
 from account_factory_testing.baselines import baseline_stack
 from account_factory_testing.provider_server import ProviderError, ProviderServer
-from account_factory_testing.registration import capture_registrations
-from alicloud_account_factory import AccountFactoryBaseline, BaselineItemArgs
+from account_factory_testing.registration import (
+    TEST_STACK_IDENTITY_ENV,
+    capture_registrations,
+    program_outputs,
+    unwrap_secrets,
+)
+from alicloud_account_factory import AccountFactoryBaseline, BaselineItemArgs, get_baseline, get_baselines
 from alicloud_account_factory.baseline_resource import RESOURCE_TYPE
-from alicloud_account_factory.emulator import Emulator
+from alicloud_account_factory.emulator import DEFAULT_BASELINE_ID, Emulator
+from alicloud_account_factory.fields import RESOURCE_ALIASES, STACK_IDENTITY
 
 VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
 SG = "ACS-BP_ACCOUNT_FACTORY_SECURITY_GROUP"
@@ -87,6 +93,11 @@ def test_check_names_the_field_and_the_fix_before_any_call(baselines: AccountSta
     assert "baseline_items[0].config is not valid JSON" in checked.failures[0][1]
     _r, checked = baselines.check("net", baseline_items=[BaselineItemArgs(VPC)])
     assert checked.failures[0][0] == "baseline_name" and "is required" in checked.failures[0][1]
+    # A new baseline's description leaves room for the mark; one made before the mark keeps the service's 256.
+    _r, checked = baselines.check("net", **dict(NETWORK, description="d" * 231))
+    assert checked.failures == [("description", checked.failures[0][1])] and "at most 230" in checked.failures[0][1]
+    _r, checked = baselines.check("net", olds={"baseline_name": "team-network"}, **dict(NETWORK, description="d" * 256))
+    assert checked.failures == []
     assert baselines.calls() == calls_before
 
 
@@ -111,7 +122,8 @@ def test_an_interrupted_create_leaves_one_baseline(baselines: AccountStack, emul
     assert [b["BaselineId"] for b in named] == [deployed.id]
     # A second `up` after an interruption between create and state: adopted, not duplicated.
     again = baselines.create("net", **dict(NETWORK, description="second try"))
-    assert again.id == deployed.id and in_emulator(emulator, deployed.id)["Description"] == "second try"
+    assert again.id == deployed.id and again.outputs["description"] == "second try"
+    assert in_emulator(emulator, deployed.id)["Description"].startswith("second try [pulumi:")
     assert emulator.state()["calls"].get("CreateAccountFactoryBaseline") == 1
 
 
@@ -159,3 +171,108 @@ def test_an_enrolled_account_overriding_an_unknown_item_is_told_the_closest_name
     assert f"did you mean '{CONTACT}'?" in info.value.details
     # The catalog is read only after a refusal: once per refused enrollment.
     assert emulator.state()["calls"]["ListAccountFactoryBaselineItems"] == 2
+
+
+# --- whose baseline it is: the mark in the description -----------------------------------------
+
+
+def created_directly(emulator: Emulator, name: str, description: str) -> str:
+    """A baseline made outside this stack (the console, another tool): no mark of any resource."""
+    from alibabacloud_governance20210120 import models as m
+    from tests.emulator.emulator_support import make_client
+
+    return str(make_client(emulator, ACCESS_KEY_ID, SECRET).create_account_factory_baseline(
+        m.CreateAccountFactoryBaselineRequest(baseline_name=name, description=description, baseline_items=[
+            m.CreateAccountFactoryBaselineRequestBaselineItems(name=CONTACT)])).body.baseline_id)
+
+
+def named(emulator: Emulator, name: str) -> list[dict]:
+    return [b for b in emulator.state()["baselines"] if b["BaselineName"] == name]
+
+
+def test_the_mark_stays_out_of_every_description_users_read(baselines: AccountStack, emulator: Emulator) -> None:
+    deployed = baselines.create("net", **NETWORK)
+    stored = in_emulator(emulator, deployed.id)["Description"]
+    assert stored.startswith("VPC and SG [pulumi:") and stored.endswith("]")  # what the console shows
+    assert deployed.outputs["description"] == "VPC and SG"
+    assert baselines.read(deployed).outputs["description"] == "VPC and SG"
+    bare = baselines.create("bare", baseline_name="bare", baseline_items=[BaselineItemArgs(CONTACT)])
+    assert bare.outputs["description"] == "" and in_emulator(emulator, bare.id)["Description"].startswith("[pulumi:")
+
+    def program() -> None:
+        pulumi.export("listed", get_baselines())
+        pulumi.export("one", get_baseline(deployed.id))
+
+    looked_up = program_outputs(program, config=provider_config(emulator.endpoint))
+    assert {b["baseline_id"]: b["description"] for b in looked_up["listed"]}[deployed.id] == "VPC and SG"
+    assert unwrap_secrets(looked_up["one"])["description"] == "VPC and SG"
+
+
+def test_a_same_named_baseline_of_another_stack_is_neither_adopted_nor_doubled(
+        baselines: AccountStack, emulator: Emulator, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same program and resource name in another stack (another organization or backend: its
+    own StackIdentity) must not take this stack's baseline over, nor make a second one of the name."""
+    monkeypatch.setenv(TEST_STACK_IDENTITY_ENV, "stack-a")
+    theirs = baselines.create("net", **NETWORK)
+    monkeypatch.setenv(TEST_STACK_IDENTITY_ENV, "stack-b")
+    with pytest.raises(ProviderError) as refused:
+        baselines.create("net", **dict(NETWORK, description="stack b's"))
+    assert f"'team-network' already exists in cn-hangzhou ({theirs.id}" in refused.value.details
+    assert f"baseline_id='{theirs.id}'" in refused.value.details and "baseline_name" in refused.value.details
+    assert [b["BaselineId"] for b in named(emulator, "team-network")] == [theirs.id]
+    assert in_emulator(emulator, theirs.id)["Description"].startswith("VPC and SG [")  # untouched
+    assert emulator.state()["calls"]["CreateAccountFactoryBaseline"] == 1
+    assert "UpdateAccountFactoryBaseline" not in emulator.state()["calls"]
+
+    # Asked to, stack b takes it over: updated to its program's values, and marked as its own.
+    taken = baselines.create("net", **dict(NETWORK, description="stack b's", baseline_id=theirs.id))
+    assert taken.id == theirs.id and taken.outputs["description"] == "stack b's"
+    assert baselines.diff(taken, **dict(NETWORK, description="stack b's", baseline_id=theirs.id)).changes == "none"
+    assert baselines.create("net", **dict(NETWORK, description="stack b's")).id == theirs.id  # its own now
+    other = baselines.diff(taken, **dict(NETWORK, description="stack b's", baseline_id="afb-bpotherbaseline01"))
+    assert other.changes == "some" and other.replaces == ["baseline_id"]
+
+
+def test_a_baseline_made_in_the_console_is_not_adopted(baselines: AccountStack, emulator: Emulator) -> None:
+    console = created_directly(emulator, "team-network", "made by hand")
+    with pytest.raises(ProviderError) as refused:
+        baselines.create("net", **NETWORK)
+    assert console in refused.value.details and "not this resource's" in refused.value.details
+    assert [b["BaselineId"] for b in named(emulator, "team-network")] == [console]
+    assert in_emulator(emulator, console)["Description"] == "made by hand"
+    # The System baseline cannot be taken over, and an id that does not exist is named.
+    with pytest.raises(ProviderError) as system:
+        baselines.create("net", **dict(NETWORK, baseline_id=DEFAULT_BASELINE_ID))
+    assert "System baseline" in system.value.details and "baseline_id" in system.value.details
+    with pytest.raises(ProviderError) as missing:
+        baselines.create("net", **dict(NETWORK, baseline_id="afb-bpnosuchbaseline0"))
+    assert "there is no baseline afb-bpnosuchbaseline0 in cn-hangzhou" in missing.value.details
+
+
+def test_an_interrupted_create_is_adopted_after_a_rename(baselines: AccountStack, emulator: Emulator) -> None:
+    """Its mark, not its name, makes a baseline this resource's: renamed between an interrupted run
+    and the next, the resource still finds the baseline it made."""
+    emulator.set_faults([{"action": "CreateAccountFactoryBaseline", "kind": "drop", "after_processing": True,
+                          "times": 1}])
+    first = baselines.create("net", **NETWORK)  # found again at once after the lost answer
+    again = baselines.create("net", **dict(NETWORK, baseline_name="team-network-2"))  # the state was lost meanwhile
+    assert again.id == first.id and again.outputs["baseline_name"] == "team-network-2"
+    assert named(emulator, "team-network") == [] and len(named(emulator, "team-network-2")) == 1
+    assert emulator.state()["calls"]["CreateAccountFactoryBaseline"] == 1
+
+
+def test_a_state_written_before_the_mark_keeps_working(baselines: AccountStack, emulator: Emulator) -> None:
+    """A baseline created by a build without the mark: refresh shows no drift, an unchanged program
+    no diff, and an update writes the mark in."""
+    baseline_id = created_directly(emulator, "older", "from an older build")
+    program = dict(baseline_name="older", description="from an older build", baseline_items=[BaselineItemArgs(CONTACT)])
+    registration, checked = baselines.check("older", **program)
+    old_inputs = {k: v for k, v in checked.inputs.items()
+                  if k not in (STACK_IDENTITY, RESOURCE_ALIASES, "baseline_id")}  # not registered then
+    refreshed = baselines.read(Deployed(registration.urn, baseline_id, old_inputs,
+                                        {"__provider": old_inputs["__provider"]}))
+    assert refreshed is not None and refreshed.outputs["description"] == "from an older build"
+    assert baselines.diff(refreshed, **program).changes == "none"
+    updated = baselines.update(refreshed, **dict(program, description="updated"))
+    assert updated.outputs["description"] == "updated"
+    assert in_emulator(emulator, baseline_id)["Description"].startswith("updated [pulumi:")

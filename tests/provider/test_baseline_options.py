@@ -17,7 +17,7 @@ from pulumi.runtime import rpc
 from account_factory_testing.accounts import AccountStack, provider_config
 from account_factory_testing.baselines import register_baseline
 from account_factory_testing.engine import FakeEngine
-from account_factory_testing.provider_server import ProviderServer
+from account_factory_testing.provider_server import ProviderError, ProviderServer
 from account_factory_testing.stack import ProtectedResource, StackHarness
 from alicloud_account_factory.emulator import Emulator
 
@@ -56,8 +56,13 @@ def test_a_retained_baseline_leaves_the_stack_not_the_service(server: ProviderSe
     stack.destroy()  # the account stays enrolled (no un-enroll API), so the baseline must stay too
     assert stack.state == {} and baselines_named(emulator, "options-net") == [baseline_id]
     assert "DeleteAccountFactoryBaseline" not in emulator.state()["calls"]
-    # A new stack with the same program adopts the retained baseline by name, not a second one.
+    # A new stack with the same program (its own StackIdentity) neither adopts the retained baseline
+    # unasked nor makes a second one of the name: it fails, naming it and how to take it over.
     again = options_stack(server, emulator)
+    with pytest.raises(ProviderError) as refused:
+        again.up()
+    assert f"add baseline_id='{baseline_id}'" in refused.value.details
+    again.config["project:adoptId"] = baseline_id
     assert again.up().stack_outputs["baseline_id"] == baseline_id
     assert emulator.state()["calls"].get("CreateAccountFactoryBaseline") == 1
 

@@ -10,7 +10,7 @@ the engine would; the provider talks to the emulator over HTTP.
   second never adopts, nor enrolls again, the first one's account. A stack's own interrupted
   create still finds its account.
 * A resource renamed with an alias after an interrupted create resumes the same account.
-* A forced replacement (`pulumi up --replace`, with and without deleteBeforeReplace) vends a
+* A forced replacement (`pulumi up --replace`; replacements delete first by default) vends a
   new account, and no message ever suggests closing the account the stack holds afterwards.
 """
 
@@ -26,7 +26,7 @@ from account_factory_testing.engine import FakeEngine
 from account_factory_testing.provider_server import ProviderError, ProviderServer
 from account_factory_testing.stack import StackHarness
 from alicloud_account_factory.emulator import Emulator
-from tests.reliability.reliability_support import EVIDENCE, accounts_by_name, enrollments_by_uid
+from tests.reliability.reliability_support import EVIDENCE, accounts_by_name, enrollments_by_uid, wait_until
 
 PROGRAM = Path(__file__).resolve().parent / "programs" / "one_account.py"
 PROJECT = "identity"
@@ -120,15 +120,12 @@ def test_a_rename_with_an_alias_resumes_the_interrupted_create(harness: Harness,
 # --- item 5: forced replacement -------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("delete_first", [
-    pytest.param(False, marks=pytest.mark.xfail(strict=True, reason=(
-        "`pulumi up --replace` sends the provider no old inputs and no Diff: its create cannot be told from the "
-        "retry of an interrupted one, and adopts the account (RELIABILITY.md's limits; tests/e2e pins it too)"))),
-    True,  # the delete comes first and releases the account on this machine: the create does not adopt it
-], ids=["create-before-delete", "delete-before-replace"])
+@pytest.mark.parametrize("delete_first", [None, "true"], ids=["by-default", "delete-before-replace"])
 def test_a_forced_replacement_vends_a_new_account_and_never_asks_to_close_the_kept_one(
-        harness: Harness, emulator: Emulator, engine: FakeEngine, delete_first: bool) -> None:
-    stack = harness(deleteBeforeReplace="true") if delete_first else harness()
+        harness: Harness, emulator: Emulator, engine: FakeEngine, delete_first: str | None) -> None:
+    # Replacements delete first by default: the delete releases the account on this machine, in
+    # this run, before the create, which therefore does not adopt it.
+    stack = harness(deleteBeforeReplace=delete_first) if delete_first else harness()
     old_uid = int(stack.up().stack_outputs["account_uid"])
     before = len(engine.messages)
     new_uid = int(stack.up(replace=["acct"]).stack_outputs["account_uid"])
@@ -137,8 +134,45 @@ def test_a_forced_replacement_vends_a_new_account_and_never_asks_to_close_the_ke
     told = [m.message for m in engine.messages[before:]]
     assert any(str(old_uid) in m and "stays enrolled" in m for m in told), told  # the replaced one: said so
     assert not any(str(new_uid) in m and ("close" in m or "Remove" in m) for m in told), told
+    assert not any("adopting" in m for m in told), told
     # The next `up` (a new process) changes nothing and adopts nothing.
     _new_process(stack, engine)
     assert stack.up().action("acct") == "same"
     assert len(_accounts(emulator)) == 2
     assert all(n == 1 for n in enrollments_by_uid(emulator.state()).values() if n)
+
+
+def test_with_create_before_delete_a_forced_replace_keeps_the_account_and_never_asks_to_close_it(
+        harness: Harness, emulator: Emulator, engine: FakeEngine) -> None:
+    """The limit that remains (RELIABILITY.md): with delete_before_replace=False the replacement's
+    create comes first and cannot be told from the retry of an interrupted create, so it adopts the
+    account; the stack then still holds it, and nothing may suggest closing it."""
+    stack = harness(deleteBeforeReplace="false")
+    old_uid = int(stack.up().stack_outputs["account_uid"])
+    before = len(engine.messages)
+    assert int(stack.up(replace=["acct"]).stack_outputs["account_uid"]) == old_uid
+    kept = f"account {old_uid} is kept by this resource's replacement"
+    # The delete comes last, and the provider's log messages reach the engine a moment later.
+    wait_until(lambda: any(kept in m.message for m in engine.messages[before:]), timeout=5)
+    told = [m.message for m in engine.messages[before:]]
+    assert any(kept in m for m in told), told
+    assert not [m for m in told if str(old_uid) in m and ("close" in m or "Remove" in m or "stays enrolled" in m)], told
+    assert len(_accounts(emulator)) == 1
+
+
+def test_a_replacement_that_failed_after_its_delete_resumes_its_own_account(
+        harness: Harness, emulator: Emulator, engine: FakeEngine) -> None:
+    """Deleted first, a replacement whose enrollment Failed leaves the stack without the resource:
+    the next `up` creates it with no Diff to say it replaces, and must enroll the account the failed
+    replacement made again, not a third one."""
+    stack = harness()
+    old_uid = int(stack.up().stack_outputs["account_uid"])
+    emulator.add_outcome({"display_name": "Renamed account", "status": "Failed", "error_code": "InternalError",
+                          "error_message": "A system error occurred."})
+    stack.config[f"{PROJECT}:displayName"] = "Renamed account"  # a new-account setting: replaces
+    assert "InternalError" in _fails(stack.up)
+    [failed] = accounts_by_name(emulator.state())["Renamed account"]
+    _new_process(stack, engine)
+    new_uid = int(stack.up().stack_outputs["account_uid"])
+    assert new_uid == failed["AccountUid"] != old_uid, "the retry enrolled a third account"
+    assert len(_accounts(emulator)) == 1 and len(accounts_by_name(emulator.state())["Renamed account"]) == 1

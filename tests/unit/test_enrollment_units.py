@@ -14,8 +14,9 @@ from typing import Any
 
 import pytest
 
-from alicloud_account_factory.client import GovernanceClient
+from alicloud_account_factory.client import Backoff, GovernanceClient
 from alicloud_account_factory.enrollment import Enroller, EnrollmentKey
+from alicloud_account_factory.enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES
 from alicloud_account_factory.errors import AmbiguousCallError, ApiError, EnrollmentUnconfirmed
 from alicloud_account_factory.model import ENROLLMENT_KEY_TAG, Enrollment, EnrolledSummary, EnrollRequest
 from alicloud_account_factory.settings import Credentials, Endpoint, ProviderSettings
@@ -66,8 +67,25 @@ class FakeFactory:
         self.warnings.append(message)
 
 
+@dataclass
+class NothingEnrolled(FakeFactory):
+    """EnrollAccount whose answer is lost before it took effect: no account ever turns up."""
+
+    def enroll(self, request: EnrollRequest, deadline: Deadline, observer: object = None) -> int:
+        self.enroll_calls += 1
+        raise AmbiguousCallError("EnrollAccount", "ConnectionFailure", "lost", retryable=True)
+
+
+@dataclass(frozen=True)
+class Steady(Backoff):
+    """The same pause before every retry, so that a test can tell the enroller's backoff was used."""
+
+    def delay(self, attempt: int) -> float:
+        return 7.0
+
+
 def enroller(factory: FakeFactory) -> Enroller:
-    return Enroller(factory, factory, factory.list_enrolled, sleep=lambda seconds: None)  # type: ignore[arg-type]
+    return Enroller(factory, factory, factory.list_enrolled, sleep=lambda seconds: None)
 
 
 def test_a_listing_outage_after_an_unanswered_enroll_is_ridden_out_not_a_failure() -> None:
@@ -80,19 +98,18 @@ def test_a_listing_outage_after_an_unanswered_enroll_is_ridden_out_not_a_failure
             raise OUTAGE
         return first_look(deadline)
 
-    result = Enroller(factory, factory, listing, sleep=lambda s: None).create_new(  # type: ignore[arg-type]
+    pauses: list[float] = []
+    result = Enroller(factory, factory, listing, sleep=pauses.append, backoff=Steady()).create_new(
         REQUEST, Deadline.after(60), factory)
     assert result.account_uid == UID and factory.enroll_calls == 1
+    assert pauses == [AMBIGUOUS_LOOKUP_PAUSES[0], 7.0, 7.0, 7.0]  # the look after the unanswered call, its outage
 
 
 def test_an_unanswered_enroll_with_the_deadline_gone_says_the_next_up_looks_first() -> None:
-    factory = FakeFactory()
-    factory.accounts.clear()
-    factory.enroll = lambda request, deadline, observer=None: (_ for _ in ()).throw(  # type: ignore[method-assign]
-        AmbiguousCallError("EnrollAccount", "ConnectionFailure", "lost", retryable=True))
+    factory = NothingEnrolled()
     with pytest.raises(EnrollmentUnconfirmed, match="looks for the account first"):
-        Enroller(factory, factory, factory.list_enrolled).create_new(  # type: ignore[arg-type]
-            REQUEST, Deadline.after(0.5), factory)
+        Enroller(factory, factory, factory.list_enrolled).create_new(REQUEST, Deadline.after(0.5), factory)
+    assert factory.enroll_calls == 1
 
 
 def test_a_second_account_with_the_same_key_is_named_and_the_running_one_resumed() -> None:

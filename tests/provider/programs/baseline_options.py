@@ -1,5 +1,5 @@
 """A baseline with the resource options from config (`protect`, `retainOnDelete`), and an
-optional account using it (`withAccount`)."""
+optional account using it (`withAccount`); `adoptId` takes over an existing baseline."""
 
 import pulumi
 
@@ -8,6 +8,7 @@ from alicloud_account_factory import AccountFactoryBaseline, BaselineItemArgs, E
 config = pulumi.Config()
 baseline = AccountFactoryBaseline(
     "net", baseline_name="options-net", baseline_items=[BaselineItemArgs("ACS-BP_ACCOUNT_FACTORY_ACCOUNT_CONTACT")],
+    baseline_id=config.get("adoptId"),
     opts=pulumi.ResourceOptions(protect=config.get_bool("protect") or False,
                                 retain_on_delete=config.get_bool("retainOnDelete") or False))
 if config.get_bool("withAccount"):

@@ -1,7 +1,8 @@
 """One EnrolledAccount whose name, aliases, timeout and replacement style come from stack config.
 
 Config (all optional): name (default "acct"), aliasOf (an earlier name of the resource),
-createTimeout (e.g. "1s"), deleteBeforeReplace ("true"), displayName, tag (a tag value).
+createTimeout (e.g. "1s"), deleteBeforeReplace ("true" or "false"; unset: the resource's default), displayName,
+tag (a tag value).
 """
 
 import pulumi
@@ -18,7 +19,7 @@ account = EnrolledAccount(
     opts=pulumi.ResourceOptions(
         aliases=[pulumi.Alias(name=alias_of)] if alias_of else None,
         custom_timeouts=pulumi.CustomTimeouts(create=config.get("createTimeout") or "10m"),
-        delete_before_replace=config.get_bool("deleteBeforeReplace") or False,
+        delete_before_replace=config.get_bool("deleteBeforeReplace"),  # None: the resource's default
     ),
 )
 pulumi.export("account_uid", account.account_uid)

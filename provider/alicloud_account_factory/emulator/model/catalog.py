@@ -121,6 +121,9 @@ def _blueprint_not_found() -> GovernanceError:
 
 @dataclass(frozen=True)
 class BaselineItem:
+    """One item of a stored baseline. The provider's `model.BaselineItem` (an EnrollAccount override) is
+    another type on purpose: the emulator shares nothing with the provider but the API's vocabulary."""
+
     name: str
     version: str
     config: str

@@ -191,7 +191,11 @@ class Outcome:
 
 @dataclass
 class Enrollment:
-    """The last EnrollAccount that took effect for one account, with its recorded times."""
+    """The last EnrollAccount that took effect for one account, with its recorded times.
+
+    The provider's `model.Enrollment` (what GetEnrolledAccount answers) is another type on purpose:
+    the emulator shares nothing with the provider but the API's vocabulary.
+    """
 
     account_uid: int
     seq: int

@@ -1,7 +1,8 @@
 """A baseline and the accounts vended with it, configured from the stack so that a test changes them.
 
 Config: `baselineName`, `vpcName` (the VPC item's VpcName), `webhookToken` (a secret: put in the
-notification item's config), `accounts` (how many, default 2), `retainBaseline` (retain_on_delete).
+notification item's config), `accounts` (how many, default 2), `retainBaseline` (retain_on_delete),
+`protectBaseline` (protect).
 """
 
 import pulumi
@@ -21,12 +22,14 @@ baseline = AccountFactoryBaseline(
     baseline_name=config.get("baselineName") or "platform",
     description="what every vended account gets",
     baseline_items=items,
-    opts=pulumi.ResourceOptions(retain_on_delete=config.get_bool("retainBaseline") or False),
+    opts=pulumi.ResourceOptions(retain_on_delete=config.get_bool("retainBaseline") or False,
+                                protect=config.get_bool("protectBaseline") or False),
 )
+count = config.get_int("accounts")
 accounts = [
     EnrolledAccount(f"team-{i}", account_name_prefix=f"bl-team-{i}", display_name=f"Baseline team {i}",
                     baseline_id=baseline.baseline_id)
-    for i in range(config.get_int("accounts") or 2)
+    for i in range(2 if count is None else count)
 ]
 
 pulumi.export("baseline_id", baseline.baseline_id)

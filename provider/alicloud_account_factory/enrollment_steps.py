@@ -1,0 +1,402 @@
+"""What the enroller does next, decided apart from doing it.
+
+As botocore's waiter is a model plus one loop that applies it, the exactly-once rules are pure
+functions here: each takes what the service shows (the accounts earlier attempts of a resource
+left, an account's current enrollment), what this machine's journal recorded, what this run has
+done so far and the time it has left, and returns the next step as data. `enrollment.Enroller`
+carries the steps out (API calls, the journal, waiting, messages) in one loop for a new account
+and one for an existing or adopted account, so the rules read in one place and are tested
+without threads, HTTP or a clock.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from dataclasses import dataclass
+from typing import AbstractSet, Iterable, Literal, Mapping, Sequence, Union
+
+from .errors import (
+    AmbiguousCallError,
+    EnrollmentFailed,
+    EnrollmentNotStarted,
+    EnrollmentTimeout,
+    EnrollmentUnconfirmed,
+    UnansweredCallError,
+)
+from .journal import ANSWERED, Attempt
+from .model import ENROLLMENT_KEY_TAG, FAILURE_STATUSES, FINISHED, Enrollment, EnrolledSummary, EnrollRequest
+
+#: After an unanswered EnrollAccount, look for the account it may have created after each of
+#: these pauses (seconds) before sending EnrollAccount again: the listing may show a new
+#: account only after a while, and a resent call would enroll a second one.
+AMBIGUOUS_LOOKUP_PAUSES = (1.0, 2.0, 4.0, 8.0)
+#: How long after it was sent an EnrollAccount may still take effect: the SDK stops reading
+#: after 30 s, but a gateway may hold the request and pass it on later (twice the read timeout
+#: is allowed). Chosen, not documented
+#: by the service (see RELIABILITY.md).
+IN_FLIGHT_SECONDS = 60.0
+#: How long ListEnrolledAccounts may take to show an account once EnrollAccount took effect.
+LISTING_LAG_SECONDS = 15.0
+#: An unanswered EnrollAccount keeps a create of its key from enrolling (it looks instead) for this long.
+UNSETTLED_SECONDS = IN_FLIGHT_SECONDS + LISTING_LAG_SECONDS
+
+#: The resource operation an enrollment runs for, as `CustomTimeouts` names its timeout.
+Operation = Literal["create", "update"]
+
+
+# --- whose account it is -------------------------------------------------------------------
+
+
+def _digest(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+@dataclass(frozen=True)
+class EnrollmentKey:
+    """The value of the `pulumi:enrollment-key` tag: whose account it is, and with what settings.
+
+    `resource` hashes the resource's URN and `stack` the stack's identity (a random value kept
+    in the stack's state, see `resource.StackIdentity`): the same project, stack and resource
+    name in another organization or backend is another resource. `settings` hashes the
+    settings that vend a new account and the resource's generation (bumped when Pulumi
+    replaces it), so it changes exactly when a new account is asked for. Keys written by
+    releases before 0.2 have no `stack` part (None).
+    """
+
+    resource: str
+    stack: str | None
+    settings: str
+
+    @staticmethod
+    def derive(resource_urn: str | None, stack_identity: str | None, settings: Mapping[str, object],
+               generation: int = 0) -> "EnrollmentKey":
+        material = "\n".join(f"{k}={settings.get(k)!r}" for k in sorted(settings))
+        if generation:
+            material += f"\ngeneration={generation}"
+        return EnrollmentKey(resource_digest(resource_urn), _digest(stack_identity or ""), _digest(material))
+
+    @staticmethod
+    def parse(text: str | None) -> "EnrollmentKey | None":
+        parts = (text or "").split(".")
+        if len(parts) == 2 and all(parts):
+            return EnrollmentKey(parts[0], None, parts[1])
+        if len(parts) == 3 and all(parts):
+            return EnrollmentKey(*parts)
+        return None
+
+    def __str__(self) -> str:
+        return ".".join(part for part in (self.resource, self.stack, self.settings) if part is not None)
+
+
+def resource_digest(resource_urn: str | None) -> str:
+    """The `resource` part of a key for a URN (also computed for a resource's aliases)."""
+    return _digest(resource_urn or "")
+
+
+@dataclass(frozen=True)
+class Target:
+    """Whose accounts a create looks for: its key, and the `resource` parts of its aliases' keys."""
+
+    key: EnrollmentKey
+    text: str  # the key as the tag carries it, also the journal's key
+    aliases: frozenset[str]
+
+    @staticmethod
+    def of(request: EnrollRequest, aliases: frozenset[str]) -> "Target":
+        text = request.tags.get(ENROLLMENT_KEY_TAG)
+        key = EnrollmentKey.parse(text)
+        if not request.is_new_account or key is None or text is None:
+            raise ValueError("a new account is always enrolled with its enrollment key")
+        return Target(key, text, aliases)
+
+    def names(self, other: EnrollmentKey) -> bool:
+        return other.resource == self.key.resource or other.resource in self.aliases
+
+
+@dataclass(frozen=True)
+class Found:
+    """What a look for earlier attempts of a resource found."""
+
+    own: tuple[Enrollment, ...]  # enrolled with these settings, the one to resume first
+    left_behind: tuple[Enrollment, ...]  # enrolled with other new-account settings
+    released: tuple[Enrollment, ...]  # own key, but its resource left the stack (destroyed or replaced) on this machine
+    older_release: tuple[Enrollment, ...]  # a key of a release before 0.2 for this resource name: which stack is unknown
+
+
+def candidates(attempts: Iterable[Attempt], rows: Iterable[EnrolledSummary], display_name: str | None) -> list[int]:
+    """The accounts a look reads in full (GetEnrolledAccount), in AccountUid order.
+
+    The listing's rows with this display name and those without one yet (a new account may be
+    listed before it is named), and every account an attempt recorded on this machine answered
+    with (GetEnrolledAccount shows it before the listing does). Reading more (every account
+    still enrolling, say) would make a fleet of creates read each other's accounts: N² reads.
+    """
+    recorded = {a.account_uid for a in attempts if a.state == ANSWERED and a.account_uid is not None}
+    listed = {row.account_uid for row in rows if row.display_name in (display_name, None, "")}
+    return sorted(listed | recorded)
+
+
+def sort_found(target: Target, request: EnrollRequest, enrollments: Iterable[Enrollment],
+               released: AbstractSet[int]) -> Found:
+    """The accounts a look read, sorted by what to do with them; those of other resources and
+    other stacks, and those moved to another folder by hand, are left out."""
+    own: list[Enrollment] = []
+    left_behind: list[Enrollment] = []
+    gone: list[Enrollment] = []
+    older_release: list[Enrollment] = []
+    for enrollment in enrollments:
+        key = EnrollmentKey.parse(enrollment.input_tags.get(ENROLLMENT_KEY_TAG))
+        if key is None or not target.names(key):
+            continue
+        if key.stack is None:
+            older_release.append(enrollment)
+        elif key.stack != target.key.stack:
+            continue  # the same resource name in another stack (organization, backend): not ours
+        elif key.settings != target.key.settings:
+            left_behind.append(enrollment)
+        elif request.folder_id and enrollment.raw.get("FolderId") not in (None, request.folder_id):
+            continue  # moved to another folder by hand since: not what these settings describe
+        elif enrollment.account_uid in released:
+            gone.append(enrollment)
+        else:
+            own.append(enrollment)
+    # Prefer the one in progress, then the finished one, then the most recent.
+    own.sort(key=lambda e: (e.in_progress, e.status == FINISHED, str(e.raw.get("CreateTime") or "")), reverse=True)
+    return Found(tuple(own), tuple(left_behind), tuple(gone), tuple(older_release))
+
+
+# --- what the journal says -----------------------------------------------------------------
+
+
+def unanswered_until(error: AmbiguousCallError, sent_at: float, now: float) -> float:
+    """Until when (wall clock) an EnrollAccount that got no usable answer may still show up.
+
+    Without any answer (a timeout) the service may still carry the request out until
+    IN_FLIGHT_SECONDS after it left; otherwise whatever it did is done. Either way the listing
+    may take LISTING_LAG_SECONDS more to show it.
+    """
+    done_by = sent_at + IN_FLIGHT_SECONDS if isinstance(error, UnansweredCallError) else now
+    return max(done_by, now) + LISTING_LAG_SECONDS
+
+
+def unsettled_until(attempts: Iterable[Attempt], now: float) -> float | None:
+    """When the latest unanswered EnrollAccount of a key can no longer turn up (wall clock), if
+    that is still to come. An attempt whose process died before it saw the failure has no
+    `until`: the longest is assumed."""
+    until = max((a.until if a.until is not None else a.at + UNSETTLED_SECONDS
+                 for a in attempts if a.unanswered), default=None)
+    return until if until is not None and until > now else None
+
+
+def last_look_needed(checked: bool, attempts: Iterable[Attempt]) -> bool:
+    """Whether a create that has its account looks once more, to name any other account carrying
+    its key: when an attempt of the key ever went unanswered (one may have taken effect after the
+    provider stopped looking for it), or this run's account was not found by a look."""
+    return not checked or any(a.unanswered for a in attempts)
+
+
+# --- words -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Wording:
+    """What one create or update tells the user to do when it stops short: which custom timeout to
+    lengthen, after how long it gave up, and which settings keep the next run on the same account."""
+
+    operation: Operation
+    waited: str  # the deadline, as the user spelt it (`Deadline.describe`)
+    keyed_settings: str  # the settings that make up the settings half of the enrollment key
+
+    def not_started(self, cause: BaseException | None = None, *,
+                    waiting_for: str | None = None) -> EnrollmentNotStarted:
+        """The deadline came before EnrollAccount was sent."""
+        return EnrollmentNotStarted(self.waited, self.operation, cause, waiting_for=waiting_for)
+
+    def timed_out(self, account_uid: int, last: Enrollment | None, cause: BaseException | None) -> EnrollmentTimeout:
+        """The deadline came while the enrollment of `account_uid` was still running."""
+        return EnrollmentTimeout(account_uid, self.waited, last, cause=cause, resume_hint=(
+            f"Run `pulumi up` again to resume waiting on account {account_uid} (no second account is "
+            f"created as long as {self.keyed_settings} stay as they are), or allow more time with "
+            f"ResourceOptions(custom_timeouts=CustomTimeouts({self.operation}='120m'))."))
+
+    def failed(self, account_uid: int, final: Enrollment) -> EnrollmentFailed:
+        """The enrollment of `account_uid` ended in a failure status."""
+        return EnrollmentFailed(final, retry_hint=(
+            f"Run `pulumi up` again to retry: the provider resumes on account {account_uid} "
+            f"(it enrolls that same account again, or keeps waiting) and never creates a second account, "
+            f"as long as {self.keyed_settings} stay as they are."))
+
+
+def _left_behind_warning(enrollment: Enrollment) -> str:
+    return (
+        f"account {enrollment.account_uid} ({enrollment.raw.get('DisplayName')!r}, {enrollment.status}) was "
+        f"enrolled earlier for this resource with other new-account settings, so this `up` enrolls a new "
+        f"account as the changed settings require. If this `up` replaces the resource, that is the account "
+        f"being replaced. Otherwise it was left by an interrupted or failed run and no stack manages it: "
+        f"adopt it with account_uid={enrollment.account_uid} (and the old settings removed), or close it "
+        f"in the Resource Directory console."
+    )
+
+
+def _released_warning(enrollment: Enrollment) -> str:
+    return (f"account {enrollment.account_uid} ({enrollment.status}) was enrolled for this resource before it "
+            f"was destroyed or replaced, so this `up` enrolls a new account instead of adopting it. It "
+            f"stays enrolled: adopt it with account_uid={enrollment.account_uid}, or close it in the "
+            f"Resource Directory console if no stack needs it.")
+
+
+def _older_release_warning(enrollment: Enrollment) -> str:
+    return (f"account {enrollment.account_uid} ({enrollment.status}, {enrollment.raw.get('DisplayName')!r}) was "
+            f"enrolled for a resource of this name by a release of this provider before 0.2, whose key does not "
+            f"say which stack it belongs to, so it is not adopted. If it is this stack's (a `pulumi up` "
+            f"interrupted before the upgrade), adopt it with account_uid={enrollment.account_uid}; otherwise "
+            f"leave it to the stack that manages it.")
+
+
+def others_to_name(found: Found, replacement: bool) -> list[str]:
+    """Warnings about the accounts of this resource a create does not adopt, so that none is left
+    behind unnoticed. A replacement is asked for a new account while its stack still holds the one
+    it replaces (its delete comes next, and says what becomes of it): it calls none left behind."""
+    return [*([] if replacement else map(_left_behind_warning, found.left_behind)),
+            *([] if replacement else map(_released_warning, found.released)),
+            *map(_older_release_warning, found.older_release)]
+
+
+def duplicate_warnings(own: Iterable[Enrollment], kept: int) -> list[str]:
+    """Warnings about the accounts other than `kept` that carry the resource's key and settings."""
+    return [f"account {duplicate.account_uid} ({duplicate.status}) also carries this resource's enrollment key: it is "
+            f"a second account enrolled for it (by an EnrollAccount that took effect after the provider had stopped "
+            f"waiting for it), and no stack manages it. This resource keeps account {kept}; close account "
+            f"{duplicate.account_uid} in the Resource Directory console."
+            for duplicate in own if duplicate.account_uid != kept]
+
+
+def _pending_text(until: float) -> str:
+    return (f"an earlier EnrollAccount of this resource went unanswered and may still take effect or show up in the "
+            f"listing until {time.strftime('%H:%M:%S', time.localtime(until))}")
+
+
+# --- steps -----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Adopt:
+    """Resume on an account an earlier attempt of this resource enrolled, instead of enrolling another."""
+
+    account: Enrollment
+    warnings: tuple[str, ...]  # said before resuming on it
+
+
+@dataclass(frozen=True)
+class Look:
+    """Look again for what an EnrollAccount may have enrolled, after a pause."""
+
+    after: float
+    give_up: Exception  # raised when the deadline comes before a look succeeds
+
+
+@dataclass(frozen=True)
+class Enroll:
+    """Send EnrollAccount, after a pause (an unanswered one of an existing account is sent again)."""
+
+    after: float = 0.0
+
+
+@dataclass(frozen=True)
+class Join:
+    """Wait for the account's enrollment with these settings (running, or just sent) to finish."""
+
+    status: str
+
+
+@dataclass(frozen=True)
+class WaitOut:
+    """Wait for the account's running enrollment with other settings to end, then decide again."""
+
+    status: str
+
+
+@dataclass(frozen=True)
+class Accept:
+    """The account's enrollment already is what was asked for."""
+
+    enrollment: Enrollment
+    status: str
+
+
+@dataclass(frozen=True)
+class Fail:
+    error: Exception
+
+
+@dataclass(frozen=True)
+class TooLate(Fail):
+    """EnrollAccount would be next, but the deadline has passed: the run could not wait for it
+    anyway, and a later run would have to find what it did. Nothing is sent."""
+
+
+NewAccountStep = Union[Adopt, Look, Enroll, Fail]
+AccountStep = Union[Join, WaitOut, Accept, Enroll, Fail]
+
+
+def _enroll_in_time(remaining: float, wording: Wording) -> Enroll | TooLate:
+    return Enroll() if remaining > 0 else TooLate(wording.not_started())
+
+
+def next_for_new_account(own: Sequence[Enrollment], attempts: Iterable[Attempt], *, now: float,
+                         unsure: AmbiguousCallError | None, looks: int, remaining: float,
+                         wording: Wording) -> NewAccountStep:
+    """The next step of a create, once it has looked for what earlier attempts of its key enrolled.
+
+    `own`: the accounts of this resource and settings the last look found, the one to resume
+    first; `attempts`: the journal's EnrollAccount attempts of the key, at wall-clock time `now`;
+    `unsure`: this run's last EnrollAccount went unanswered; `looks`: how often this run has
+    looked again since; `remaining`: the seconds left before the deadline.
+    """
+    if own:
+        account = own[0]
+        adopting = [] if unsure is not None else [
+            f"adopting account {account.account_uid} ({account.status}), enrolled earlier for this resource with "
+            f"these settings by a `pulumi up` that did not record it (interrupted, failed or timed out), "
+            f"instead of enrolling a second account"]
+        # A second one: only an attempt that took effect after the look-ups can have made it.
+        return Adopt(account, (*adopting, *duplicate_warnings(own, account.account_uid)))
+    pending = unsettled_until(attempts, now)
+    if pending is not None:
+        # An attempt may still take effect, or be missing from the listing: look, never enroll.
+        stop = EnrollmentUnconfirmed(unsure) if unsure is not None else wording.not_started(
+            waiting_for=_pending_text(pending))
+        pause = AMBIGUOUS_LOOKUP_PAUSES[min(looks, len(AMBIGUOUS_LOOKUP_PAUSES) - 1)]
+        return Fail(stop) if remaining <= pause else Look(pause, stop)
+    return _enroll_in_time(remaining, wording)
+
+
+def next_for_account(request: EnrollRequest, current: Enrollment | None, *, answered: bool,
+                     unsure: AmbiguousCallError | None, remaining: float, wording: Wording) -> AccountStep:
+    """The next step in bringing an existing (or adopted) account to a Finished enrollment with
+    `request`'s baseline settings.
+
+    `current`: its enrollment as last read (None: not enrolled); `answered`: this run's
+    EnrollAccount was answered; `unsure`: this run's last EnrollAccount went unanswered, and
+    `current` was read after it; `remaining`: the seconds left before the deadline.
+    """
+    account_uid = request.account_uid
+    if account_uid is None:
+        raise ValueError("an existing account's request names the account")
+    if answered:
+        return Join(f"enrolling account {account_uid}")
+    if unsure is not None:
+        if current is not None and current.status not in FAILURE_STATUSES and current.applies(request):
+            return Join(f"enrolling account {account_uid}")  # it took effect (running, or already done)
+        # Not (yet) seen to take effect; a Failed one may be the last attempt. Sending it again
+        # enrolls this same account, never a second one.
+        pause = AMBIGUOUS_LOOKUP_PAUSES[0]
+        return Fail(unsure) if remaining <= pause else Enroll(after=pause)
+    if current is not None and current.in_progress:
+        if current.applies(request):
+            return Join(f"account {account_uid} is already enrolling with these settings; waiting for it")
+        return WaitOut(f"account {account_uid} has another enrollment running; waiting for it before enrolling again")
+    if current is not None and current.status == FINISHED and current.applies(request):
+        return Accept(current, f"account {account_uid} is already enrolled with these settings")
+    return _enroll_in_time(remaining, wording)

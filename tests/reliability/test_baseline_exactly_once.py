@@ -1,0 +1,106 @@
+"""No second baseline of the same name while an earlier CreateAccountFactoryBaseline may still take effect.
+
+CreateAccountFactoryBaseline has no idempotency token, and a gateway may carry a request out
+after the SDK stopped waiting for its answer (30 s read timeout). Each scenario runs the real
+provider server against its own emulator, whose gateway holds the first
+CreateAccountFactoryBaseline before carrying it out:
+
+* a create that gets no answer within the read timeout (its own deadline passed meanwhile),
+  followed at once by a create in a fresh provider process;
+* a provider process killed (SIGKILL) right after the request left, and a fresh process
+  creating at once.
+
+Each must end with one baseline of that name, made by the one CreateAccountFactoryBaseline sent,
+and the second create returning it.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any, Optional
+
+import pulumi
+
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
+from account_factory_testing.baselines import register_baseline
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.registration import Registration
+from alicloud_account_factory import BaselineItemArgs
+from alicloud_account_factory.emulator import Emulator
+from tests.reliability.reliability_support import EVIDENCE, CreateOutcome, check_and_create, start_server, wait_until
+
+NAME = "exactly-once-net"
+ITEMS = [BaselineItemArgs("ACS-BP_ACCOUNT_FACTORY_ACCOUNT_CONTACT")]
+CREATE = "CreateAccountFactoryBaseline"
+
+
+def _emulator() -> Emulator:
+    return Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=1.5)
+
+
+def _hold_the_first_create(emulator: Emulator, delay_seconds: float) -> None:
+    emulator.set_faults([{"action": CREATE, "kind": "delay", "delay_seconds": delay_seconds, "times": 1}])
+
+
+def _registration(opts: Optional[pulumi.ResourceOptions] = None) -> Registration:
+    registration = register_baseline("net", opts, baseline_name=NAME, description="held by the gateway",
+                                     baseline_items=ITEMS)
+    EVIDENCE.blob(registration.inputs["__provider"])
+    return registration
+
+
+def _create_in_new_process(engine: FakeEngine, emulator: Emulator, registration: Registration) -> CreateOutcome:
+    server = start_server(engine, emulator.endpoint, warm_with=registration)
+    try:
+        return check_and_create(server, registration)
+    finally:
+        server.stop()
+
+
+def _one_baseline_created_once(emulator: Emulator, held_until: float, outcome: CreateOutcome) -> dict[str, Any]:
+    """Once the held request has surely been carried out: one baseline of the name, the one returned."""
+    time.sleep(max(0.0, held_until + 2 - time.monotonic()))
+    state = emulator.state()
+    named = [b for b in state["baselines"] if b["BaselineName"] == NAME]
+    assert len(named) == 1, f"{len(named)} baselines named {NAME}: {[b['BaselineId'] for b in named]}"
+    assert outcome.error is None, outcome.error
+    assert outcome.id == named[0]["BaselineId"] and outcome.outputs["description"] == "held by the gateway"
+    assert state["calls"][CREATE] == 1, state["calls"]
+    return named[0]
+
+
+def test_a_create_unanswered_past_the_read_timeout_then_run_again_at_once_leaves_one_baseline(
+        engine: FakeEngine) -> None:
+    delay = 38.0  # beyond the SDK's 30 s read timeout
+    with _emulator() as emulator:
+        _hold_the_first_create(emulator, delay)
+        started = time.monotonic()
+        timed_out = _create_in_new_process(
+            engine, emulator, _registration(pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="5s"))))
+        assert timed_out.error is not None
+        assert NAME not in {b["BaselineName"] for b in emulator.state()["baselines"]}  # still held
+        again = _create_in_new_process(engine, emulator, _registration())  # the next `pulumi up`, at once
+        _one_baseline_created_once(emulator, started + delay, again)
+        # The first run said what happened, and that the next `pulumi up` finds it.
+        assert "went unanswered" in timed_out.error.details and "pulumi up" in timed_out.error.details, \
+            timed_out.error.details
+
+
+def test_a_provider_killed_right_after_sending_a_create_leaves_one_baseline(engine: FakeEngine) -> None:
+    delay = 8.0
+    with _emulator() as emulator:
+        _hold_the_first_create(emulator, delay)
+        registration = _registration()
+        server = start_server(engine, emulator.endpoint, warm_with=registration)
+        thread = threading.Thread(target=check_and_create, args=(server, registration), daemon=True)
+        started = time.monotonic()
+        thread.start()
+        try:
+            assert wait_until(lambda: emulator.state()["calls"].get(CREATE) == 1, timeout=30), "never sent"
+            server.kill()  # the request has left: the gateway holds it, and carries it out later
+        finally:
+            server.stop()
+            thread.join(10)
+        again = _create_in_new_process(engine, emulator, registration)
+        _one_baseline_created_once(emulator, started + delay, again)
