@@ -13,10 +13,11 @@ WITH_PULUMI = bin="$$(scripts/pulumi-cli.sh)" && PATH="$(CURDIR)/$(VENV)/bin:$$b
 
 venv: $(VENV)/.installed
 
-$(VENV)/.installed: pyproject.toml
+# The provider, and the test harness (testing/: a library of its own, never published) next to it.
+$(VENV)/.installed: pyproject.toml testing/pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]'
+	$(PY) -m pip install --quiet -e '.[dev]' -e ./testing
 	touch $@
 
 pulumi:

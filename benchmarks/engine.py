@@ -31,19 +31,14 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Optional
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))  # for `tests.e2e.harness`
-
-from alicloud_account_factory.emulator import EmulatorAdmin  # noqa: E402
-from tests.e2e.harness import PROGRAMS, PulumiSandbox, locate_cli  # noqa: E402
-from tests.support.accounts import ACCESS_KEY_ID, SECRET  # noqa: E402
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
+from account_factory_testing.emulator_process import EmulatorProcess
+from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, locate_cli
+from alicloud_account_factory.emulator import EmulatorAdmin
 
 
 @dataclass
@@ -66,23 +61,6 @@ class Row:
 
 HEADER = ["N", "D", "mode", "--parallel", "creates in flight", "wall", "(wall - overhead) / D",
           "API calls per enrollment"]
-
-
-@contextmanager
-def emulator_process(enroll_seconds: float) -> Iterator[str]:
-    """The emulator in a process of its own, so that it does not share this one's GIL."""
-    process = subprocess.Popen(
-        [sys.executable, "-m", "alicloud_account_factory.emulator", "--port", "0", "--enroll-seconds",
-         str(enroll_seconds), "--access-key-id", ACCESS_KEY_ID, "--access-key-secret", SECRET],
-        stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
-    try:
-        endpoint = process.stdout.readline().strip() if process.stdout else ""
-        if not endpoint:
-            raise RuntimeError("the emulator did not start")
-        yield endpoint
-    finally:
-        process.terminate()
-        process.wait(timeout=10)
 
 
 def sandbox(root: Path, cli_dir: Path, endpoint: str, *, fleet_mode: bool) -> PulumiSandbox:
@@ -112,8 +90,8 @@ def most_in_flight(admin: EmulatorAdmin, enroll_seconds: float) -> int:
 
 def overhead(cli_dir: Path, work: Path, command: tuple[str, ...]) -> float:
     """The CLI's fixed cost: the median of three runs of `command` on a program without accounts."""
-    with emulator_process(1.0) as endpoint:
-        box = sandbox(work / f"empty-{command[0]}", cli_dir, endpoint, fleet_mode=True)
+    with EmulatorProcess(1.0) as emulator:
+        box = sandbox(work / f"empty-{command[0]}", cli_dir, emulator.endpoint, fleet_mode=True)
         box.set_accounts({})
         return statistics.median(timed(box, *command) for _ in range(3))
 
@@ -123,13 +101,13 @@ NO_CHECKPOINTS = "ours, no checkpoints"
 
 def measure(cli_dir: Path, work: Path, size: int, enroll_seconds: float, mode: str,
             parallel: Optional[int], up_overhead: float) -> Row:
-    with emulator_process(enroll_seconds) as endpoint:
+    with EmulatorProcess(enroll_seconds) as emulator:
         box = sandbox(work / f"{mode}-{size}-{enroll_seconds:g}-{parallel}".replace(" ", "_").replace(",", ""),
-                      cli_dir, endpoint, fleet_mode=mode != "naive")
+                      cli_dir, emulator.endpoint, fleet_mode=mode != "naive")
         if mode == NO_CHECKPOINTS:
             box.env["PULUMI_SKIP_CHECKPOINTS"] = "true"
         box.set_accounts(accounts(size))
-        admin = EmulatorAdmin(endpoint)
+        admin = emulator.admin
         wall = timed(box, "up", "--yes", "--skip-preview", *(("--parallel", str(parallel)) if parallel else ()))
         state = admin.state()
         finished = sum(1 for a in state["accounts"] if a["Status"] == "Finished")
@@ -153,8 +131,8 @@ def measure_floor(cli_dir: Path, work: Path, size: int, enroll_seconds: float, u
 
 
 def preview_rows(cli_dir: Path, work: Path, size: int, preview_overhead: float) -> list[str]:
-    with emulator_process(1.0) as endpoint:
-        box = sandbox(work / f"preview-{size}", cli_dir, endpoint, fleet_mode=True)
+    with EmulatorProcess(1.0) as emulator:
+        box = sandbox(work / f"preview-{size}", cli_dir, emulator.endpoint, fleet_mode=True)
         box.set_accounts(accounts(size))
         seconds = statistics.median(timed(box, "preview") for _ in range(3))
     return [f"`pulumi preview` of {size} new accounts: {seconds:.1f} s (a program without accounts: "

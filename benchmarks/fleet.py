@@ -46,9 +46,7 @@ import math
 import os
 import platform
 import signal
-import subprocess
 import sys
-import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -57,20 +55,16 @@ from dataclasses import dataclass, field
 from importlib import metadata
 from pathlib import Path
 from types import FrameType
-from typing import IO, Any
+from typing import Any
 
-REPO_ROOT = Path(__file__).resolve().parents[1]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))  # for `tests.support...`
-
-from alicloud_account_factory import EnrolledAccount  # noqa: E402
-from alicloud_account_factory.emulator import EmulatorAdmin  # noqa: E402
-from alicloud_account_factory.resource import RESOURCE_TYPE  # noqa: E402
-from pulumi.runtime.proto import engine_pb2  # noqa: E402
-from tests.support.accounts import ACCESS_KEY_ID, SECRET, provider_config  # noqa: E402
-from tests.support.engine import FakeEngine  # noqa: E402
-from tests.support.provider_server import PROXY_VARIABLES, ProviderError, ProviderServer  # noqa: E402
-from tests.support.registration import Registration, capture_registrations  # noqa: E402
+from account_factory_testing.accounts import provider_config
+from account_factory_testing.emulator_process import EmulatorProcess
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import PROXY_VARIABLES, ProviderError, ProviderServer
+from account_factory_testing.registration import Registration, capture_registrations
+from alicloud_account_factory import EnrolledAccount
+from alicloud_account_factory.resource import RESOURCE_TYPE
+from pulumi.runtime.proto import engine_pb2
 
 #: Stack config value of `alicloud-account-factory:fleetMode` per compared mode.
 MODES: dict[str, str] = {"naive": "false", "ours": "true"}
@@ -80,7 +74,6 @@ PROBE_INTERVAL = 0.1
 PROBE_NAME = "check-probe"
 ACTIONS = ("EnrollAccount", "GetEnrolledAccount", "ListEnrolledAccounts")
 SHORT_ACTION = {"EnrollAccount": "Enroll", "GetEnrolledAccount": "Get", "ListEnrolledAccounts": "List"}
-STARTUP_SECONDS = 60.0
 TARGET_WALL_RATIO = 1.5  # (a) ours at N=32: wall <= 1.5 D
 TARGET_CALL_FRACTION = 0.2  # (b) ours at N=100: calls per enrollment <= naive / 5
 
@@ -88,67 +81,10 @@ TARGET_CALL_FRACTION = 0.2  # (b) ours at N=100: calls per enrollment <= naive /
 # --- processes ---------------------------------------------------------------------------
 
 
-class EmulatorProcess:
-    """The emulator as a separate process, so its HTTP work does not share our GIL."""
-
-    def __init__(self, enroll_seconds: float, qps: int | None = None) -> None:
-        self._enroll_seconds = enroll_seconds
-        self._qps = qps
-        self._proc: subprocess.Popen[str] | None = None
-        self._stderr: IO[str] | None = None
-        self.endpoint = ""
-
-    def __enter__(self) -> EmulatorProcess:
-        self._stderr = tempfile.TemporaryFile("w+")
-        env = {k: v for k, v in os.environ.items() if k not in PROXY_VARIABLES}
-        self._proc = subprocess.Popen(
-            [sys.executable, "-m", "alicloud_account_factory.emulator", "--port", "0",
-             "--enroll-seconds", f"{self._enroll_seconds:g}",
-             "--access-key-id", ACCESS_KEY_ID, "--access-key-secret", SECRET,
-             *(["--qps", str(self._qps)] if self._qps else [])],
-            stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=env,
-        )
-        self.endpoint = _first_line(self._proc, STARTUP_SECONDS)
-        if not self.endpoint.startswith("http"):
-            raise RuntimeError(f"emulator did not start (stdout {self.endpoint!r}):\n{self._stderr_text()}")
-        return self
-
-    def __exit__(self, *_exc: object) -> None:
-        if self._proc is not None:
-            _stop_process(self._proc)
-            if self._proc.stdout is not None:
-                self._proc.stdout.close()
-        if self._stderr is not None:
-            self._stderr.close()
-
-    def _stderr_text(self) -> str:
-        assert self._stderr is not None
-        self._stderr.seek(0)
-        return self._stderr.read()[-4000:]
-
-    def calls(self) -> tuple[dict[str, int], dict[str, int]]:
-        """API requests received per action: every request, and those answered without an error."""
-        state = EmulatorAdmin(self.endpoint).state()
-        return dict(state["calls"]), dict(state["calls_ok"])
-
-
-def _first_line(proc: subprocess.Popen[str], timeout: float) -> str:
-    """The first stdout line of `proc`, without hanging if it never comes."""
-    lines: list[str] = []
-    reader = threading.Thread(target=lambda: lines.append(proc.stdout.readline() if proc.stdout else ""), daemon=True)
-    reader.start()
-    reader.join(timeout)
-    return lines[0].strip() if lines else ""
-
-
-def _stop_process(proc: subprocess.Popen[str]) -> None:
-    if proc.poll() is None:
-        proc.terminate()
-        try:
-            proc.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            proc.kill()
-            proc.wait(timeout=10)
+def api_calls(emulator: EmulatorProcess) -> tuple[dict[str, int], dict[str, int]]:
+    """API requests received per action: every request, and those answered without an error."""
+    state = emulator.admin.state()
+    return dict(state["calls"]), dict(state["calls_ok"])
 
 
 @contextmanager
@@ -158,7 +94,7 @@ def provider_stack(enroll_seconds: float, fleet_mode: str,
     with ExitStack() as stack:
         emulator = stack.enter_context(EmulatorProcess(enroll_seconds, qps))
         engine = stack.enter_context(FakeEngine())
-        server = stack.enter_context(ProviderServer(engine.address, extra_pythonpath=[REPO_ROOT]))
+        server = stack.enter_context(ProviderServer(engine.address))
         server.configure(provider_config(emulator.endpoint, **{FLEET_MODE_KEY: fleet_mode}))
         yield emulator, engine, server
 
@@ -317,7 +253,7 @@ def run(mode: str, fleet: Fleet, enroll_seconds: float, qps: int | None = None) 
             lambda stop: probe_checks(server, fleet.probe.urn, probe_inputs, stop, latencies),
         )
         warnings = sorted({m.message for m in engine.messages if m.severity == engine_pb2.WARNING})
-        return RunResult(mode, n, enroll_seconds, wall, failures, latencies, *emulator.calls(), warnings)
+        return RunResult(mode, n, enroll_seconds, wall, failures, latencies, *api_calls(emulator), warnings)
 
 
 def run_all(sizes: Sequence[int], enroll_seconds: float, qps: int | None = None) -> list[RunResult]:

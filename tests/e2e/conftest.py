@@ -2,43 +2,17 @@
 
 from __future__ import annotations
 
-import os
-import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from alicloud_account_factory.emulator import Emulator  # noqa: E402
-from tests.e2e.harness import PROGRAMS, PulumiSandbox, locate_cli  # noqa: E402
-from tests.support.accounts import ACCESS_KEY_ID, SECRET  # noqa: E402
-from tests.support.provider_server import PROXY_VARIABLES  # noqa: E402
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, emulator_for_tests
+from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, SandboxFactory
+from alicloud_account_factory.emulator import Emulator
 
 #: Short enrollments keep the suite fast; long enough for a test to act while one waits.
 ENROLL_SECONDS = 2.0
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _no_proxy() -> Iterator[None]:
-    saved = {k: os.environ.pop(k) for k in PROXY_VARIABLES if k in os.environ}
-    yield
-    os.environ.update(saved)
-
-
-@pytest.fixture(scope="session")
-def pulumi_cli() -> Path:
-    """The real CLI; in CI (CI=true) a missing CLI fails the suite instead of skipping it."""
-    cli_dir, why_not = locate_cli()
-    if cli_dir is None:
-        message = f"the Pulumi CLI is not available (run `make pulumi`): {why_not}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
-    return cli_dir
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -49,11 +23,8 @@ def pytest_configure(config: pytest.Config) -> None:
 def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
     marker = request.node.get_closest_marker("enroll_seconds")
     seconds = marker.args[0] if marker else ENROLL_SECONDS
-    with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=seconds) as emu:
+    with emulator_for_tests(enroll_seconds=seconds) as emu:
         yield emu
-
-
-SandboxFactory = Callable[..., PulumiSandbox]
 
 
 @pytest.fixture

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import json
 
+from account_factory_testing.sandbox import PROGRAMS, SandboxFactory
 from alicloud_account_factory.emulator import Emulator
-from tests.e2e.conftest import SandboxFactory
-from tests.e2e.harness import PROGRAMS
 
 TOKEN = "hook-Token-MUST-NOT-LEAK-93kq"
 

@@ -11,9 +11,8 @@ from pathlib import Path
 
 import pytest
 
+from account_factory_testing.sandbox import PulumiSandbox, SandboxFactory, kill_up_while_enrolling, steps
 from alicloud_account_factory.emulator import Emulator
-from tests.e2e.conftest import SandboxFactory
-from tests.e2e.harness import PulumiSandbox, kill_up_while_enrolling, steps
 
 
 NEW = {"account_name_prefix": "e2e-once", "display_name": "E2E once", "folder_id": "fd-Sandbox001",

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
+from account_factory_testing.sandbox import PulumiSandbox
+from account_factory_testing.sdk import enroll, sdk_client
 from alicloud_account_factory.emulator import Emulator
-from tests.e2e.harness import PulumiSandbox
-from tests.support.sdk import enroll, sdk_client
 
 TYPE = "pulumi-python:dynamic/alicloud-account-factory:EnrolledAccount"
 MEMBER = 1207465839102347

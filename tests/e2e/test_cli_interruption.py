@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
+from account_factory_testing.sandbox import PulumiSandbox, kill_up_while_enrolling, start_up_and_wait_for_an_enrollment
 from alicloud_account_factory.emulator import Emulator
-from tests.e2e.harness import PulumiSandbox, kill_up_while_enrolling, start_up_and_wait_for_an_enrollment
 
 NEW = {"account_name_prefix": "e2e-int", "display_name": "E2E interrupted", "folder_id": "fd-Sandbox001"}
 

@@ -6,10 +6,9 @@ import re
 
 import pytest
 
+from account_factory_testing.sandbox import EXAMPLES, PulumiSandbox, SandboxFactory, steps
+from account_factory_testing.sdk import enroll, sdk_client
 from alicloud_account_factory.emulator import Emulator
-from tests.e2e.conftest import SandboxFactory
-from tests.e2e.harness import EXAMPLES, PulumiSandbox, steps
-from tests.support.sdk import enroll, sdk_client
 
 NEW = {"account_name_prefix": "e2e-team", "display_name": "E2E team", "folder_id": "fd-Sandbox001",
        "tags": {"env": "dev"}}

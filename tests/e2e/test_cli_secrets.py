@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import re
 
+from account_factory_testing.accounts import SECRET
+from account_factory_testing.sandbox import PulumiSandbox
 from alicloud_account_factory.emulator import Emulator
-from tests.e2e.harness import PulumiSandbox
-from tests.support.accounts import SECRET
 
 #: At -v=9 the Pulumi engine itself logs the plaintext inputs of every provider's Configure call,
 #: whatever the provider: the one place outside our reach (README says not to share such logs).

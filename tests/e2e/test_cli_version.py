@@ -7,7 +7,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
-from tests.e2e.harness import REPO
+from account_factory_testing.sandbox import REPO
 
 
 def _pinned_in_script() -> str:

@@ -2,25 +2,13 @@
 
 from __future__ import annotations
 
-import os
+import time
 from collections.abc import Iterator
 
 import pytest
 from alibabacloud_governance20210120.client import Client
 from alicloud_account_factory.emulator import Emulator
-from emulator_support import PROXY_VARIABLES, SEED, make_client
-
-# The SDK honours HTTP_PROXY and ignores NO_PROXY: strip proxies as soon as this file loads.
-for _name in PROXY_VARIABLES:
-    os.environ.pop(_name, None)
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _no_proxy() -> Iterator[None]:
-    """The SDK would send loopback requests to a proxy otherwise."""
-    saved = {k: os.environ.pop(k) for k in PROXY_VARIABLES if k in os.environ}
-    yield
-    os.environ.update(saved)
+from emulator_support import SEED, Clock, make_client
 
 
 @pytest.fixture
@@ -33,3 +21,10 @@ def emu() -> Iterator[Emulator]:
 @pytest.fixture
 def client(emu: Emulator) -> Client:
     return make_client(emu)
+
+
+@pytest.fixture
+def clock() -> Clock:
+    """For an emulator built with ``clock=clock``: moved by hand, kept near real time for the
+    signature's date check."""
+    return Clock(time.time())

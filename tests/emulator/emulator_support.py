@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from typing import Any, Protocol
 from urllib.parse import urlencode
 
+from account_factory_testing.provider_server import PROXY_VARIABLES
 from alibabacloud_governance20210120.client import Client
 from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
 from alibabacloud_tea_openapi.utils import Utils
@@ -51,9 +52,6 @@ class Clock:
 
 SEED = 20210120
 """The seed of the ``emu`` fixture."""
-
-PROXY_VARIABLES = ("HTTP_PROXY", "http_proxy", "HTTPS_PROXY", "https_proxy", "ALL_PROXY", "all_proxy")
-
 
 def make_client(
     emu: Target,

@@ -22,11 +22,6 @@ UID = MEMBER_ACCOUNT_UIDS[0]
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(time.time())  # moved by hand, kept near real time for the signature's date check
-
-
-@pytest.fixture
 def frozen(clock: Clock) -> Iterator[Emulator]:
     with Emulator(enroll_seconds=1.0, clock=clock) as emulator:
         yield emulator

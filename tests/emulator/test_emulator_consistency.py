@@ -19,11 +19,6 @@ from emulator_support import Clock, make_client, running, wait_until
 
 
 @pytest.fixture
-def clock() -> Clock:
-    return Clock(time.time())  # moved by hand, kept near real time for the signature's date check
-
-
-@pytest.fixture
 def lagging(clock: Clock) -> Iterator[Emulator]:
     with Emulator(enroll_seconds=0.5, list_lag_seconds=1.0, clock=clock) as emulator:
         yield emulator

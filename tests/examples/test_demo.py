@@ -10,8 +10,6 @@ import subprocess
 import sys
 from pathlib import Path
 
-from tests.e2e.conftest import pulumi_cli  # noqa: F401 - the real CLI (fails in CI when missing)
-
 REPO = Path(__file__).resolve().parents[2]
 DEMO = REPO / "examples" / "demo.py"
 PORT = 18790  # the port Pulumi.dev.yaml points at
@@ -37,7 +35,7 @@ def test_without_the_cli_the_demo_says_what_to_install(tmp_path: Path) -> None:
 
 
 def test_the_demo_runs_the_real_up_prints_outputs_and_a_second_run_changes_nothing(
-        tmp_path: Path, pulumi_cli: Path) -> None:  # noqa: F811
+        tmp_path: Path, pulumi_cli: Path) -> None:
     assert _port_is_free(), f"port {PORT} is taken: the demo could not start its emulator"
     path = [str(Path(sys.executable).parent), str(pulumi_cli), "/usr/bin", "/bin"]
     demo_dir = tmp_path / "demo"

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pulumi.runtime import rpc
 
+from account_factory_testing.stack import StackHarness
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, Emulator
 from alicloud_account_factory.resource import STACK_IDENTITY_NAME
-from tests.support.stack import StackHarness
 
 WRITE_CALLS = ("EnrollAccount",)
 

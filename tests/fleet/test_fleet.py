@@ -6,7 +6,6 @@ would visibly get wrong with the stock provider server (4 workers) or per-accoun
 
 from __future__ import annotations
 
-import threading
 import time
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -14,16 +13,12 @@ from typing import Any
 
 import pytest
 
+from account_factory_testing.accounts import IN_PROGRESS, MostInProgress, emulator_for_tests, provider_config
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import ProviderServer
+from account_factory_testing.registration import Registration, capture_registrations
 from alicloud_account_factory import EnrolledAccount
-from alicloud_account_factory.emulator import Emulator
 from alicloud_account_factory.resource import RESOURCE_TYPE
-from tests.support.accounts import ACCESS_KEY_ID, SECRET, provider_config
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import ProviderServer
-from tests.support.registration import Registration, capture_registrations
-
-IN_PROGRESS = ("Pending", "Running", "Scheduling")
-
 
 def fleet(size: int, prefix: str) -> list[Registration]:
     """What a program with `size` EnrolledAccounts registers."""
@@ -59,24 +54,12 @@ def create_all(server: ProviderServer, registrations: list[Registration]) -> lis
 
 def test_sixteen_creates_enroll_together_share_polling_and_leave_check_responsive(engine: FakeEngine) -> None:
     enroll_seconds = 4.0
-    with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=enroll_seconds) as emulator, \
+    with emulator_for_tests(enroll_seconds=enroll_seconds) as emulator, \
             ProviderServer(engine.address) as server:
         server.configure(provider_config(emulator.endpoint))
         registrations = fleet(16, "fleet")
         other = fleet(1, "other")[0]
-        most_in_progress = 0
-        stop = threading.Event()
-
-        def watch() -> None:
-            nonlocal most_in_progress
-            while not stop.is_set():
-                running = [a for a in emulator.state()["accounts"] if a["Status"] in IN_PROGRESS]
-                most_in_progress = max(most_in_progress, len(running))
-                stop.wait(0.2)
-
-        watcher = threading.Thread(target=watch, daemon=True)
-        watcher.start()
-        with ThreadPoolExecutor(1) as side:
+        with MostInProgress(emulator, interval=0.2) as in_progress, ThreadPoolExecutor(1) as side:
             results = side.submit(create_all, server, registrations)
             # Wait until the fleet is enrolling, then ask for a check while every create blocks.
             wait_until(lambda: any(a["Status"] in IN_PROGRESS for a in emulator.state()["accounts"]),
@@ -84,12 +67,10 @@ def test_sixteen_creates_enroll_together_share_polling_and_leave_check_responsiv
             answer = server.check(other.urn, {}, other.inputs, deadline=enroll_seconds / 2)
             assert answer.failures == []
             created = results.result()
-        stop.set()
-        watcher.join()
 
         # All 16 were enrolling at the same time: the stock server runs 4 calls at once, so this
         # fails loudly if the provider could not lift that limit (see fleet.widen_provider_server_pool).
-        assert most_in_progress == 16, f"only {most_in_progress} enrollments ran at once"
+        assert in_progress.most == 16, f"only {in_progress.most} enrollments ran at once"
         assert all(outs["status"] == "Finished" for _id, outs in created)
         assert len({id_ for id_, _outs in created}) == 16
 
@@ -108,7 +89,7 @@ def test_sixteen_creates_enroll_together_share_polling_and_leave_check_responsiv
 
 
 def test_a_rate_limited_api_slows_the_fleet_down_but_fails_nothing_and_is_not_hammered(engine: FakeEngine) -> None:
-    with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=2.0, qps=10) as emulator, \
+    with emulator_for_tests(enroll_seconds=2.0, qps=10) as emulator, \
             ProviderServer(engine.address) as server:
         server.configure(provider_config(emulator.endpoint))
         registrations = fleet(40, "throttled")
@@ -127,7 +108,7 @@ def test_a_rate_limited_api_slows_the_fleet_down_but_fails_nothing_and_is_not_ha
 
 def test_without_fleet_mode_the_stock_server_is_left_alone(engine: FakeEngine) -> None:
     """fleetMode=false is the escape hatch: 4 at a time, one poll loop per account."""
-    with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=1.5) as emulator, \
+    with emulator_for_tests(enroll_seconds=1.5) as emulator, \
             ProviderServer(engine.address) as server:
         server.configure(provider_config(emulator.endpoint, **{"alicloud-account-factory:fleetMode": "false"}))
         created = create_all(server, fleet(6, "stock"))
@@ -141,7 +122,7 @@ def test_the_provider_server_is_widened_and_runs_more_than_four_blocking_creates
     """The mechanism itself: no "could not widen" warning, and 8 held creates plus a check all run at once."""
     held = 8
     with FakeEngine() as engine, \
-            Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=600) as emulator, \
+            emulator_for_tests(enroll_seconds=600) as emulator, \
             ProviderServer(engine.address) as server:
         server.configure(provider_config(emulator.endpoint))
         assert not [m.message for m in engine.messages if "could not widen" in m.message]

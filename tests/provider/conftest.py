@@ -1,39 +1,16 @@
-"""Fixtures: the emulator, a fake engine, and the real provider server configured for both."""
+"""Fixtures: the real provider server configured for the emulator, and one resource at a time through it."""
 
 from __future__ import annotations
 
-import os
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from alicloud_account_factory.emulator import Emulator  # noqa: E402
-from tests.support.accounts import ACCESS_KEY_ID, SECRET, AccountStack, provider_config  # noqa: E402
-from tests.support.engine import FakeEngine  # noqa: E402
-from tests.support.provider_server import PROXY_VARIABLES, ProviderServer  # noqa: E402
-from tests.support.registration import TEST_STACK_IDENTITY_ENV  # noqa: E402
-
-ENROLL_SECONDS = 1.5
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _no_proxy() -> Iterator[None]:
-    saved = {k: os.environ.pop(k) for k in PROXY_VARIABLES if k in os.environ}
-    yield
-    os.environ.update(saved)
-
-
-@pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=ENROLL_SECONDS) as emu:
-        yield emu
+from account_factory_testing.accounts import AccountStack, provider_config
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import ProviderServer
+from account_factory_testing.registration import TEST_STACK_IDENTITY_ENV
+from alicloud_account_factory.emulator import Emulator
 
 
 @pytest.fixture(autouse=True)
@@ -43,12 +20,6 @@ def _fresh_emulator(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPa
     if "emulator" in request.fixturenames:
         request.getfixturevalue("emulator").reset()
     monkeypatch.setenv(TEST_STACK_IDENTITY_ENV, f"stack-of-{request.node.nodeid}")
-
-
-@pytest.fixture(scope="module")
-def engine() -> Iterator[FakeEngine]:
-    with FakeEngine() as fake:
-        yield fake
 
 
 @pytest.fixture(scope="module")
@@ -62,7 +33,3 @@ def server(engine: FakeEngine, emulator: Emulator) -> Iterator[ProviderServer]:
 def stack(server: ProviderServer, emulator: Emulator, engine: FakeEngine) -> AccountStack:
     engine.clear()
     return AccountStack(server, emulator)
-
-
-def secret_free(value: Any) -> bool:
-    return SECRET not in repr(value)

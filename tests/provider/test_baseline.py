@@ -7,19 +7,19 @@ import json
 import pulumi
 import pytest
 
-from alicloud_account_factory import AccountFactoryBaseline, BaselineItemArgs, get_baseline, get_baselines
-from alicloud_account_factory.baseline_resource import RESOURCE_TYPE
-from alicloud_account_factory.emulator import DEFAULT_BASELINE_ID, Emulator
-from alicloud_account_factory.fields import RESOURCE_ALIASES, STACK_IDENTITY
-from tests.support.accounts import ACCESS_KEY_ID, SECRET, AccountStack, Deployed, provider_config
-from tests.support.baselines import baseline_stack
-from tests.support.provider_server import ProviderError, ProviderServer
-from tests.support.registration import (
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, AccountStack, Deployed, provider_config
+from account_factory_testing.baselines import baseline_stack
+from account_factory_testing.provider_server import ProviderError, ProviderServer
+from account_factory_testing.registration import (
     TEST_STACK_IDENTITY_ENV,
     capture_registrations,
     program_outputs,
     unwrap_secrets,
 )
+from alicloud_account_factory import AccountFactoryBaseline, BaselineItemArgs, get_baseline, get_baselines
+from alicloud_account_factory.baseline_resource import RESOURCE_TYPE
+from alicloud_account_factory.emulator import DEFAULT_BASELINE_ID, Emulator
+from alicloud_account_factory.fields import RESOURCE_ALIASES, STACK_IDENTITY
 
 VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
 SG = "ACS-BP_ACCOUNT_FACTORY_SECURITY_GROUP"

@@ -14,12 +14,12 @@ from pathlib import Path
 import pytest
 from pulumi.runtime import rpc
 
+from account_factory_testing.accounts import AccountStack, provider_config
+from account_factory_testing.baselines import register_baseline
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import ProviderError, ProviderServer
+from account_factory_testing.stack import ProtectedResource, StackHarness
 from alicloud_account_factory.emulator import Emulator
-from tests.support.accounts import AccountStack, provider_config
-from tests.support.baselines import register_baseline
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import ProviderError, ProviderServer
-from tests.support.stack import ProtectedResource, StackHarness
 
 PROGRAM = Path(__file__).parent / "programs" / "baseline_options.py"
 CONTACT = "ACS-BP_ACCOUNT_FACTORY_ACCOUNT_CONTACT"

@@ -2,35 +2,30 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable
 
 import pytest
 
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, AccountStack, provider_config, register
+from account_factory_testing.provider_server import ProviderError, ProviderServer
+from account_factory_testing.registration import capture_registrations
 from alicloud_account_factory import EnrolledAccount
 from alicloud_account_factory.emulator import Emulator
 from alicloud_account_factory.resource import RESOURCE_TYPE
-from tests.support.accounts import ACCESS_KEY_ID, SECRET, AccountStack, provider_config, register
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import ProviderError, ProviderServer
-from tests.support.registration import capture_registrations
 
 NEW = dict(account_name_prefix="cfg-test", display_name="Config test", folder_id="fd-Platform01")
 
 
 @pytest.fixture
-def server_with(engine: FakeEngine) -> Iterator:
+def server_with(start_provider: Callable[..., ProviderServer]) -> Callable[..., ProviderServer]:
     """server_with(env=..., config=...) → a fresh provider process (config is cached per process)."""
-    servers: list[ProviderServer] = []
 
     def start(config: dict[str, str], env: dict[str, str] | None = None) -> ProviderServer:
-        server = ProviderServer(engine.address, env=env).start()
-        servers.append(server)
+        server = start_provider(env=env)
         server.configure(config)
         return server
 
-    yield start
-    for server in servers:
-        server.stop()
+    return start
 
 
 def create(server: ProviderServer, **kwargs: object) -> tuple[str, dict]:

@@ -7,12 +7,12 @@ import base64
 import pulumi
 import pytest
 
+from account_factory_testing.accounts import SECRET, AccountStack, register
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import ProviderError
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, DEFAULT_BASELINE_ID, MEMBER_ACCOUNT_UIDS
 from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
 from pulumi.runtime.proto import engine_pb2
-from tests.support.accounts import SECRET, AccountStack, register
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import ProviderError
 
 NEW = dict(account_name_prefix="team-a-dev", display_name="Team A dev", folder_id="fd-Sandbox001", tags={"env": "dev"})
 ALL_OUTPUTS = {
@@ -52,7 +52,7 @@ def test_read_maps_every_field_and_shows_drift(stack: AccountStack) -> None:
     assert {k: fresh.outputs.get(k) for k in same} == same
 
     # Someone re-applies the baseline by hand with other tags and items: refresh sees it all.
-    from tests.support.sdk import sdk_client, enroll
+    from account_factory_testing.sdk import sdk_client, enroll
 
     enroll(sdk_client(stack.emulator.endpoint), account_uid=deployed.account_uid, baseline_id=CUSTOM_BASELINE_ID,
            tags={"env": "prod"}, baseline_items=[{"Name": "ACS-BP_ACCOUNT_FACTORY_VPC", "Config": '{"VpcName": "x"}'}])
@@ -232,7 +232,7 @@ def test_an_existing_account_whose_enrollment_failed_is_enrolled_again(stack: Ac
 
 
 def test_an_existing_account_already_enrolling_with_these_settings_is_joined(stack: AccountStack) -> None:
-    from tests.support.sdk import enroll, sdk_client
+    from account_factory_testing.sdk import enroll, sdk_client
 
     uid = MEMBER_ACCOUNT_UIDS[2]
     enroll(sdk_client(stack.emulator.endpoint), account_uid=uid, baseline_id=CUSTOM_BASELINE_ID, tags={"team": "data"})
@@ -267,7 +267,7 @@ def test_an_account_left_by_an_interrupted_run_under_other_settings_is_named(
 
 def test_baseline_items_may_be_an_output_of_baseline_item_args() -> None:
     from alicloud_account_factory import BaselineItemArgs, EnrolledAccount
-    from tests.support.registration import capture_registrations
+    from account_factory_testing.registration import capture_registrations
 
     def program() -> None:
         items = pulumi.Output.from_input("main").apply(
@@ -281,8 +281,8 @@ def test_baseline_items_may_be_an_output_of_baseline_item_args() -> None:
 
 def test_delete_needs_no_working_configuration(engine: FakeEngine) -> None:
     """`pulumi destroy` must not be blocked by a half-configured key pair that delete never uses."""
-    from tests.support.accounts import ACCESS_KEY_ID
-    from tests.support.provider_server import ProviderServer
+    from account_factory_testing.accounts import ACCESS_KEY_ID
+    from account_factory_testing.provider_server import ProviderServer
 
     registration = register("gone", **NEW)
     last_outputs = {key: registration.inputs[key] for key in ("__provider", "resource_urn")}
@@ -341,8 +341,8 @@ def test_a_404_that_does_not_say_not_found_is_an_error_not_a_vanished_account(st
 def test_a_key_the_service_does_not_know_is_an_error_not_a_vanished_account(
         stack: AccountStack, engine: FakeEngine) -> None:
     """The gateway answers 404 InvalidAccessKeyId.NotFound: refresh must fail, not drop the resource."""
-    from tests.support.accounts import provider_config
-    from tests.support.provider_server import ProviderServer
+    from account_factory_testing.accounts import provider_config
+    from account_factory_testing.provider_server import ProviderServer
 
     deployed = stack.create(**NEW)
     with ProviderServer(engine.address) as stranger:

@@ -14,17 +14,17 @@ import pulumi
 import pytest
 from pulumi.runtime import rpc
 
+from account_factory_testing.accounts import SECRET, provider_config
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import ProviderServer
+from account_factory_testing.registration import program_outputs, unwrap_secrets
+from account_factory_testing.stack import StackHarness
 from alicloud_account_factory import get_baseline, get_baseline_items, get_baselines
 from alicloud_account_factory.baseline_client import BaselineClient
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, DEFAULT_BASELINE_ID, Emulator
 from alicloud_account_factory.errors import ApiError, ConfigurationError
 from alicloud_account_factory.settings import ENDPOINT_ENV, ProviderSettings
 from alicloud_account_factory.timeouts import Deadline
-from tests.support.accounts import SECRET, provider_config
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import ProviderServer
-from tests.support.registration import program_outputs, unwrap_secrets
-from tests.support.stack import StackHarness
 
 VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
 PROGRAMS = Path(__file__).parent / "programs"

@@ -9,19 +9,17 @@ its 4 stock workers at once), each reporting progress to the engine.
 
 from __future__ import annotations
 
-import threading
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+from account_factory_testing.accounts import AccountStack, Deployed, MostInProgress
+from account_factory_testing.baselines import baseline_stack
+from account_factory_testing.engine import FakeEngine
 from alicloud_account_factory import BaselineItemArgs
 from alicloud_account_factory.emulator import Emulator
-from tests.support.accounts import AccountStack, Deployed
-from tests.support.baselines import baseline_stack
-from tests.support.engine import FakeEngine
 
 FLEET = 10
 STOCK_WORKERS = 4
-IN_PROGRESS = ("Pending", "Running", "Scheduling")
 VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
 
 
@@ -81,22 +79,8 @@ def test_a_changed_baseline_rolls_out_to_ten_accounts_in_one_up(stack: AccountSt
     engine.clear()
     enrollments_before = {m["account_uid"]: m["enrollments"]
                           for m in emulator.state()["directory"]["member_accounts"]}
-    most_in_progress, stop = 0, threading.Event()
-
-    def watch() -> None:
-        nonlocal most_in_progress
-        while not stop.is_set():
-            running = [a for a in emulator.state()["accounts"] if a["Status"] in IN_PROGRESS]
-            most_in_progress = max(most_in_progress, len(running))
-            stop.wait(0.1)
-
-    watcher = threading.Thread(target=watch, daemon=True)
-    watcher.start()
-    try:
+    with MostInProgress(emulator, interval=0.1) as in_progress:
         updated = all_at_once(stack, [(f"team-{i}", a, account_args(i, baseline)) for i, a in enumerate(accounts)])
-    finally:
-        stop.set()
-        watcher.join()
 
     assert [u.id for u in updated] == [a.id for a in accounts]  # re-enrolled in place
     assert all(u.outputs["status"] == "Finished" for u in updated)
@@ -104,7 +88,7 @@ def test_a_changed_baseline_rolls_out_to_ten_accounts_in_one_up(stack: AccountSt
     for account in updated:
         assert members[account.account_uid] == enrollments_before[account.account_uid] + 1
         assert "10.8.0.0/16" in vpc_config(emulator, account.account_uid)
-    assert most_in_progress > STOCK_WORKERS, most_in_progress  # a fleet, not 4 at a time
+    assert in_progress.most > STOCK_WORKERS, in_progress.most  # a fleet, not 4 at a time
     for account in updated:  # each update showed its progress while it ran
         shown = [m.message for m in engine.messages_for(account.urn) if m.ephemeral]
         assert f"Running (account {account.id})" in shown, shown

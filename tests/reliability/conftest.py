@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import os
-import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,30 +16,14 @@ from typing import Any
 
 import pytest
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
-if str(REPO_ROOT) not in sys.path:
-    sys.path.insert(0, str(REPO_ROOT))
-
-from alicloud_account_factory import __version__  # noqa: E402
-from alicloud_account_factory.emulator import Emulator  # noqa: E402
-from tests.reliability.reliability_support import EVIDENCE, SUMMARY, dump_json  # noqa: E402
-from tests.support.accounts import ACCESS_KEY_ID, SECRET  # noqa: E402
-from tests.support.engine import FakeEngine  # noqa: E402
-from tests.support.provider_server import JOURNAL_ENV, PROXY_VARIABLES  # noqa: E402
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import JOURNAL_ENV
+from alicloud_account_factory import __version__
+from tests.reliability.reliability_support import ENROLL_SECONDS, EVIDENCE, SUMMARY, dump_json
 
 HERE = Path(__file__).resolve().parent
-#: Short enrollments keep the suite fast; every scenario still waits through all the statuses.
-ENROLL_SECONDS = 1.5
 LAST_MODULE = "test_secret_scan.py"
 _durations: dict[str, float] = {}
-
-
-@pytest.fixture(scope="session", autouse=True)
-def _no_proxy() -> Iterator[None]:
-    """The SDK honours HTTP_PROXY and ignores NO_PROXY: loopback calls would go to a proxy."""
-    saved = {k: os.environ.pop(k) for k in PROXY_VARIABLES if k in os.environ}
-    yield
-    os.environ.update(saved)
 
 
 @pytest.fixture(scope="session", autouse=True)
@@ -64,18 +47,15 @@ def _own_attempt_journal(tmp_path: Path) -> Iterator[Path]:
 
 
 @pytest.fixture(scope="module")
-def engine() -> Iterator[FakeEngine]:
-    """The engine's Log service; what providers tell the user lands here (and is scanned)."""
-    with FakeEngine() as fake:
-        EVIDENCE.watch_engine(fake)
-        yield fake
+def engine(engine: FakeEngine) -> FakeEngine:
+    """The shared engine stand-in; what providers tell the user lands there (and is scanned)."""
+    EVIDENCE.watch_engine(engine)
+    return engine
 
 
 @pytest.fixture(scope="module")
-def emulator() -> Iterator[Emulator]:
-    """An in-process emulator accepting only the suite's key pair (so every call is signed with SECRET)."""
-    with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=ENROLL_SECONDS) as emu:
-        yield emu
+def enroll_seconds() -> float:
+    return ENROLL_SECONDS
 
 
 @pytest.fixture(autouse=True)

@@ -27,17 +27,21 @@ from typing import Any, Optional
 
 import pulumi
 
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, provider_config
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import PROXY_VARIABLES, ProviderError, ProviderServer
+from account_factory_testing.registration import Registration, _RecordingMocks, run_with_mocks
 from alicloud_account_factory import EnrolledAccount
 from alicloud_account_factory.emulator import EmulatorAdmin
 from alicloud_account_factory.resource import RESOURCE_TYPE
-from tests.support.accounts import ACCESS_KEY_ID, SECRET, provider_config
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import PROXY_VARIABLES, ProviderError, ProviderServer
-from tests.support.registration import Registration, _RecordingMocks, run_with_mocks
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
 #: Deadline of one gRPC call: generous, so that only a hung provider trips it.
 CALL_DEADLINE = 300.0
+#: The suite's enrollments (the shared `emulator` fixture's too): short, so the suite is fast;
+#: every scenario still waits through all the statuses.
+ENROLL_SECONDS = 1.5
+#: Random kill points, lags and downtimes come from this seed (set RELIABILITY_SEED to explore others).
+SEED = int(os.environ.get("RELIABILITY_SEED", "20250117"))
 
 
 # --- evidence: everything a user could ever see, scanned for the secret -----------------------
@@ -135,7 +139,7 @@ def start_server(engine: FakeEngine, endpoint: str, warm_with: Optional[Registra
     then runs their creates in parallel): the provider configures itself, and widens the
     server's thread pool, on the first call that carries its blob.
     """
-    server = ProviderServer(engine.address, env=env, extra_pythonpath=[REPO_ROOT], default_deadline=CALL_DEADLINE)
+    server = ProviderServer(engine.address, env=env, default_deadline=CALL_DEADLINE)
     server.start()
     EVIDENCE.watch_server(server)
     server.configure(provider_config(endpoint, **(config or {})))
@@ -205,6 +209,17 @@ def check_and_create(server: ProviderServer, registration: Registration) -> Crea
     return outcome
 
 
+def create_in_a_new_provider(engine: FakeEngine, endpoint: str, registration: Registration,
+                             **options: Any) -> CreateOutcome:
+    """Check and Create in a provider process of its own, stopped afterwards: one `pulumi up` of
+    this resource. `options` are `start_server`'s (config, env)."""
+    server = start_server(engine, endpoint, warm_with=registration, **options)
+    try:
+        return check_and_create(server, registration)
+    finally:
+        server.stop()
+
+
 def create_all(server: ProviderServer, registrations: Iterable[Registration]) -> dict[str, CreateOutcome]:
     """Every create at once, in one provider process (the engine runs independent steps in parallel)."""
     registrations = list(registrations)
@@ -237,6 +252,17 @@ def accounts_by_name(state: Mapping[str, Any]) -> dict[str, list[dict[str, Any]]
 def enrollments_by_uid(state: Mapping[str, Any]) -> dict[int, int]:
     """How many EnrollAccount calls took effect, per account."""
     return {m["account_uid"]: m["enrollments"] for m in state["directory"]["member_accounts"]}
+
+
+def the_one_account(state: Mapping[str, Any], display_name: str, enrollments: int = 1) -> dict[str, Any]:
+    """The only account with this display name, whose EnrollAccount took effect `enrollments`
+    times (asserted: a second account, or a second enrollment, is what the suite hunts)."""
+    accounts = accounts_by_name(state).get(display_name, [])
+    assert len(accounts) == 1, f"{display_name}: {len(accounts)} accounts {[a['AccountUid'] for a in accounts]}"
+    [account] = accounts
+    took_effect = enrollments_by_uid(state)[account["AccountUid"]]
+    assert took_effect == enrollments, f"{display_name}: EnrollAccount took effect {took_effect} times"
+    return account
 
 
 def duplicates(state: Mapping[str, Any], names: Iterable[str]) -> dict[str, int]:

@@ -16,6 +16,9 @@ from typing import Any, Callable, Optional
 
 import pulumi
 
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import ProviderError, ProviderServer
+from account_factory_testing.stack import has_unknown
 from alicloud_account_factory import BaselineItemArgs, EnrolledAccount
 from alicloud_account_factory.emulator import Emulator
 from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
@@ -27,9 +30,6 @@ from tests.reliability.reliability_support import (
     start_server,
     unknown_output,
 )
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import ProviderError, ProviderServer
-from tests.support.stack import has_unknown
 
 NEW = dict(account_name_prefix="team-a-dev", display_name="Team A dev")
 EXISTING = dict(account_uid="1207465839102347")

@@ -22,21 +22,24 @@ from typing import Any, Optional
 
 import pulumi
 
+from account_factory_testing.accounts import emulator_for_tests
+from account_factory_testing.baselines import register_baseline
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.registration import Registration
 from alicloud_account_factory import BaselineItemArgs
 from alicloud_account_factory.emulator import Emulator
-from tests.reliability.reliability_support import EVIDENCE, CreateOutcome, check_and_create, start_server, wait_until
-from tests.support.accounts import ACCESS_KEY_ID, SECRET
-from tests.support.baselines import register_baseline
-from tests.support.engine import FakeEngine
-from tests.support.registration import Registration
+from tests.reliability.reliability_support import (
+    EVIDENCE,
+    CreateOutcome,
+    check_and_create,
+    create_in_a_new_provider,
+    start_server,
+    wait_until,
+)
 
 NAME = "exactly-once-net"
 ITEMS = [BaselineItemArgs("ACS-BP_ACCOUNT_FACTORY_ACCOUNT_CONTACT")]
 CREATE = "CreateAccountFactoryBaseline"
-
-
-def _emulator() -> Emulator:
-    return Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=1.5)
 
 
 def _hold_the_first_create(emulator: Emulator, delay_seconds: float) -> None:
@@ -48,14 +51,6 @@ def _registration(opts: Optional[pulumi.ResourceOptions] = None) -> Registration
                                      baseline_items=ITEMS)
     EVIDENCE.blob(registration.inputs["__provider"])
     return registration
-
-
-def _create_in_new_process(engine: FakeEngine, emulator: Emulator, registration: Registration) -> CreateOutcome:
-    server = start_server(engine, emulator.endpoint, warm_with=registration)
-    try:
-        return check_and_create(server, registration)
-    finally:
-        server.stop()
 
 
 def _one_baseline_created_once(emulator: Emulator, held_until: float, outcome: CreateOutcome) -> dict[str, Any]:
@@ -73,14 +68,14 @@ def _one_baseline_created_once(emulator: Emulator, held_until: float, outcome: C
 def test_a_create_unanswered_past_the_read_timeout_then_run_again_at_once_leaves_one_baseline(
         engine: FakeEngine) -> None:
     delay = 38.0  # beyond the SDK's 30 s read timeout
-    with _emulator() as emulator:
+    with emulator_for_tests(enroll_seconds=1.5) as emulator:
         _hold_the_first_create(emulator, delay)
         started = time.monotonic()
-        timed_out = _create_in_new_process(
-            engine, emulator, _registration(pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="5s"))))
+        short = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="5s"))
+        timed_out = create_in_a_new_provider(engine, emulator.endpoint, _registration(short))
         assert timed_out.error is not None
         assert NAME not in {b["BaselineName"] for b in emulator.state()["baselines"]}  # still held
-        again = _create_in_new_process(engine, emulator, _registration())  # the next `pulumi up`, at once
+        again = create_in_a_new_provider(engine, emulator.endpoint, _registration())  # the next `pulumi up`, at once
         _one_baseline_created_once(emulator, started + delay, again)
         # The first run said what happened, and that the next `pulumi up` finds it.
         assert "went unanswered" in timed_out.error.details and "pulumi up" in timed_out.error.details, \
@@ -89,7 +84,7 @@ def test_a_create_unanswered_past_the_read_timeout_then_run_again_at_once_leaves
 
 def test_a_provider_killed_right_after_sending_a_create_leaves_one_baseline(engine: FakeEngine) -> None:
     delay = 8.0
-    with _emulator() as emulator:
+    with emulator_for_tests(enroll_seconds=1.5) as emulator:
         _hold_the_first_create(emulator, delay)
         registration = _registration()
         server = start_server(engine, emulator.endpoint, warm_with=registration)
@@ -102,5 +97,5 @@ def test_a_provider_killed_right_after_sending_a_create_leaves_one_baseline(engi
         finally:
             server.stop()
             thread.join(10)
-        again = _create_in_new_process(engine, emulator, registration)
+        again = create_in_a_new_provider(engine, emulator.endpoint, registration)
         _one_baseline_created_once(emulator, started + delay, again)

@@ -12,7 +12,6 @@ account per resource, Finished, and the id in state must be that account.
 
 from __future__ import annotations
 
-import os
 import random
 import time
 from collections.abc import Callable
@@ -22,9 +21,12 @@ from typing import Any, Optional
 
 import grpc
 
-from alicloud_account_factory.emulator import Emulator
-from tests.reliability.conftest import ENROLL_SECONDS
+from account_factory_testing.accounts import IN_PROGRESS, emulator_for_tests
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.registration import Registration
 from tests.reliability.reliability_support import (
+    ENROLL_SECONDS,
+    SEED,
     CreateOutcome,
     accounts_by_name,
     check_and_create,
@@ -36,14 +38,8 @@ from tests.reliability.reliability_support import (
     start_server,
     wait_until,
 )
-from tests.support.accounts import ACCESS_KEY_ID, SECRET
-from tests.support.engine import FakeEngine
-from tests.support.registration import Registration
 
-#: Kill points of the random rounds come from this seed (set RELIABILITY_SEED to explore others).
-SEED = int(os.environ.get("RELIABILITY_SEED", "20250117"))
 PER_ROUND = 4
-IN_PROGRESS = ("Pending", "Running", "Scheduling")
 #: How a killed call looks to the engine: the connection to the provider is gone.
 KILLED_CODES = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED, grpc.StatusCode.UNKNOWN)
 
@@ -91,8 +87,7 @@ def _rounds() -> list[Round]:
 
 
 def _run_round(round_: Round, registrations: list[Registration], engine: FakeEngine, seed: int) -> RoundResult:
-    with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=ENROLL_SECONDS,
-                  seed=seed) as emu:
+    with emulator_for_tests(enroll_seconds=ENROLL_SECONDS, seed=seed) as emu:
         doomed = start_server(engine, emu.endpoint, warm_with=registrations[0])
         emu.set_faults(round_.faults)
         with ThreadPoolExecutor(len(registrations)) as pool:

@@ -18,10 +18,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pulumi
 import pytest
 
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import ProviderServer
 from alicloud_account_factory.emulator import Emulator
-from tests.reliability.reliability_support import EVIDENCE, REPO_ROOT, CALL_DEADLINE, check_and_create, register_raw
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import ProviderServer
+from tests.reliability.reliability_support import EVIDENCE, CALL_DEADLINE, check_and_create, register_raw
 
 URI_SECRET = "uri-AccessKeySecret-MUST-NOT-LEAK-9Zt"
 URI_TOKEN = "uri-SecurityToken-MUST-NOT-LEAK-CAIS8k"
@@ -57,7 +57,7 @@ def credentials_uri() -> Iterator[str]:
 
 def test_a_credentials_uri_answer_never_reaches_errors_or_logs(engine: FakeEngine, emulator: Emulator,
                                                                 credentials_uri: str) -> None:
-    server = ProviderServer(engine.address, extra_pythonpath=[REPO_ROOT], default_deadline=CALL_DEADLINE,
+    server = ProviderServer(engine.address, default_deadline=CALL_DEADLINE,
                             env={"ALIBABA_CLOUD_CREDENTIALS_URI": credentials_uri,
                                  "ALIBABA_CLOUD_ECS_METADATA_DISABLED": "true"})
     server.start()

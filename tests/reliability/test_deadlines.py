@@ -12,9 +12,9 @@ from __future__ import annotations
 import pulumi
 import pytest
 
+from account_factory_testing.engine import FakeEngine
 from alicloud_account_factory.emulator import Emulator
-from tests.reliability.reliability_support import check_and_create, register_raw, start_server
-from tests.support.engine import FakeEngine
+from tests.reliability.reliability_support import create_in_a_new_provider, register_raw
 
 FLEET_OFF = {"alicloud-account-factory:fleetMode": "false"}
 
@@ -30,11 +30,7 @@ def _last_line(details: str) -> str:
 def test_a_fractional_timeout_is_reported_as_given(engine: FakeEngine, emulator: Emulator) -> None:
     registration = register_raw("half-second", _timeout("0.5s"), account_name_prefix="half-second",
                                 display_name="Half second")
-    server = start_server(engine, emulator.endpoint, warm_with=registration)
-    try:
-        outcome = check_and_create(server, registration)
-    finally:
-        server.stop()
+    outcome = create_in_a_new_provider(engine, emulator.endpoint, registration)
     assert outcome.error is not None
     assert "timed out after 0.5s" in outcome.error.details, _last_line(outcome.error.details)
 
@@ -45,11 +41,7 @@ def test_a_deadline_passed_before_enrolling_sends_no_enroll_and_says_how_to_resu
     name = f"one-ms-{'off' if config else 'fleet'}"
     registration = register_raw(name, _timeout("1ms"), account_name_prefix=name, display_name=name)
     before = emulator.state()["calls"].get("EnrollAccount", 0)
-    server = start_server(engine, emulator.endpoint, warm_with=registration, config=config)
-    try:
-        outcome = check_and_create(server, registration)
-    finally:
-        server.stop()
+    outcome = create_in_a_new_provider(engine, emulator.endpoint, registration, config=config)
     assert outcome.error is not None, "a create with a 1 ms timeout succeeded"
     last = _last_line(outcome.error.details)
     assert "ListingTimedOut" not in last, last

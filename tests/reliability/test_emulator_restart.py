@@ -22,19 +22,18 @@ from pathlib import Path
 
 import pytest
 
+from account_factory_testing.engine import FakeEngine
 from tests.reliability.reliability_support import (
     EmulatorCli,
-    accounts_by_name,
     check_and_create,
     duplicates,
-    enrollments_by_uid,
     free_port,
     record,
     register_many,
     start_server,
+    the_one_account,
     wait_until,
 )
-from tests.support.engine import FakeEngine
 
 ENROLL_SECONDS = 2.0
 WAITING = 6
@@ -76,15 +75,12 @@ def test_creates_finish_across_service_restarts(engine: FakeEngine, service: Emu
     assert "Finished" not in at_crash, f"the crash came after an enrollment finished: {at_crash}"
     failed = {name: o.error.details[-800:] for name, o in outcomes.items() if o.error is not None}
     assert not failed, failed
-    grouped = accounts_by_name(state)
-    enrollments = enrollments_by_uid(state)
     assert duplicates(state, [s["display_name"] for s in specs.values()]) == {}
     assert len(state["accounts"]) == len(specs)
     for name, spec in specs.items():
-        [account] = grouped[spec["display_name"]]
+        account = the_one_account(state, spec["display_name"])
         assert account["Status"] == "Finished"
         assert outcomes[name].id == str(account["AccountUid"]) and outcomes[name].outputs["status"] == "Finished"
-        assert enrollments[account["AccountUid"]] == 1, (name, enrollments[account["AccountUid"]])
     record("emulator_restarts", restarts=service.restarts, creates_across_restarts=len(specs),
            creates_started_while_down=len(late), finished=len(specs) - len(failed),
            duplicates_found=len(duplicates(state, [s["display_name"] for s in specs.values()])))

@@ -11,18 +11,18 @@ from __future__ import annotations
 
 import pulumi
 
+from account_factory_testing.engine import FakeEngine
 from alicloud_account_factory import EnrolledAccount
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, Emulator
 from tests.reliability.reliability_support import (
     accounts_by_name,
     create_all,
     duplicates,
-    enrollments_by_uid,
     record,
     register_program,
     start_server,
+    the_one_account,
 )
-from tests.support.engine import FakeEngine
 
 FAILS = {"failed-1": "Failed", "failed-2": "Failed", "schedule-1": "ScheduleFailed", "schedule-2": "ScheduleFailed"}
 SLOW = ("slow-1", "slow-2")  # a create timeout shorter than the enrollment
@@ -72,16 +72,14 @@ def test_failed_and_timed_out_creates_resume_on_the_same_account(engine: FakeEng
         assert error is not None and "timed out after 1s" in error.details, (name, error)
         assert "resume waiting" in error.details
 
-    grouped, enrollments = accounts_by_name(state), enrollments_by_uid(state)
     found = duplicates(state, [f"Recover {n}" for n in [*FAILS, *SLOW]])
     assert found == {}
     for name in [*FAILS, *SLOW]:
-        [account] = grouped[f"Recover {name}"]
+        # Enrolled again, with the new settings: after a failure, or once the timed-out enrollment ended.
+        account = the_one_account(state, f"Recover {name}", enrollments=2)
         outcome = second[name]
         assert outcome.error is None, (name, outcome.error)
         assert outcome.id == str(account["AccountUid"]) and account["Status"] == "Finished"
-        # Enrolled again, with the new settings: after a failure, or once the timed-out enrollment ended.
-        assert enrollments[account["AccountUid"]] == 2, (name, enrollments[account["AccountUid"]])
         assert outcome.outputs["tags"] == {"run": "second"} and outcome.outputs["baseline_id"] == CUSTOM_BASELINE_ID
     record("failure_recovery", failed_then_resumed=len(FAILS), timed_out_then_resumed=len(SLOW),
            duplicates_found=len(found))

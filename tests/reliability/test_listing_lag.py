@@ -16,7 +16,6 @@ Every scenario must end with exactly one account per resource, enrolled once.
 
 from __future__ import annotations
 
-import os
 import random
 import threading
 import time
@@ -25,43 +24,28 @@ from typing import Any
 import pulumi
 import pytest
 
+from account_factory_testing.accounts import emulator_for_tests
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.sdk import enroll, sdk_client
 from alicloud_account_factory.emulator import Emulator
 from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
 from tests.reliability.reliability_support import (
+    SEED,
     CreateOutcome,
     accounts_by_name,
     check_and_create,
-    enrollments_by_uid,
+    create_in_a_new_provider,
     register_raw,
     start_server,
+    the_one_account,
     wait_until,
 )
-from tests.support.accounts import ACCESS_KEY_ID, SECRET
-from tests.support.engine import FakeEngine
-from tests.support.sdk import enroll, sdk_client
-
-
-def _emulator(enroll_seconds: float, lag: float) -> Emulator:
-    return Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=enroll_seconds,
-                    list_lag_seconds=lag)
-
-
-#: The lag and the time the provider stays down come from this seed (RELIABILITY_SEED explores others).
-SEED = int(os.environ.get("RELIABILITY_SEED", "20250117"))
 
 
 @pytest.fixture()
 def rng() -> random.Random:
+    """The lag and the time the provider stays down (SEED: RELIABILITY_SEED explores others)."""
     return random.Random(SEED)
-
-
-def _one_account_enrolled_once(emulator: Emulator, display_name: str) -> dict[str, Any]:
-    state = emulator.state()
-    accounts = accounts_by_name(state).get(display_name, [])
-    assert len(accounts) == 1, f"{display_name}: {len(accounts)} accounts {[a['AccountUid'] for a in accounts]}"
-    [account] = accounts
-    assert enrollments_by_uid(state)[account["AccountUid"]] == 1
-    return account
 
 
 def _in_background(target: Any, *args: Any) -> tuple[threading.Thread, list[CreateOutcome]]:
@@ -74,22 +58,14 @@ def _in_background(target: Any, *args: Any) -> tuple[threading.Thread, list[Crea
 def test_a_timed_out_create_run_again_at_once_finds_its_account(engine: FakeEngine) -> None:
     name = "Lag timed out"
     opts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="3s"))
-    with _emulator(enroll_seconds=10, lag=10) as emulator:
+    with emulator_for_tests(enroll_seconds=10, list_lag_seconds=10) as emulator:
         first = register_raw("lag-timeout", opts, account_name_prefix="lag-timeout", display_name=name)
-        server = start_server(engine, emulator.endpoint, warm_with=first)
-        try:
-            timed_out = check_and_create(server, first)
-        finally:
-            server.stop()
+        timed_out = create_in_a_new_provider(engine, emulator.endpoint, first)
         assert timed_out.error is not None and "timed out after 3s" in timed_out.error.details
         # The next `pulumi up`, at once, in a new provider process: the listing does not show the account yet.
         again = register_raw("lag-timeout", account_name_prefix="lag-timeout", display_name=name)
-        server = start_server(engine, emulator.endpoint, warm_with=again)
-        try:
-            resumed = check_and_create(server, again)
-        finally:
-            server.stop()
-        account = _one_account_enrolled_once(emulator, name)
+        resumed = create_in_a_new_provider(engine, emulator.endpoint, again)
+        account = the_one_account(emulator.state(), name)
         assert resumed.error is None, resumed.error
         assert resumed.id == str(account["AccountUid"]) and resumed.outputs["status"] == "Finished"
 
@@ -98,7 +74,7 @@ def test_a_provider_killed_right_after_enroll_took_effect_leaves_no_second_accou
         engine: FakeEngine, rng: random.Random) -> None:
     lag, down = rng.uniform(10, 14), rng.uniform(1, 5)
     name = "Lag killed"
-    with _emulator(enroll_seconds=2, lag=lag) as emulator:
+    with emulator_for_tests(enroll_seconds=2, list_lag_seconds=lag) as emulator:
         # The account is enrolled, but its answer never reaches the provider before the kill.
         emulator.set_faults([{"action": "EnrollAccount", "kind": "delay", "delay_seconds": 60,
                               "after_processing": True, "times": 1}])
@@ -113,27 +89,19 @@ def test_a_provider_killed_right_after_enroll_took_effect_leaves_no_second_accou
             thread.join(10)
         time.sleep(down)
         emulator.set_faults([])
-        server = start_server(engine, emulator.endpoint, warm_with=registration)
-        try:
-            resumed = check_and_create(server, registration)
-        finally:
-            server.stop()
-        account = _one_account_enrolled_once(emulator, name)
+        resumed = create_in_a_new_provider(engine, emulator.endpoint, registration)
+        account = the_one_account(emulator.state(), name)
         assert resumed.error is None, f"lag {lag:.1f}s, down {down:.1f}s (seed {SEED}): {resumed.error}"
         assert resumed.id == str(account["AccountUid"])
 
 
 def test_an_enroll_the_gateway_carries_out_50s_late_is_not_sent_twice(engine: FakeEngine) -> None:
     name = "Lag slow gateway"
-    with _emulator(enroll_seconds=2, lag=10) as emulator:
+    with emulator_for_tests(enroll_seconds=2, list_lag_seconds=10) as emulator:
         emulator.set_faults([{"action": "EnrollAccount", "kind": "delay", "delay_seconds": 50, "times": 1}])
         registration = register_raw("lag-slow", account_name_prefix="lag-slow", display_name=name)
-        server = start_server(engine, emulator.endpoint, warm_with=registration)
-        try:
-            outcome = check_and_create(server, registration)
-        finally:
-            server.stop()
-        account = _one_account_enrolled_once(emulator, name)
+        outcome = create_in_a_new_provider(engine, emulator.endpoint, registration)
+        account = the_one_account(emulator.state(), name)
         assert outcome.error is None, outcome.error
         assert outcome.id == str(account["AccountUid"])
         assert emulator.state()["calls"].get("EnrollAccount") == 1
@@ -144,7 +112,7 @@ def test_a_second_account_with_the_key_that_turns_up_later_is_named(engine: Fake
     account with its key appears (as one carried out after the provider stopped looking would):
     once done, the create names both."""
     name = "Lag late duplicate"
-    with _emulator(enroll_seconds=6, lag=0) as emulator:
+    with emulator_for_tests(enroll_seconds=6) as emulator:
         emulator.set_faults([{"action": "EnrollAccount", "kind": "drop", "after_processing": True, "times": 1}])
         registration = register_raw("lag-late", account_name_prefix="lag-late", display_name=name)
         server = start_server(engine, emulator.endpoint, warm_with=registration)

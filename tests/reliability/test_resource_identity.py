@@ -1,7 +1,7 @@
 """Whose account is it? Other stacks, renamed resources and forced replacements.
 
 A whole program (tests/reliability/programs/one_account.py) runs under the engine stand-in of
-tests/support/stack.py, which registers its resources (EnrolledAccount and the stack's
+testing/account_factory_testing/stack.py, which registers its resources (EnrolledAccount and the stack's
 StackIdentity) and calls the real provider server for Check, Diff, Create, Update and Delete as
 the engine would; the provider talks to the emulator over HTTP.
 
@@ -16,18 +16,17 @@ the engine would; the provider talks to the emulator over HTTP.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Callable
 
 import pytest
 
+from account_factory_testing.accounts import provider_config
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import ProviderError, ProviderServer
+from account_factory_testing.stack import StackHarness
 from alicloud_account_factory.emulator import Emulator
 from tests.reliability.reliability_support import EVIDENCE, accounts_by_name, enrollments_by_uid, wait_until
-from tests.support.accounts import provider_config
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import ProviderError, ProviderServer
-from tests.support.stack import StackHarness
 
 PROGRAM = Path(__file__).resolve().parent / "programs" / "one_account.py"
 PROJECT = "identity"
@@ -37,22 +36,18 @@ Harness = Callable[..., StackHarness]
 
 
 @pytest.fixture()
-def harness(engine: FakeEngine, emulator: Emulator) -> Iterator[Harness]:
+def harness(emulator: Emulator, start_provider: Callable[..., ProviderServer]) -> Harness:
     """harness(**config) → a stack with its own state (its own backend) and its own provider process."""
-    servers: list[ProviderServer] = []
     emulator.reset()
 
     def make(**config: str) -> StackHarness:
-        server = ProviderServer(engine.address).start()
-        servers.append(server)
+        server = start_provider()
         EVIDENCE.watch_server(server)
         return StackHarness(PROGRAM, server, project=PROJECT, stack="dev",
                             config={**provider_config(emulator.endpoint),
                                     **{f"{PROJECT}:{key}": value for key, value in config.items()}})
 
-    yield make
-    for server in servers:
-        server.stop()
+    return make
 
 
 def _accounts(emulator: Emulator) -> list[dict]:

@@ -15,10 +15,10 @@ from typing import Any
 
 import pulumi
 
+from account_factory_testing.engine import FakeEngine
 from alicloud_account_factory import BaselineItemArgs, EnrolledAccount
 from alicloud_account_factory.emulator import Emulator
-from tests.reliability.reliability_support import check_and_create, register_program, register_raw, start_server
-from tests.support.engine import FakeEngine
+from tests.reliability.reliability_support import create_in_a_new_provider, register_program, register_raw
 
 WEBHOOK_TOKEN = "whk-0b7c1d-baseline-item-secret"
 VPC_ITEM = "ACS-BP_ACCOUNT_FACTORY_VPC"
@@ -35,11 +35,7 @@ def test_a_secret_baseline_item_config_stays_secret_in_every_output(engine: Fake
                                                            "WebhookToken": pulumi.Output.secret(WEBHOOK_TOKEN)})]),
     )["secret-config"]
     assert "baseline_items" in registration.secret_inputs, "the test must send a secret"
-    server = start_server(engine, emulator.endpoint, warm_with=registration)
-    try:
-        outcome = check_and_create(server, registration)
-    finally:
-        server.stop()
+    outcome = create_in_a_new_provider(engine, emulator.endpoint, registration)
     assert outcome.error is None, outcome.error
     marked = set(registration.secret_inputs) | set(registration.additional_secret_outputs)
     carrying = {name for name, value in outcome.outputs.items() if _holds(value, WEBHOOK_TOKEN)}

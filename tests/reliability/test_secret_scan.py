@@ -14,19 +14,18 @@ from collections import Counter
 
 import pulumi
 
+from account_factory_testing.accounts import ACCESS_KEY_ID, provider_config
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import ProviderError, ProviderServer
 from alicloud_account_factory.emulator import Emulator
 from tests.reliability.reliability_support import (
     EVIDENCE,
-    REPO_ROOT,
     check_and_create,
     free_port,
     record,
     register_raw,
     start_server,
 )
-from tests.support.accounts import ACCESS_KEY_ID, provider_config
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import ProviderError, ProviderServer
 
 SHORT = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="2s"))
 
@@ -64,7 +63,7 @@ def _failing_creates(engine: FakeEngine, emulator: Emulator) -> list[str]:
     errors.append(down.error.details)
 
     # Only half a key pair in the stack config.
-    half = ProviderServer(engine.address, extra_pythonpath=[REPO_ROOT])
+    half = ProviderServer(engine.address)
     half.start()
     EVIDENCE.watch_server(half)
     try:

@@ -17,13 +17,13 @@ from pathlib import Path
 import dill
 import pytest
 
+from account_factory_testing.accounts import emulator_for_tests
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.sdk import enroll, sdk_client
 from alicloud_account_factory import __version__
 from alicloud_account_factory.emulator import Emulator
 from alicloud_account_factory.provider import EnrolledAccountProvider
 from tests.reliability.reliability_support import EVIDENCE, enrollments_by_uid, record, register_raw, start_server
-from tests.support.accounts import ACCESS_KEY_ID, SECRET
-from tests.support.engine import FakeEngine
-from tests.support.sdk import enroll, sdk_client
 
 DATA = Path(__file__).resolve().parent / "data"
 BLOBS = sorted(DATA.glob("enrolled-account-provider-*.b64"))
@@ -116,7 +116,7 @@ def test_a_past_resource_state_refreshes_diffs_updates_and_deletes(path: Path, e
     old = json.loads(path.read_text())
     args = old["arguments"]
     uid = int(old["id"])
-    with Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=0.5) as emulator:
+    with emulator_for_tests(enroll_seconds=0.5) as emulator:
         # The account as it stands in the cloud: enrolled with the settings that state recorded.
         enroll(sdk_client(emulator.endpoint), account_uid=uid, baseline_id=args["baseline_id"], tags=args["tags"],
                baseline_items=[{"Name": i["name"], "Config": json.dumps(i["config"])} for i in args["baseline_items"]])

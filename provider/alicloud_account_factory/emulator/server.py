@@ -181,6 +181,12 @@ class Reply:
     format: str = "JSON"
 
 
+def error_reply(status: int, body: dict[str, Any], action: str, headers: dict[str, str] | None = None) -> Reply:
+    """An error answer: its code and request id also go where the request log and the SDK look."""
+    return Reply(status=status, body=body, action=action, code=str(body.get("Code", "")),
+                 headers={"x-acs-request-id": str(body.get("RequestId", "")), **(headers or {})})
+
+
 # ---- HTTP plumbing ----------------------------------------------------------------------
 
 
@@ -245,12 +251,12 @@ class _Handler(BaseHTTPRequestHandler):
         """
         request_id = new_request_id()
         status, body = http_error(int(code), message or HTTPStatus(code).phrase, request_id)
-        reply = Emulator._error(status, body, "", {"Connection": "close"})
+        reply = error_reply(status, body, "", {"Connection": "close"})
         self.close_connection = True
         # parse_request sets command and path together (a failed parse leaves command None and
         # path possibly from the previous request on this connection).
         path = self.path.partition("?")[0] if self.command else "-"
-        self.server.emulator._record(self.command or "-", path, reply, 0.0)
+        self.server.emulator.record_request(self.command or "-", path, reply, 0.0)
         if self.request_version == "HTTP/0.9":
             # What the stdlib assumes when it could not read a version; as 0.9 the answer would
             # go out without status line or headers, unparsable by any client alive today.
@@ -297,10 +303,10 @@ class _Handler(BaseHTTPRequestHandler):
             headers.setdefault(name.lower(), []).append(value)
         try:
             if path == CONTROL_PREFIX or path.startswith(CONTROL_PREFIX + "/"):
-                reply = emulator._control(self.command, path, query, body)
+                reply = emulator.answer_control(self.command, path, query, body)
                 reply.control = True
             else:
-                reply = emulator._api(self.command, path, query, headers, body)
+                reply = emulator.answer_api(self.command, path, query, headers, body)
         except Exception as exc:  # a bug must still produce a well-formed answer
             request_id = new_request_id()
             reply = Reply(status=500, action=(headers.get("x-acs-action") or [""])[0],
@@ -309,7 +315,7 @@ class _Handler(BaseHTTPRequestHandler):
                                           request_id),
                           headers={"x-acs-request-id": request_id}, code="InternalError")
         # Recorded before answering, so the log already shows a request when its client sees the answer.
-        emulator._record(self.command, path, reply, (time.monotonic() - started) * 1000)
+        emulator.record_request(self.command, path, reply, (time.monotonic() - started) * 1000)
         self._send(reply)
 
     def _send(self, reply: Reply) -> None:
@@ -481,8 +487,7 @@ class Emulator:
         return self.model.outcomes_view()
 
     def clear_outcomes(self) -> None:
-        with self.model.lock:
-            self.model.outcomes.clear()
+        self.model.clear_outcomes()
         self._save()
 
     def get_settings(self) -> dict[str, Any]:
@@ -521,108 +526,16 @@ class Emulator:
         with self._counts_lock:
             return list(self._requests)
 
-    # ---- internals ----------------------------------------------------------------
+    # ---- serving (what the HTTP server calls) ---------------------------------------
 
-    def _save(self) -> None:
-        if self._store is not None:
-            self._store.save(lambda: {"model": self.model.to_dict(), "sts": self.verifier.sts_snapshot()})
-
-    def _record(self, method: str, path: str, reply: Reply, ms: float) -> None:
-        status: int | str = "drop" if reply.drop else reply.status
-        now = time.time()
-        entry: dict[str, Any] = {"time": now, "method": method, "path": path, "action": reply.action,
-                                 "status": status, "code": reply.code, "ms": round(ms, 2)}
-        if not reply.control:
-            with self._counts_lock:
-                self._requests.append(entry)
-        line = f"{method} {path} {reply.action or '-'} {status} {ms:.1f}ms"
-        self._log(f"{line} {reply.code}" if reply.code else line, now)
-
-    def _log(self, text: str, now: float | None = None) -> None:
-        """One timestamped line on the log stream; a closed or broken stream is not an error."""
-        if self._log_stream is None:
-            return
-        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None else now))
-        with self._log_lock:
-            try:
-                self._log_stream.write(f"{stamp} {text}\n")
-                self._log_stream.flush()
-            except (OSError, ValueError):
-                pass
-
-    def _count(self, counter: Counter[str], action: str) -> None:
-        with self._counts_lock:
-            counter[action] += 1
-
-    @staticmethod
-    def _error(status: int, body: dict[str, Any], action: str, headers: dict[str, str] | None = None) -> Reply:
-        return Reply(status=status, body=body, action=action, code=str(body.get("Code", "")),
-                     headers={"x-acs-request-id": str(body.get("RequestId", "")), **(headers or {})})
-
-    def _fault_reply(self, rule: FaultRule, action: str, request_id: str) -> Reply:
-        headers = {}
-        if rule.retry_after is not None:
-            headers["x-acs-retry-after"] = str(rule.retry_after)
-        return self._error(rule.http_status, error_body(rule.code, rule.message, request_id), action, headers)
-
-    def _api(self, method: str, path: str, query: str, headers: dict[str, list[str]], body: bytes) -> Reply:
+    def answer_api(self, method: str, path: str, query: str, headers: dict[str, list[str]], body: bytes) -> Reply:
         """One governance API request, answered in the format it asks for (errors too)."""
         params = request_params(query, headers, body)
         reply = self._api_reply(method, path, query, headers, body, params)
         reply.format = response_format(params)
         return reply
 
-    def _api_reply(self, method: str, path: str, query: str, headers: dict[str, list[str]], body: bytes,
-                   params: dict[str, str]) -> Reply:
-        """Signature, throttling, faults, then the model.
-
-        Action and version come from the ``x-acs-action``/``x-acs-version`` headers (the Tea
-        SDKs) or else from the ``Action``/``Version`` parameters, as the RPC gateway routes.
-        """
-        action = ((headers.get("x-acs-action") or [""])[0] or params.get("Action", "")).strip()
-        self._count(self._calls, action or "<missing>")
-        request_id = new_request_id()
-        if method not in API_METHODS:
-            return self._error(*method_not_allowed(method, request_id), action, {"Allow": ", ".join(API_METHODS)})
-        if action not in self.responses.actions:
-            return self._error(*action_not_found(request_id), action)
-        version = ((headers.get("x-acs-version") or [""])[0] or params.get("Version", "")).strip()
-        if version != API_VERSION:
-            return self._error(*version_not_found(request_id), action)
-        try:
-            self.verifier.verify(SignedRequest(method, path, query, headers, body, params))
-        except SignatureError as err:
-            return self._error(err.http_status, error_body(err.code, err.message, request_id), action)
-        if self.limiter is not None and not self.limiter.admit():
-            return self._error(400, error_body("Throttling.User", "Request was denied due to user flow control.",
-                                               request_id), action)
-
-        rule = self.faults.pick(action, after_processing=False)
-        if rule is not None:
-            if rule.kind == "error":
-                return self._fault_reply(rule, action, request_id)
-            if rule.kind == "drop":
-                return Reply(drop=True, action=action, code="<dropped>")
-            time.sleep(rule.delay_seconds)
-
-        status, answer = self.responses.dispatch(action, params, request_id)
-        if status == 200:
-            self._count(self._calls_ok, action)
-            if action in WRITE_ACTIONS:
-                self._save()
-        reply = (Reply(status=200, body=answer, action=action, headers={"x-acs-request-id": request_id})
-                 if status == 200 else self._error(status, answer, action))
-
-        rule = self.faults.pick(action, after_processing=True)
-        if rule is not None:
-            if rule.kind == "error":
-                return self._fault_reply(rule, action, request_id)
-            if rule.kind == "drop":
-                return Reply(drop=True, action=action, code="<dropped after processing>")
-            time.sleep(rule.delay_seconds)
-        return reply
-
-    def _control(self, method: str, path: str, query: str, body: bytes) -> Reply:
+    def answer_control(self, method: str, path: str, query: str, body: bytes) -> Reply:
         """The ``/_emulator/`` API: never signed, counted, throttled or faulted."""
         route = path[len(CONTROL_PREFIX):].rstrip("/") or "/"
         action = f"_emulator{route}"
@@ -681,3 +594,93 @@ class Emulator:
         if route in known:
             return Reply(status=405, body={"error": f"{method} is not allowed on {path}"}, action=action)
         return Reply(status=404, body={"error": f"unknown control endpoint {path}"}, action=action)
+
+    def record_request(self, method: str, path: str, reply: Reply, ms: float) -> None:
+        """Count a request in the log (API requests only) and write its line to the log stream."""
+        status: int | str = "drop" if reply.drop else reply.status
+        now = time.time()
+        entry: dict[str, Any] = {"time": now, "method": method, "path": path, "action": reply.action,
+                                 "status": status, "code": reply.code, "ms": round(ms, 2)}
+        if not reply.control:
+            with self._counts_lock:
+                self._requests.append(entry)
+        line = f"{method} {path} {reply.action or '-'} {status} {ms:.1f}ms"
+        self._log(f"{line} {reply.code}" if reply.code else line, now)
+
+    # ---- internals ----------------------------------------------------------------
+
+    def _save(self) -> None:
+        if self._store is not None:
+            self._store.save(lambda: {"model": self.model.to_dict(), "sts": self.verifier.sts_snapshot()})
+
+    def _log(self, text: str, now: float | None = None) -> None:
+        """One timestamped line on the log stream; a closed or broken stream is not an error."""
+        if self._log_stream is None:
+            return
+        stamp = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() if now is None else now))
+        with self._log_lock:
+            try:
+                self._log_stream.write(f"{stamp} {text}\n")
+                self._log_stream.flush()
+            except (OSError, ValueError):
+                pass
+
+    def _count(self, counter: Counter[str], action: str) -> None:
+        with self._counts_lock:
+            counter[action] += 1
+
+    def _fault_reply(self, rule: FaultRule, action: str, request_id: str) -> Reply:
+        headers = {}
+        if rule.retry_after is not None:
+            headers["x-acs-retry-after"] = str(rule.retry_after)
+        return error_reply(rule.http_status, error_body(rule.code, rule.message, request_id), action, headers)
+
+    def _api_reply(self, method: str, path: str, query: str, headers: dict[str, list[str]], body: bytes,
+                   params: dict[str, str]) -> Reply:
+        """Signature, throttling, faults, then the model.
+
+        Action and version come from the ``x-acs-action``/``x-acs-version`` headers (the Tea
+        SDKs) or else from the ``Action``/``Version`` parameters, as the RPC gateway routes.
+        """
+        action = ((headers.get("x-acs-action") or [""])[0] or params.get("Action", "")).strip()
+        self._count(self._calls, action or "<missing>")
+        request_id = new_request_id()
+        if method not in API_METHODS:
+            return error_reply(*method_not_allowed(method, request_id), action, {"Allow": ", ".join(API_METHODS)})
+        if action not in self.responses.actions:
+            return error_reply(*action_not_found(request_id), action)
+        version = ((headers.get("x-acs-version") or [""])[0] or params.get("Version", "")).strip()
+        if version != API_VERSION:
+            return error_reply(*version_not_found(request_id), action)
+        try:
+            self.verifier.verify(SignedRequest(method, path, query, headers, body, params))
+        except SignatureError as err:
+            return error_reply(err.http_status, error_body(err.code, err.message, request_id), action)
+        if self.limiter is not None and not self.limiter.admit():
+            return error_reply(400, error_body("Throttling.User", "Request was denied due to user flow control.",
+                                               request_id), action)
+
+        rule = self.faults.pick(action, after_processing=False)
+        if rule is not None:
+            if rule.kind == "error":
+                return self._fault_reply(rule, action, request_id)
+            if rule.kind == "drop":
+                return Reply(drop=True, action=action, code="<dropped>")
+            time.sleep(rule.delay_seconds)
+
+        status, answer = self.responses.dispatch(action, params, request_id)
+        if status == 200:
+            self._count(self._calls_ok, action)
+            if action in WRITE_ACTIONS:
+                self._save()
+        reply = (Reply(status=200, body=answer, action=action, headers={"x-acs-request-id": request_id})
+                 if status == 200 else error_reply(status, answer, action))
+
+        rule = self.faults.pick(action, after_processing=True)
+        if rule is not None:
+            if rule.kind == "error":
+                return self._fault_reply(rule, action, request_id)
+            if rule.kind == "drop":
+                return Reply(drop=True, action=action, code="<dropped after processing>")
+            time.sleep(rule.delay_seconds)
+        return reply

@@ -1,7 +1,8 @@
 """Write `enrolled-account-state-<release>.json`: one resource's whole state as this release writes it.
 
-Run once per release from the repository root, with proxies unset:
-    .venv/bin/python tests/reliability/data/make_state.py
+Run once per release from the repository root (a module, so that `tests.reliability` imports),
+with proxies unset:
+    .venv/bin/python -m tests.reliability.data.make_state
 The file is the inputs and outputs the engine would keep for an `EnrolledAccount` enrolling an
 existing member of the emulator's directory, plus the program's arguments; later releases must
 read, diff, update and delete from it (tests/reliability/test_state_compat.py). Never regenerate
@@ -11,24 +12,20 @@ the file of a past release.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
-REPO_ROOT = Path(__file__).resolve().parents[3]
+from account_factory_testing.accounts import emulator_for_tests
+from account_factory_testing.engine import FakeEngine
+from alicloud_account_factory import __version__
+from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, MEMBER_ACCOUNT_UIDS
+from tests.reliability.reliability_support import register_raw, start_server
 
 
 def main() -> None:
-    sys.path.insert(0, str(REPO_ROOT))
-    from alicloud_account_factory import __version__
-    from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, MEMBER_ACCOUNT_UIDS, Emulator
-    from tests.reliability.reliability_support import register_raw, start_server
-    from tests.support.accounts import ACCESS_KEY_ID, SECRET
-    from tests.support.engine import FakeEngine
-
     arguments = dict(account_uid=str(MEMBER_ACCOUNT_UIDS[3]), baseline_id=CUSTOM_BASELINE_ID, tags={"env": "dev"},
                      baseline_items=[{"name": "ACS-BP_ACCOUNT_FACTORY_VPC", "config": {"VpcName": "legacy", "Mask": 16}}])
     registration = register_raw("legacy-existing", **arguments)
-    with FakeEngine() as engine, Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, enroll_seconds=1) as emu:
+    with FakeEngine() as engine, emulator_for_tests(enroll_seconds=1) as emu:
         server = start_server(engine, emu.endpoint)
         try:
             checked = server.check(registration.urn, {}, registration.inputs)

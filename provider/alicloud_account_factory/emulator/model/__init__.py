@@ -102,9 +102,6 @@ class GovernanceModel(DirectoryMixin, BaselinesMixin, EnrollmentsMixin):
             return [e.account_uid for e in sorted(self.enrollments.values(), key=lambda e: e.seq)
                     if e.baseline_id == baseline_id]
 
-    @property
-    def lock(self) -> threading.RLock:
-        return self._lock
     # ---- inspection -----------------------------------------------------------------
 
     def state_view(self) -> dict[str, Any]:

@@ -607,3 +607,8 @@ class EnrollmentsMixin:
         with self._lock:
             return [o.to_dict() for o in self.outcomes]
 
+    def clear_outcomes(self) -> None:
+        """Drop every queued outcome (enrollments not yet started end as usual)."""
+        with self._lock:
+            self.outcomes.clear()
+

@@ -2,7 +2,7 @@
 
 import pulumi
 
-from tests.support.toy_provider import ToyResource
+from tests.harness.toy_provider import ToyResource
 
 config = pulumi.Config()
 path = config.require("path")

@@ -17,10 +17,11 @@ import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Optional
+from typing import Any, Callable, Mapping, Optional
 
 REPO = Path(__file__).resolve().parents[2]
-PROGRAMS = Path(__file__).resolve().parent / "programs"
+#: The programs of the end-to-end suite (the engine benchmark runs `accounts` too).
+PROGRAMS = REPO / "tests" / "e2e" / "programs"
 EXAMPLES = REPO / "examples"
 PASSPHRASE = "e2e-test-passphrase"
 STACK = "e2e"
@@ -156,6 +157,10 @@ class PulumiSandbox:
                 if path.is_file() and "__pycache__" not in path.parts:
                     chunks.append(path.read_bytes().decode("utf-8", "replace"))
         return "\n".join(chunks)
+
+
+#: What the e2e suite's `sandbox_for` fixture is: (program, credentials=..., **config) -> a PulumiSandbox.
+SandboxFactory = Callable[..., PulumiSandbox]
 
 
 def steps(preview: Mapping[str, Any]) -> dict[str, dict[str, Any]]:

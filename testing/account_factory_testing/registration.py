@@ -24,7 +24,7 @@ from pulumi.runtime import rpc, settings
 from pulumi.runtime.config import set_all_config
 from pulumi.runtime.stack import massage, run_pulumi_func
 
-from tests.support.provider_server import from_struct, normalize_unknowns
+from account_factory_testing.provider_server import from_struct, normalize_unknowns
 
 
 def unwrap_secrets(value: Any) -> Any:

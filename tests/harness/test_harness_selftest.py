@@ -12,18 +12,18 @@ import dill
 import grpc
 import pytest
 
-from pulumi.runtime import rpc
-from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
-from tests.support.engine import FakeEngine
-from tests.support.provider_server import (
+from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import (
     ProviderError,
     ProviderServer,
     make_urn,
     provider_blob,
 )
-from tests.support.registration import capture_registrations
-from tests.support.stack import CheckFailed, StackHarness, parse_duration
-from tests.support.toy_provider import ToyProvider, ToyResource
+from account_factory_testing.registration import capture_registrations
+from account_factory_testing.stack import CheckFailed, StackHarness, parse_duration
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import engine_pb2, engine_pb2_grpc
+from tests.harness.toy_provider import ToyProvider, ToyResource
 
 TYPE = "pulumi-python:dynamic/toy:Thing"
 REGION = "eu-toy-1"
@@ -54,15 +54,15 @@ def things_in(path: Path) -> dict[str, dict[str, object]]:
 
 
 # -- FakeEngine / registrations -----------------------------------------------------------
-def test_fake_engine_records_log_calls(fake_engine: FakeEngine) -> None:
+def test_fake_engine_records_log_calls(engine: FakeEngine) -> None:
     urn = make_urn(TYPE, "direct")
-    with grpc.insecure_channel(fake_engine.address) as channel:
+    with grpc.insecure_channel(engine.address) as channel:
         engine_pb2_grpc.EngineStub(channel).Log(
             engine_pb2.LogRequest(severity=engine_pb2.WARNING, message="hi", urn=urn, ephemeral=True)
         )
-    [message] = fake_engine.messages_for(urn)
+    [message] = engine.messages_for(urn)
     assert (message.severity, message.message, message.ephemeral) == (engine_pb2.WARNING, "hi", True)
-    assert message in fake_engine.ephemeral()
+    assert message in engine.ephemeral()
 
 
 def test_capture_registrations_returns_the_provider_blob(blob: str) -> None:
@@ -128,11 +128,11 @@ def test_provider_errors_carry_the_server_text(server: ProviderServer, blob: str
 
 
 def test_ephemeral_log_from_inside_create(
-    server: ProviderServer, fake_engine: FakeEngine, blob: str, tmp_path: Path
+    server: ProviderServer, engine: FakeEngine, blob: str, tmp_path: Path
 ) -> None:
     urn = make_urn(TYPE, "logged")
     server.create(urn, thing(blob, tmp_path / "s.json", label="chatty", log_urn=urn))
-    message = fake_engine.wait_for(lambda m: m.urn == urn)
+    message = engine.wait_for(lambda m: m.urn == urn)
     assert message.ephemeral and message.severity == engine_pb2.INFO
     assert message.message == "toy: creating chatty"
     assert "toy: create chatty" in server.stderr_text()

@@ -21,12 +21,12 @@ from typing import Any, Optional
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 
-from tests.support.provider_server import (
+from account_factory_testing.provider_server import (
     DiffOutcome,
     ProviderServer,
     normalize_unknowns,
 )
-from tests.support.registration import (
+from account_factory_testing.registration import (
     EngineMockMonitor,
     RegistrationContext,
     run_with_mocks,

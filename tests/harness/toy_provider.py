@@ -2,7 +2,7 @@
 
 "Things" live in a JSON file whose path is an input, so tests can inspect and tamper with
 the "cloud" directly. The class sits in an importable module on purpose: dill pickles it by
-reference, so the provider server process must be able to import ``tests.support.toy_provider``.
+reference, so the provider server process must be able to import ``tests.harness.toy_provider``.
 """
 
 from __future__ import annotations

@@ -6,11 +6,11 @@ from typing import Any, Optional
 
 import pulumi
 
+from account_factory_testing.accounts import AccountStack
+from account_factory_testing.provider_server import ProviderServer
+from account_factory_testing.registration import Registration, capture_registrations
 from alicloud_account_factory import AccountFactoryBaseline
 from alicloud_account_factory.baseline_resource import RESOURCE_TYPE
-from tests.support.accounts import AccountStack
-from tests.support.provider_server import ProviderServer
-from tests.support.registration import Registration, capture_registrations
 
 
 def register_baseline(name: str = "baseline", opts: Optional[pulumi.ResourceOptions] = None,

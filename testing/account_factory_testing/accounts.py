@@ -7,19 +7,29 @@ under `pulumi.runtime.set_mocks`; every operation is a real gRPC call to
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from typing import Any, Callable, Optional
 
 import pulumi
 
+from account_factory_testing.provider_server import CheckOutcome, DiffOutcome, ProviderServer
+from account_factory_testing.registration import Registration, capture_registrations
 from alicloud_account_factory import EnrolledAccount
+from alicloud_account_factory.emulator import Emulator
 from alicloud_account_factory.resource import RESOURCE_TYPE
-from tests.support.provider_server import CheckOutcome, DiffOutcome, ProviderServer
-from tests.support.registration import Registration, capture_registrations
 
 #: Credentials the test emulators accept; the secret must never show up anywhere.
 ACCESS_KEY_ID = "LTAI5tProviderTestKey01"
 SECRET = "pr0vider-Test-Secret-MUST-NOT-LEAK-7Qx"
+#: Statuses of an enrollment still under way, as the API spells them.
+IN_PROGRESS = ("Pending", "Running", "Scheduling")
+
+
+def emulator_for_tests(**options: Any) -> Emulator:
+    """An emulator (start it, or use it as a context manager) that accepts only the test key pair,
+    so that every call the provider makes is signed with SECRET; `options` are Emulator's."""
+    return Emulator(access_key_id=ACCESS_KEY_ID, access_key_secret=SECRET, **options)
 
 
 def provider_config(endpoint: str, **extra: str) -> dict[str, str]:
@@ -100,3 +110,32 @@ class AccountStack:
 
     def calls(self) -> dict[str, int]:
         return dict(self.emulator.state()["calls"])
+
+
+class MostInProgress:
+    """Context manager: the most enrollments the emulator had in progress at once while it ran.
+
+    Why: creates that really waited together show there (the stock provider server runs four
+    calls at once). `emulator` is an Emulator or an EmulatorAdmin, sampled every `interval` s.
+    """
+
+    def __init__(self, emulator: Any, interval: float) -> None:
+        self._emulator = emulator
+        self._interval = interval
+        self._stop = threading.Event()
+        self._watcher = threading.Thread(target=self._watch, daemon=True)
+        self.most = 0
+
+    def _watch(self) -> None:
+        while not self._stop.is_set():
+            running = sum(a["Status"] in IN_PROGRESS for a in self._emulator.state()["accounts"])
+            self.most = max(self.most, running)
+            self._stop.wait(self._interval)
+
+    def __enter__(self) -> MostInProgress:
+        self._watcher.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self._stop.set()
+        self._watcher.join()

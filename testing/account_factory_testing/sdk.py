@@ -8,7 +8,7 @@ from alibabacloud_governance20210120 import models
 from alibabacloud_governance20210120.client import Client
 from alibabacloud_tea_openapi.utils_models import Config
 
-from tests.support.accounts import ACCESS_KEY_ID, SECRET
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
 
 
 def sdk_client(endpoint: str, access_key_id: str = ACCESS_KEY_ID, secret: str = SECRET) -> Client:

@@ -1,0 +1,1 @@
+"""The benchmarks (`make bench`, `make bench-engine`): scripts, and modules the tests import for their command lines."""
