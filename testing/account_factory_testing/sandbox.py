@@ -70,6 +70,7 @@ class PulumiSandbox:
         self.root = root
         self.cli = cli_dir / "pulumi"
         self.stack = stack
+        self.project = project
         self.project_dir = root / "project"
         self.home = root / "pulumi-home"
         self.backend = root / "backend"
