@@ -135,7 +135,7 @@ FLOOR = "floor: instant resources"
 def measure_floor(cli_dir: Path, work: Path, size: int, enroll_seconds: float, up_overhead: float) -> Row:
     """The same `up` of N resources that create at once: what the engine alone costs beyond the
     empty program, which bounds any provider's (wall - overhead) / D from below by 1 + floor / D."""
-    box = PulumiSandbox(work / f"floor-{size}", cli_dir, INSTANT)
+    box = PulumiSandbox(work / f"floor-{size}-{enroll_seconds:g}", cli_dir, INSTANT)
     box.set_config("count", str(size))
     wall = timed(box, "up", "--yes", "--skip-preview", "--parallel", str(size))
     return Row(size, enroll_seconds, FLOOR, size, wall, up_overhead, 0, size)
