@@ -47,6 +47,7 @@ import os
 import platform
 import signal
 import sys
+import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator, Sequence
@@ -60,7 +61,7 @@ from typing import Any
 from account_factory_testing.accounts import provider_config
 from account_factory_testing.emulator_process import EmulatorProcess
 from account_factory_testing.engine import FakeEngine
-from account_factory_testing.provider_server import PROXY_VARIABLES, ProviderError, ProviderServer
+from account_factory_testing.provider_server import JOURNAL_ENV, PROXY_VARIABLES, ProviderError, ProviderServer
 from account_factory_testing.registration import Registration, capture_registrations
 from alicloud_account_factory import EnrolledAccount
 from alicloud_account_factory.resource import RESOURCE_TYPE
@@ -90,11 +91,13 @@ def api_calls(emulator: EmulatorProcess) -> tuple[dict[str, int], dict[str, int]
 @contextmanager
 def provider_stack(enroll_seconds: float, fleet_mode: str,
                    qps: int | None = None) -> Iterator[tuple[EmulatorProcess, FakeEngine, ProviderServer]]:
-    """A fresh emulator, fake engine and configured provider server; all stopped on exit."""
+    """A fresh emulator, fake engine and configured provider server, with an attempt record of its
+    own (an earlier run's accounts, in another emulator, are no candidates); all stopped on exit."""
     with ExitStack() as stack:
         emulator = stack.enter_context(EmulatorProcess(enroll_seconds, qps))
         engine = stack.enter_context(FakeEngine())
-        server = stack.enter_context(ProviderServer(engine.address))
+        journal = stack.enter_context(tempfile.TemporaryDirectory(prefix="bench-journal-"))
+        server = stack.enter_context(ProviderServer(engine.address, env={JOURNAL_ENV: journal}))
         server.configure(provider_config(emulator.endpoint, **{FLEET_MODE_KEY: fleet_mode}))
         yield emulator, engine, server
 
