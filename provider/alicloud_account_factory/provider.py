@@ -70,6 +70,11 @@ _replacements: dict[str, int] = {}
 #: create learns it from the delete that comes first (delete_before_replace, the default).
 _replaced_accounts: dict[str, int] = {}
 _replaced_lock = threading.Lock()
+#: The existing account (`account_uid`) each resource's inputs named when this run checked them, by
+#: URN. A delete of a resource checked in the same run is its replacement's delete: when it holds the
+#: account the replacement enrolls again, the stack keeps it (a delete-first replacement's delete
+#: comes before the create that could say so).
+_checked_accounts: dict[str, int] = {}
 
 
 def _journal() -> AttemptJournal:
@@ -142,6 +147,17 @@ def _skips_checkpoints(environ: Mapping[str, str]) -> bool:
     return value == "1" or value.lower() == "true"
 
 
+def _existing_account(inputs: Mapping[str, Any]) -> int | None:
+    """The existing account checked inputs name (`account_uid`), when known."""
+    value = inputs.get(fields.ACCOUNT_UID)
+    if value is None or fields.is_unknown(value):
+        return None
+    try:
+        return fields.parse_account_uid(fields.ACCOUNT_UID, value)
+    except fields.Invalid:
+        return None
+
+
 def _account_uid(resource_id: str) -> int:
     try:
         return fields.parse_account_uid("id", resource_id)
@@ -190,9 +206,14 @@ class EnrolledAccountProvider(ResourceProvider):
     # --- the Pulumi protocol -------------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        with _replaced_lock:  # a new step of this resource: what an earlier create of it returned is history
-            _replacements.pop(str(news.get(fields.RESOURCE_URN) or ""), None)
+        urn = str(news.get(fields.RESOURCE_URN) or "")
         inputs, failures = fields.check(news)
+        existing = _existing_account(inputs) if not failures else None
+        with _replaced_lock:  # a new step of this resource: what an earlier create of it returned is history
+            _replacements.pop(urn, None)
+            _checked_accounts.pop(urn, None)
+            if existing is not None:
+                _checked_accounts[urn] = existing
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -273,10 +294,11 @@ class EnrolledAccountProvider(ResourceProvider):
             account_uid = _account_uid(id_)
         except ApiError:
             account_uid = None
+        urn = str(props.get(fields.RESOURCE_URN) or "")
         with _replaced_lock:
-            kept = account_uid is not None and _replacements.get(str(props.get(fields.RESOURCE_URN) or "")) == account_uid
+            kept = account_uid is not None and account_uid in (_replacements.get(urn), _checked_accounts.get(urn))
         if kept:
-            # A replacement in this same run holds it: it enrolled that existing account_uid again, or,
+            # A replacement in this same run holds it: it enrolls that existing account_uid again, or,
             # created before this delete (delete_before_replace=False), it could not tell a `pulumi up
             # --replace` from the retry of an interrupted create and adopted the account.
             reporter.status(f"account {id_} is kept by this resource's replacement, which holds it from now on")
