@@ -240,27 +240,32 @@ class EnrolledAccountProvider(ResourceProvider):
         region, services, reporter = self._context(props)
         deadline = operation_deadline(props.get(fields.CUSTOM_TIMEOUTS), "create")
         replaced = _replaced_by(props)
-        # Deleted first (delete_before_replace), the replaced account is released already and cannot be
-        # adopted: the replacement keeps the resource's key, which a retry of it (the resource is then
-        # gone from the state, so there is no Diff) also uses, and finds this attempt by.
-        key_of_its_own = replaced is not None and replaced not in _journal().released()
         with _errors_name_arguments():
             if props.get(fields.ACCOUNT_UID) is not None:
                 request = fields.enroll_request(props)
                 assert request.account_uid is not None
                 final = services.enroller.converge(request.account_uid, request, deadline, reporter, operation="create")
             else:
-                if key_of_its_own:  # unlike any key an update of the old one wrote
-                    props = {**props, fields.GENERATION: fields.replacement_generation(replaced)}
-                request = fields.enroll_request(props, extra_tags={ENROLLMENT_KEY_TAG: self._key(props)})
+                # A replacement's key records the account it replaces (its generation): the chain of a
+                # resource's accounts is in their keys, whichever machine replaced them. A create that
+                # knows of none (no Diff, no delete in this run) follows that chain to the resource's
+                # current account (`Enroller.create_new`).
+                def key_replacing(account: int | None) -> EnrollmentKey:
+                    return self._key(props, None if account is None else fields.replacement_generation(account))
+
+                request = fields.enroll_request(props, extra_tags={ENROLLMENT_KEY_TAG: str(key_replacing(replaced))})
                 aliases = frozenset(resource_digest(urn) for urn in fields.alias_urns(props))
                 started = time.time()
                 final = services.enroller.create_new(request, deadline, reporter, aliases=aliases,
-                                                     replacement=replaced is not None or fields.generation(props) > 0)
-                if _enrolled_since(started, request.tags[ENROLLMENT_KEY_TAG], final.account_uid):
+                                                     replacement=replaced is not None,
+                                                     key_replacing=key_replacing if replaced is None else None)
+                key = final.input_tags.get(ENROLLMENT_KEY_TAG) or request.tags[ENROLLMENT_KEY_TAG]
+                if _enrolled_since(started, key, final.account_uid):
                     return CreateResult(str(final.account_uid), self._outputs(final, props, region))
         with _replaced_lock:  # an account that existed before: the resource this one replaces may hold it
-            _replacements[str(props.get(fields.RESOURCE_URN) or "")] = final.account_uid
+            # (under its alias URNs too: renamed, the replaced resource is deleted under its old URN)
+            for urn in (str(props.get(fields.RESOURCE_URN) or ""), *fields.alias_urns(props)):
+                _replacements[urn] = final.account_uid
         return CreateResult(str(final.account_uid), self._outputs(final, props, region))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -280,9 +285,11 @@ class EnrolledAccountProvider(ResourceProvider):
             request = fields.enroll_request(news)
         else:
             request = fields.enroll_request(news, account_uid=account_uid,
-                                            extra_tags={ENROLLMENT_KEY_TAG: self._key(news)})
+                                            extra_tags={ENROLLMENT_KEY_TAG: str(self._key(news))})
+        aliases = frozenset(resource_digest(urn) for urn in fields.alias_urns(news))
         with _errors_name_arguments():
-            final = services.enroller.converge(account_uid, request, deadline, reporter, operation="update")
+            final = services.enroller.converge(account_uid, request, deadline, reporter, operation="update",
+                                               aliases=aliases)
         return UpdateResult(self._outputs(final, news, region))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -316,11 +323,12 @@ class EnrolledAccountProvider(ResourceProvider):
     # --- helpers -------------------------------------------------------------------------
 
     @staticmethod
-    def _key(props: Mapping[str, Any]) -> str:
+    def _key(props: Mapping[str, Any], generation: int | None = None) -> EnrollmentKey:
+        """The resource's enrollment key; `generation`: a replacement's (else the inputs' own, 0 since 0.2)."""
         identity = props.get(fields.STACK_IDENTITY)
-        return str(EnrollmentKey.derive(props.get(fields.RESOURCE_URN), identity if isinstance(identity, str) else None,
-                                        {name: props.get(name) for name in fields.KEYED_FIELDS},
-                                        fields.generation(props)))
+        return EnrollmentKey.derive(props.get(fields.RESOURCE_URN), identity if isinstance(identity, str) else None,
+                                    {name: props.get(name) for name in fields.KEYED_FIELDS},
+                                    fields.generation(props) if generation is None else generation)
 
     @staticmethod
     def _outputs(enrollment: Enrollment, props: Mapping[str, Any], region: str) -> dict[str, Any]:
