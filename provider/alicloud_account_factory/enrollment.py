@@ -334,8 +334,10 @@ class Enroller:
             enrollments = [e for e in read.values() if e is not None]
             if key_replacing is None:
                 return sort_found(target, request, enrollments, released), target
-            chain = follow_chain(target, enrollments, lineage(key_replacing, {r.account_uid for r in rows} | set(read)),
-                                 released)
+            # Any account listed, read or released here may be one a replacement replaced (released: also
+            # once it left the directory)
+            seen = {row.account_uid for row in rows} | set(read) | released
+            chain = follow_chain(target, enrollments, lineage(key_replacing, seen), released)
             followed = key_replacing(chain.replaces)
             target = Target(followed, str(followed), target.aliases)
             if target.text in keys or len(keys) > 3:  # (each round reads what a new key's attempts answered)

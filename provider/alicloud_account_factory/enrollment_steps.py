@@ -219,7 +219,8 @@ def follow_chain(target: Target, enrollments: Iterable[Enrollment], chain: Linea
         key = EnrollmentKey.parse(enrollment.input_tags.get(ENROLLMENT_KEY_TAG))
         if key is not None and target.names(key) and key.stack == target.key.stack and key.settings in chain:
             members.append((enrollment, key))
-    superseded = frozenset(uid for _e, key in members if (uid := chain[key.settings]) is not None)
+    # (an account never replaces itself: a replacement generation is that of another account)
+    superseded = frozenset(uid for e, key in members if (uid := chain[key.settings]) not in (None, e.account_uid))
     heads = sorted(((e, k) for e, k in members if e.account_uid not in superseded),
                    key=lambda member: _preference(member[0]), reverse=True)
     if not heads:
