@@ -272,3 +272,23 @@ def test_replacing_an_account_uid_resource_never_asks_to_close_the_account_it_ke
     wait_until(lambda: any(str(uid) in m.message for m in engine.messages[before:]), timeout=5)
     told = [m.message for m in engine.messages[before:] if str(uid) in m.message]
     assert not [m for m in told if "close" in m or "Remove" in m or "stays enrolled" in m], told
+
+
+def test_a_create_first_forced_replace_with_a_rename_says_the_account_is_kept_under_the_old_name(
+        harness: Harness, emulator: Emulator, engine: FakeEngine) -> None:
+    """Renamed with an alias in the same `up --replace` with delete_before_replace=False, the provider
+    sees a Check without old inputs and a Create under the new URN, then the Delete of the old
+    resource, whose outputs name the old URN. The stand-in, which does not move state by aliases,
+    shows the provider exactly that for a rename: the delete must say the replacement kept the
+    account, not that it 'stays enrolled' (nor release it)."""
+    stack = harness(name="old-name", deleteBeforeReplace="false")
+    uid = int(stack.up().stack_outputs["account_uid"])
+    stack.config.update({f"{PROJECT}:name": "new-name", f"{PROJECT}:aliasOf": "old-name"})
+    before = len(engine.messages)
+    plan = stack.up()
+    assert int(plan.stack_outputs["account_uid"]) == uid
+    kept = f"account {uid} is kept by this resource's replacement"
+    wait_until(lambda: any(kept in m.message for m in engine.messages[before:]), timeout=5)
+    told = [m.message for m in engine.messages[before:] if str(uid) in m.message]
+    assert not [m for m in told if "close" in m or "Remove" in m or "stays enrolled" in m], told
+    assert len(_accounts(emulator)) == 1
