@@ -170,7 +170,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         with _kept_lock:  # a new step of this resource: what an earlier create of it returned is history
             _kept_by_replacement.pop(_urn(news), None)
-        inputs, failures = baseline_fields.check(news, new=not olds)
+        inputs, failures = baseline_fields.check(news, olds=olds)
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
