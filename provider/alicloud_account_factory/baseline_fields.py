@@ -128,7 +128,8 @@ def own_mark(inputs: Mapping[str, Any]) -> str:
 
 def marked(description: str, inputs: Mapping[str, Any]) -> str:
     """`description` with this resource's mark at the end, when it fits in MAX_DESCRIPTION (check
-    leaves room in a new baseline's; an update of one made before the mark may not have it)."""
+    leaves room in every description sent anew; an unchanged one of a baseline made before the mark
+    may not have it)."""
     own = own_mark(inputs)
     text = f"{description} {own}" if description else own
     return text if len(text) <= MAX_DESCRIPTION else description
@@ -214,13 +215,16 @@ COMPUTED_OUTPUTS: dict[str, Callable[[Mapping[str, Any]], Any]] = {
 RESOURCE_URN = "resource_urn"
 
 
-def check(news: Mapping[str, Any], *, new: bool = False) -> tuple[dict[str, Any], list[tuple[str, str]]]:
-    """Validate and canonicalize inputs (unknowns pass: they are checked again at `up`). A `new`
-    baseline's description leaves room for the mark; an existing one (made before the mark) need not."""
+def check(news: Mapping[str, Any], *, olds: Mapping[str, Any] | None = None) -> tuple[dict[str, Any], list[tuple[str, str]]]:
+    """Validate and canonicalize inputs (unknowns pass: they are checked again at `up`). A description
+    a create or an update sends anew (a new baseline, or a changed description: `olds`, the last
+    inputs) leaves room for the mark, which the update would otherwise drop; an unchanged one of a
+    baseline made before the mark need not (it never carried one)."""
     inputs = dict(news)
     failures: list[tuple[str, str]] = []
     description = news.get("description")
-    if new and isinstance(description, str) and MAX_DESCRIPTION - MARK_ROOM < len(description) <= MAX_DESCRIPTION:
+    sent_anew = not olds or olds.get("description") != description
+    if sent_anew and isinstance(description, str) and MAX_DESCRIPTION - MARK_ROOM < len(description) <= MAX_DESCRIPTION:
         failures.append(("description", f"description must be at most {MAX_DESCRIPTION - MARK_ROOM} characters: the "
                                         f"provider adds a {MARK_ROOM}-character mark ('[pulumi:...]', hidden from the "
                                         f"description output) that tells this stack's baseline apart; the service "

@@ -21,6 +21,7 @@ So, as for EnrollAccount (`enrollment.py`), create:
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -42,6 +43,18 @@ from .timeouts import Deadline, operation_deadline
 READ_TIMEOUT_SECONDS = 300.0
 IN_USE_CODE = "DependencyViolation.Blueprint"
 CREATE = "CreateAccountFactoryBaseline"
+
+#: The baseline each create in this process returned by URN, when that baseline existed before the
+#: create (adopted by its mark, or taken over with `baseline_id=`). Pulumi deletes a resource after a
+#: create of the same URN only when that create replaced it (`pulumi up --replace`, create-first): a
+#: delete of the baseline listed here is of the replaced resource, whose baseline the replacement
+#: holds, and must not delete it.
+_kept_by_replacement: dict[str, str] = {}
+_kept_lock = threading.Lock()
+
+
+def _urn(props: Mapping[str, Any]) -> str:
+    return str(props.get(baseline_fields.RESOURCE_URN) or "")
 
 
 @contextmanager
@@ -155,7 +168,9 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
     # --- the Pulumi protocol -------------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        inputs, failures = baseline_fields.check(news, new=not olds)
+        with _kept_lock:  # a new step of this resource: what an earlier create of it returned is history
+            _kept_by_replacement.pop(_urn(news), None)
+        inputs, failures = baseline_fields.check(news, olds=olds)
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -171,11 +186,15 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
             if props.get("baseline_id") is not None:  # taken over: made what the program asks for (unset: kept)
                 baseline_id = self._taken_over(client, props, region, deadline)
                 client.update_baseline(baseline_id, baseline_fields.request_values(props), deadline)
+                made = False
             else:
                 values = baseline_fields.request_values(props, creating=True)
                 baseline_id, made = self._create_once(client, props, region, values, deadline)
                 if not made:  # adopted: make it what the program asks for
                     client.update_baseline(baseline_id, values, deadline)
+        if not made:  # it existed before: the resource this one replaces may hold it
+            with _kept_lock:
+                _kept_by_replacement[_urn(props)] = baseline_id
         return CreateResult(baseline_id, self._outputs(client, baseline_id, props, region, deadline))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -194,6 +213,12 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
         return UpdateResult(self._outputs(client, id_, news, region, deadline))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
+        with _kept_lock:
+            kept = _kept_by_replacement.get(_urn(props)) == id_
+        if kept:
+            self._reporter(props, self._settings().credentials.secrets()).status(
+                f"baseline {id_} is kept by this resource's replacement, which holds it from now on; nothing is deleted")
+            return
         client, _region = self._client(props)
         deadline = operation_deadline(props.get("custom_timeouts"), "delete")
         try:

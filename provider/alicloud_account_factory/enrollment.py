@@ -42,7 +42,10 @@ from .enrollment_steps import (  # EnrollmentKey and resource_digest are also th
     Wording,
     candidates,
     duplicate_warnings,
+    follow_chain,
+    key_to_keep,
     last_look_needed,
+    lineage,
     next_for_account,
     next_for_new_account,
     others_to_name,
@@ -53,7 +56,7 @@ from .enrollment_steps import (  # EnrollmentKey and resource_digest are also th
 from .errors import AmbiguousCallError, ApiError, is_transient
 from .fields import for_existing_account
 from .journal import ANSWERED, REFUSED, SENT, STATE_DIR_ENV, Attempt, AttemptJournal
-from .model import FINISHED, Enrollment, EnrolledSummary, EnrollRequest
+from .model import ENROLLMENT_KEY_TAG, FINISHED, Enrollment, EnrolledSummary, EnrollRequest
 from .timeouts import Deadline
 from .waiter import Waiter, WaitTimedOut, changed
 
@@ -113,6 +116,11 @@ class _Recorder:
         self._journal.settle(self._key, self._attempt, SENT, until=unanswered_until(error, self._attempt.at, now))
 
 
+def _tagged(request: EnrollRequest, target: Target) -> EnrollRequest:
+    """The request of a new account carrying `target`'s key."""
+    return replace(request, tags={**request.tags, ENROLLMENT_KEY_TAG: target.text})
+
+
 def _unshared(client: GovernanceCalls) -> Listing:
     """The client's own listing: every call lists anew."""
 
@@ -146,7 +154,8 @@ class Enroller:
     # --- entry points ----------------------------------------------------------------------
 
     def create_new(self, request: EnrollRequest, deadline: Deadline, progress: Progress, *,
-                   aliases: frozenset[str] = frozenset(), replacement: bool = False) -> Enrollment:
+                   aliases: frozenset[str] = frozenset(), replacement: bool = False,
+                   key_replacing: Callable[[int | None], EnrollmentKey] | None = None) -> Enrollment:
         """Enroll a new account, or adopt the one an earlier attempt of this resource made.
 
         `aliases` are the `resource` parts of the keys of the resource's aliases (its earlier
@@ -154,10 +163,19 @@ class Enroller:
         A `replacement` create is asked for a new account while the stack still holds the one it
         replaces (its delete comes next, and says what becomes of it), so it calls no account of
         this resource left behind.
+
+        `key_replacing` (a create that knows of no account it replaces: a retry after a failed or
+        interrupted replacement, a create-first `--replace`, an interrupted create) gives the
+        resource's key when it replaces an account (None: the base key); the create then follows
+        the chain of replacements the keys record to the resource's current account
+        (`follow_chain`) and takes that account's key, or the key that replaces it when this
+        machine released it.
         """
         target = Target.of(request, aliases)
         wording = Wording("create", deadline.describe(), self._keyed_settings)
-        found = self._look(request, target, deadline, give_up=wording.not_started, max_age=FIRST_LOOK_MAX_AGE)
+        found, target = self._look(request, target, deadline, give_up=wording.not_started, max_age=FIRST_LOOK_MAX_AGE,
+                                   key_replacing=key_replacing)
+        request = _tagged(request, target)
         for warning in others_to_name(found, replacement):
             progress.warn(warning)
         unsure: AmbiguousCallError | None = None
@@ -175,7 +193,9 @@ class Enroller:
                 self._sleep(step.after)
                 looks += 1
                 give_up = step.give_up
-                found = self._look(request, target, deadline, give_up=lambda _error: give_up)
+                found, target = self._look(request, target, deadline, give_up=lambda _error: give_up,
+                                           key_replacing=key_replacing)
+                request = _tagged(request, target)
                 continue
             if isinstance(step, TooLate):
                 self._warn_if_unrecorded(progress)  # as after any EnrollAccount this create sends
@@ -200,16 +220,23 @@ class Enroller:
             return self._after(final, request, target, deadline, progress, checked=unsure is None)
 
     def converge(self, account_uid: int, request: EnrollRequest, deadline: Deadline, progress: Progress, *,
-                 operation: Operation) -> Enrollment:
+                 operation: Operation, aliases: frozenset[str] = frozenset()) -> Enrollment:
         """Bring an account to a Finished enrollment with `request`'s baseline settings.
 
         Adopts a finished enrollment with the same settings, joins a running one, waits out a
         running one with other settings, and only then enrolls (again). `operation` is the
-        resource operation it runs for, whose custom timeout its errors name.
+        resource operation it runs for, whose custom timeout its errors name. An enrollment key in
+        `request` keeps the generation the account's key has (`key_to_keep`; `aliases`: the
+        `resource` parts of the resource's aliases' keys).
         """
         wording = Wording(operation, deadline.describe(), self._keyed_settings)
         request = replace(request, account_uid=account_uid)
-        return self._converge(request, self._client.get(account_uid, deadline), deadline, progress, wording)
+        current = self._client.get(account_uid, deadline)
+        wanted = EnrollmentKey.parse(request.tags.get(ENROLLMENT_KEY_TAG))
+        if wanted is not None:
+            kept = key_to_keep(wanted, current, aliases)
+            request = replace(request, tags={**request.tags, ENROLLMENT_KEY_TAG: str(kept)})
+        return self._converge(request, current, deadline, progress, wording)
 
     # --- helpers ---------------------------------------------------------------------------
 
@@ -251,7 +278,7 @@ class Enroller:
         if not last_look_needed(checked, self._journal.attempts(target.text)):
             return final
         try:
-            found = self._earlier_attempts(request, target, deadline)
+            found, _target = self._earlier_attempts(request, target, deadline)
         except Exception:  # noqa: BLE001 - the account is done; a failed extra look must not fail the create
             return final
         for warning in duplicate_warnings(found.own, final.account_uid):
@@ -274,13 +301,14 @@ class Enroller:
         return self._client.enroll(request, deadline, observer)
 
     def _look(self, request: EnrollRequest, target: Target, deadline: Deadline, *,
-              give_up: Callable[[Exception], Exception], max_age: float | None = None) -> Found:
+              give_up: Callable[[Exception], Exception], max_age: float | None = None,
+              key_replacing: Callable[[int | None], EnrollmentKey] | None = None) -> tuple[Found, Target]:
         """`_earlier_attempts`, riding out transient failures (an outage of the listing) until the
         deadline; then what `give_up` makes of the last failure is raised."""
         attempt = 0
         while True:
             try:
-                return self._earlier_attempts(request, target, deadline, max_age=max_age)
+                return self._earlier_attempts(request, target, deadline, max_age=max_age, key_replacing=key_replacing)
             except Exception as error:  # noqa: BLE001 - only transient ones are retried
                 if not is_transient(error):
                     raise
@@ -288,15 +316,34 @@ class Enroller:
                 self._pause(self._backoff.delay(attempt), deadline, give_up(error))
 
     def _earlier_attempts(self, request: EnrollRequest, target: Target, deadline: Deadline, *,
-                          max_age: float | None = None) -> Found:
+                          max_age: float | None = None,
+                          key_replacing: Callable[[int | None], EnrollmentKey] | None = None) -> tuple[Found, Target]:
         """The accounts earlier attempts of this resource enrolled (`candidates`, read in full),
-        sorted by what to do with them (`sort_found`)."""
-        attempts = self._journal.attempts(target.text)
+        sorted by what to do with them (`sort_found`), and whose key to look for: `target`'s, or
+        with `key_replacing`, the key the chain of replacements leads to (`follow_chain`), whose
+        attempts on this machine are read too."""
         rows = self._listing(deadline, max_age=max_age)
         released = self._journal.released()
-        enrollments = (self._client.get(account_uid, deadline)
-                       for account_uid in candidates(attempts, rows, request.display_name))
-        return sort_found(target, request, (e for e in enrollments if e is not None), released)
+        read: dict[int, Enrollment | None] = {}
+        keys = [target.text]
+        while True:
+            attempts = [attempt for key in keys for attempt in self._journal.attempts(key)]
+            for account_uid in candidates(attempts, rows, request.display_name):
+                if account_uid not in read:
+                    read[account_uid] = self._client.get(account_uid, deadline)
+            enrollments = [e for e in read.values() if e is not None]
+            if key_replacing is None:
+                return sort_found(target, request, enrollments, released), target
+            # Any account listed, read or released here may be one a replacement replaced (released: also
+            # once it left the directory)
+            seen = {row.account_uid for row in rows} | set(read) | released
+            chain = follow_chain(target, enrollments, lineage(key_replacing, seen), released)
+            followed = key_replacing(chain.replaces)
+            target = Target(followed, str(followed), target.aliases)
+            if target.text in keys or len(keys) > 3:  # (each round reads what a new key's attempts answered)
+                found = sort_found(target, request, enrollments, released, chain)
+                return replace(found, chain_warnings=chain.warnings), target
+            keys.append(target.text)
 
     def _wait_terminal(self, account_uid: int, deadline: Deadline, progress: Progress, wording: Wording) -> Enrollment:
         last: list[Enrollment] = []

@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import time
 from dataclasses import dataclass
-from typing import AbstractSet, Iterable, Literal, Mapping, Sequence, Union
+from typing import AbstractSet, Callable, Iterable, Literal, Mapping, Sequence, Union
 
 from .errors import (
     AmbiguousCallError,
@@ -122,6 +122,7 @@ class Found:
     left_behind: tuple[Enrollment, ...]  # enrolled with other new-account settings
     released: tuple[Enrollment, ...]  # own key, but its resource left the stack (destroyed or replaced) on this machine
     older_release: tuple[Enrollment, ...]  # a key of a release before 0.2 for this resource name: which stack is unknown
+    chain_warnings: tuple[str, ...] = ()  # about accounts of the resource's chain no stack manages (`ChainEnd`)
 
 
 def candidates(attempts: Iterable[Attempt], rows: Iterable[EnrolledSummary], display_name: str | None) -> list[int]:
@@ -137,10 +138,17 @@ def candidates(attempts: Iterable[Attempt], rows: Iterable[EnrolledSummary], dis
     return sorted(listed | recorded)
 
 
+def _preference(enrollment: Enrollment) -> tuple[bool, bool, str]:
+    """Which of several accounts to take first: the one in progress, then the finished one, then the newest."""
+    return enrollment.in_progress, enrollment.status == FINISHED, str(enrollment.raw.get("CreateTime") or "")
+
+
 def sort_found(target: Target, request: EnrollRequest, enrollments: Iterable[Enrollment],
-               released: AbstractSet[int]) -> Found:
+               released: AbstractSet[int], chain: "ChainEnd | None" = None) -> Found:
     """The accounts a look read, sorted by what to do with them; those of other resources and
-    other stacks, and those moved to another folder by hand, are left out."""
+    other stacks, and those moved to another folder by hand, are left out. With the `chain` a
+    create followed, the resource's earlier accounts of that chain are not left behind: the
+    released head it replaces is named as released, the accounts it superseded (replaced) not at all."""
     own: list[Enrollment] = []
     left_behind: list[Enrollment] = []
     gone: list[Enrollment] = []
@@ -154,16 +162,94 @@ def sort_found(target: Target, request: EnrollRequest, enrollments: Iterable[Enr
         elif key.stack != target.key.stack:
             continue  # the same resource name in another stack (organization, backend): not ours
         elif key.settings != target.key.settings:
-            left_behind.append(enrollment)
+            if chain is None or key.settings not in chain.lineage:
+                left_behind.append(enrollment)
+            elif chain.head is not None and enrollment.account_uid == chain.head.account_uid == chain.replaces:
+                gone.append(enrollment)
+            # else: an account the chain superseded, or another head (`ChainEnd.warnings` names it)
         elif request.folder_id and enrollment.raw.get("FolderId") not in (None, request.folder_id):
             continue  # moved to another folder by hand since: not what these settings describe
         elif enrollment.account_uid in released:
             gone.append(enrollment)
         else:
             own.append(enrollment)
-    # Prefer the one in progress, then the finished one, then the most recent.
-    own.sort(key=lambda e: (e.in_progress, e.status == FINISHED, str(e.raw.get("CreateTime") or "")), reverse=True)
+    own.sort(key=_preference, reverse=True)
     return Found(tuple(own), tuple(left_behind), tuple(gone), tuple(older_release))
+
+
+# --- the replacement chain -------------------------------------------------------------------
+
+
+#: The settings digests of a resource's accounts under its current new-account settings, each with
+#: the AccountUid of the account the one carrying it replaced (None: the base key, generation 0).
+Lineage = Mapping[str, Union[int, None]]
+
+
+def lineage(key_replacing: Callable[[int | None], EnrollmentKey], seen: Iterable[int]) -> dict[str, int | None]:
+    """The `Lineage` for every account a look saw (listed or read): a replacement's key records the
+    account it replaced, so whichever of them a found account replaced is known without the journal."""
+    chain: dict[str, int | None] = {key_replacing(uid).settings: uid for uid in sorted(set(seen))}
+    chain[key_replacing(None).settings] = None
+    return chain
+
+
+@dataclass(frozen=True)
+class ChainEnd:
+    """Where a create with no replaced account known in its run stands in its resource's chain.
+
+    `head`: the account of the chain no other replaced (the resource's current account), the one to
+    take first if several; `replaces`: the account whose replacement this create is, so its key
+    (None: the base key). A head not released on this machine is resumed (`replaces` is what the head
+    replaced); a released one (its resource was deleted here: an interrupted delete-first
+    replacement, or a resource removed and added again) is replaced (`replaces` is the head)."""
+
+    lineage: Lineage
+    head: Enrollment | None
+    replaces: int | None
+    superseded: frozenset[int]
+    warnings: tuple[str, ...]  # about the other heads: accounts no stack manages
+
+
+def follow_chain(target: Target, enrollments: Iterable[Enrollment], chain: Lineage,
+                 released: AbstractSet[int]) -> ChainEnd:
+    """The head of this resource's chain (same resource or alias, same stack, a settings digest of
+    the `chain`) among the accounts a look read, and what a create does with it."""
+    members: list[tuple[Enrollment, EnrollmentKey]] = []
+    for enrollment in enrollments:
+        key = EnrollmentKey.parse(enrollment.input_tags.get(ENROLLMENT_KEY_TAG))
+        if key is not None and target.names(key) and key.stack == target.key.stack and key.settings in chain:
+            members.append((enrollment, key))
+    # (an account never replaces itself: a replacement generation is that of another account)
+    superseded = frozenset(uid for e, key in members if (uid := chain[key.settings]) not in (None, e.account_uid))
+    heads = sorted(((e, k) for e, k in members if e.account_uid not in superseded),
+                   key=lambda member: _preference(member[0]), reverse=True)
+    if not heads:
+        return ChainEnd(chain, None, None, superseded, ())
+    head, head_key = heads[0]
+    replaces = head.account_uid if head.account_uid in released else chain[head_key.settings]
+    if replaces == head.account_uid:
+        warnings = [_stray_head_warning(e, head.account_uid) for e, _k in heads[1:]]
+    else:  # others with the head's key are its duplicates, which adopting it names (`duplicate_warnings`)
+        warnings = duplicate_warnings([e for e, k in heads[1:] if k.settings != head_key.settings], head.account_uid)
+    return ChainEnd(chain, head, replaces, superseded, tuple(warnings))
+
+
+def _stray_head_warning(enrollment: Enrollment, replaced: int) -> str:
+    return (f"account {enrollment.account_uid} ({enrollment.status}) was also enrolled for this resource (by an "
+            f"EnrollAccount that took effect after the provider had stopped waiting for it), and no stack manages "
+            f"it. This `up` replaces account {replaced}, which this resource held before it was destroyed or "
+            f"replaced; close account {enrollment.account_uid} in the Resource Directory console.")
+
+
+def key_to_keep(wanted: EnrollmentKey, current: Enrollment | None, aliases: AbstractSet[str]) -> EnrollmentKey:
+    """The key an update re-enrolls its account with: the settings part the account's key has when
+    that key is this resource's (or an alias's) in this stack, under the current URN, since a
+    replacement's generation links the account to the one it replaced and an update must not cut the
+    chain (keyed settings never change in an update); otherwise `wanted`."""
+    key = EnrollmentKey.parse(current.input_tags.get(ENROLLMENT_KEY_TAG)) if current is not None else None
+    if key is None or key.stack != wanted.stack or (key.resource != wanted.resource and key.resource not in aliases):
+        return wanted
+    return EnrollmentKey(wanted.resource, wanted.stack, key.settings)
 
 
 # --- what the journal says -----------------------------------------------------------------
@@ -260,7 +346,7 @@ def others_to_name(found: Found, replacement: bool) -> list[str]:
     it replaces (its delete comes next, and says what becomes of it): it calls none left behind."""
     return [*([] if replacement else map(_left_behind_warning, found.left_behind)),
             *([] if replacement else map(_released_warning, found.released)),
-            *map(_older_release_warning, found.older_release)]
+            *map(_older_release_warning, found.older_release), *found.chain_warnings]
 
 
 def duplicate_warnings(own: Iterable[Enrollment], kept: int) -> list[str]:

@@ -70,6 +70,11 @@ _replacements: dict[str, int] = {}
 #: create learns it from the delete that comes first (delete_before_replace, the default).
 _replaced_accounts: dict[str, int] = {}
 _replaced_lock = threading.Lock()
+#: The existing account (`account_uid`) each resource's inputs named when this run checked them, by
+#: URN. A delete of a resource checked in the same run is its replacement's delete: when it holds the
+#: account the replacement enrolls again, the stack keeps it (a delete-first replacement's delete
+#: comes before the create that could say so).
+_checked_accounts: dict[str, int] = {}
 
 
 def _journal() -> AttemptJournal:
@@ -142,6 +147,17 @@ def _skips_checkpoints(environ: Mapping[str, str]) -> bool:
     return value == "1" or value.lower() == "true"
 
 
+def _existing_account(inputs: Mapping[str, Any]) -> int | None:
+    """The existing account checked inputs name (`account_uid`), when known."""
+    value = inputs.get(fields.ACCOUNT_UID)
+    if value is None or fields.is_unknown(value):
+        return None
+    try:
+        return fields.parse_account_uid(fields.ACCOUNT_UID, value)
+    except fields.Invalid:
+        return None
+
+
 def _account_uid(resource_id: str) -> int:
     try:
         return fields.parse_account_uid("id", resource_id)
@@ -190,9 +206,14 @@ class EnrolledAccountProvider(ResourceProvider):
     # --- the Pulumi protocol -------------------------------------------------------------
 
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        with _replaced_lock:  # a new step of this resource: what an earlier create of it returned is history
-            _replacements.pop(str(news.get(fields.RESOURCE_URN) or ""), None)
+        urn = str(news.get(fields.RESOURCE_URN) or "")
         inputs, failures = fields.check(news)
+        existing = _existing_account(inputs) if not failures else None
+        with _replaced_lock:  # a new step of this resource: what an earlier create of it returned is history
+            _replacements.pop(urn, None)
+            _checked_accounts.pop(urn, None)
+            if existing is not None:
+                _checked_accounts[urn] = existing
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
@@ -219,27 +240,32 @@ class EnrolledAccountProvider(ResourceProvider):
         region, services, reporter = self._context(props)
         deadline = operation_deadline(props.get(fields.CUSTOM_TIMEOUTS), "create")
         replaced = _replaced_by(props)
-        # Deleted first (delete_before_replace), the replaced account is released already and cannot be
-        # adopted: the replacement keeps the resource's key, which a retry of it (the resource is then
-        # gone from the state, so there is no Diff) also uses, and finds this attempt by.
-        key_of_its_own = replaced is not None and replaced not in _journal().released()
         with _errors_name_arguments():
             if props.get(fields.ACCOUNT_UID) is not None:
                 request = fields.enroll_request(props)
                 assert request.account_uid is not None
                 final = services.enroller.converge(request.account_uid, request, deadline, reporter, operation="create")
             else:
-                if key_of_its_own:  # unlike any key an update of the old one wrote
-                    props = {**props, fields.GENERATION: fields.replacement_generation(replaced)}
-                request = fields.enroll_request(props, extra_tags={ENROLLMENT_KEY_TAG: self._key(props)})
+                # A replacement's key records the account it replaces (its generation): the chain of a
+                # resource's accounts is in their keys, whichever machine replaced them. A create that
+                # knows of none (no Diff, no delete in this run) follows that chain to the resource's
+                # current account (`Enroller.create_new`).
+                def key_replacing(account: int | None) -> EnrollmentKey:
+                    return self._key(props, None if account is None else fields.replacement_generation(account))
+
+                request = fields.enroll_request(props, extra_tags={ENROLLMENT_KEY_TAG: str(key_replacing(replaced))})
                 aliases = frozenset(resource_digest(urn) for urn in fields.alias_urns(props))
                 started = time.time()
                 final = services.enroller.create_new(request, deadline, reporter, aliases=aliases,
-                                                     replacement=replaced is not None or fields.generation(props) > 0)
-                if _enrolled_since(started, request.tags[ENROLLMENT_KEY_TAG], final.account_uid):
+                                                     replacement=replaced is not None,
+                                                     key_replacing=key_replacing if replaced is None else None)
+                key = final.input_tags.get(ENROLLMENT_KEY_TAG) or request.tags[ENROLLMENT_KEY_TAG]
+                if _enrolled_since(started, key, final.account_uid):
                     return CreateResult(str(final.account_uid), self._outputs(final, props, region))
         with _replaced_lock:  # an account that existed before: the resource this one replaces may hold it
-            _replacements[str(props.get(fields.RESOURCE_URN) or "")] = final.account_uid
+            # (under its alias URNs too: renamed, the replaced resource is deleted under its old URN)
+            for urn in (str(props.get(fields.RESOURCE_URN) or ""), *fields.alias_urns(props)):
+                _replacements[urn] = final.account_uid
         return CreateResult(str(final.account_uid), self._outputs(final, props, region))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -259,9 +285,11 @@ class EnrolledAccountProvider(ResourceProvider):
             request = fields.enroll_request(news)
         else:
             request = fields.enroll_request(news, account_uid=account_uid,
-                                            extra_tags={ENROLLMENT_KEY_TAG: self._key(news)})
+                                            extra_tags={ENROLLMENT_KEY_TAG: str(self._key(news))})
+        aliases = frozenset(resource_digest(urn) for urn in fields.alias_urns(news))
         with _errors_name_arguments():
-            final = services.enroller.converge(account_uid, request, deadline, reporter, operation="update")
+            final = services.enroller.converge(account_uid, request, deadline, reporter, operation="update",
+                                               aliases=aliases)
         return UpdateResult(self._outputs(final, news, region))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -273,10 +301,11 @@ class EnrolledAccountProvider(ResourceProvider):
             account_uid = _account_uid(id_)
         except ApiError:
             account_uid = None
+        urn = str(props.get(fields.RESOURCE_URN) or "")
         with _replaced_lock:
-            kept = account_uid is not None and _replacements.get(str(props.get(fields.RESOURCE_URN) or "")) == account_uid
+            kept = account_uid is not None and account_uid in (_replacements.get(urn), _checked_accounts.get(urn))
         if kept:
-            # A replacement in this same run holds it: it enrolled that existing account_uid again, or,
+            # A replacement in this same run holds it: it enrolls that existing account_uid again, or,
             # created before this delete (delete_before_replace=False), it could not tell a `pulumi up
             # --replace` from the retry of an interrupted create and adopted the account.
             reporter.status(f"account {id_} is kept by this resource's replacement, which holds it from now on")
@@ -294,11 +323,12 @@ class EnrolledAccountProvider(ResourceProvider):
     # --- helpers -------------------------------------------------------------------------
 
     @staticmethod
-    def _key(props: Mapping[str, Any]) -> str:
+    def _key(props: Mapping[str, Any], generation: int | None = None) -> EnrollmentKey:
+        """The resource's enrollment key; `generation`: a replacement's (else the inputs' own, 0 since 0.2)."""
         identity = props.get(fields.STACK_IDENTITY)
-        return str(EnrollmentKey.derive(props.get(fields.RESOURCE_URN), identity if isinstance(identity, str) else None,
-                                        {name: props.get(name) for name in fields.KEYED_FIELDS},
-                                        fields.generation(props)))
+        return EnrollmentKey.derive(props.get(fields.RESOURCE_URN), identity if isinstance(identity, str) else None,
+                                    {name: props.get(name) for name in fields.KEYED_FIELDS},
+                                    fields.generation(props) if generation is None else generation)
 
     @staticmethod
     def _outputs(enrollment: Enrollment, props: Mapping[str, Any], region: str) -> dict[str, Any]:

@@ -214,6 +214,7 @@ class _Deployment(pulumi_mocks.Mocks):
         if prior is None or action == "replace":
             if prior is not None and ((diff is not None and diff.delete_before_replace) or ctx.delete_before_replace):
                 h._delete(urn, prior, timeouts.get("delete", 0.0))
+                del h.state[urn]  # gone from the checkpoint: a failed create leaves the stack without it
             elif prior is not None:
                 self.pending_deletes.append((urn, prior))  # create-before-delete: old one goes last
             id_, outs = h._rpc("Create", urn, h.provider.create, urn, news, timeouts.get("create", 0.0))

@@ -93,10 +93,16 @@ def test_check_names_the_field_and_the_fix_before_any_call(baselines: AccountSta
     assert "baseline_items[0].config is not valid JSON" in checked.failures[0][1]
     _r, checked = baselines.check("net", baseline_items=[BaselineItemArgs(VPC)])
     assert checked.failures[0][0] == "baseline_name" and "is required" in checked.failures[0][1]
-    # A new baseline's description leaves room for the mark; one made before the mark keeps the service's 256.
+    # A description sent anew (a new baseline's, or a changed one, which an update would otherwise send
+    # without the mark) leaves room for the mark; an unchanged one of a baseline made before the mark
+    # keeps the service's 256.
     _r, checked = baselines.check("net", **dict(NETWORK, description="d" * 231))
     assert checked.failures == [("description", checked.failures[0][1])] and "at most 230" in checked.failures[0][1]
-    _r, checked = baselines.check("net", olds={"baseline_name": "team-network"}, **dict(NETWORK, description="d" * 256))
+    _r, checked = baselines.check("net", olds={"baseline_name": "team-network", "description": "short"},
+                                  **dict(NETWORK, description="d" * 231))
+    assert [f for f, _ in checked.failures] == ["description"] and "at most 230" in checked.failures[0][1]
+    _r, checked = baselines.check("net", olds={"baseline_name": "team-network", "description": "d" * 256},
+                                  **dict(NETWORK, description="d" * 256))
     assert checked.failures == []
     assert baselines.calls() == calls_before
 

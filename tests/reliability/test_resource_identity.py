@@ -12,6 +12,12 @@ the engine would; the provider talks to the emulator over HTTP.
 * A resource renamed with an alias after an interrupted create resumes the same account.
 * A forced replacement (`pulumi up --replace`; replacements delete first by default) vends a
   new account, and no message ever suggests closing the account the stack holds afterwards.
+* Replacements are chained in the keys, not only in one machine's attempt record: a second
+  `--replace` on another machine (an ephemeral CI runner: each run is another machine, with its own
+  ALICLOUD_ACCOUNT_FACTORY_STATE_DIR) never takes back the first replaced account; a failed
+  replacement is resumed, never followed by a third account, also when the replaced account was
+  retained; a delete-first replacement interrupted between its delete and its create vends a new
+  account on the machine that ran the delete.
 """
 
 from __future__ import annotations
@@ -23,9 +29,10 @@ import pytest
 
 from account_factory_testing.accounts import provider_config
 from account_factory_testing.engine import FakeEngine
-from account_factory_testing.provider_server import ProviderError, ProviderServer
+from account_factory_testing.provider_server import JOURNAL_ENV, ProviderError, ProviderServer
 from account_factory_testing.stack import StackHarness
-from alicloud_account_factory.emulator import Emulator
+from alicloud_account_factory.emulator import MEMBER_ACCOUNT_UIDS, Emulator
+from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
 from tests.reliability.reliability_support import EVIDENCE, accounts_by_name, enrollments_by_uid, wait_until
 
 PROGRAM = Path(__file__).resolve().parent / "programs" / "one_account.py"
@@ -54,10 +61,11 @@ def _accounts(emulator: Emulator) -> list[dict]:
     return accounts_by_name(emulator.state()).get(DISPLAY_NAME, [])
 
 
-def _new_process(stack: StackHarness, engine: FakeEngine) -> None:
-    """The next `pulumi up`: a new provider process (a run on the same machine)."""
+def _new_process(stack: StackHarness, engine: FakeEngine, machine: Path | None = None) -> None:
+    """The next `pulumi up`: a new provider process, on the same machine (or on the one whose
+    attempt record is in `machine`)."""
     stack.provider.stop()
-    stack.provider = ProviderServer(engine.address).start()
+    stack.provider = ProviderServer(engine.address, env={JOURNAL_ENV: str(machine)} if machine else None).start()
     EVIDENCE.watch_server(stack.provider)
 
 
@@ -176,3 +184,111 @@ def test_a_replacement_that_failed_after_its_delete_resumes_its_own_account(
     new_uid = int(stack.up().stack_outputs["account_uid"])
     assert new_uid == failed["AccountUid"] != old_uid, "the retry enrolled a third account"
     assert len(_accounts(emulator)) == 1 and len(accounts_by_name(emulator.state())["Renamed account"]) == 1
+
+
+# --- the chain of replacements, whichever machine runs the `up` ----------------------------------
+
+
+def test_a_second_forced_replace_on_another_machine_does_not_take_back_the_first_replaced_account(
+        harness: Harness, emulator: Emulator, engine: FakeEngine, tmp_path: Path) -> None:
+    """The account of the first `up --replace` (B) must not share a key with the one it replaced (A):
+    only the attempt record of the machine that replaced A says A was let go, so a later `--replace`
+    elsewhere (or after the record's 7 days) would release B and adopt A."""
+    stack = harness()
+    a = int(stack.up().stack_outputs["account_uid"])
+    _new_process(stack, engine, tmp_path / "ci-2")
+    b = int(stack.up(replace=["acct"]).stack_outputs["account_uid"])
+    assert b != a
+    _new_process(stack, engine, tmp_path / "ci-3")
+    c = int(stack.up(replace=["acct"]).stack_outputs["account_uid"])
+    assert c not in (a, b), f"the second `up --replace` took back account {a}, replaced by the first one"
+    assert len(_accounts(emulator)) == 3
+
+
+def test_a_failed_replacement_of_a_retained_account_is_resumed_not_a_third_account(
+        harness: Harness, emulator: Emulator, engine: FakeEngine) -> None:
+    """With retain_on_delete=True the engine skips the delete; the replacement's account Fails and the
+    resource leaves the state, so the next `up` creates it with no Diff: it follows the chain to the
+    failed account (README: "the next `pulumi up` enrolls the new account again, never a third")."""
+    stack = harness(retainOnDelete="true")
+    old_uid = int(stack.up().stack_outputs["account_uid"])
+    emulator.add_outcome({"display_name": "Renamed account", "status": "Failed", "error_code": "InternalError",
+                          "error_message": "A system error occurred."})
+    stack.config[f"{PROJECT}:displayName"] = "Renamed account"  # a new-account setting: replaces
+    assert "InternalError" in _fails(stack.up)
+    [failed] = accounts_by_name(emulator.state())["Renamed account"]
+    _new_process(stack, engine)
+    new_uid = int(stack.up().stack_outputs["account_uid"])
+    renamed = accounts_by_name(emulator.state())["Renamed account"]
+    assert len(renamed) == 1, f"a third account: {[r['AccountUid'] for r in renamed]} (and {old_uid})"
+    assert new_uid == failed["AccountUid"] != old_uid
+
+
+def test_a_delete_first_replacement_interrupted_before_its_create_vends_a_new_account_on_that_machine(
+        harness: Harness, emulator: Emulator, engine: FakeEngine, tmp_path: Path) -> None:
+    """The delete released A on this machine and left the state; the create failed before any
+    EnrollAccount. The next `up` there has no Diff: A, the head of the chain, is released, so the
+    create replaces it. An update of the new account keeps its key, and with it the chain: another
+    machine's create then resumes B (no record of the release needed), never A."""
+    machine = tmp_path / "laptop"
+    stack = harness()
+    _new_process(stack, engine, machine)
+    a = int(stack.up().stack_outputs["account_uid"])
+    emulator.set_faults([{"action": "ListEnrolledAccounts", "code": "InvalidUser.NotResourceDirectoryMaster",
+                          "times": 1}])
+    urn = stack.urn("acct")
+    assert "NotResourceDirectoryMaster" in _fails(lambda: stack.up(replace=["acct"]))
+    assert urn not in stack.state
+    _new_process(stack, engine, machine)
+    b = int(stack.up().stack_outputs["account_uid"])
+    assert b != a and len(_accounts(emulator)) == 2
+    key_of_b = _key_of(emulator, b)
+    assert key_of_b.split(".")[2] != _key_of(emulator, a).split(".")[2]  # B's key records that it replaced A
+    stack.config[f"{PROJECT}:tag"] = "two"  # an update: B is enrolled again, with its own key
+    assert stack.up().action("acct") == "update"
+    assert enrollments_by_uid(emulator.state())[b] == 2 and _key_of(emulator, b) == key_of_b
+    stack.state.pop(urn)  # as an interrupted delete-first replacement leaves it, on no machine
+    _new_process(stack, engine, tmp_path / "ci")
+    assert int(stack.up().stack_outputs["account_uid"]) == b, "the create followed no chain"
+    assert len(_accounts(emulator)) == 2
+    assert not [m.message for m in engine.messages if str(a) in m.message and "also carries" in m.message]
+
+
+def _key_of(emulator: Emulator, uid: int) -> str:
+    """The enrollment key an account's last enrollment carries."""
+    [account] = [acct for acct in _accounts(emulator) if acct["AccountUid"] == uid]
+    return next(t["Value"] for t in account["Inputs"]["Tag"] if t["Key"] == ENROLLMENT_KEY_TAG)
+
+
+def test_replacing_an_account_uid_resource_never_asks_to_close_the_account_it_keeps(
+        harness: Harness, emulator: Emulator, engine: FakeEngine) -> None:
+    """A replaced `account_uid=` resource enrolls the same account again; its delete comes first and
+    must not warn that the account 'stays enrolled ... Remove or close the account' (nor release it)."""
+    uid = MEMBER_ACCOUNT_UIDS[3]
+    stack = harness(accountUid=str(uid))
+    assert int(stack.up().stack_outputs["account_uid"]) == uid
+    before = len(engine.messages)
+    assert int(stack.up(replace=["acct"]).stack_outputs["account_uid"]) == uid
+    wait_until(lambda: any(str(uid) in m.message for m in engine.messages[before:]), timeout=5)
+    told = [m.message for m in engine.messages[before:] if str(uid) in m.message]
+    assert not [m for m in told if "close" in m or "Remove" in m or "stays enrolled" in m], told
+
+
+def test_a_create_first_forced_replace_with_a_rename_says_the_account_is_kept_under_the_old_name(
+        harness: Harness, emulator: Emulator, engine: FakeEngine) -> None:
+    """Renamed with an alias in the same `up --replace` with delete_before_replace=False, the provider
+    sees a Check without old inputs and a Create under the new URN, then the Delete of the old
+    resource, whose outputs name the old URN. The stand-in, which does not move state by aliases,
+    shows the provider exactly that for a rename: the delete must say the replacement kept the
+    account, not that it 'stays enrolled' (nor release it)."""
+    stack = harness(name="old-name", deleteBeforeReplace="false")
+    uid = int(stack.up().stack_outputs["account_uid"])
+    stack.config.update({f"{PROJECT}:name": "new-name", f"{PROJECT}:aliasOf": "old-name"})
+    before = len(engine.messages)
+    plan = stack.up()
+    assert int(plan.stack_outputs["account_uid"]) == uid
+    kept = f"account {uid} is kept by this resource's replacement"
+    wait_until(lambda: any(kept in m.message for m in engine.messages[before:]), timeout=5)
+    told = [m.message for m in engine.messages[before:] if str(uid) in m.message]
+    assert not [m for m in told if "close" in m or "Remove" in m or "stays enrolled" in m], told
+    assert len(_accounts(emulator)) == 1

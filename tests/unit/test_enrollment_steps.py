@@ -22,6 +22,7 @@ from alicloud_account_factory.enrollment_steps import (
     Accept,
     AccountStep,
     Adopt,
+    ChainEnd,
     Enroll,
     EnrollmentKey,
     Fail,
@@ -34,7 +35,10 @@ from alicloud_account_factory.enrollment_steps import (
     WaitOut,
     Wording,
     candidates,
+    follow_chain,
+    key_to_keep,
     last_look_needed,
+    lineage,
     next_for_account,
     next_for_new_account,
     others_to_name,
@@ -50,6 +54,7 @@ from alicloud_account_factory.errors import (
     EnrollmentUnconfirmed,
     UnansweredCallError,
 )
+from alicloud_account_factory.fields import replacement_generation
 from alicloud_account_factory.journal import ANSWERED, REFUSED, SENT, Attempt
 from alicloud_account_factory.model import (
     ENROLLMENT_KEY_TAG,
@@ -229,6 +234,93 @@ def test_a_look_reads_the_accounts_named_like_the_resource_or_not_yet_named_and_
             EnrolledSummary(20, "", None, "Running", None), EnrolledSummary(40, "Team B", None, "Running", None)]
     attempts = [Attempt("a1", NOW, ANSWERED, account_uid=50), Attempt("a2", NOW, SENT), Attempt("a3", NOW, REFUSED)]
     assert candidates(attempts, rows, "Team A") == [10, 20, 30, 50]
+
+
+# --- a create with no replaced account known: the chain of replacements in the keys ----------
+
+
+def key_replacing(replaced: int | None) -> EnrollmentKey:
+    """This resource's key when it replaces `replaced` (None: the base key, KEY)."""
+    return EnrollmentKey.derive(URN, "stack-identity", {"display_name": "Team A"},
+                                0 if replaced is None else replacement_generation(replaced))
+
+
+def chain_of(*accounts: Enrollment, released: frozenset[int] = frozenset(), listed: tuple[int, ...] = ()) -> ChainEnd:
+    """Where a create stands among these accounts, which its look read (and `listed`: only listed)."""
+    seen = {a.account_uid for a in accounts} | set(listed)
+    return follow_chain(TARGET, accounts, lineage(key_replacing, seen), released)
+
+
+def test_an_account_with_the_base_key_and_no_chain_is_its_own_head() -> None:
+    a = account(1, "Finished")
+    end = chain_of(a)
+    assert (end.head, end.replaces, end.superseded, end.warnings) == (a, None, frozenset(), ())
+    assert chain_of().head is None and chain_of().replaces is None  # nothing yet: the base key
+
+
+def test_the_head_is_the_account_no_other_replaced_and_a_create_resumes_it() -> None:
+    a = account(1, "Finished", created="2026-01-01")
+    b = account(2, "Finished", key_replacing(1), created="2026-02-01")
+    c = account(3, "Failed", key_replacing(2), created="2026-03-01")  # a failed replacement of b, retried
+    end = chain_of(a, b, c)
+    assert end.head == c and end.superseded == {1, 2} and end.replaces == 2
+    assert key_replacing(end.replaces) == key_replacing(2)  # the head's own key: adopted as an own account
+    # The superseded ones are neither own nor left behind: they were replaced, their deletes said so.
+    target = Target(key_replacing(2), str(key_replacing(2)), TARGET.aliases)
+    found = sort_found(target, NEW, [a, b, c], set(), end)
+    assert found == Found(own=(c,), left_behind=(), released=(), older_release=())
+
+
+def test_a_head_that_replaced_an_account_of_other_settings_is_found_by_that_accounts_listing_row() -> None:
+    # Retained X (other settings, another display name: not read, only listed) was replaced by c, which failed.
+    c = account(3, "Failed", key_replacing(9))
+    end = chain_of(c, listed=(9,))
+    assert end.head == c and end.replaces == 9 and end.superseded == {9}
+    assert chain_of(c).head is None  # without the row the chain is not seen
+
+
+def test_a_head_released_on_this_machine_is_replaced_by_the_create() -> None:
+    a = account(1, "Finished")
+    b = account(2, "Finished", key_replacing(1))
+    end = chain_of(a, b, released=frozenset({1, 2}))
+    assert end.head == b and end.replaces == 2  # key: replacement_generation(b)
+    target = Target(key_replacing(2), str(key_replacing(2)), TARGET.aliases)
+    found = sort_found(target, NEW, [a, b], {1, 2}, end)
+    assert found == Found(own=(), left_behind=(), released=(b,), older_release=())
+    assert chain_of(a, released=frozenset({1})).replaces == 1  # removed and added again
+
+
+def test_several_heads_prefer_running_then_finished_then_newest_and_the_others_are_named() -> None:
+    a = account(1, "Finished")
+    b = account(2, "Finished", key_replacing(1), created="2026-02-01")
+    stray = account(3, "Failed", key_replacing(1), created="2026-03-01")  # its duplicate: same key as b
+    other_branch = account(4, "Finished", created="2026-01-15")  # a second base account, replaced by nothing
+    end = chain_of(a, b, stray, other_branch)
+    assert end.head == b and end.superseded == {1}
+    assert [w.split(" (")[0] for w in end.warnings] == ["account 4"]  # b's duplicate 3: named when b is adopted
+    running = account(5, "Running", key_replacing(2), created="2026-01-01")
+    assert chain_of(a, b, running, other_branch).head == running
+    released = chain_of(a, b, stray, other_branch, released=frozenset({2}))
+    assert released.replaces == 2 and [w.split(" (")[0] for w in released.warnings] == ["account 4", "account 3"]
+    assert all("replaces account 2" in w for w in released.warnings)
+
+
+def test_the_chain_is_this_resources_in_this_stack_under_its_current_settings() -> None:
+    other_stack = account(1, key=OTHER_STACK)
+    other_settings = account(2, key=OTHER_SETTINGS)
+    by_alias = account(3, key=EnrollmentKey(ALIAS.resource, KEY.stack, key_replacing(None).settings))
+    end = chain_of(other_stack, other_settings, by_alias)
+    assert end.head == by_alias and end.replaces is None
+
+
+def test_an_update_keeps_the_generation_its_account_carries_under_the_current_urn() -> None:
+    replaced_one = key_replacing(7)
+    carried = EnrollmentKey(ALIAS.resource, KEY.stack, replaced_one.settings)  # written before a rename
+    assert key_to_keep(KEY, account(1, key=carried), {ALIAS.resource}) == replaced_one
+    assert key_to_keep(KEY, account(1, key=OTHER_STACK), set()) == KEY
+    assert key_to_keep(KEY, account(1, key=OLDER_RELEASE), set()) == KEY
+    assert key_to_keep(KEY, account(1, key=None), set()) == KEY
+    assert key_to_keep(KEY, None, set()) == KEY
 
 
 # --- a create: what the journal keeps and when to look last ----------------------------------
