@@ -355,7 +355,7 @@ class StackIdentityProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         if _skips_checkpoints(os.environ):
             raise ConfigurationError(
-                f"{SKIP_CHECKPOINTS_ENV} is set on this stack's first `pulumi up` with EnrolledAccounts: the "
+                f"{SKIP_CHECKPOINTS_ENV} is set on this stack's first `pulumi up` with EnrolledAccounts or baselines: the "
                 f"engine would write the state only at the end, and a run interrupted before then would lose "
                 f"this stack's identity (the alicloud-account-factory-stack-identity resource), which every "
                 f"account's enrollment key holds. The next `up` could then not find the accounts this one "
