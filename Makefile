@@ -13,11 +13,12 @@ WITH_PULUMI = bin="$$(scripts/pulumi-cli.sh)" && PATH="$(CURDIR)/$(VENV)/bin:$$b
 
 venv: $(VENV)/.installed
 
-# The provider, and the test harness (testing/: a library of its own, never published) next to it.
-$(VENV)/.installed: pyproject.toml testing/pyproject.toml
+# The provider, and the test harness (testing/: a library of its own, never published) next to it,
+# at the exact versions of constraints.txt (the package itself requires ranges).
+$(VENV)/.installed: pyproject.toml testing/pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --upgrade pip
-	$(PY) -m pip install --quiet -e '.[dev]' -e ./testing
+	$(PY) -m pip install --quiet -c constraints.txt -e '.[dev]' -e ./testing
 	touch $@
 
 pulumi:

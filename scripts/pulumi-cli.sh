@@ -10,7 +10,7 @@
 set -euo pipefail
 
 # The one pinned version: the CLI is built at the version of the `pulumi` Python SDK that
-# pyproject.toml pins (tests/e2e checks that the two agree).
+# constraints.txt pins for the tests (tests/e2e/test_cli_version.py checks that the two agree).
 PULUMI_VERSION=3.260.0
 # The Python language host is a Go module of its own that is never tagged, and the module proxy
 # refuses every version of it that was asked for. Releases up to v3.68.0 kept it inside the
