@@ -15,4 +15,5 @@ layout (scripts/pulumi-cli.sh, tests/e2e/programs).
   resource at a time through the provider server, and the SDK acting "out of band".
 - ``emulator_process.EmulatorProcess``: the emulator in a process of its own (the benchmarks).
 - ``sandbox.PulumiSandbox``: the real `pulumi` CLI in a home, backend and stack of its own.
+- ``dependencies``: the package's dependency ranges (from a built wheel) and constraints.txt's pins.
 """

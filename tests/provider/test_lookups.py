@@ -69,7 +69,8 @@ def test_an_unknown_id_is_an_unknown_answer_without_a_call(emulator: Emulator) -
         pulumi.export("baseline", get_baseline(unknown))
 
     outputs = outputs_of(program, provider_config(emulator.endpoint), preview=True)
-    assert outputs["baseline"] == rpc.UNKNOWN
+    # The answer is secret: pulumi 3.260 drops the secret mark of an unknown, 3.272 keeps it.
+    assert unwrap_secrets(outputs["baseline"]) == rpc.UNKNOWN
     assert calls(emulator) == {}
 
 
