@@ -9,7 +9,7 @@ NOPROXY := env -u HTTP_PROXY -u http_proxy -u HTTPS_PROXY -u https_proxy -u ALL_
 # so that the programs and the dynamic provider run with the project's Python.
 WITH_PULUMI = bin="$$(scripts/pulumi-cli.sh)" && PATH="$(CURDIR)/$(VENV)/bin:$$bin:$$PATH" PULUMI_CLI_DIR="$$bin"
 
-.PHONY: venv pulumi test demo bench bench-engine test-bounds clean
+.PHONY: venv pulumi test demo bench bench-engine dist test-bounds clean
 
 venv: $(VENV)/.installed
 
@@ -36,10 +36,15 @@ bench: venv
 bench-engine: venv
 	@$(WITH_PULUMI) $(NOPROXY) $(PY) benchmarks/engine.py $(BENCH_ARGS)
 
+# The sdist and the wheel into dist/ (a release: README "Releases"), built by constraints.txt's setuptools.
+dist: venv
+	rm -rf dist
+	PIP_CONSTRAINT="$(CURDIR)/constraints.txt" $(PY) -m build --outdir dist .
+
 # The provider's tests at both ends of the supported ranges (the lowest versions pyproject.toml
 # allows, and the newest the index serves), each in a virtualenv of its own: see the script.
 test-bounds: venv
 	@$(NOPROXY) scripts/test-bounds.sh $(BOUNDS)
 
 clean:
-	rm -rf $(VENV) .demo .pytest_cache .hypothesis
+	rm -rf $(VENV) .demo .pytest_cache .hypothesis dist build

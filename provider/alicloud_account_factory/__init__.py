@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"  # the one place it is written: pyproject.toml reads it; a release is tagged v__version__
 __all__ = ["AccountFactoryBaseline", "BaselineItemArgs", "EnrolledAccount", "__version__",
            "get_baseline", "get_baseline_items", "get_baselines"]
 _LOOKUPS = ("get_baseline", "get_baseline_items", "get_baselines")
