@@ -26,6 +26,8 @@ NOT_COPIED = shutil.ignore_patterns(".git", ".venv", ".demo", ".pulumi-state", "
 RELEASE_HEADING = re.compile(r"^## \[(?P<version>[^\]]+)\] - (?P<date>\S+)\s*$", re.M)
 #: The owner in the project URLs until the repository is published.
 URL_PLACEHOLDER = "/OWNER/"
+#: What pip says when it cannot reach the index at all (as opposed to finding no fitting version).
+NO_INDEX = re.compile(r"Failed to establish a new connection|Network is unreachable|Temporary failure in name")
 
 
 @dataclass(frozen=True)
@@ -77,7 +79,7 @@ def build_dists(out: Path) -> Dists:
                              capture_output=True, text=True, env=env)
     if run.returncode != 0:
         output = run.stdout + run.stderr
-        if re.search(r"Could not find a version|Failed to establish a new connection|Network is unreachable", output):
+        if NO_INDEX.search(output):
             index_unreachable(output[-2000:])
         raise AssertionError(f"python -m build failed:\n{output[-4000:]}")
     (sdist,), (wheel,) = out.glob("*.tar.gz"), out.glob("*.whl")
@@ -93,8 +95,7 @@ def resolve(*requirements: str, no_deps: bool = False) -> dict[str, str]:
                    "--report", str(report), *(["--no-deps"] if no_deps else []), *requirements]
         run = subprocess.run(command, capture_output=True, text=True)
         if run.returncode != 0:
-            if re.search(r"Failed to establish a new connection|Network is unreachable|Temporary failure in name",
-                         run.stderr):
+            if NO_INDEX.search(run.stderr):
                 index_unreachable(run.stderr[-2000:])
             raise AssertionError(f"{' '.join(requirements)} cannot be installed together:\n{run.stderr[-4000:]}")
         installed = json.loads(report.read_text())["install"]
