@@ -28,7 +28,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from . import fields
+from . import fields, replace_on_changes
 from .catalog import items_answered_from_catalog
 from .client import GovernanceClient
 from .enrollment import Enroller, EnrollmentKey, resource_digest
@@ -218,7 +218,8 @@ class EnrolledAccountProvider(ResourceProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changes = fields.diff(olds, news)
-        replaces = [change.field for change in changes if change.replaces or fields.replaces_on_change(news, change.field)]
+        replaces = replace_on_changes.replacing(((change.field, change.replaces) for change in changes), olds, news,
+                                                fields.FIELDS_BY_NAME)
         if replaces:
             try:
                 replaced = fields.parse_account_uid("id", id_)

@@ -68,7 +68,6 @@ def test_every_resource_of_the_package_is_covered_here() -> None:
     assert _resources_of_the_package() == set(CASES)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18.5: the baseline ignores the option; a nested path replaces on any change")
 @pytest.mark.parametrize("resource", list(CASES), ids=lambda resource: resource.__name__)
 def test_diff_replaces_exactly_where_the_paths_say(resource: type, server: ProviderServer, stack: AccountStack,
                                                    emulator: Emulator) -> None:
