@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from account_factory_testing.sandbox import PROGRAMS, SandboxFactory
 from alicloud_account_factory.emulator import Emulator
 
