@@ -260,6 +260,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
         looks = 0
         while True:
             found = self._look(client, props, journal, key, deadline, replaced)
+            journal.warn_of_problems(reporter.warn)  # (what the look found wrong with the record, once)
             if found.own:
                 return self._adopted(found, reporter, unsure), False
             pending = journal.unanswered_until(key, UNSETTLED_SECONDS)
@@ -286,6 +287,8 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
             except ApiError:
                 sending.settle(REFUSED)  # the service said no: it did not take effect
                 raise
+            finally:
+                journal.warn_of_problems(reporter.warn)  # a record that failed as the request left
             sending.settle(ANSWERED, baseline_id=baseline_id)
             return baseline_id, True
 

@@ -313,6 +313,7 @@ class EnrolledAccountProvider(ResourceProvider):
             return
         if account_uid is not None:  # (the outputs always hold account_uid: it tells no existing account apart)
             _journal().release(account_uid)  # a later create of this resource must not adopt it
+            _journal().warn_of_problems(reporter.warn)  # (a release that could not be recorded, once)
             with _replaced_lock:  # a create of this URN in this run replaces it (delete_before_replace)
                 _replaced_accounts.setdefault(str(props.get(fields.RESOURCE_URN) or ""), account_uid)
         reporter.warn(
