@@ -16,12 +16,12 @@ still take effect or still be missing from the listing.
 
 The record is local: a run on another machine does not see it (see RELIABILITY.md). One file
 per enrollment key, replaced atomically; entries older than `RETENTION_SECONDS` are dropped.
-Every read-modify-write holds an exclusive `flock` on `.lock` in the directory, so that provider
+Every read and read-modify-write holds an exclusive `flock` on `.lock` in the directory, so that provider
 processes of several stacks on one machine never overwrite each other's entries (the released
 accounts are one file for all of them). POSIX only: where `fcntl` is missing (Windows) processes
 are not kept apart, only the threads of one process.
 
-Nothing is lost silently (`problems`, told once per process by `warn_of_problems`): a directory
+Nothing is lost silently (each problem is told once per process, by `warn_of_problems`): a directory
 that cannot be written leaves the record in memory only; a file that cannot be read is kept aside
 (renamed `<name>.corrupt-<time>-<random>`) and started anew, and since what it held is unknown, a
 key's new file holds one assumed unanswered attempt, sent when the lost file was last written.
@@ -99,11 +99,6 @@ class AttemptJournal:
         self._unusable: str | None = None  # why records only live in memory, once that happened
         self._problems: dict[str, str] = {}  # what the user must hear, by problem (told once each)
         self._told: set[str] = set()
-
-    def problems(self) -> list[str]:
-        """What went wrong with the record in this process, told or not."""
-        with self._lock:
-            return list(self._problems.values())
 
     def warn_of_problems(self, warn: Callable[[str], None]) -> None:
         """Tell each problem not told yet, once per process (`warn`: a resource's reporter)."""
@@ -215,7 +210,7 @@ class AttemptJournal:
             return self._memory.get(key, [])
         try:
             return _parsed(text)
-        except (ValueError, KeyError, TypeError, AttributeError) as error:
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as error:
             return self._recovered(key, path, error)
 
     def _recovered(self, key: str, path: Path, error: Exception) -> list[Attempt]:
