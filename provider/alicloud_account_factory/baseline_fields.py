@@ -205,6 +205,7 @@ FIELDS: tuple[Field, ...] = (
           validate=_text(r"afb-[A-Za-z0-9]{4,}", "an Account Factory baseline id such as 'afb-bp1durvn3lgqe28v'"),
           read=_top("BaselineId")),
 )
+FIELDS_BY_NAME = {field.name: field for field in FIELDS}
 
 #: What only the API knows: output name -> where GetAccountFactoryBaseline has it.
 COMPUTED_OUTPUTS: dict[str, Callable[[Mapping[str, Any]], Any]] = {

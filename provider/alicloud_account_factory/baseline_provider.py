@@ -30,7 +30,7 @@ from typing import Any, Mapping
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from . import baseline_fields
+from . import baseline_fields, replace_on_changes
 from .baseline_client import BaselineClient
 from .catalog import CATALOG_CODES, answered_from_catalog, shared_client
 from .enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES, IN_FLIGHT_SECONDS, LISTING_LAG_SECONDS, UNSETTLED_SECONDS
@@ -50,6 +50,12 @@ CREATE = "CreateAccountFactoryBaseline"
 #: delete of the baseline listed here is of the replaced resource, whose baseline the replacement
 #: holds, and must not delete it.
 _kept_by_replacement: dict[str, str] = {}
+#: The baseline each resource held when this run's Diff decided to replace it (its own rules, or
+#: replace_on_changes), or when this run deleted it (a delete-first replacement), by URN. Its
+#: replacement's create asks for a new baseline: it must not adopt that one, although it carries the
+#: same mark (the same resource's). The engine checks a replacement's inputs a second time without
+#: old inputs, so the create learns it from here (the provider process lives for one operation).
+_replaced_baselines: dict[str, str] = {}
 _kept_lock = threading.Lock()
 
 
@@ -173,10 +179,13 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
         inputs, failures = baseline_fields.check(news, olds=olds)
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
-    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+    def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changes = baseline_fields.diff(olds, news)
-        return DiffResult(changes=bool(changes), replaces=[name for name, replaces in changes if replaces],
-                          stables=[], delete_before_replace=False)
+        replaces = replace_on_changes.replacing(changes, olds, news, baseline_fields.FIELDS_BY_NAME)
+        if replaces and id_:
+            with _kept_lock:
+                _replaced_baselines[_urn(news)] = id_
+        return DiffResult(changes=bool(changes), replaces=replaces, stables=[], delete_before_replace=False)
 
     def create(self, props: dict[str, Any]) -> CreateResult:
         props = baseline_fields.normalized(props)
@@ -189,7 +198,9 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
                 made = False
             else:
                 values = baseline_fields.request_values(props, creating=True)
-                baseline_id, made = self._create_once(client, props, region, values, deadline)
+                with _kept_lock:
+                    replaced = _replaced_baselines.pop(_urn(props), None)
+                baseline_id, made = self._create_once(client, props, region, values, deadline, replaced)
                 if not made:  # adopted: make it what the program asks for
                     client.update_baseline(baseline_id, values, deadline)
         if not made:  # it existed before: the resource this one replaces may hold it
@@ -221,6 +232,8 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
             return
         client, _region = self._client(props)
         deadline = operation_deadline(props.get("custom_timeouts"), "delete")
+        with _kept_lock:  # a create of this URN in this run replaces it (delete_before_replace=True)
+            _replaced_baselines.setdefault(_urn(props), id_)
         try:
             client.delete_baseline(id_, deadline)
         except ApiError as error:
@@ -237,15 +250,17 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
     # --- helpers -------------------------------------------------------------------------
 
     def _create_once(self, client: BaselineClient, props: Mapping[str, Any], region: str, values: Mapping[str, Any],
-                     deadline: Deadline) -> tuple[str, bool]:
-        """This resource's baseline: (id, True) if this call made it, (id, False) if an earlier attempt did."""
+                     deadline: Deadline, replaced: str | None) -> tuple[str, bool]:
+        """This resource's baseline: (id, True) if this call made it, (id, False) if an earlier attempt did.
+        `replaced`: the baseline of the resource this create replaces, never its own."""
         journal = _journal()
         key = f"baseline.{region}.{baseline_fields.own_mark(props)}"  # the journal's: one file per resource and region
         reporter = self._reporter(props, self._settings().credentials.secrets())
         unsure: AmbiguousCallError | None = None
         looks = 0
         while True:
-            found = self._look(client, props, journal, key, deadline)
+            found = self._look(client, props, journal, key, deadline, replaced)
+            journal.warn_of_problems(reporter.warn)  # (what the look found wrong with the record, once)
             if found.own:
                 return self._adopted(found, reporter, unsure), False
             pending = journal.unanswered_until(key, UNSETTLED_SECONDS)
@@ -272,19 +287,22 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
             except ApiError:
                 sending.settle(REFUSED)  # the service said no: it did not take effect
                 raise
+            finally:
+                journal.warn_of_problems(reporter.warn)  # a record that failed as the request left
             sending.settle(ANSWERED, baseline_id=baseline_id)
             return baseline_id, True
 
     @staticmethod
     def _look(client: BaselineClient, props: Mapping[str, Any], journal: AttemptJournal, key: str,
-              deadline: Deadline) -> _Found:
+              deadline: Deadline, replaced: str | None) -> _Found:
         """This resource's baselines (its mark, whatever their name now; or the answer of a recorded
-        attempt, read directly since the listing may lag) and same-named Custom ones that are not."""
+        attempt, read directly since the listing may lag) and same-named Custom ones that are not;
+        neither holds the `replaced` baseline (this resource's, which its replacement does not take)."""
         marks = baseline_fields.marks(props)
-        rows = [b for b in client.list_baselines(deadline) if b.get("Type") == "Custom"]
+        rows = [b for b in client.list_baselines(deadline) if b.get("Type") == "Custom" and b.get("BaselineId") != replaced]
         own = {str(b["BaselineId"]): b for b in rows if baseline_fields.mark_in(b.get("Description")) in marks}
         answered = {a.resource_id for a in journal.attempts(key) if a.state == ANSWERED and a.resource_id}
-        for baseline_id in sorted(answered - set(own)):
+        for baseline_id in sorted(answered - set(own) - {replaced}):
             raw = client.get_baseline(baseline_id, deadline)
             if raw is not None and raw.get("Type") == "Custom":
                 own[baseline_id] = raw

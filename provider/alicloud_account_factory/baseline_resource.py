@@ -7,9 +7,9 @@ from typing import Any, Mapping, Optional, Sequence, Union
 import pulumi
 import pulumi.dynamic
 
-from . import baseline_fields, fields
+from . import baseline_fields
 from .baseline_provider import AccountFactoryBaselineProvider
-from .resource import BaselineItemArgs, _alias_urns, _baseline_items_property, _custom_timeouts, _stack_identity
+from .resource import BaselineItemArgs, _baseline_items_property, provider_inputs
 
 #: Type token of the resource; part of every URN in users' state, so it never changes.
 RESOURCE_TYPE = "pulumi-python:dynamic/alicloud-account-factory:AccountFactoryBaseline"
@@ -60,11 +60,8 @@ class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-f
             "baseline_id": baseline_id,
         }
         props.update({name: None for name in baseline_fields.COMPUTED_OUTPUTS})
-        props["custom_timeouts"] = _custom_timeouts(opts.custom_timeouts)
-        props[baseline_fields.RESOURCE_URN] = pulumi.create_urn(resource_name, RESOURCE_TYPE, parent=opts.parent)
-        # Whose baseline it is: the mark create writes into the description comes from both.
-        props[fields.RESOURCE_ALIASES] = _alias_urns(resource_name, opts, RESOURCE_TYPE)
-        props[fields.STACK_IDENTITY] = None if opts.id is not None else _stack_identity()
+        # (whose baseline it is, URN, aliases and the stack's identity, makes the mark create writes)
+        props.update(provider_inputs(resource_name, RESOURCE_TYPE, opts))
         # Always secret: a baseline read from the service (made in the console, or adopted) may carry
         # secrets in its item configs (webhook tokens) that no input of this program marks.
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["baseline_items"]))

@@ -37,7 +37,6 @@ from .enrollment_steps import (  # EnrollmentKey and resource_digest are also th
     Look,
     Operation,
     Target,
-    TooLate,
     WaitOut,
     Wording,
     candidates,
@@ -55,7 +54,7 @@ from .enrollment_steps import (  # EnrollmentKey and resource_digest are also th
 )
 from .errors import AmbiguousCallError, ApiError, is_transient
 from .fields import for_existing_account
-from .journal import ANSWERED, REFUSED, SENT, STATE_DIR_ENV, Attempt, AttemptJournal
+from .journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
 from .model import ENROLLMENT_KEY_TAG, FINISHED, Enrollment, EnrolledSummary, EnrollRequest
 from .timeouts import Deadline
 from .waiter import Waiter, WaitTimedOut, changed
@@ -146,7 +145,6 @@ class Enroller:
         self._listing: Listing = listing or _unshared(client)
         self._keyed_settings = keyed_settings
         self._journal = journal or AttemptJournal(None)
-        self._journal_warned = False
         self._sleep = sleep
         self._clock = clock
         self._backoff = backoff
@@ -175,6 +173,7 @@ class Enroller:
         wording = Wording("create", deadline.describe(), self._keyed_settings)
         found, target = self._look(request, target, deadline, give_up=wording.not_started, max_age=FIRST_LOOK_MAX_AGE,
                                    key_replacing=key_replacing)
+        self._journal.warn_of_problems(progress.warn)  # (what the look found wrong with the record, once)
         request = _tagged(request, target)
         for warning in others_to_name(found, replacement):
             progress.warn(warning)
@@ -195,10 +194,9 @@ class Enroller:
                 give_up = step.give_up
                 found, target = self._look(request, target, deadline, give_up=lambda _error: give_up,
                                            key_replacing=key_replacing)
+                self._journal.warn_of_problems(progress.warn)
                 request = _tagged(request, target)
                 continue
-            if isinstance(step, TooLate):
-                self._warn_if_unrecorded(progress)  # as after any EnrollAccount this create sends
             if not isinstance(step, Enroll):
                 raise step.error
             recorder = _Recorder(self._journal, target.text)
@@ -213,7 +211,7 @@ class Enroller:
                 recorder.refused()  # the service said no: it did not take effect
                 raise
             finally:
-                self._warn_if_unrecorded(progress)
+                self._journal.warn_of_problems(progress.warn)  # a record that failed as the request left
             recorder.answered(account_uid)
             progress.status(f"enrolling new account {account_uid}")
             final = self._wait(account_uid, deadline, progress, wording)
@@ -284,13 +282,6 @@ class Enroller:
         for warning in duplicate_warnings(found.own, final.account_uid):
             progress.warn(warning)
         return final
-
-    def _warn_if_unrecorded(self, progress: Progress) -> None:
-        if self._journal.problem is not None and not self._journal_warned:
-            self._journal_warned = True
-            progress.warn(f"EnrollAccount attempts cannot be recorded on this machine ({self._journal.problem}); set "
-                          f"{STATE_DIR_ENV} to a writable directory. Until then a `pulumi up` run right after an "
-                          f"interrupted one relies on the listing alone, which may show a new account only after a while.")
 
     def _enroll(self, request: EnrollRequest, deadline: Deadline, wording: Wording,
                 observer: SendObserver | None = None) -> int:

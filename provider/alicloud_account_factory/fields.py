@@ -453,9 +453,7 @@ COMPUTED_OUTPUTS: dict[str, Callable[[Enrollment], Any]] = {
 CUSTOM_TIMEOUTS = "custom_timeouts"
 RESOURCE_URN = "resource_urn"
 PROVIDER_KEY = "__provider"
-#: The resource's `replace_on_changes` option: the engine needs a detailed diff to apply it, which a
-#: dynamic provider cannot send, so diff applies it (a name, a path under it, or "*").
-REPLACE_ON_CHANGES = "replace_on_changes"
+#: (and `replace_on_changes.INPUT`: the option, which the provider applies itself)
 #: The URNs of the resource's aliases: Pulumi takes them for this resource, so do its enrollment keys.
 RESOURCE_ALIASES = "resource_aliases"
 #: The stack's random identity (`resource.StackIdentity`): the same URN in another organization
@@ -485,15 +483,6 @@ def replacement_generation(replaced_account_uid: int) -> int:
     """The generation of the resource that replaces the one holding this account: another for each
     account replaced, and the same again when an interrupted replacement of it is retried."""
     return REPLACEMENT_GENERATIONS + replaced_account_uid % REPLACEMENT_GENERATIONS
-
-
-def replaces_on_change(props: Mapping[str, Any], field: str) -> bool:
-    """Whether the resource's replace_on_changes asks a change of `field` to replace it."""
-    paths = props.get(REPLACE_ON_CHANGES)
-    if not isinstance(paths, (list, tuple)):
-        return False
-    return any(isinstance(path, str) and (path == "*" or re.split(r"[.\[]", path, maxsplit=1)[0] == field)
-               for path in paths)
 
 
 def alias_urns(props: Mapping[str, Any]) -> tuple[str, ...]:

@@ -16,6 +16,15 @@ still take effect or still be missing from the listing.
 
 The record is local: a run on another machine does not see it (see RELIABILITY.md). One file
 per enrollment key, replaced atomically; entries older than `RETENTION_SECONDS` are dropped.
+Every read and read-modify-write holds an exclusive `flock` on `.lock` in the directory, so that provider
+processes of several stacks on one machine never overwrite each other's entries (the released
+accounts are one file for all of them). POSIX only: where `fcntl` is missing (Windows) processes
+are not kept apart, only the threads of one process.
+
+Nothing is lost silently (each problem is told once per process, by `warn_of_problems`): a directory
+that cannot be written leaves the record in memory only; a file that cannot be read is kept aside
+(renamed `<name>.corrupt-<time>-<random>`) and started anew, and since what it held is unknown, a
+key's new file holds one assumed unanswered attempt, sent when the lost file was last written.
 """
 
 from __future__ import annotations
@@ -26,9 +35,16 @@ import re
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass, replace
 from pathlib import Path
 from typing import Callable, Mapping
+
+try:
+    import fcntl
+except ImportError:  # Windows: no lock between processes (see the module's docstring)
+    fcntl = None  # type: ignore[assignment]
 
 #: Where records live, unless `ALICLOUD_ACCOUNT_FACTORY_STATE_DIR` says otherwise.
 STATE_DIR_ENV = "ALICLOUD_ACCOUNT_FACTORY_STATE_DIR"
@@ -40,6 +56,9 @@ ANSWERED = "answered"  # the service answered with an AccountUid (or a baseline 
 REFUSED = "refused"  # the service refused it (throttled, invalid, ...): it did not take effect
 RELEASED = "released"  # the resource holding this account was deleted from its stack
 RELEASED_KEY = "released-accounts"  # where releases are kept, by AccountUid
+LOCK_NAME = ".lock"  # beside the records: held while one is read, changed and written
+#: The id of the attempt a key's unreadable record may have held (`AttemptJournal._recovered`).
+ASSUMED_ID = "unreadable-record"
 
 
 @dataclass(frozen=True)
@@ -77,10 +96,20 @@ class AttemptJournal:
         self._clock = clock
         self._lock = threading.Lock()
         self._memory: dict[str, list[Attempt]] = {}
-        self.problem: str | None = None  # why records only live in memory, once that happened
+        self._unusable: str | None = None  # why records only live in memory, once that happened
+        self._problems: dict[str, str] = {}  # what the user must hear, by problem (told once each)
+        self._told: set[str] = set()
+
+    def warn_of_problems(self, warn: Callable[[str], None]) -> None:
+        """Tell each problem not told yet, once per process (`warn`: a resource's reporter)."""
+        with self._lock:
+            untold = [message for problem, message in self._problems.items() if problem not in self._told]
+            self._told.update(self._problems)
+        for message in untold:
+            warn(message)
 
     def attempts(self, key: str) -> list[Attempt]:
-        with self._lock:
+        with self._exclusive():
             return list(self._load(key))
 
     def sending(self, key: str) -> Attempt:
@@ -116,15 +145,54 @@ class AttemptJournal:
 
     # --- storage -----------------------------------------------------------------------------
 
-    def _change(self, key: str, change: Callable[[list[Attempt]], list[Attempt]]) -> None:
+    @contextmanager
+    def _exclusive(self) -> Iterator[None]:
+        """One reader or writer at a time: this process's threads, and (an flock on LOCK_NAME) every
+        other process using the directory."""
         with self._lock:
+            handle = self._open_lock()
+            try:
+                yield
+            finally:
+                if handle is not None:
+                    os.close(handle)  # (releases the flock)
+
+    def _open_lock(self) -> int | None:
+        if self._directory is None or self._unusable is not None or fcntl is None:
+            return None
+        try:
+            self._directory.mkdir(parents=True, exist_ok=True)
+            handle = os.open(self._directory / LOCK_NAME, os.O_RDWR | os.O_CREAT, 0o600)
+        except OSError as error:
+            self._give_up(error)
+            return None
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX)
+        except OSError as error:
+            os.close(handle)
+            self._give_up(error)
+            return None
+        return handle
+
+    def _give_up(self, error: OSError) -> None:
+        """The directory cannot hold the record: memory only, from now on, and the user is told."""
+        self._unusable = f"{type(error).__name__}: {error}"
+        self._problems[f"unusable {self._directory}"] = (
+            f"the attempt record in {self._directory} cannot be used ({self._unusable}). Until it can, this "
+            f"provider process keeps its EnrollAccount and CreateAccountFactoryBaseline requests in memory only: a "
+            f"`pulumi up` right after an interrupted one relies on the listing alone, which may show a new account "
+            f"or baseline only after a while (a second one could then be made), and an account whose resource was "
+            f"deleted on this machine is not remembered as let go. Set {STATE_DIR_ENV} to a writable directory.")
+
+    def _change(self, key: str, change: Callable[[list[Attempt]], list[Attempt]]) -> None:
+        with self._exclusive():
             horizon = self._clock() - RETENTION_SECONDS
             attempts = [a for a in change(self._load(key)) if a.at >= horizon]
             self._memory[key] = attempts
             self._store(key, attempts)
 
     def _path(self, key: str) -> Path | None:
-        if self._directory is None or self.problem is not None:
+        if self._directory is None or self._unusable is not None:
             return None
         return self._directory / f"{re.sub(r'[^A-Za-z0-9._-]', '_', key)}.json"
 
@@ -134,16 +202,48 @@ class AttemptJournal:
         if path is None:
             return self._memory.get(key, [])
         try:
-            raw = json.loads(path.read_text())
-            attempts = [Attempt(id=str(a["id"]), at=float(a["at"]), state=str(a["state"]),
-                                account_uid=int(a["account_uid"]) if a.get("account_uid") is not None else None,
-                                until=float(a["until"]) if a.get("until") is not None else None,
-                                resource_id=str(a["resource_id"]) if a.get("resource_id") is not None else None)
-                        for a in raw.get("attempts", [])]
+            text = path.read_bytes()
         except FileNotFoundError:
-            attempts = []
-        except (OSError, ValueError, KeyError, TypeError, AttributeError):
-            attempts = self._memory.get(key, [])  # unreadable: what this process knows (the listing is still read)
+            return []
+        except OSError as error:
+            self._give_up(error)
+            return self._memory.get(key, [])
+        try:
+            return _parsed(text)
+        except (ValueError, KeyError, TypeError, AttributeError, OverflowError, RecursionError) as error:
+            return self._recovered(key, path, error)
+
+    def _recovered(self, key: str, path: Path, error: Exception) -> list[Attempt]:
+        """An unreadable record: kept aside, never overwritten, and started anew with what this process
+        knows, plus, for a key, an attempt assumed unanswered, sent when the lost file was last written
+        (creates of the key then look, and send nothing, while such a request could still turn up)."""
+        try:
+            written = path.stat().st_mtime
+            aside = path.with_name(f"{path.name}.corrupt-{time.strftime('%Y%m%dT%H%M%S')}-{os.urandom(3).hex()}")
+            os.replace(path, aside)
+        except OSError as failure:
+            self._give_up(failure)
+            return self._memory.get(key, [])
+        attempts = list(self._memory.get(key, []))
+        if key != RELEASED_KEY:
+            attempts.append(Attempt(id=ASSUMED_ID, at=written, state=SENT))
+        reason = f"{type(error).__name__}: {error}"
+        if key == RELEASED_KEY:
+            meaning = ("The releases it held are lost: a later create of a resource deleted on this machine before "
+                       "(removed from the program and added back, or a delete-first replacement interrupted between "
+                       "its delete and its create) may take its old account back instead of enrolling a new one, with "
+                       "a warning that it adopts it.")
+        else:
+            meaning = (f"The requests of one resource it held (EnrollAccount or CreateAccountFactoryBaseline) and their "
+                       f"answers are lost: it is taken as a request sent at {time.strftime('%H:%M:%S', time.localtime(written))}, "
+                       f"when it was last written, that went unanswered, so a create of that resource looks for what "
+                       f"such a request may have made and sends nothing until it could no longer turn up; after that "
+                       f"it relies on the listing alone.")
+        self._problems[f"unreadable {path} {aside}"] = (
+            f"the attempt record {path} could not be read ({reason}); it was kept as {aside} and a new one "
+            f"started. {meaning}")
+        self._memory[key] = attempts
+        self._store(key, attempts)
         return attempts
 
     def _store(self, key: str, attempts: list[Attempt]) -> None:
@@ -159,4 +259,14 @@ class AttemptJournal:
                 os.fsync(handle.fileno())  # must survive a kill -9 right after the request leaves
             os.replace(temporary, path)
         except OSError as error:
-            self.problem = f"{type(error).__name__}: {error}"
+            self._give_up(error)
+
+
+def _parsed(text: bytes) -> list[Attempt]:
+    """A record file's attempts; raises on anything but a record."""
+    raw = json.loads(text)
+    return [Attempt(id=str(a["id"]), at=float(a["at"]), state=str(a["state"]),
+                    account_uid=int(a["account_uid"]) if a.get("account_uid") is not None else None,
+                    until=float(a["until"]) if a.get("until") is not None else None,
+                    resource_id=str(a["resource_id"]) if a.get("resource_id") is not None else None)
+            for a in raw.get("attempts", [])]

@@ -28,7 +28,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from . import fields
+from . import fields, replace_on_changes
 from .catalog import items_answered_from_catalog
 from .client import GovernanceClient
 from .enrollment import Enroller, EnrollmentKey, resource_digest
@@ -218,7 +218,8 @@ class EnrolledAccountProvider(ResourceProvider):
 
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changes = fields.diff(olds, news)
-        replaces = [change.field for change in changes if change.replaces or fields.replaces_on_change(news, change.field)]
+        replaces = replace_on_changes.replacing(((change.field, change.replaces) for change in changes), olds, news,
+                                                fields.FIELDS_BY_NAME)
         if replaces:
             try:
                 replaced = fields.parse_account_uid("id", id_)
@@ -312,6 +313,7 @@ class EnrolledAccountProvider(ResourceProvider):
             return
         if account_uid is not None:  # (the outputs always hold account_uid: it tells no existing account apart)
             _journal().release(account_uid)  # a later create of this resource must not adopt it
+            _journal().warn_of_problems(reporter.warn)  # (a release that could not be recorded, once)
             with _replaced_lock:  # a create of this URN in this run replaces it (delete_before_replace)
                 _replaced_accounts.setdefault(str(props.get(fields.RESOURCE_URN) or ""), account_uid)
         reporter.warn(

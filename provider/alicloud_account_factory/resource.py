@@ -11,7 +11,7 @@ import pulumi.dynamic
 import pulumi.runtime.settings
 from pulumi.runtime.resource import all_aliases
 
-from . import fields
+from . import fields, replace_on_changes
 from .provider import EnrolledAccountProvider, StackIdentityProvider
 
 #: Type token of the resource; part of every URN in users' state, so it never changes.
@@ -108,13 +108,7 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
             "region_id": region_id,
         }
         props.update({name: None for name in fields.COMPUTED_OUTPUTS})
-        props[fields.CUSTOM_TIMEOUTS] = _custom_timeouts(opts.custom_timeouts)
-        # The engine applies replace_on_changes only with a provider's detailed diff, which a dynamic
-        # provider cannot send: the provider applies it instead.
-        props[fields.REPLACE_ON_CHANGES] = list(opts.replace_on_changes) if opts.replace_on_changes else None
-        props[fields.RESOURCE_URN] = pulumi.create_urn(resource_name, RESOURCE_TYPE, parent=opts.parent)
-        props[fields.RESOURCE_ALIASES] = _alias_urns(resource_name, opts)
-        props[fields.STACK_IDENTITY] = None if opts.id is not None else _stack_identity()
+        props.update(provider_inputs(resource_name, RESOURCE_TYPE, opts))
         super().__init__(EnrolledAccountProvider(), resource_name, props, opts)
 
     @staticmethod
@@ -175,8 +169,21 @@ def _stack_identity() -> Optional[pulumi.Output[str]]:
     return _stack_identities[root].value
 
 
-def _alias_urns(resource_name: str, opts: pulumi.ResourceOptions,
-                type_: str = RESOURCE_TYPE) -> Optional[pulumi.Output[list[str]]]:
+def provider_inputs(resource_name: str, type_: str, opts: pulumi.ResourceOptions) -> dict[str, Any]:
+    """The inputs every resource of this package passes its provider besides its arguments: the
+    options the engine keeps to itself for a dynamic provider (custom timeouts; replace_on_changes,
+    which the engine applies only to a detailed diff, which a dynamic provider cannot send), and whose
+    resource it is (URN, aliases, the stack's identity). In one place, so that no resource drops one."""
+    return {
+        fields.CUSTOM_TIMEOUTS: _custom_timeouts(opts.custom_timeouts),
+        replace_on_changes.INPUT: list(opts.replace_on_changes) if opts.replace_on_changes else None,
+        fields.RESOURCE_URN: pulumi.create_urn(resource_name, type_, parent=opts.parent),
+        fields.RESOURCE_ALIASES: _alias_urns(resource_name, opts, type_),
+        fields.STACK_IDENTITY: None if opts.id is not None else _stack_identity(),
+    }
+
+
+def _alias_urns(resource_name: str, opts: pulumi.ResourceOptions, type_: str) -> Optional[pulumi.Output[list[str]]]:
     """Every URN Pulumi takes for this resource's earlier ones (its aliases, and those inherited
     from its parent's aliases), computed as the SDK does for engines without alias specs."""
     aliases = all_aliases(opts.aliases, resource_name, type_, opts.parent)

@@ -81,3 +81,43 @@ def test_a_protected_baseline_fails_destroy_without_an_api_call_until_it_is_unpr
     assert sandbox.resources(":AccountFactoryBaseline") == []
     assert not any(b["BaselineId"] == baseline_id for b in emulator.state()["baselines"])
     assert emulator.state()["calls"]["DeleteAccountFactoryBaseline"] == 1
+
+
+def _baseline_ops(preview: dict) -> list[str]:
+    """What `pulumi preview --json` plans for the program's baseline (a replacement has several steps)."""
+    return [step["op"] for step in preview.get("steps") or [] if step.get("urn", "").endswith("::platform-baseline")]
+
+
+def _custom_baselines(emulator: Emulator) -> list[str]:
+    return [b["BaselineId"] for b in emulator.state()["baselines"] if b.get("Type") == "Custom"]
+
+
+def test_replace_on_changes_replaces_the_baseline_and_deletes_the_old_one(sandbox_for: SandboxFactory,
+                                                                         emulator: Emulator) -> None:
+    """replace_on_changes is the user's: the engine needs a detailed diff to apply it, which a dynamic
+    provider cannot send, so the provider applies it, with Pulumi's paths (`*`, nested keys)."""
+    sandbox = sandbox_for(PROGRAMS / "baseline", accounts="1", replaceOnChanges='["description"]')
+    emulators_own = _custom_baselines(emulator)
+    sandbox.up()
+    old = sandbox.outputs()["baseline_id"]
+
+    sandbox.set_config("description", "what every vended account gets, now")
+    assert "replace" in _baseline_ops(sandbox.preview_json())
+    replaced = sandbox.up()
+    outputs = sandbox.outputs()
+    new = outputs["baseline_id"]
+    # A new baseline; the account moved to it (its baseline_id changed), and then the old one was deleted.
+    assert new != old and _custom_baselines(emulator) == [*emulators_own, new], replaced.output
+    assert outputs["accounts"]["team-0"]["baseline_id"] == new
+    assert [a["BaselineId"] for a in emulator.state()["accounts"]] == [new]
+    calls = emulator.state()["calls"]
+    assert (calls["CreateAccountFactoryBaseline"], calls["DeleteAccountFactoryBaseline"]) == (2, 1)
+    assert "adopting baseline" not in replaced.output and "kept by this resource's replacement" not in replaced.output
+    assert sandbox.preview_json()["changeSummary"] == {"same": 4}  # the stack, its identity, the baseline, the account
+
+    # Nested paths and `*`, as Pulumi reads them: only a change under the path replaces.
+    sandbox.set_config("replaceOnChanges", '["baseline_items[*].config.VpcName"]')
+    sandbox.set_config("description", "a third description")
+    assert _baseline_ops(sandbox.preview_json()) == ["update"]
+    sandbox.set_config("vpcName", "other")
+    assert "replace" in _baseline_ops(sandbox.preview_json())

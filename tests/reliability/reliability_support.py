@@ -220,6 +220,24 @@ def create_in_a_new_provider(engine: FakeEngine, endpoint: str, registration: Re
         server.stop()
 
 
+def kill_right_after_enroll_took_effect(engine: FakeEngine, emulator: Any, registration: Registration,
+                                       display_name: str) -> None:
+    """A provider process creating `registration` is SIGKILLed once its EnrollAccount took effect,
+    the answer held back (never delivered): what it recorded is an unanswered request."""
+    emulator.set_faults([{"action": "EnrollAccount", "kind": "delay", "delay_seconds": 60,
+                          "after_processing": True, "times": 1}])
+    server = start_server(engine, emulator.endpoint, warm_with=registration)
+    thread = threading.Thread(target=check_and_create, args=(server, registration), daemon=True)
+    thread.start()
+    try:
+        assert wait_until(lambda: accounts_by_name(emulator.state()).get(display_name), timeout=30), "never enrolled"
+        server.kill()
+    finally:
+        server.stop()
+        thread.join(10)
+    emulator.set_faults([])
+
+
 def create_all(server: ProviderServer, registrations: Iterable[Registration]) -> dict[str, CreateOutcome]:
     """Every create at once, in one provider process (the engine runs independent steps in parallel)."""
     registrations = list(registrations)

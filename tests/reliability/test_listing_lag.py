@@ -35,6 +35,7 @@ from tests.reliability.reliability_support import (
     accounts_by_name,
     check_and_create,
     create_in_a_new_provider,
+    kill_right_after_enroll_took_effect,
     register_raw,
     start_server,
     the_one_account,
@@ -76,19 +77,9 @@ def test_a_provider_killed_right_after_enroll_took_effect_leaves_no_second_accou
     name = "Lag killed"
     with emulator_for_tests(enroll_seconds=2, list_lag_seconds=lag) as emulator:
         # The account is enrolled, but its answer never reaches the provider before the kill.
-        emulator.set_faults([{"action": "EnrollAccount", "kind": "delay", "delay_seconds": 60,
-                              "after_processing": True, "times": 1}])
         registration = register_raw("lag-killed", account_name_prefix="lag-killed", display_name=name)
-        server = start_server(engine, emulator.endpoint, warm_with=registration)
-        thread, _ = _in_background(check_and_create, server, registration)
-        try:
-            assert wait_until(lambda: accounts_by_name(emulator.state()).get(name), timeout=30), "never enrolled"
-            server.kill()
-        finally:
-            server.stop()
-            thread.join(10)
+        kill_right_after_enroll_took_effect(engine, emulator, registration, name)
         time.sleep(down)
-        emulator.set_faults([])
         resumed = create_in_a_new_provider(engine, emulator.endpoint, registration)
         account = the_one_account(emulator.state(), name)
         assert resumed.error is None, f"lag {lag:.1f}s, down {down:.1f}s (seed {SEED}): {resumed.error}"

@@ -2,7 +2,7 @@
 
 Config: `baselineName`, `vpcName` (the VPC item's VpcName), `webhookToken` (a secret: put in the
 notification item's config), `accounts` (how many, default 2), `retainBaseline` (retain_on_delete),
-`protectBaseline` (protect).
+`protectBaseline` (protect), `description`, `replaceOnChanges` (a JSON list: the replace_on_changes option).
 """
 
 import pulumi
@@ -20,10 +20,11 @@ if token is not None:
 baseline = AccountFactoryBaseline(
     "platform-baseline",
     baseline_name=config.get("baselineName") or "platform",
-    description="what every vended account gets",
+    description=config.get("description") or "what every vended account gets",
     baseline_items=items,
     opts=pulumi.ResourceOptions(retain_on_delete=config.get_bool("retainBaseline") or False,
-                                protect=config.get_bool("protectBaseline") or False),
+                                protect=config.get_bool("protectBaseline") or False,
+                                replace_on_changes=config.get_object("replaceOnChanges")),
 )
 count = config.get_int("accounts")
 accounts = [
