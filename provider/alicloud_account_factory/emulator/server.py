@@ -169,12 +169,14 @@ class StateStore:
 @dataclass
 class Reply:
     """What to send back (or ``drop``: close the connection without a response), in ``format``
-    (``JSON`` or ``XML``: what the request asked for)."""
+    (``JSON`` or ``XML``: what the request asked for); ``outage``: the service goes down before
+    it leaves (an ``outage`` fault rule)."""
 
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    outage: bool = False
     action: str = ""
     code: str = ""
     control: bool = False
@@ -220,10 +222,11 @@ class _Server(ThreadingHTTPServer):
             self._connections.discard(request)
         super().shutdown_request(request)
 
-    def close_connections(self) -> None:
-        """Unblock keep-alive handler threads so a stopped server really stops answering."""
+    def close_connections(self, keep: socket.socket | None = None) -> None:
+        """Unblock keep-alive handler threads so a stopped server really stops answering (all but
+        ``keep``: the connection whose answer is still to be sent)."""
         with self._conn_lock:
-            connections = list(self._connections)
+            connections = [conn for conn in self._connections if conn is not keep]
         for conn in connections:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
@@ -316,6 +319,10 @@ class _Handler(BaseHTTPRequestHandler):
                           headers={"x-acs-request-id": request_id}, code="InternalError")
         # Recorded before answering, so the log already shows a request when its client sees the answer.
         emulator.record_request(self.command, path, reply, (time.monotonic() - started) * 1000)
+        if reply.outage:
+            # Down before the answer leaves: the client's next request finds the port closed.
+            self.close_connection = True
+            emulator.go_down(keep=self.connection)
         self._send(reply)
 
     def _send(self, reply: Reply) -> None:
@@ -418,13 +425,28 @@ class Emulator:
         self._thread.start()
         return self
 
+    def go_down(self, keep: socket.socket | None = None) -> None:
+        """An outage (the ``outage`` fault): stop listening and close every connection but ``keep``
+        (the one whose answer is still to be sent, with ``Connection: close``), so that new
+        connections are refused. The state is kept; ``start()`` serves again, on the same port."""
+        server = self._server
+        if server is None:
+            return
+        port = self.port
+        self._stop(keep)
+        self._requested_port = port
+        self._log(f"outage: stopped listening on port {port} (fault rule)")
+
     def stop(self) -> None:
         """Stop serving, close kept-alive connections and flush the state file."""
+        self._stop()
+
+    def _stop(self, keep: socket.socket | None = None) -> None:
         server, self._server = self._server, None
         if server is None:
             return
         server.shutdown()
-        server.close_connections()
+        server.close_connections(keep)
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -666,6 +688,8 @@ class Emulator:
                 return self._fault_reply(rule, action, request_id)
             if rule.kind == "drop":
                 return Reply(drop=True, action=action, code="<dropped>")
+            if rule.kind == "outage":
+                return Reply(drop=True, outage=True, action=action, code="<outage>")
             time.sleep(rule.delay_seconds)
 
         status, answer = self.responses.dispatch(action, params, request_id)
@@ -682,5 +706,10 @@ class Emulator:
                 return self._fault_reply(rule, action, request_id)
             if rule.kind == "drop":
                 return Reply(drop=True, action=action, code="<dropped after processing>")
+            if rule.kind == "outage":
+                reply.outage = True
+                reply.code = reply.code or "<outage after answering>"
+                reply.headers["Connection"] = "close"
+                return reply
             time.sleep(rule.delay_seconds)
         return reply
