@@ -226,7 +226,6 @@ def _baseline_ids(emu: Emulator) -> list[str]:
     return [b["BaselineId"] for b in emu.state()["baselines"]]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 item 3: the unsigned x-acs-action header decides under v1")
 def test_a_v1_request_runs_the_action_it_signed_and_an_unsigned_header_that_disagrees_is_refused(
         emu: Emulator) -> None:
     """The classic signature covers the parameters, not the headers: a header naming another action
@@ -254,7 +253,6 @@ def test_a_v1_request_runs_the_action_it_signed_and_an_unsigned_header_that_disa
     assert emu.state()["calls_ok"] == {"GetAccountFactoryBaseline": 1}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 item 3: the unsigned x-acs-action header decides under v1")
 def test_a_v1_request_without_a_signed_action_is_refused_whatever_its_headers_say(emu: Emulator) -> None:
     """A URL signed without Action (or Version) cannot be given one by an unsigned header."""
     params = {"Version": VERSION, "AccountUid": str(MEMBER_ACCOUNT_UIDS[0])}

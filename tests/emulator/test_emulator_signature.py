@@ -203,7 +203,6 @@ def test_control_api_needs_no_signature_and_is_not_counted(emu: Emulator) -> Non
     assert admin.state()["calls"] == {}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 item 3: the header wins over a signed parameter that disagrees")
 def test_an_acs3_request_whose_signed_action_header_and_parameter_disagree_is_refused(emu: Emulator) -> None:
     """Both are signed under ACS3: which one to run is ambiguous, so neither runs."""
     query = {"Action": "DeleteAccountFactoryBaseline", "BaselineId": CUSTOM_BASELINE_ID}
