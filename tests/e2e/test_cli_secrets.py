@@ -83,13 +83,18 @@ def secret_items(sandbox_for: SandboxFactory, tmp_path: Path) -> Callable[[str],
     return make
 
 
-def _verbose_up(sandbox: PulumiSandbox, *, check: bool) -> Run:
-    return sandbox.pulumi("up", "--yes", "--skip-preview", "--logtostderr", "--logflow", "-v=9", check=check)
+def _verbose_up(sandbox: PulumiSandbox, *extra: str, check: bool) -> Run:
+    return sandbox.pulumi("up", "--yes", "--skip-preview", *extra, "--logtostderr", "--logflow", "-v=9", check=check)
 
 
-def _outage_after(emulator: Emulator, action: str) -> None:
-    """The service answers the next `action` call, then stops answering: the call after it cannot connect."""
-    emulator.set_faults([{"action": action, "kind": "outage", "after_processing": True, "times": 1}])
+def _up_while_the_service_stops_after(sandbox: PulumiSandbox, emulator: Emulator, look: str, call: str,
+                                      *extra: str) -> Run:
+    """`pulumi up` while the service answers the next `look`, then stops answering (the emulator's
+    outage fault, armed by action): the `call` that follows cannot connect, and never reached it."""
+    emulator.set_faults([{"action": look, "kind": "outage", "after_processing": True, "times": 1}])
+    run = _verbose_up(sandbox, *extra, check=False)
+    assert emulator.requests()[-1]["action"] == look and call not in emulator.state()["calls"], emulator.requests()
+    return run
 
 
 def _error_of(run: Run, resource: str) -> tuple[str, str]:
@@ -133,9 +138,8 @@ def test_an_enrollment_the_service_stops_answering_names_the_call_and_cause_and_
         secret_items: Callable[[str], PulumiSandbox], emulator: Emulator) -> None:
     sandbox = secret_items("account")
     endpoint = emulator.endpoint
-    _outage_after(emulator, "ListEnrolledAccounts")  # the create's look, just before its EnrollAccount
-    up = _verbose_up(sandbox, check=False)
-    assert [r["action"] for r in emulator.requests()] == ["ListEnrolledAccounts"], emulator.requests()
+    up = _up_while_the_service_stops_after(sandbox, emulator, "ListEnrolledAccounts", "EnrollAccount")  # the look
+    assert [r["action"] for r in emulator.requests()] == ["ListEnrolledAccounts"]
     _assert_told_what_failed(up, "secret-account", "EnrollAccount", endpoint)
     _assert_no_secret_anywhere(sandbox, up)
 
@@ -144,18 +148,15 @@ def test_a_baseline_create_and_update_the_service_stops_answering_name_the_call_
         secret_items: Callable[[str], PulumiSandbox], emulator: Emulator) -> None:
     sandbox = secret_items("baseline")
     endpoint = emulator.endpoint
-    _outage_after(emulator, "ListAccountFactoryBaselines")  # the create's look, just before its Create
-    create = _verbose_up(sandbox, check=False)
-    assert [r["action"] for r in emulator.requests()] == ["ListAccountFactoryBaselines"], emulator.requests()
+    create = _up_while_the_service_stops_after(sandbox, emulator, "ListAccountFactoryBaselines",
+                                               "CreateAccountFactoryBaseline")  # the create's look
+    assert [r["action"] for r in emulator.requests()] == ["ListAccountFactoryBaselines"]
     _assert_told_what_failed(create, "secret-baseline", "CreateAccountFactoryBaseline", endpoint)
 
     emulator.start()  # the service is back (same port): the baseline is made, DEBUG=sdk logging its request
     made = _verbose_up(sandbox, check=True)
-    sandbox.set_config("vpcName", "changed")  # an update of the items
-    _outage_after(emulator, "GetAccountFactoryBaseline")  # the refresh's read, just before the Update
-    update = sandbox.pulumi("up", "--yes", "--skip-preview", "--refresh", "--logtostderr", "--logflow", "-v=9",
-                            check=False)
-    assert [r["action"] for r in emulator.requests()][-1] == "GetAccountFactoryBaseline", emulator.requests()
-    assert "UpdateAccountFactoryBaseline" not in emulator.state()["calls"]
+    sandbox.set_config("vpcName", "changed")  # an update of the items, after the refresh's read
+    update = _up_while_the_service_stops_after(sandbox, emulator, "GetAccountFactoryBaseline",
+                                               "UpdateAccountFactoryBaseline", "--refresh")
     _assert_told_what_failed(update, "secret-baseline", "UpdateAccountFactoryBaseline", endpoint)
     _assert_no_secret_anywhere(sandbox, create, made, update)
