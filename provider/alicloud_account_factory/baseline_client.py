@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from .client import LIST_PAGE_SIZE, GovernanceClient, SendObserver, sdk_model
+from .client import LIST_PAGE_SIZE, GovernanceClient, SendObserver, answer_fields, sdk_model
 from .errors import AmbiguousCallError, ApiError
 from .settings import ProviderSettings
 from .timeouts import Deadline
@@ -36,7 +36,8 @@ class BaselineClient(GovernanceClient):
                           deadline, idempotent=False, observer=observer)
         if not body.get("BaselineId"):
             raise AmbiguousCallError("CreateAccountFactoryBaseline", "InvalidResponse",
-                                     f"the answer holds no BaselineId: {body!r}", request_id=body.get("RequestId"))
+                                     f"the answer holds no BaselineId ({answer_fields(body)})",
+                                     request_id=body.get("RequestId"))
         return str(body["BaselineId"])
 
     def update_baseline(self, baseline_id: str, values: Mapping[str, Any], deadline: Deadline) -> None:

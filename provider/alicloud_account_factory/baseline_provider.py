@@ -71,10 +71,10 @@ def _catalog_named(client: BaselineClient, props: Mapping[str, Any], deadline: D
     except ApiError as error:
         if error.code in CATALOG_CODES:
             raise answered_from_catalog(error, client, list(props.get("baseline_items") or ()), deadline) from None
-        arguments = baseline_fields.arguments_named_in(error.message)
-        if not arguments or error.arguments:
+        named = error.naming_arguments(baseline_fields.arguments_named_in)
+        if named is error:
             raise
-        raise error.about(arguments) from None
+        raise named from None
 
 
 class BaselineInUse(AccountFactoryError):

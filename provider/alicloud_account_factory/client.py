@@ -12,10 +12,17 @@ Nothing above this module sees an SDK type or an SDK exception. Retries follow o
   retry, but EnrollAccount raises `AmbiguousCallError` so that the enroller looks before it
   enrolls again (and the SDK is never allowed to resend EnrollAccount on such an answer);
 * anything else fails at once with its code, message, RequestId and recommendation.
+
+No text of the HTTP libraries ever leaves this module: theirs quote the request's URL, and an RPC
+request's parameters (a secret item config among them) travel in it. A transport failure is
+described from the exception types and errno alone (`transport_cause`), the SDK's debug log lines
+lose their parameters and headers, and a failure of any other kind inside the SDK is named by its
+type and place only.
 """
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import random
@@ -28,7 +35,15 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Protocol, TypeVar
 
 from . import __version__
-from .errors import AmbiguousCallError, ApiError, NotEnrolledError, UnansweredCallError, redact
+from .errors import (
+    AmbiguousCallError,
+    ApiError,
+    ClientFailure,
+    NotEnrolledError,
+    UnansweredCallError,
+    redact,
+    without_query_strings,
+)
 from .fields import enroll_parameters
 from .model import Enrollment, EnrolledSummary, EnrollRequest
 from .pacing import AdaptivePace
@@ -97,6 +112,7 @@ def _build_sdk_client(settings: ProviderSettings, region: str, kind: str) -> Any
     from alibabacloud_governance20210120.client import Client
     from alibabacloud_tea_openapi.utils_models import Config
 
+    _withhold_request_text_in_sdk_logs()
     creds = settings.credentials
     config = Config(
         region_id=region,
@@ -143,11 +159,60 @@ class _WithheldText(logging.Filter):
         return True
 
 
+def _install_once(logger_name: str, log_filter: type[logging.Filter]) -> None:
+    """Add `log_filter` to a logger, once per process."""
+    logger = logging.getLogger(logger_name)
+    if not any(isinstance(existing, log_filter) for existing in logger.filters):
+        logger.addFilter(log_filter())
+
+
 def _withhold_credential_library_logs() -> None:
     """Install, once per process, the filter that keeps credentials out of the library's log lines."""
-    logger = logging.getLogger(CREDENTIAL_LIBRARY_LOGGER)
-    if not any(isinstance(existing, _WithheldText) for existing in logger.filters):
-        logger.addFilter(_WithheldText())
+    _install_once(CREDENTIAL_LIBRARY_LOGGER, _WithheldText)
+
+
+#: Loggers that write a request's target (query string included) or headers (signature, security token):
+#: the SDK's HTTP debug log (`DEBUG=sdk` in the environment turns it on, on stderr) and urllib3's.
+REQUEST_LOGGERS = ("darabonba-core", "alibabacloud-tea", "urllib3.connectionpool")
+#: Headers an SDK debug line keeps: they say which call it was, never what it carried or who signed it.
+SHOWN_HEADERS = frozenset({"host", "x-acs-action", "x-acs-version", "x-acs-request-id", "content-type",
+                           "content-length", "date"})
+_HEADER_LINE = re.compile(r"^([<>]) ([^:]+?) : ")
+_REQUEST_LINE = re.compile(r"^> (\S+) \S+ (HTTP/\S+)$")
+
+
+class _WithheldParameters(logging.Filter):
+    """Keeps a request log line's call (method, action, status), drops its parameters and credentials."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        try:
+            text = record.getMessage()
+        except Exception:  # noqa: BLE001 - a record that cannot be formatted is withheld whole
+            text = ""
+        lines = []
+        withheld = False
+        for line in text.splitlines():
+            header = _HEADER_LINE.match(line)
+            if header and header.group(2).strip().lower() not in SHOWN_HEADERS:
+                withheld = True
+                continue
+            request = _REQUEST_LINE.match(line)
+            lines.append(f"> {request.group(1)} (target withheld) {request.group(2)}" if request
+                         else without_query_strings(line))
+        if withheld:
+            lines.append("(other headers withheld: they carry signatures and tokens)")
+        record.msg = "\n".join(lines)
+        record.args = ()
+        record.exc_info = None
+        record.exc_text = None
+        record.stack_info = None
+        return True
+
+
+def _withhold_request_text_in_sdk_logs() -> None:
+    """Install, once per process, the filters that keep parameters and headers out of request log lines."""
+    for name in REQUEST_LOGGERS:
+        _install_once(name, _WithheldParameters)
 
 
 M = TypeVar("M")
@@ -216,7 +281,8 @@ class GovernanceClient:
                           observer=observer)
         uid_text = str(body.get("AccountUid") or "")
         if not (uid_text.isascii() and uid_text.isdigit()):  # carried out, but the answer is unusable
-            raise AmbiguousCallError("EnrollAccount", "InvalidResponse", f"the answer holds no AccountUid: {body!r}",
+            raise AmbiguousCallError("EnrollAccount", "InvalidResponse",
+                                     f"the answer holds no usable AccountUid ({answer_fields(body)})",
                                      request_id=body.get("RequestId"))
         return int(body["AccountUid"])
 
@@ -264,7 +330,10 @@ class GovernanceClient:
                 self._pace.passed()
                 return response.body.to_map()
             except Exception as raw:  # noqa: BLE001 - every SDK failure is translated below
-                error = self._translate(action, raw)
+                translated = self._translate(action, raw)
+            if isinstance(translated, ClientFailure):
+                raise translated from None  # the SDK's own exception (and its text) stays behind
+            error = translated
             if error.code.startswith(THROTTLING_PREFIX):
                 self._pace.throttled(sent_at)
             elif error.status_code and error.status_code < 500:
@@ -281,9 +350,10 @@ class GovernanceClient:
             time.sleep(delay)
             attempt += 1
 
-    def _translate(self, action: str, raw: BaseException) -> ApiError:
+    def _translate(self, action: str, raw: BaseException) -> ApiError | ClientFailure:
         """An SDK failure as an ApiError: `retryable` if trying again may work, an
-        AmbiguousCallError if the call may have been carried out."""
+        AmbiguousCallError if the call may have been carried out; a ClientFailure if it was neither
+        an answer nor a transport failure. No text of the HTTP libraries is kept (see the module)."""
         from alibabacloud_tea_openapi.exceptions import AlibabaCloudException
 
         secrets = self._settings.credentials.secrets()
@@ -293,7 +363,8 @@ class GovernanceClient:
             data = error.data if isinstance(error.data, dict) else {}
             code = str(error.code or data.get("Code") or "Unknown")
             status = int(error.status_code or 0)
-            message = redact(str(data.get("Message") or error.message or ""), secrets)
+            # The service's own words; a gateway or proxy page quoting the request's URL loses its query.
+            message = redact(without_query_strings(str(data.get("Message") or error.message or "")), secrets)
             kwargs: dict[str, Any] = dict(
                 request_id=data.get("RequestId") or error.request_id,
                 recommend=data.get("Recommend"),
@@ -308,20 +379,81 @@ class GovernanceClient:
             if status >= 500 or code in UNAVAILABLE_CODES:
                 return AmbiguousCallError(action, code, message, retryable=True, **kwargs)
             return ApiError(action, code, message, **kwargs)
-        cause = inner if isinstance(inner, BaseException) else raw
         if _from_credential_library(raw):
             # Never the library's text: it quotes what a credential source answered, keys included.
             return ApiError(action, "InvalidCredentials", f"no usable credentials ({_credential_sources(raw)}). "
                                                           f"{CREDENTIALS_HELP}")
-        message = redact(f"{type(cause).__name__}: {cause}", secrets)
-        if not (_is_network_problem(cause) or _is_network_problem(raw)):
-            raise raw
-        endpoint = self._settings.endpoint.url() if self._settings.endpoint else f"https://governance.{self._region}.aliyuncs.com"
+        endpoint = redact(self._settings.endpoint.url() if self._settings.endpoint
+                          else f"https://governance.{self._region}.aliyuncs.com", secrets)
+        if not (_is_network_problem(raw) or _is_network_problem(inner)):
+            return ClientFailure(action, endpoint, raw)
+        cause = transport_cause(raw)
         if _never_sent(raw):
             # No connection was made (refused, unknown host, connect timeout): nothing was carried out.
-            return ApiError(action, "ConnectionFailure", f"could not connect to {endpoint} ({message})", retryable=True)
+            return ApiError(action, "ConnectionFailure", f"could not connect to {endpoint}: {cause}", retryable=True)
         unsure = UnansweredCallError if _timed_out_reading(raw) else AmbiguousCallError
-        return unsure(action, "ConnectionFailure", f"could not complete the call to {endpoint} ({message})", retryable=True)
+        return unsure(action, "ConnectionFailure", f"could not complete the call to {endpoint}: {cause}",
+                      retryable=True)
+
+
+def answer_fields(body: Mapping[str, Any]) -> str:
+    """What an unusable answer held, by field name only (its values are the service's, not ours to repeat)."""
+    return f"it holds {', '.join(sorted(map(str, body)))}" if body else "it is empty"
+
+
+def transport_cause(error: BaseException) -> str:
+    """What went wrong on the way to the service, from the exception types and errno alone.
+
+    Never the exceptions' texts: urllib3's and requests' quote the request's URL, whose query string
+    holds every parameter of an RPC call (a baseline item's secret config among them).
+    """
+    import http.client
+    import socket
+    import ssl
+
+    import requests
+    import urllib3
+
+    chain = list(_chain(error))
+
+    def has(*types: type[BaseException]) -> bool:
+        return any(isinstance(current, types) for current in chain)
+
+    codes = [current.errno for current in chain if isinstance(current, OSError) and isinstance(current.errno, int)
+             and current.errno > 0 and not isinstance(current, (socket.gaierror, ssl.SSLError))]
+    if has(urllib3.exceptions.NameResolutionError, socket.gaierror):
+        return "the host name could not be resolved"
+    if has(ssl.SSLCertVerificationError):
+        return "the server's TLS certificate could not be verified"
+    if has(ssl.SSLError, urllib3.exceptions.SSLError, requests.exceptions.SSLError):
+        return "the TLS handshake failed"
+    if has(urllib3.exceptions.ReadTimeoutError, requests.exceptions.ReadTimeout):
+        return f"no answer within the {READ_TIMEOUT_MS // 1000} s read timeout"
+    if codes:
+        return _ERRNO_CAUSES.get(codes[-1]) or f"{os.strerror(codes[-1]).lower()} (errno {codes[-1]})"
+    if has(urllib3.exceptions.ConnectTimeoutError, requests.exceptions.ConnectTimeout):
+        return f"no connection within the {CONNECT_TIMEOUT_MS // 1000} s connect timeout"
+    if has(http.client.RemoteDisconnected):
+        return "the service closed the connection without answering"
+    if has(TimeoutError):
+        return "timed out"
+    if has(http.client.IncompleteRead, urllib3.exceptions.ProtocolError, requests.exceptions.ChunkedEncodingError):
+        return "the answer was cut off"
+    if has(ValueError):
+        return "the answer could not be read (not the JSON the API answers with)"
+    return f"{type(chain[-1]).__name__} (its text is not shown: it can quote the request)"
+
+
+#: How the usual errno values of a failed call read.
+_ERRNO_CAUSES = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "the connection was reset",
+    errno.ECONNABORTED: "the connection was aborted",
+    errno.EPIPE: "the connection broke while the request was sent",
+    errno.ETIMEDOUT: "the connection timed out",
+    errno.EHOSTUNREACH: "no route to the host",
+    errno.ENETUNREACH: "the network is unreachable",
+}
 
 
 CREDENTIALS_HELP = (

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Iterable
+import os
+import re
+import traceback
+from typing import Callable, Iterable
 
 from .model import Enrollment
 
@@ -39,6 +42,15 @@ class ApiError(AccountFactoryError):
                           recommend=self.recommend, status_code=self.status_code, arguments=arguments,
                           retryable=self.retryable)
 
+    def naming_arguments(self, arguments_named_in: Callable[[str], tuple[str, ...]]) -> "ApiError":
+        """The error, also naming the resource's arguments whose API parameters the service's message
+        names (`The specified parameter FolderId is not valid` -> `folder_id`). Only the service's own
+        answer is read so (it came with an HTTP status): a failure on the way there is about no argument."""
+        if self.arguments or self.status_code is None:
+            return self
+        arguments = arguments_named_in(self.message)
+        return self.about(arguments) if arguments else self
+
     def describe(self) -> str:
         text = f"{self.action} failed: {self.code}: {self.message}"
         if self.status_code:
@@ -51,6 +63,25 @@ class ApiError(AccountFactoryError):
         if self.arguments:
             text += f". Check this resource's {' and '.join(self.arguments)}"
         return text
+
+
+class ClientFailure(AccountFactoryError):
+    """The SDK failed with neither an answer nor a transport failure (a bug, here or in the SDK).
+
+    Named by its type and the place it was raised only: the SDK's texts can quote the request's
+    parameters, a secret item config among them."""
+
+    def __init__(self, action: str, endpoint: str, raised: BaseException) -> None:
+        self.action = action
+        frames = traceback.extract_tb(raised.__traceback__) if raised.__traceback__ else []
+        where = ""
+        if frames:
+            last = frames[-1]
+            where = f" in {os.path.basename(os.path.dirname(last.filename))}/{os.path.basename(last.filename)}" \
+                    f":{last.lineno} ({last.name})"
+        super().__init__(f"{action} to {endpoint} failed inside the Alibaba Cloud SDK: {type(raised).__name__}{where}; "
+                         f"its text is not shown because it can quote the request's parameters. Whether the call "
+                         f"reached the service is not known; please report this failure.")
 
 
 def is_transient(error: BaseException) -> bool:
@@ -145,3 +176,12 @@ def redact(text: str, secrets: Iterable[str | None]) -> str:
         if secret and len(secret) >= 4:
             text = text.replace(secret, "****")
     return text
+
+
+#: A URL's query string: `?` then a `name=value` run up to whitespace, a quote or an angle bracket.
+_QUERY_STRING = re.compile(r"\?[^\s\"'<>?]*=[^\s\"'<>]*")
+
+
+def without_query_strings(text: str) -> str:
+    """The text with every URL query string taken out: an RPC request's parameters travel in it."""
+    return _QUERY_STRING.sub("?(parameters withheld)", text)

@@ -113,15 +113,15 @@ def _engine() -> EngineLog:
 
 @contextmanager
 def _errors_name_arguments() -> Iterator[None]:
-    """An API error that names a parameter (`The specified parameter FolderId is not valid`)
-    also names the resource's argument it came from (`folder_id`)."""
+    """An API error whose service message names a parameter (`The specified parameter FolderId is
+    not valid`) also names the resource's argument it came from (`folder_id`)."""
     try:
         yield
     except ApiError as error:
-        arguments = fields.arguments_named_in(error.message)
-        if not arguments or error.arguments:
+        named = error.naming_arguments(fields.arguments_named_in)
+        if named is error:
             raise
-        raise error.about(arguments) from None
+        raise named from None
 
 
 def _replaced_by(props: Mapping[str, Any]) -> int | None:

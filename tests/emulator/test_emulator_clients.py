@@ -181,8 +181,9 @@ def test_core_sdk_timestamp_window(offset: float, code: str | None) -> None:
 
 
 def _send_signed_url(emu: Emulator, params: dict[str, str], *, drop: str | None = None,
-                     secret: str = DEFAULT_ACCESS_KEY_SECRET) -> tuple[int, dict[str, Any]]:
-    """A GET signed by the core SDK's own v1 signer, sent bare: no x-acs-* header at all (as
+                     secret: str = DEFAULT_ACCESS_KEY_SECRET,
+                     headers: dict[str, str] | None = None) -> tuple[int, dict[str, Any]]:
+    """A GET signed by the core SDK's own v1 signer, sent bare: no x-acs-* header but `headers` (as
     curl or a script would send a signed URL). ``drop`` removes one parameter after signing."""
     url, _ = rpc_signature_composer.get_signed_url(dict(params), DEFAULT_ACCESS_KEY_ID, secret, "JSON", "GET", {})
     if drop is not None:
@@ -190,7 +191,7 @@ def _send_signed_url(emu: Emulator, params: dict[str, str], *, drop: str | None 
         url = path + "?" + "&".join(p for p in query.split("&") if not p.startswith(f"{drop}="))
     conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=10)
     try:
-        conn.request("GET", url, headers={"Host": emu.host_port})
+        conn.request("GET", url, headers={"Host": emu.host_port, **(headers or {})})
         response = conn.getresponse()
         return response.status, json.loads(response.read())
     finally:
@@ -219,6 +220,48 @@ def test_missing_signature_only_when_it_is_really_missing(emu: Emulator) -> None
     assert (status, body["Code"]) == (400, "MissingSignatureNonce")
     status, body = _send_signed_url(emu, params, drop="Timestamp")
     assert (status, body["Code"]) == (400, "InvalidTimeStamp.Format")
+
+
+def _baseline_ids(emu: Emulator) -> list[str]:
+    return [b["BaselineId"] for b in emu.state()["baselines"]]
+
+
+def test_a_v1_request_runs_the_action_it_signed_and_an_unsigned_header_that_disagrees_is_refused(
+        emu: Emulator) -> None:
+    """The classic signature covers the parameters, not the headers: a header naming another action
+    than the signed Action parameter must not run it (nor the signed one: the request is ambiguous)."""
+    client = core_client()
+    get = common(emu, "GetAccountFactoryBaseline", {"BaselineId": CUSTOM_BASELINE_ID})
+    get.add_header("x-acs-action", "DeleteAccountFactoryBaseline")  # sent as is, never signed under v1
+    err = core_error(client, get)
+    assert (err.get_http_status(), err.get_error_code()) == (400, "InvalidParameter")
+    assert "DeleteAccountFactoryBaseline" in err.get_error_msg() and "GetAccountFactoryBaseline" in err.get_error_msg()
+    assert CUSTOM_BASELINE_ID in _baseline_ids(emu)  # nothing deleted
+
+    read = common(emu, "GetEnrolledAccount", {"AccountUid": str(MEMBER_ACCOUNT_UIDS[0])})
+    read.add_header("x-acs-action", "EnrollAccount")
+    assert core_error(client, read).get_error_code() == "InvalidParameter"
+    later = common(emu, "ListAccountFactoryBaselines")
+    later.add_header("x-acs-version", "2019-01-01")  # a version header that disagrees, likewise
+    assert core_error(client, later).get_error_code() == "InvalidParameter"
+    assert emu.state()["accounts"] == [] and emu.state()["calls_ok"] == {}
+    assert emu.state()["calls"] == {"GetAccountFactoryBaseline": 1, "GetEnrolledAccount": 1,
+                                    "ListAccountFactoryBaselines": 1}  # counted as what was signed
+
+    # What the core SDK sends by itself (the header repeating the signed action) runs as signed.
+    assert core_json(client, common(emu, "GetAccountFactoryBaseline", {"BaselineId": CUSTOM_BASELINE_ID}))
+    assert emu.state()["calls_ok"] == {"GetAccountFactoryBaseline": 1}
+
+
+def test_a_v1_request_without_a_signed_action_is_refused_whatever_its_headers_say(emu: Emulator) -> None:
+    """A URL signed without Action (or Version) cannot be given one by an unsigned header."""
+    params = {"Version": VERSION, "AccountUid": str(MEMBER_ACCOUNT_UIDS[0])}
+    status, body = _send_signed_url(emu, params, headers={"x-acs-action": "EnrollAccount"})
+    assert (status, body["Code"]) == (400, "MissingAction")
+    params = {"Action": "EnrollAccount", "AccountUid": str(MEMBER_ACCOUNT_UIDS[0])}
+    status, body = _send_signed_url(emu, params, headers={"x-acs-version": VERSION})
+    assert (status, body["Code"]) == (400, "MissingVersion")
+    assert emu.state()["accounts"] == [] and emu.state()["calls_ok"] == {}
 
 
 # ---- Tea's generic call_api (alibabacloud-tea-openapi) ----------------------------------------

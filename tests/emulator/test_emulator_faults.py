@@ -97,6 +97,49 @@ def test_drop_after_processing_takes_effect_although_the_client_saw_an_error(emu
     wait_until(lambda: [r["status"] for r in emu.requests() if r["action"] == "EnrollAccount"] == ["drop"])
 
 
+def _causes(error: BaseException) -> list[BaseException]:
+    """The error and every exception it wraps (the SDK's inner_exception, causes, contexts)."""
+    found: list[BaseException] = []
+    pending: list[object] = [error]
+    while pending:
+        current = pending.pop()
+        if isinstance(current, BaseException) and all(current is not seen for seen in found):
+            found.append(current)
+            pending += [getattr(current, "inner_exception", None), current.__cause__, current.__context__]
+    return found
+
+
+def test_an_outage_after_answering_refuses_the_next_call(emu: Emulator, client: Client) -> None:
+    """The service goes away between two calls: the first is answered, the next cannot connect,
+    whichever kept-alive connection the client holds."""
+    port = emu.port
+    assert client.list_account_factory_baselines(LIST()).body.baselines  # a kept-alive connection
+    emu.set_faults([{"action": "ListEnrolledAccounts", "kind": "outage", "after_processing": True, "times": 1}])
+    assert client.list_enrolled_accounts(m.ListEnrolledAccountsRequest()).body.enrolled_accounts == []
+    with pytest.raises(UnretryableException) as refused:
+        enroll_new(client)
+    assert any(isinstance(cause, ConnectionRefusedError) for cause in _causes(refused.value))
+    assert [r["action"] for r in emu.requests()] == ["ListAccountFactoryBaselines", "ListEnrolledAccounts"]
+    assert emu.requests()[-1]["code"] == "<outage after answering>" and emu.state()["accounts"] == []
+
+    emu.start()  # back, on the same port: the same client carries on
+    assert emu.port == port
+    enroll_new(client)
+    assert len(emu.state()["accounts"]) == 1
+
+
+def test_an_outage_before_processing_drops_the_call_and_refuses_the_next(emu: Emulator, client: Client) -> None:
+    emu.set_faults([{"action": "EnrollAccount", "kind": "outage"}])
+    with pytest.raises(UnretryableException) as dropped:
+        enroll_new(client)
+    assert not any(isinstance(cause, ConnectionRefusedError) for cause in _causes(dropped.value))  # it was sent
+    with pytest.raises(UnretryableException) as refused:
+        enroll_new(client)
+    assert any(isinstance(cause, ConnectionRefusedError) for cause in _causes(refused.value))
+    assert emu.state()["accounts"] == [] and emu.state()["calls"] == {"EnrollAccount": 1}
+    assert [(r["status"], r["code"]) for r in emu.requests()] == [("drop", "<outage>")]
+
+
 def test_error_after_processing(emu: Emulator, client: Client) -> None:
     emu.set_faults([{"action": "EnrollAccount", "code": "InternalError", "after_processing": True, "times": 1}])
     err = sdk_error(lambda: client.enroll_account(m.EnrollAccountRequest(account_uid=MEMBER_ACCOUNT_UIDS[0])))

@@ -14,7 +14,7 @@ from collections.abc import Iterator
 from typing import Any
 
 import pytest
-from alicloud_account_factory.emulator import Emulator
+from alicloud_account_factory.emulator import Emulator, EmulatorAdmin
 
 ERROR_FIELDS = {"RequestId", "HostId", "Code", "Message", "Recommend"}
 
@@ -124,6 +124,7 @@ def test_control_api_keeps_its_own_shape_for_a_wrong_method(logged: tuple[Emulat
     (b"GET /a b HTTP/1.1", 400, "BadRequest"),
     (b"GET / HTTP/2.0", 505, "HTTPVersionNotSupported"),
     (b"GET / FTP/1.1", 400, "BadRequest"),  # no readable version: still a status line
+    (b"GET /?Tag=" + b"a" * 70_000 + b" HTTP/1.1", 414, "RequestURITooLong"),  # the same code on any Python
 ])
 def test_what_the_stdlib_refuses_is_answered_in_the_service_shape(
     logged: tuple[Emulator, io.StringIO], request_line: bytes, status: int, code: str
@@ -146,3 +147,21 @@ def test_well_formed_chunked_and_sized_bodies_are_read(logged: tuple[Emulator, i
     assert (response.status, json.loads(payload)[0]["kind"]) == (200, "drop")
     response, payload = send(emu, "POST", "/_emulator/faults", {"Content-Length": f" {len(rule)} "}, rule)
     assert (response.status, json.loads(payload)[0]["times"]) == (200, 1)
+
+
+@pytest.mark.parametrize("headers", [{"Content-Length": str(10**12)}, {"Transfer-Encoding": "chunked"}],
+                         ids=["content-length", "chunked"])
+def test_a_body_larger_than_the_emulator_takes_is_a_json_413(logged: tuple[Emulator, io.StringIO],
+                                                             headers: dict[str, str]) -> None:
+    """10^12 bytes announced (as the length, or as one chunk's size): answered at once, never read
+    into memory, and the connection closed (the rest of the stream is not read)."""
+    emu, log = logged
+    body = b"%x\r\n%s\r\n" % (10**12, b"a" * 16) if "Transfer-Encoding" in headers else b""
+    response, payload = send(emu, "POST", "/?Action=EnrollAccount", headers, body)
+    assert response.status == 413
+    error = service_error(response, payload)
+    assert error["Code"] == "RequestEntityTooLarge" and "bytes" in error["Message"]
+    assert response.getheader("Connection") == "close"
+    assert last_log_line(log).startswith("POST / - 413 ") and last_log_line(log).endswith(" RequestEntityTooLarge")
+    assert emu.state()["calls"] == {}
+    assert EmulatorAdmin(emu.endpoint).health()["ok"]  # the emulator serves on

@@ -7,9 +7,11 @@ import calendar
 import time
 import uuid
 
+import pytest
 from alibabacloud_governance20210120 import models as m
 from alibabacloud_governance20210120.client import Client
 from alicloud_account_factory.emulator import (
+    CUSTOM_BASELINE_ID,
     DEFAULT_ACCESS_KEY_ID,
     DEFAULT_ACCESS_KEY_SECRET,
     MEMBER_ACCOUNT_UIDS,
@@ -199,3 +201,16 @@ def test_control_api_needs_no_signature_and_is_not_counted(emu: Emulator) -> Non
     admin.state()
     admin.set_faults([])
     assert admin.state()["calls"] == {}
+
+
+def test_an_acs3_request_whose_signed_action_header_and_parameter_disagree_is_refused(emu: Emulator) -> None:
+    """Both are signed under ACS3: which one to run is ambiguous, so neither runs."""
+    query = {"Action": "DeleteAccountFactoryBaseline", "BaselineId": CUSTOM_BASELINE_ID}
+    status, body = raw_request(emu, "GetAccountFactoryBaseline", query)
+    assert (status, body["Code"]) == (400, "InvalidParameter")
+    assert CUSTOM_BASELINE_ID in [b["BaselineId"] for b in emu.state()["baselines"]]
+    status, body = raw_request(emu, "GetAccountFactoryBaseline", {"Version": "2019-01-01"})
+    assert (status, body["Code"]) == (400, "InvalidParameter")
+    status, _ = raw_request(emu, "GetAccountFactoryBaseline", {"Action": "GetAccountFactoryBaseline",
+                                                                "Version": "2021-01-20"})
+    assert status == 200  # saying the same thing twice is not ambiguous

@@ -31,6 +31,7 @@ from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, provider_con
 from account_factory_testing.engine import FakeEngine
 from account_factory_testing.provider_server import PROXY_VARIABLES, ProviderError, ProviderServer
 from account_factory_testing.registration import Registration, _RecordingMocks, run_with_mocks
+from account_factory_testing.secrets import where_found
 from alicloud_account_factory import EnrolledAccount
 from alicloud_account_factory.emulator import EmulatorAdmin
 from alicloud_account_factory.resource import RESOURCE_TYPE
@@ -105,8 +106,8 @@ class Evidence:
 
     @staticmethod
     def leaks(texts: Iterable[tuple[str, str]], secret: str = SECRET) -> list[str]:
-        return [f"{kind}: ...{text[max(0, text.find(secret) - 80):text.find(secret) + 80]}..."
-                for kind, text in texts if secret in text]
+        """Where the secret shows, in any spelling (in clear, JSON-escaped, percent-encoded, base64)."""
+        return [f"{kind}: {place}" for kind, text in texts for place in where_found(text, secret, width=80)]
 
 
 EVIDENCE = Evidence()

@@ -2,7 +2,8 @@
 
 Why: retry, timeout and idempotency logic can only be tested if errors, dropped
 connections and slow answers can be produced on demand, including the nasty case where
-the service did the work but the client never heard back (``after_processing``).
+the service did the work but the client never heard back (``after_processing``), and a
+service that goes away between two calls of a client (``outage``: the next call cannot connect).
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ import threading
 from dataclasses import asdict, dataclass
 from typing import Any
 
-KINDS = ("error", "drop", "delay")
+KINDS = ("error", "drop", "delay", "outage")
 
 # code -> (HTTP status, message) for errors the real gateway and service are known to send
 # (the gateway's throttling codes, and the error table of the EnrollAccount reference), so that

@@ -75,6 +75,11 @@ def version_not_found(request_id: str) -> tuple[int, Body]:
     return 400, error_body("InvalidVersion", "Specified parameter Version is not valid.", request_id)
 
 
+#: Codes of statuses whose phrase Python renamed (3.13: "Content Too Large", "URI Too Long"):
+#: the code a client sees must not depend on the emulator's Python.
+_PINNED_HTTP_CODES = {413: "RequestEntityTooLarge", 414: "RequestURITooLong"}
+
+
 def http_error(status: int, message: str, request_id: str) -> tuple[int, Body]:
     """An HTTP-level rejection in the service's error shape; the code is the status phrase
     in CamelCase (400 ``BadRequest``, 405 ``MethodNotAllowed``, 501 ``NotImplemented``), since
@@ -83,7 +88,8 @@ def http_error(status: int, message: str, request_id: str) -> tuple[int, Body]:
         phrase = HTTPStatus(status).phrase
     except ValueError:
         phrase = "Bad Request"
-    code = "".join(word[:1].upper() + word[1:] for word in phrase.replace("-", " ").split())
+    code = _PINNED_HTTP_CODES.get(status) or "".join(word[:1].upper() + word[1:]
+                                                      for word in phrase.replace("-", " ").split())
     return status, error_body(code, message, request_id)
 
 

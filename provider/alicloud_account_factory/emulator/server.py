@@ -41,7 +41,7 @@ from .responses import (
     version_not_found,
     xml_root,
 )
-from .signature import STS_DEFAULT_SECONDS, SignatureError, SignatureVerifier, SignedRequest
+from .signature import STS_DEFAULT_SECONDS, SignatureError, SignatureVerifier, SignedRequest, signed_route
 
 DEFAULT_ACCESS_KEY_ID = "LTAI5tEmuLatorTestKey0001"
 DEFAULT_ACCESS_KEY_SECRET = "EmulatorTestSecret0000000000000001"
@@ -51,6 +51,8 @@ STATE_FORMAT = "alicloud-account-factory-emulator"
 STATE_VERSION = 1
 REQUEST_LOG_SIZE = 1000
 KEEPALIVE_IDLE_SECONDS = 120.0
+#: The largest request body read (an emulator choice: RPC bodies are form parameters, kilobytes).
+MAX_BODY_BYTES = 8 * 1024 * 1024
 _HEX_DIGITS = frozenset(b"0123456789abcdefABCDEF")
 
 
@@ -60,6 +62,14 @@ class StateFileError(RuntimeError):
 
 class ControlError(ValueError):
     """A bad control-API request (answered 400 with ``{"error": ...}``)."""
+
+
+class BodyTooLarge(Exception):
+    """A request body larger than MAX_BODY_BYTES, announced or streamed: answered 413, never read."""
+
+    def __init__(self, size: int, announced: bool) -> None:
+        spelt = f"{size} bytes announced" if announced else f"more than {MAX_BODY_BYTES} bytes in chunks"
+        super().__init__(f"The request body ({spelt}) is larger than the {MAX_BODY_BYTES} bytes this service takes.")
 
 
 # ---- small parts ------------------------------------------------------------------------
@@ -169,12 +179,14 @@ class StateStore:
 @dataclass
 class Reply:
     """What to send back (or ``drop``: close the connection without a response), in ``format``
-    (``JSON`` or ``XML``: what the request asked for)."""
+    (``JSON`` or ``XML``: what the request asked for); ``outage``: the service goes down before
+    it leaves (an ``outage`` fault rule)."""
 
     status: int = 200
     body: Any = None
     headers: dict[str, str] = field(default_factory=dict)
     drop: bool = False
+    outage: bool = False
     action: str = ""
     code: str = ""
     control: bool = False
@@ -220,10 +232,11 @@ class _Server(ThreadingHTTPServer):
             self._connections.discard(request)
         super().shutdown_request(request)
 
-    def close_connections(self) -> None:
-        """Unblock keep-alive handler threads so a stopped server really stops answering."""
+    def close_connections(self, keep: socket.socket | None = None) -> None:
+        """Unblock keep-alive handler threads so a stopped server really stops answering (all but
+        ``keep``: the connection whose answer is still to be sent)."""
         with self._conn_lock:
-            connections = list(self._connections)
+            connections = [conn for conn in self._connections if conn is not keep]
         for conn in connections:
             with contextlib.suppress(OSError):
                 conn.shutdown(socket.SHUT_RDWR)
@@ -264,14 +277,19 @@ class _Handler(BaseHTTPRequestHandler):
         self._send(reply)
 
     def _read_body(self) -> bytes:
-        """The request body; ValueError when its framing (Content-Length or chunks) is malformed."""
+        """The request body; ValueError when its framing (Content-Length or chunks) is malformed,
+        BodyTooLarge before reading more than MAX_BODY_BYTES."""
         if self.headers.get("Transfer-Encoding", "").lower() == "chunked":
             chunks: list[bytes] = []
+            total = 0
             while True:
                 line = self.rfile.readline().split(b";")[0].strip()
                 if not set(line) <= _HEX_DIGITS:  # int(..., 16) would also take "-5" or "0x10"
                     raise ValueError(f"malformed chunk size {line[:20]!r}")
                 size = int(line or b"0", 16)
+                total += size
+                if total > MAX_BODY_BYTES:
+                    raise BodyTooLarge(total, announced=False)
                 if size == 0:
                     while self.rfile.readline() not in (b"\r\n", b"\n", b""):
                         pass
@@ -284,6 +302,8 @@ class _Handler(BaseHTTPRequestHandler):
         length = lengths.pop()
         if lengths or not (length.isascii() and length.isdigit()):
             raise ValueError("malformed Content-Length header: it must be one non-negative integer")
+        if int(length) > MAX_BODY_BYTES:
+            raise BodyTooLarge(int(length), announced=True)
         return self.rfile.read(int(length))
 
     def _dispatch(self) -> None:
@@ -292,6 +312,9 @@ class _Handler(BaseHTTPRequestHandler):
         path, _, query = self.path.partition("?")
         try:
             body = self._read_body()
+        except BodyTooLarge as exc:
+            self.send_error(HTTPStatus.REQUEST_ENTITY_TOO_LARGE, str(exc))
+            return
         except ValueError as exc:
             self.send_error(HTTPStatus.BAD_REQUEST, str(exc))
             return
@@ -316,6 +339,10 @@ class _Handler(BaseHTTPRequestHandler):
                           headers={"x-acs-request-id": request_id}, code="InternalError")
         # Recorded before answering, so the log already shows a request when its client sees the answer.
         emulator.record_request(self.command, path, reply, (time.monotonic() - started) * 1000)
+        if reply.outage:
+            # Down before the answer leaves: the client's next request finds the port closed.
+            self.close_connection = True
+            emulator.go_down(keep=self.connection)
         self._send(reply)
 
     def _send(self, reply: Reply) -> None:
@@ -418,13 +445,28 @@ class Emulator:
         self._thread.start()
         return self
 
+    def go_down(self, keep: socket.socket | None = None) -> None:
+        """An outage (the ``outage`` fault): stop listening and close every connection but ``keep``
+        (the one whose answer is still to be sent, with ``Connection: close``), so that new
+        connections are refused. The state is kept; ``start()`` serves again, on the same port."""
+        server = self._server
+        if server is None:
+            return
+        port = self.port
+        self._stop(keep)
+        self._requested_port = port
+        self._log(f"outage: stopped listening on port {port} (fault rule)")
+
     def stop(self) -> None:
         """Stop serving, close kept-alive connections and flush the state file."""
+        self._stop()
+
+    def _stop(self, keep: socket.socket | None = None) -> None:
         server, self._server = self._server, None
         if server is None:
             return
         server.shutdown()
-        server.close_connections()
+        server.close_connections(keep)
         server.server_close()
         if self._thread is not None:
             self._thread.join(timeout=5)
@@ -639,17 +681,22 @@ class Emulator:
                    params: dict[str, str]) -> Reply:
         """Signature, throttling, faults, then the model.
 
-        Action and version come from the ``x-acs-action``/``x-acs-version`` headers (the Tea
-        SDKs) or else from the ``Action``/``Version`` parameters, as the RPC gateway routes.
+        Action and version are what the request signed (`signed_route`): the ``x-acs-action`` /
+        ``x-acs-version`` headers or the ``Action``/``Version`` parameters under ACS3, the
+        parameters only under the classic signature; a header and a parameter that disagree are refused.
         """
-        action = ((headers.get("x-acs-action") or [""])[0] or params.get("Action", "")).strip()
+        route = signed_route(headers, params)
+        action = route.action
         self._count(self._calls, action or "<missing>")
         request_id = new_request_id()
         if method not in API_METHODS:
             return error_reply(*method_not_allowed(method, request_id), action, {"Allow": ", ".join(API_METHODS)})
+        if route.refusal is not None:
+            refusal = route.refusal
+            return error_reply(refusal.http_status, error_body(refusal.code, refusal.message, request_id), action)
         if action not in self.responses.actions:
             return error_reply(*action_not_found(request_id), action)
-        version = ((headers.get("x-acs-version") or [""])[0] or params.get("Version", "")).strip()
+        version = route.version
         if version != API_VERSION:
             return error_reply(*version_not_found(request_id), action)
         try:
@@ -666,6 +713,8 @@ class Emulator:
                 return self._fault_reply(rule, action, request_id)
             if rule.kind == "drop":
                 return Reply(drop=True, action=action, code="<dropped>")
+            if rule.kind == "outage":
+                return Reply(drop=True, outage=True, action=action, code="<outage>")
             time.sleep(rule.delay_seconds)
 
         status, answer = self.responses.dispatch(action, params, request_id)
@@ -682,5 +731,10 @@ class Emulator:
                 return self._fault_reply(rule, action, request_id)
             if rule.kind == "drop":
                 return Reply(drop=True, action=action, code="<dropped after processing>")
+            if rule.kind == "outage":
+                reply.outage = True
+                reply.code = reply.code or "<outage after answering>"
+                reply.headers["Connection"] = "close"
+                return reply
             time.sleep(rule.delay_seconds)
         return reply

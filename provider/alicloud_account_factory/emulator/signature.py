@@ -85,6 +85,59 @@ class SignedRequest:
     params: Mapping[str, str]
 
 
+ACS3_SCHEME = "ACS3"
+RPC_SCHEME = "RPC"
+#: (header, parameter) pairs that say what a request runs: its action and its API version.
+ROUTE_NAMES = (("x-acs-action", "Action"), ("x-acs-version", "Version"))
+
+
+def signature_scheme(headers: Mapping[str, Sequence[str]], params: Mapping[str, str]) -> str | None:
+    """The signature a request carries: ACS3 (an ``Authorization`` header), else the classic RPC one
+    (a non-empty ``Signature`` parameter), else none."""
+    if _first(headers, "authorization").strip():
+        return ACS3_SCHEME
+    if params.get("Signature", "").strip():
+        return RPC_SCHEME
+    return None
+
+
+@dataclass(frozen=True)
+class Route:
+    """What a request asks to run, as it was signed; ``refusal`` when that is not one thing."""
+
+    action: str
+    version: str
+    refusal: SignatureError | None = None
+
+
+def signed_route(headers: Mapping[str, Sequence[str]], params: Mapping[str, str]) -> Route:
+    """The action and version a request runs: exactly what its signature covers.
+
+    ACS3 signs the ``x-acs-*`` headers and the query alike: the header names the action (the
+    parameter when there is no header). The classic signature signs the parameters only: the
+    ``Action`` and ``Version`` parameters name them, a header may only repeat them (the core SDK and
+    Tea's ``v2`` send both), and a request without them is refused whatever its headers say. A header
+    and a parameter that disagree are refused under any scheme: which one to run would be a guess,
+    and running the unsigned one runs what nobody signed.
+    """
+    classic = signature_scheme(headers, params) == RPC_SCHEME
+    values: list[str] = []
+    refusal: SignatureError | None = None
+    for header, name in ROUTE_NAMES:
+        said = _first(headers, header).strip()
+        param = params.get(name, "").strip()
+        values.append(param if classic else said or param)
+        if refusal is not None:
+            continue
+        if said and param and said != param:
+            refusal = SignatureError("InvalidParameter", f'The specified parameter "{name}" is not valid: the '
+                                     f"{header} header says {said} and the {name} parameter {param}.")
+        elif classic and not param:
+            refusal = SignatureError(f"Missing{name}", f"{name} is mandatory for this action." + (
+                f" The classic signature covers the {name} parameter, not the {header} header." if said else ""))
+    return Route(values[0], values[1], refusal)
+
+
 @dataclass(frozen=True)
 class Principal:
     """Who signed a request that passed verification."""
@@ -345,10 +398,10 @@ class SignatureVerifier:
 
         An ``Authorization`` header means ACS3, else a ``Signature`` parameter the classic one.
         """
-        authorization = _first(request.headers, "authorization")
-        if authorization.strip():
-            return self._verify_acs3(request, authorization)
-        if request.params.get("Signature", "").strip():
+        scheme = signature_scheme(request.headers, request.params)
+        if scheme == ACS3_SCHEME:
+            return self._verify_acs3(request, _first(request.headers, "authorization"))
+        if scheme == RPC_SCHEME:
             return self._verify_rpc(request.method, request.params)
         raise SignatureError("MissingSignature", "Signature is mandatory for this action.")
 
