@@ -9,7 +9,7 @@ baselines share a name and a gateway may carry a request out after the client st
 So, as for EnrollAccount (`enrollment.py`), create:
 
 * writes the resource's mark at the end of the description (a hash of the stack's identity and
-  the resource's URN, `baseline_fields.mark`; read hides it), and records each request in the
+  the resource's type and name, `baseline_fields.mark`; read hides it), and records each request in the
   attempt journal before it leaves, then its answer (the baseline id) or that none came;
 * first looks for its own baseline, one carrying its mark (whatever its name now) or one a
   recorded attempt was answered with, and adopts it;
@@ -240,15 +240,19 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
                      deadline: Deadline) -> tuple[str, bool]:
         """This resource's baseline: (id, True) if this call made it, (id, False) if an earlier attempt did."""
         journal = _journal()
-        key = f"baseline.{region}.{baseline_fields.own_mark(props)}"  # the journal's: one file per resource and region
+        # The journal's keys, one file per resource and region: its own mark's first, then its other marks'
+        # (aliases; as earlier builds marked it), whose attempts count too.
+        keys = [f"baseline.{region}.{mark}" for mark in baseline_fields.marks(props)]
+        key = keys[0]
         reporter = self._reporter(props, self._settings().credentials.secrets())
         unsure: AmbiguousCallError | None = None
         looks = 0
         while True:
-            found = self._look(client, props, journal, key, deadline)
+            found = self._look(client, props, journal, keys, deadline)
             if found.own:
                 return self._adopted(found, reporter, unsure), False
-            pending = journal.unanswered_until(key, UNSETTLED_SECONDS)
+            pending = max((until for until in (journal.unanswered_until(other, UNSETTLED_SECONDS) for other in keys)
+                           if until is not None), default=None)
             if pending is not None:  # an attempt may still take effect, or be missing from the listing: look, never create
                 looks += 1
                 pause = AMBIGUOUS_LOOKUP_PAUSES[min(looks, len(AMBIGUOUS_LOOKUP_PAUSES)) - 1]
@@ -276,14 +280,14 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
             return baseline_id, True
 
     @staticmethod
-    def _look(client: BaselineClient, props: Mapping[str, Any], journal: AttemptJournal, key: str,
+    def _look(client: BaselineClient, props: Mapping[str, Any], journal: AttemptJournal, keys: list[str],
               deadline: Deadline) -> _Found:
         """This resource's baselines (its mark, whatever their name now; or the answer of a recorded
         attempt, read directly since the listing may lag) and same-named Custom ones that are not."""
         marks = baseline_fields.marks(props)
         rows = [b for b in client.list_baselines(deadline) if b.get("Type") == "Custom"]
         own = {str(b["BaselineId"]): b for b in rows if baseline_fields.mark_in(b.get("Description")) in marks}
-        answered = {a.resource_id for a in journal.attempts(key) if a.state == ANSWERED and a.resource_id}
+        answered = {a.resource_id for key in keys for a in journal.attempts(key) if a.state == ANSWERED and a.resource_id}
         for baseline_id in sorted(answered - set(own)):
             raw = client.get_baseline(baseline_id, deadline)
             if raw is not None and raw.get("Type") == "Custom":

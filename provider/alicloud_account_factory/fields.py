@@ -496,6 +496,12 @@ def replaces_on_change(props: Mapping[str, Any], field: str) -> bool:
                for path in paths)
 
 
+def stack_identity(props: Mapping[str, Any]) -> str | None:
+    """The stack's identity in checked inputs (None: a resource read with `id=`, or a state from before it)."""
+    value = props.get(STACK_IDENTITY)
+    return value if isinstance(value, str) and value else None
+
+
 def alias_urns(props: Mapping[str, Any]) -> tuple[str, ...]:
     """The alias URNs a resource registered (whatever a state file holds: only texts count)."""
     value = props.get(RESOURCE_ALIASES)

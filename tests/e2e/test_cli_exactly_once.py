@@ -117,7 +117,6 @@ def test_a_rename_with_an_alias_after_a_killed_create_resumes_the_same_account(s
 CREATE_TIMEOUT = "10s"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 item 1: keys hash the whole URN, so a stack or project rename loses them")
 @pytest.mark.enroll_seconds(15)
 def test_a_timed_out_create_then_a_stack_rename_resumes_the_same_account(sandbox: PulumiSandbox,
                                                                           emulator: Emulator) -> None:
@@ -140,7 +139,6 @@ def test_a_timed_out_create_then_a_stack_rename_resumes_the_same_account(sandbox
     assert emulator.state()["accounts"][0]["Status"] == "Finished"
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 item 1: keys hash the whole URN, so a stack or project rename loses them")
 def test_a_failed_enrollment_then_a_project_rename_enrolls_the_same_account_again(sandbox: PulumiSandbox,
                                                                                   emulator: Emulator) -> None:
     """Issue 18, item 1: the project renamed (the stack moved into it with `pulumi stack rename`, then

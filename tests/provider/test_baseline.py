@@ -300,7 +300,6 @@ def _registered_in(stack: str, project: str = "project") -> Callable[..., Regist
     return register
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 item 1: keys hash the whole URN, so a stack or project rename loses them")
 @pytest.mark.parametrize("renamed", [{"stack": "prod"}, {"project": "renamed"}], ids=["stack", "project"])
 def test_an_interrupted_create_is_adopted_after_the_stack_or_project_is_renamed(
         server: ProviderServer, emulator: Emulator, renamed: dict[str, str]) -> None:

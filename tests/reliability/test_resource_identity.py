@@ -134,11 +134,9 @@ def test_a_rename_with_an_alias_resumes_the_interrupted_create(harness: Harness,
 
 RENAMES = [{"stack": "prod"}, {"project": "identity-renamed"}, {"stack": "prod", "project": "identity-renamed"}]
 RENAME_IDS = ["stack", "project", "both"]
-_FAILS_TODAY = pytest.mark.xfail(strict=True, reason="issue 18 item 1: keys hash the whole URN, so a stack or project rename loses them")
-_RENAMES_FAILING = [pytest.param(r, id=i, marks=_FAILS_TODAY) for r, i in zip(RENAMES, RENAME_IDS)]
 
 
-@pytest.mark.parametrize("renamed", _RENAMES_FAILING)
+@pytest.mark.parametrize("renamed", RENAMES, ids=RENAME_IDS)
 def test_a_failed_create_is_resumed_on_its_account_after_the_stack_or_project_is_renamed(
         harness: Harness, emulator: Emulator, engine: FakeEngine, renamed: dict[str, str]) -> None:
     """`pulumi stack rename` keeps the state and the StackIdentity but rewrites every URN in it; a
@@ -186,7 +184,7 @@ def _enrolled_by_an_earlier_build(emulator: Emulator, key: str) -> int:
     return int(answer.body.account_uid)
 
 
-@pytest.mark.parametrize("renamed", [pytest.param({}, id="not-renamed"), *_RENAMES_FAILING])
+@pytest.mark.parametrize("renamed", [{}, *RENAMES], ids=["not-renamed", *RENAME_IDS])
 def test_an_account_keyed_by_an_earlier_build_is_found_after_the_stack_or_project_is_renamed(
         harness: Harness, emulator: Emulator, engine: FakeEngine, renamed: dict[str, str]) -> None:
     """A stack made by an earlier build keeps its accounts' keys: its interrupted create is resumed
