@@ -44,11 +44,13 @@ READ_TIMEOUT_SECONDS = 300.0
 IN_USE_CODE = "DependencyViolation.Blueprint"
 CREATE = "CreateAccountFactoryBaseline"
 
-#: The baseline each create in this process returned by URN, when that baseline existed before the
-#: create (adopted by its mark, or taken over with `baseline_id=`). Pulumi deletes a resource after a
-#: create of the same URN only when that create replaced it (`pulumi up --replace`, create-first): a
-#: delete of the baseline listed here is of the replaced resource, whose baseline the replacement
-#: holds, and must not delete it.
+#: The baseline each create in this process (one `pulumi up`) returned by URN, when that baseline existed
+#: before the create (adopted by its mark, or taken over with `baseline_id=`). The stack holds such a
+#: baseline from then on, so a delete of it in the same run (the resource a create-first `pulumi up
+#: --replace` replaces, or one the program dropped while another took its baseline over) deletes nothing.
+#: The delete is matched by the baseline, not the URN: it names the URN its outputs hold, which is the
+#: old one of a resource renamed with an alias (a rename changes no output), whether or not the program
+#: still lists that alias.
 _kept_by_replacement: dict[str, str] = {}
 _kept_lock = threading.Lock()
 
@@ -192,7 +194,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
                 baseline_id, made = self._create_once(client, props, region, values, deadline)
                 if not made:  # adopted: make it what the program asks for
                     client.update_baseline(baseline_id, values, deadline)
-        if not made:  # it existed before: the resource this one replaces may hold it
+        if not made:  # it existed before: the resource this one replaces (or another) may hold it
             with _kept_lock:
                 _kept_by_replacement[_urn(props)] = baseline_id
         return CreateResult(baseline_id, self._outputs(client, baseline_id, props, region, deadline))
@@ -214,10 +216,11 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         with _kept_lock:
-            kept = _kept_by_replacement.get(_urn(props)) == id_
+            kept = id_ in _kept_by_replacement.values()
         if kept:
             self._reporter(props, self._settings().credentials.secrets()).status(
-                f"baseline {id_} is kept by this resource's replacement, which holds it from now on; nothing is deleted")
+                f"baseline {id_} is held by a resource this `pulumi up` created (this resource's replacement, or one "
+                f"that took it over), which keeps it from now on; nothing is deleted")
             return
         client, _region = self._client(props)
         deadline = operation_deadline(props.get("custom_timeouts"), "delete")
@@ -303,10 +306,12 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
         own_id = str(own["BaselineId"])
         if unsure is not None:
             reporter.status(f"the unanswered {CREATE} made baseline {own_id}")
-        else:
-            reporter.warn(f"adopting baseline {own_id} ({own.get('BaselineName')!r}), created for this resource by an "
-                          f"earlier `pulumi up` that did not record it (interrupted, failed or timed out), instead of "
-                          f"creating a second one; it is updated to this program's values")
+        else:  # (a targeted replace sends no old inputs and no Diff: the create cannot tell it from a retry)
+            reporter.warn(f"adopting baseline {own_id} ({own.get('BaselineName')!r}), which carries this resource's "
+                          f"mark, instead of creating a second one; it is updated to this program's values. It was "
+                          f"made for this resource by an earlier `pulumi up` that did not record it (interrupted, "
+                          f"failed or timed out), or this is a create-first replacement (`pulumi up --replace`) "
+                          f"of the resource that holds it, whose delete then keeps it")
         for other in extra:
             reporter.warn(f"baseline {other['BaselineId']} ({other.get('BaselineName')!r}) was also created for this "
                           f"resource, by a {CREATE} carried out after the provider had stopped waiting for it, and no "

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
-
 from account_factory_testing.sandbox import PROGRAMS, SandboxFactory
 from alicloud_account_factory.emulator import Emulator
 
@@ -85,7 +83,6 @@ def test_a_protected_baseline_fails_destroy_without_an_api_call_until_it_is_unpr
     assert emulator.state()["calls"]["DeleteAccountFactoryBaseline"] == 1
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 item 4: the replaced resource's delete, under the old URN, deletes the baseline the replacement adopted")
 def test_a_baseline_renamed_with_an_alias_then_replaced_keeps_the_baseline_the_stack_holds(
         sandbox_for: SandboxFactory, emulator: Emulator) -> None:
     """Issue 18, item 4. Renamed with an alias, the resource keeps the outputs of its create, which name

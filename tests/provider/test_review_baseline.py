@@ -32,7 +32,6 @@ def test_HOLE_a_forced_replace_of_a_baseline_never_deletes_the_baseline_the_stac
         f"the replacement holds {held}, which its replaced resource's delete removed from the service")
 
 
-@pytest.mark.xfail(strict=True, reason="issue 18 item 4: the replaced resource's delete, under the old URN, deletes the baseline the replacement adopted")
 @pytest.mark.parametrize("taken_over", [False, True], ids=["made-by-the-stack", "baseline_id="])
 def test_a_baseline_renamed_with_an_alias_and_replaced_create_first_is_never_deleted(
         server: ProviderServer, emulator: Emulator, engine: FakeEngine, taken_over: bool) -> None:
