@@ -5,9 +5,10 @@ therefore never calls it without first looking for what an earlier attempt left 
 
 * a new account carries the tag `pulumi:enrollment-key`, whose value names the resource (a
   hash of its type and name), its stack (a hash of the stack's identity) and the settings that
-  vend a new account when they change (a hash of them; `enrollment_steps.EnrollmentKey`). Before enrolling, create looks for an enrolled account with that key
-  (ListEnrolledAccounts, then GetEnrolledAccount on the few candidates: same display name,
-  or no display name yet) and adopts it: waits if it is still running,
+  vend a new account when they change (a hash of them; `enrollment_steps.EnrollmentKey`).
+  Before enrolling, create looks for an enrolled account with that key (ListEnrolledAccounts,
+  then GetEnrolledAccount on the few candidates: same display name, or no display name yet)
+  and adopts it: waits if it is still running,
   returns it if it finished, enrolls that same AccountUid again if it failed. An account of
   the same resource with other settings is not adopted (the settings say "a new account"),
   but named in a warning, so that it is never left behind unnoticed;
