@@ -21,7 +21,8 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .fields import STACK_IDENTITY, ChangeKind, Invalid, _as_is, _text, alias_urns, is_unknown
+from .enrollment_steps import urn_path
+from .fields import ChangeKind, Invalid, _as_is, _text, alias_urns, is_unknown, stack_identity
 from .model import canonical_json
 
 ITEM_NAME_PREFIX = "ACS-BP_ACCOUNT_FACTORY_"
@@ -100,9 +101,21 @@ def _items(name: str, value: Any) -> list[dict[str, Any]]:
 
 def mark(resource_urn: str | None, stack_identity: str | None) -> str:
     """The mark of one resource of one stack: a hash of the stack's identity (`StackIdentity`) and the
-    resource's URN, so that the same URN in another organization or backend has another mark."""
-    digest = hashlib.sha256(f"{stack_identity or ''}\n{resource_urn or ''}".encode()).hexdigest()[:16]
-    return f"[pulumi:{digest}]"
+    resource's URN without the stack and project names (`urn_path`), so that the same URN in another
+    organization or backend has another mark, and `pulumi stack rename` (also into another project)
+    keeps it. Without an identity, of the whole URN."""
+    named = urn_path(resource_urn or "") if stack_identity else resource_urn or ""
+    return _hashed(f"{stack_identity or ''}\n{named}")
+
+
+def _whole_urn_mark(resource_urn: str | None, stack_identity: str | None) -> str:
+    """The mark builds before rename-proof marks wrote (up to 2c1bf42): of the whole URN, stack and
+    project names included."""
+    return _hashed(f"{stack_identity or ''}\n{resource_urn or ''}")
+
+
+def _hashed(material: str) -> str:
+    return f"[pulumi:{hashlib.sha256(material.encode()).hexdigest()[:16]}]"
 
 
 _MARK = re.compile(r"(?:^| )(\[pulumi:[0-9a-f]{16}\])\Z")
@@ -110,20 +123,19 @@ _MARK = re.compile(r"(?:^| )(\[pulumi:[0-9a-f]{16}\])\Z")
 MARK_ROOM = len(" " + mark(None, None))
 
 
-def _identity(inputs: Mapping[str, Any]) -> str | None:
-    identity = inputs.get(STACK_IDENTITY)
-    return identity if isinstance(identity, str) else None
-
-
-def marks(inputs: Mapping[str, Any]) -> frozenset[str]:
-    """The marks a baseline of this resource may carry: its URN's, and its aliases' (Pulumi takes
-    them for the same resource)."""
-    return frozenset(mark(urn, _identity(inputs)) for urn in (inputs.get(RESOURCE_URN), *alias_urns(inputs)))
+def marks(inputs: Mapping[str, Any]) -> tuple[str, ...]:
+    """The marks a baseline of this resource may carry, its own (`own_mark`) first: its URN's and its
+    aliases' (Pulumi takes them for the same resource), as written now and as earlier builds wrote
+    them under the stack's current names."""
+    identity = stack_identity(inputs)
+    urns = (inputs.get(RESOURCE_URN), *alias_urns(inputs))
+    found = [own_mark(inputs), *(m for urn in urns for m in (mark(urn, identity), _whole_urn_mark(urn, identity)))]
+    return tuple(dict.fromkeys(found))
 
 
 def own_mark(inputs: Mapping[str, Any]) -> str:
     """The mark create writes for the resource these inputs are of."""
-    return mark(inputs.get(RESOURCE_URN), _identity(inputs))
+    return mark(inputs.get(RESOURCE_URN), stack_identity(inputs))
 
 
 def marked(description: str, inputs: Mapping[str, Any]) -> str:

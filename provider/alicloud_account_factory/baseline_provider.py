@@ -9,7 +9,7 @@ baselines share a name and a gateway may carry a request out after the client st
 So, as for EnrollAccount (`enrollment.py`), create:
 
 * writes the resource's mark at the end of the description (a hash of the stack's identity and
-  the resource's URN, `baseline_fields.mark`; read hides it), and records each request in the
+  the resource's type and name, `baseline_fields.mark`; read hides it), and records each request in the
   attempt journal before it leaves, then its answer (the baseline id) or that none came;
 * first looks for its own baseline, one carrying its mark (whatever its name now) or one a
   recorded attempt was answered with, and adopts it;
@@ -44,11 +44,13 @@ READ_TIMEOUT_SECONDS = 300.0
 IN_USE_CODE = "DependencyViolation.Blueprint"
 CREATE = "CreateAccountFactoryBaseline"
 
-#: The baseline each create in this process returned by URN, when that baseline existed before the
-#: create (adopted by its mark, or taken over with `baseline_id=`). Pulumi deletes a resource after a
-#: create of the same URN only when that create replaced it (`pulumi up --replace`, create-first): a
-#: delete of the baseline listed here is of the replaced resource, whose baseline the replacement
-#: holds, and must not delete it.
+#: The baseline each create in this process (one `pulumi up`) returned by URN, when that baseline existed
+#: before the create (adopted by its mark, or taken over with `baseline_id=`). The stack holds such a
+#: baseline from then on, so a delete of it in the same run (the resource a create-first `pulumi up
+#: --replace` replaces, or one the program dropped while another took its baseline over) deletes nothing.
+#: The delete is matched by the baseline, not the URN: it names the URN its outputs hold, which is the
+#: old one of a resource renamed with an alias (a rename changes no output), whether or not the program
+#: still lists that alias.
 _kept_by_replacement: dict[str, str] = {}
 #: The baseline each resource held when this run's Diff decided to replace it (its own rules, or
 #: replace_on_changes), or when this run deleted it (a delete-first replacement), by URN. Its
@@ -203,7 +205,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
                 baseline_id, made = self._create_once(client, props, region, values, deadline, replaced)
                 if not made:  # adopted: make it what the program asks for
                     client.update_baseline(baseline_id, values, deadline)
-        if not made:  # it existed before: the resource this one replaces may hold it
+        if not made:  # it existed before: the resource this one replaces (or another) may hold it
             with _kept_lock:
                 _kept_by_replacement[_urn(props)] = baseline_id
         return CreateResult(baseline_id, self._outputs(client, baseline_id, props, region, deadline))
@@ -225,10 +227,11 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         with _kept_lock:
-            kept = _kept_by_replacement.get(_urn(props)) == id_
+            kept = id_ in _kept_by_replacement.values()
         if kept:
             self._reporter(props, self._settings().credentials.secrets()).status(
-                f"baseline {id_} is kept by this resource's replacement, which holds it from now on; nothing is deleted")
+                f"baseline {id_} is held by a resource this `pulumi up` created (this resource's replacement, or one "
+                f"that took it over), which keeps it from now on; nothing is deleted")
             return
         client, _region = self._client(props)
         deadline = operation_deadline(props.get("custom_timeouts"), "delete")
@@ -254,16 +257,20 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
         """This resource's baseline: (id, True) if this call made it, (id, False) if an earlier attempt did.
         `replaced`: the baseline of the resource this create replaces, never its own."""
         journal = _journal()
-        key = f"baseline.{region}.{baseline_fields.own_mark(props)}"  # the journal's: one file per resource and region
+        # The journal's keys, one file per resource and region: its own mark's first, then its other marks'
+        # (aliases; as earlier builds marked it), whose attempts count too.
+        keys = [f"baseline.{region}.{mark}" for mark in baseline_fields.marks(props)]
+        key = keys[0]
         reporter = self._reporter(props, self._settings().credentials.secrets())
         unsure: AmbiguousCallError | None = None
         looks = 0
         while True:
-            found = self._look(client, props, journal, key, deadline, replaced)
+            found = self._look(client, props, journal, keys, deadline, replaced)
             journal.warn_of_problems(reporter.warn)  # (what the look found wrong with the record, once)
             if found.own:
                 return self._adopted(found, reporter, unsure), False
-            pending = journal.unanswered_until(key, UNSETTLED_SECONDS)
+            pending = max((until for until in (journal.unanswered_until(other, UNSETTLED_SECONDS) for other in keys)
+                           if until is not None), default=None)
             if pending is not None:  # an attempt may still take effect, or be missing from the listing: look, never create
                 looks += 1
                 pause = AMBIGUOUS_LOOKUP_PAUSES[min(looks, len(AMBIGUOUS_LOOKUP_PAUSES)) - 1]
@@ -293,7 +300,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
             return baseline_id, True
 
     @staticmethod
-    def _look(client: BaselineClient, props: Mapping[str, Any], journal: AttemptJournal, key: str,
+    def _look(client: BaselineClient, props: Mapping[str, Any], journal: AttemptJournal, keys: list[str],
               deadline: Deadline, replaced: str | None) -> _Found:
         """This resource's baselines (its mark, whatever their name now; or the answer of a recorded
         attempt, read directly since the listing may lag) and same-named Custom ones that are not;
@@ -301,7 +308,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
         marks = baseline_fields.marks(props)
         rows = [b for b in client.list_baselines(deadline) if b.get("Type") == "Custom" and b.get("BaselineId") != replaced]
         own = {str(b["BaselineId"]): b for b in rows if baseline_fields.mark_in(b.get("Description")) in marks}
-        answered = {a.resource_id for a in journal.attempts(key) if a.state == ANSWERED and a.resource_id}
+        answered = {a.resource_id for key in keys for a in journal.attempts(key) if a.state == ANSWERED and a.resource_id}
         for baseline_id in sorted(answered - set(own) - {replaced}):
             raw = client.get_baseline(baseline_id, deadline)
             if raw is not None and raw.get("Type") == "Custom":
@@ -317,10 +324,12 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
         own_id = str(own["BaselineId"])
         if unsure is not None:
             reporter.status(f"the unanswered {CREATE} made baseline {own_id}")
-        else:
-            reporter.warn(f"adopting baseline {own_id} ({own.get('BaselineName')!r}), created for this resource by an "
-                          f"earlier `pulumi up` that did not record it (interrupted, failed or timed out), instead of "
-                          f"creating a second one; it is updated to this program's values")
+        else:  # (a targeted replace sends no old inputs and no Diff: the create cannot tell it from a retry)
+            reporter.warn(f"adopting baseline {own_id} ({own.get('BaselineName')!r}), which carries this resource's "
+                          f"mark, instead of creating a second one; it is updated to this program's values. It was "
+                          f"made for this resource by an earlier `pulumi up` that did not record it (interrupted, "
+                          f"failed or timed out), or this is a create-first replacement (`pulumi up --replace`) "
+                          f"of the resource that holds it, whose delete then keeps it")
         for other in extra:
             reporter.warn(f"baseline {other['BaselineId']} ({other.get('BaselineName')!r}) was also created for this "
                           f"resource, by a {CREATE} carried out after the provider had stopped waiting for it, and no "

@@ -4,10 +4,11 @@ EnrollAccount has no idempotency token and creates a real, billed account. The e
 therefore never calls it without first looking for what an earlier attempt left behind:
 
 * a new account carries the tag `pulumi:enrollment-key`, whose value names the resource (a
-  hash of its URN) and the settings that vend a new account when they change (a hash of
-  them). Before enrolling, create looks for an enrolled account with that key
-  (ListEnrolledAccounts, then GetEnrolledAccount on the few candidates: same display name,
-  or no display name yet) and adopts it: waits if it is still running,
+  hash of its type and name), its stack (a hash of the stack's identity) and the settings that
+  vend a new account when they change (a hash of them; `enrollment_steps.EnrollmentKey`).
+  Before enrolling, create looks for an enrolled account with that key (ListEnrolledAccounts,
+  then GetEnrolledAccount on the few candidates: same display name, or no display name yet)
+  and adopts it: waits if it is still running,
   returns it if it finished, enrolls that same AccountUid again if it failed. An account of
   the same resource with other settings is not adopted (the settings say "a new account"),
   but named in a warning, so that it is never left behind unnoticed;
@@ -27,7 +28,7 @@ from dataclasses import replace
 from typing import Callable, Protocol
 
 from .client import Backoff, GovernanceCalls, SendObserver
-from .enrollment_steps import (  # EnrollmentKey and resource_digest are also the provider's, from here
+from .enrollment_steps import (  # EnrollmentKey and resource_names are also the provider's, from here
     Accept,
     Adopt,
     Enroll,
@@ -39,6 +40,7 @@ from .enrollment_steps import (  # EnrollmentKey and resource_digest are also th
     Target,
     WaitOut,
     Wording,
+    adoption_warnings,
     candidates,
     duplicate_warnings,
     follow_chain,
@@ -48,7 +50,7 @@ from .enrollment_steps import (  # EnrollmentKey and resource_digest are also th
     next_for_account,
     next_for_new_account,
     others_to_name,
-    resource_digest,
+    resource_names,
     sort_found,
     unanswered_until,
 )
@@ -59,7 +61,7 @@ from .model import ENROLLMENT_KEY_TAG, FINISHED, Enrollment, EnrolledSummary, En
 from .timeouts import Deadline
 from .waiter import Waiter, WaitTimedOut, changed
 
-__all__ = ["Enroller", "EnrollmentKey", "Listing", "Progress", "resource_digest"]
+__all__ = ["Enroller", "EnrollmentKey", "Listing", "Progress", "resource_names"]
 
 
 class Listing(Protocol):
@@ -157,7 +159,8 @@ class Enroller:
         """Enroll a new account, or adopt the one an earlier attempt of this resource made.
 
         `aliases` are the `resource` parts of the keys of the resource's aliases (its earlier
-        URNs): Pulumi takes them for the same resource, so their accounts are this resource's.
+        URNs) and of its keys as earlier builds wrote them (`resource_names`): Pulumi takes them
+        for the same resource, so their accounts are this resource's.
         A `replacement` create is asked for a new account while the stack still holds the one it
         replaces (its delete comes next, and says what becomes of it), so it calls no account of
         this resource left behind.
@@ -180,10 +183,10 @@ class Enroller:
         unsure: AmbiguousCallError | None = None
         looks = 0
         while True:
-            step = next_for_new_account(found.own, self._journal.attempts(target.text), now=self._clock(),
+            step = next_for_new_account(found.own, self._attempts(target), now=self._clock(),
                                         unsure=unsure, looks=looks, remaining=deadline.remaining(), wording=wording)
             if isinstance(step, Adopt):
-                for warning in step.warnings:
+                for warning in (*step.warnings, *adoption_warnings(found, step.account)):
                     progress.warn(warning)
                 final = self._converge(for_existing_account(request, step.account.account_uid), step.account, deadline,
                                        progress, wording)
@@ -273,7 +276,7 @@ class Enroller:
                progress: Progress, *, checked: bool) -> Enrollment:
         """Once a create has its account, the last look `last_look_needed` asks for: it names every
         other account carrying the key (one that took effect after the provider stopped looking)."""
-        if not last_look_needed(checked, self._journal.attempts(target.text)):
+        if not last_look_needed(checked, self._attempts(target)):
             return final
         try:
             found, _target = self._earlier_attempts(request, target, deadline)
@@ -282,6 +285,10 @@ class Enroller:
         for warning in duplicate_warnings(found.own, final.account_uid):
             progress.warn(warning)
         return final
+
+    def _attempts(self, target: Target) -> list[Attempt]:
+        """The journal's attempts of `target`'s key, also under the resource's other names."""
+        return [attempt for key in target.journal_keys for attempt in self._journal.attempts(key)]
 
     def _enroll(self, request: EnrollRequest, deadline: Deadline, wording: Wording,
                 observer: SendObserver | None = None) -> int:
@@ -316,9 +323,9 @@ class Enroller:
         rows = self._listing(deadline, max_age=max_age)
         released = self._journal.released()
         read: dict[int, Enrollment | None] = {}
-        keys = [target.text]
+        targets = [target]
         while True:
-            attempts = [attempt for key in keys for attempt in self._journal.attempts(key)]
+            attempts = [attempt for followed in targets for attempt in self._attempts(followed)]
             for account_uid in candidates(attempts, rows, request.display_name):
                 if account_uid not in read:
                     read[account_uid] = self._client.get(account_uid, deadline)
@@ -329,12 +336,11 @@ class Enroller:
             # once it left the directory)
             seen = {row.account_uid for row in rows} | set(read) | released
             chain = follow_chain(target, enrollments, lineage(key_replacing, seen), released)
-            followed = key_replacing(chain.replaces)
-            target = Target(followed, str(followed), target.aliases)
-            if target.text in keys or len(keys) > 3:  # (each round reads what a new key's attempts answered)
+            target = target.with_key(key_replacing(chain.replaces))
+            if target in targets or len(targets) > 3:  # (each round reads what a new key's attempts answered)
                 found = sort_found(target, request, enrollments, released, chain)
                 return replace(found, chain_warnings=chain.warnings), target
-            keys.append(target.text)
+            targets.append(target)
 
     def _wait_terminal(self, account_uid: int, deadline: Deadline, progress: Progress, wording: Wording) -> Enrollment:
         last: list[Enrollment] = []

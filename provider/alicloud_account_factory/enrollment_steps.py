@@ -12,6 +12,7 @@ without threads, HTTP or a clock.
 from __future__ import annotations
 
 import hashlib
+import re
 import time
 from dataclasses import dataclass
 from typing import AbstractSet, Callable, Iterable, Literal, Mapping, Sequence, Union
@@ -56,12 +57,13 @@ def _digest(text: str) -> str:
 class EnrollmentKey:
     """The value of the `pulumi:enrollment-key` tag: whose account it is, and with what settings.
 
-    `resource` hashes the resource's URN and `stack` the stack's identity (a random value kept
-    in the stack's state, see `resource.StackIdentity`): the same project, stack and resource
-    name in another organization or backend is another resource. `settings` hashes the
-    settings that vend a new account and the resource's generation (bumped when Pulumi
-    replaces it), so it changes exactly when a new account is asked for. Keys written by
-    releases before 0.2 have no `stack` part (None).
+    `resource` names the resource within its stack and `stack` hashes the stack's identity (a random
+    value kept in the stack's state, see `resource.StackIdentity`): the same project, stack and
+    resource name in another organization or backend is another resource, while `pulumi stack
+    rename` and a renamed project (the same state, the same identity) change neither part
+    (`resource_digest`). `settings` hashes the settings that vend a new account and the resource's
+    generation (bumped when Pulumi replaces it), so it changes exactly when a new account is asked
+    for. Keys written by releases before 0.2 have no `stack` part (None).
     """
 
     resource: str
@@ -74,7 +76,8 @@ class EnrollmentKey:
         material = "\n".join(f"{k}={settings.get(k)!r}" for k in sorted(settings))
         if generation:
             material += f"\ngeneration={generation}"
-        return EnrollmentKey(resource_digest(resource_urn), _digest(stack_identity or ""), _digest(material))
+        return EnrollmentKey(resource_digest(resource_urn, stack_identity), _digest(stack_identity or ""),
+                             _digest(material))
 
     @staticmethod
     def parse(text: str | None) -> "EnrollmentKey | None":
@@ -89,14 +92,46 @@ class EnrollmentKey:
         return ".".join(part for part in (self.resource, self.stack, self.settings) if part is not None)
 
 
-def resource_digest(resource_urn: str | None) -> str:
-    """The `resource` part of a key for a URN (also computed for a resource's aliases)."""
+#: The `resource` part of a key that names a resource within its stack starts with this letter,
+#: never a hex digit: it tells such keys from those whose `resource` hashes the whole URN.
+WITHIN_STACK = "r"
+_WHOLE_URN_DIGEST = re.compile(r"[0-9a-f]{16}")
+
+
+def urn_path(urn: str) -> str:
+    """A URN without its stack and project names: the resource's qualified type and name, which
+    `pulumi stack rename` (also into another project) leaves as they are."""
+    parts = urn.split("::", 2)
+    return parts[2] if len(parts) == 3 and parts[0].startswith("urn:pulumi:") else urn
+
+
+def resource_digest(resource_urn: str | None, stack_identity: str | None) -> str:
+    """The `resource` part of a key for a URN (also computed for a resource's aliases).
+
+    With a stack identity, which tells stacks apart (the key's `stack` part), a hash of the URN's
+    type and name only (`urn_path`), marked `WITHIN_STACK`: a renamed stack or project keeps it.
+    Without one, nothing else tells stacks apart: the whole URN's (`whole_urn_digest`)."""
+    if stack_identity:
+        return WITHIN_STACK + _digest(urn_path(resource_urn or ""))
+    return whole_urn_digest(resource_urn)
+
+
+def whole_urn_digest(resource_urn: str | None) -> str:
+    """A hash of the whole URN, stack and project names included: the `resource` part of every key
+    written before keys outlived renames (builds up to 2c1bf42), and of keys without a stack identity."""
     return _digest(resource_urn or "")
+
+
+def resource_names(urns: Iterable[str], stack_identity: str | None) -> frozenset[str]:
+    """Every `resource` part a key of the resource known by these URNs (its URN and its aliases') may
+    carry: as keys are written now, and as builds before rename-proof keys wrote them."""
+    return frozenset(name for urn in urns for name in (resource_digest(urn, stack_identity), whole_urn_digest(urn)))
 
 
 @dataclass(frozen=True)
 class Target:
-    """Whose accounts a create looks for: its key, and the `resource` parts of its aliases' keys."""
+    """Whose accounts a create looks for: its key, and the `resource` parts of its aliases' keys
+    (and of its own and its aliases' keys as earlier builds wrote them, `resource_names`)."""
 
     key: EnrollmentKey
     text: str  # the key as the tag carries it, also the journal's key
@@ -110,8 +145,30 @@ class Target:
             raise ValueError("a new account is always enrolled with its enrollment key")
         return Target(key, text, aliases)
 
+    def with_key(self, key: EnrollmentKey) -> "Target":
+        return Target(key, str(key), self.aliases)
+
     def names(self, other: EnrollmentKey) -> bool:
         return other.resource == self.key.resource or other.resource in self.aliases
+
+    def renamed_since(self, other: EnrollmentKey) -> bool:
+        """Whether `other` may be this resource's key from before its stack or project was renamed:
+        a key of this stack (its identity) whose `resource` part hashes a whole URN this resource is
+        not known by. Builds before rename-proof keys wrote such keys, and the names they hashed are
+        gone from the state; the key's settings then say whether it is this resource's."""
+        return (self.key.resource.startswith(WITHIN_STACK) and other.stack == self.key.stack
+                and _WHOLE_URN_DIGEST.fullmatch(other.resource) is not None and not self.names(other))
+
+    def owns(self, other: EnrollmentKey) -> bool:
+        """Whether `other` is a key of this resource in this stack: named, or from before a rename."""
+        return (self.names(other) and other.stack == self.key.stack) or self.renamed_since(other)
+
+    @property
+    def journal_keys(self) -> tuple[str, ...]:
+        """The journal's keys of this key's attempts: its own, and those under the resource's other
+        names (its aliases; its keys as earlier builds wrote them)."""
+        others = sorted(self.aliases - {self.key.resource})
+        return (self.text, *(str(EnrollmentKey(name, self.key.stack, self.key.settings)) for name in others))
 
 
 @dataclass(frozen=True)
@@ -123,6 +180,7 @@ class Found:
     released: tuple[Enrollment, ...]  # own key, but its resource left the stack (destroyed or replaced) on this machine
     older_release: tuple[Enrollment, ...]  # a key of a release before 0.2 for this resource name: which stack is unknown
     chain_warnings: tuple[str, ...] = ()  # about accounts of the resource's chain no stack manages (`ChainEnd`)
+    renamed: frozenset[int] = frozenset()  # of `own`, those found by a key from before a rename (`renamed_since`)
 
 
 def candidates(attempts: Iterable[Attempt], rows: Iterable[EnrolledSummary], display_name: str | None) -> list[int]:
@@ -148,14 +206,17 @@ def sort_found(target: Target, request: EnrollRequest, enrollments: Iterable[Enr
     """The accounts a look read, sorted by what to do with them; those of other resources and
     other stacks, and those moved to another folder by hand, are left out. With the `chain` a
     create followed, the resource's earlier accounts of that chain are not left behind: the
-    released head it replaces is named as released, the accounts it superseded (replaced) not at all."""
+    released head it replaces is named as released, the accounts it superseded (replaced) not at all.
+    A key from before a stack or project rename (`Target.renamed_since`) counts only with this
+    resource's settings, or those of its chain: with others it may be another resource's."""
     own: list[Enrollment] = []
     left_behind: list[Enrollment] = []
     gone: list[Enrollment] = []
     older_release: list[Enrollment] = []
+    renamed: set[int] = set()
     for enrollment in enrollments:
         key = EnrollmentKey.parse(enrollment.input_tags.get(ENROLLMENT_KEY_TAG))
-        if key is None or not target.names(key):
+        if key is None or not (target.names(key) or target.renamed_since(key)):
             continue
         if key.stack is None:
             older_release.append(enrollment)
@@ -163,7 +224,8 @@ def sort_found(target: Target, request: EnrollRequest, enrollments: Iterable[Enr
             continue  # the same resource name in another stack (organization, backend): not ours
         elif key.settings != target.key.settings:
             if chain is None or key.settings not in chain.lineage:
-                left_behind.append(enrollment)
+                if not target.renamed_since(key):
+                    left_behind.append(enrollment)
             elif chain.head is not None and enrollment.account_uid == chain.head.account_uid == chain.replaces:
                 gone.append(enrollment)
             # else: an account the chain superseded, or another head (`ChainEnd.warnings` names it)
@@ -173,8 +235,11 @@ def sort_found(target: Target, request: EnrollRequest, enrollments: Iterable[Enr
             gone.append(enrollment)
         else:
             own.append(enrollment)
-    own.sort(key=_preference, reverse=True)
-    return Found(tuple(own), tuple(left_behind), tuple(gone), tuple(older_release))
+            if target.renamed_since(key):
+                renamed.add(enrollment.account_uid)
+    # (an account this resource is named by comes before one found by a key from before a rename)
+    own.sort(key=lambda e: (e.account_uid not in renamed, *_preference(e)), reverse=True)
+    return Found(tuple(own), tuple(left_behind), tuple(gone), tuple(older_release), renamed=frozenset(renamed))
 
 
 # --- the replacement chain -------------------------------------------------------------------
@@ -212,12 +277,13 @@ class ChainEnd:
 
 def follow_chain(target: Target, enrollments: Iterable[Enrollment], chain: Lineage,
                  released: AbstractSet[int]) -> ChainEnd:
-    """The head of this resource's chain (same resource or alias, same stack, a settings digest of
-    the `chain`) among the accounts a look read, and what a create does with it."""
+    """The head of this resource's chain (same resource or alias, or a key from before a rename, in
+    this stack; a settings digest of the `chain`) among the accounts a look read, and what a create
+    does with it."""
     members: list[tuple[Enrollment, EnrollmentKey]] = []
     for enrollment in enrollments:
         key = EnrollmentKey.parse(enrollment.input_tags.get(ENROLLMENT_KEY_TAG))
-        if key is not None and target.names(key) and key.stack == target.key.stack and key.settings in chain:
+        if key is not None and target.owns(key) and key.settings in chain:
             members.append((enrollment, key))
     # (an account never replaces itself: a replacement generation is that of another account)
     superseded = frozenset(uid for e, key in members if (uid := chain[key.settings]) not in (None, e.account_uid))
@@ -243,11 +309,12 @@ def _stray_head_warning(enrollment: Enrollment, replaced: int) -> str:
 
 def key_to_keep(wanted: EnrollmentKey, current: Enrollment | None, aliases: AbstractSet[str]) -> EnrollmentKey:
     """The key an update re-enrolls its account with: the settings part the account's key has when
-    that key is this resource's (or an alias's) in this stack, under the current URN, since a
-    replacement's generation links the account to the one it replaced and an update must not cut the
-    chain (keyed settings never change in an update); otherwise `wanted`."""
+    that key is this resource's in this stack (under an alias, or from before a rename of the stack
+    or project: `Target.owns`), under the current `resource` part, since a replacement's generation
+    links the account to the one it replaced and an update must not cut the chain (keyed settings
+    never change in an update); otherwise `wanted`."""
     key = EnrollmentKey.parse(current.input_tags.get(ENROLLMENT_KEY_TAG)) if current is not None else None
-    if key is None or key.stack != wanted.stack or (key.resource != wanted.resource and key.resource not in aliases):
+    if key is None or not Target(wanted, str(wanted), frozenset(aliases)).owns(key):
         return wanted
     return EnrollmentKey(wanted.resource, wanted.stack, key.settings)
 
@@ -338,6 +405,19 @@ def _older_release_warning(enrollment: Enrollment) -> str:
             f"say which stack it belongs to, so it is not adopted. If it is this stack's (a `pulumi up` "
             f"interrupted before the upgrade), adopt it with account_uid={enrollment.account_uid}; otherwise "
             f"leave it to the stack that manages it.")
+
+
+def adoption_warnings(found: Found, adopted: Enrollment) -> list[str]:
+    """What a create says when the account it adopts was found by a key from before a stack or project
+    rename, which cannot say which resource of the stack it was for."""
+    if adopted.account_uid not in found.renamed:
+        return []
+    return [f"account {adopted.account_uid} carries this stack's identity and these new-account settings, under an "
+            f"enrollment key written before keys outlived stack and project renames, which names the resource by "
+            f"the stack and project names of that time: it is taken for this resource's (a `pulumi up` interrupted "
+            f"before the stack or project was renamed) instead of enrolling a second account. If another resource "
+            f"of this stack manages account {adopted.account_uid} (the same account_name_prefix, display_name and "
+            f"folder_id), change this resource's account_name_prefix so that it gets an account of its own."]
 
 
 def others_to_name(found: Found, replacement: bool) -> list[str]:

@@ -485,6 +485,12 @@ def replacement_generation(replaced_account_uid: int) -> int:
     return REPLACEMENT_GENERATIONS + replaced_account_uid % REPLACEMENT_GENERATIONS
 
 
+def stack_identity(props: Mapping[str, Any]) -> str | None:
+    """The stack's identity in checked inputs (None: a resource read with `id=`, or a state from before it)."""
+    value = props.get(STACK_IDENTITY)
+    return value if isinstance(value, str) and value else None
+
+
 def alias_urns(props: Mapping[str, Any]) -> tuple[str, ...]:
     """The alias URNs a resource registered (whatever a state file holds: only texts count)."""
     value = props.get(RESOURCE_ALIASES)

@@ -31,7 +31,7 @@ from pulumi.dynamic import (
 from . import fields, replace_on_changes
 from .catalog import items_answered_from_catalog
 from .client import GovernanceClient
-from .enrollment import Enroller, EnrollmentKey, resource_digest
+from .enrollment import Enroller, EnrollmentKey, resource_names
 from .errors import ApiError, ConfigurationError
 from .journal import ANSWERED, AttemptJournal, default_directory
 from .lifeline import watch_engine
@@ -255,9 +255,8 @@ class EnrolledAccountProvider(ResourceProvider):
                     return self._key(props, None if account is None else fields.replacement_generation(account))
 
                 request = fields.enroll_request(props, extra_tags={ENROLLMENT_KEY_TAG: str(key_replacing(replaced))})
-                aliases = frozenset(resource_digest(urn) for urn in fields.alias_urns(props))
                 started = time.time()
-                final = services.enroller.create_new(request, deadline, reporter, aliases=aliases,
+                final = services.enroller.create_new(request, deadline, reporter, aliases=self._names(props),
                                                      replacement=replaced is not None,
                                                      key_replacing=key_replacing if replaced is None else None)
                 key = final.input_tags.get(ENROLLMENT_KEY_TAG) or request.tags[ENROLLMENT_KEY_TAG]
@@ -287,10 +286,9 @@ class EnrolledAccountProvider(ResourceProvider):
         else:
             request = fields.enroll_request(news, account_uid=account_uid,
                                             extra_tags={ENROLLMENT_KEY_TAG: str(self._key(news))})
-        aliases = frozenset(resource_digest(urn) for urn in fields.alias_urns(news))
         with _errors_name_arguments():
             final = services.enroller.converge(account_uid, request, deadline, reporter, operation="update",
-                                               aliases=aliases)
+                                               aliases=self._names(news))
         return UpdateResult(self._outputs(final, news, region))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -327,10 +325,16 @@ class EnrolledAccountProvider(ResourceProvider):
     @staticmethod
     def _key(props: Mapping[str, Any], generation: int | None = None) -> EnrollmentKey:
         """The resource's enrollment key; `generation`: a replacement's (else the inputs' own, 0 since 0.2)."""
-        identity = props.get(fields.STACK_IDENTITY)
-        return EnrollmentKey.derive(props.get(fields.RESOURCE_URN), identity if isinstance(identity, str) else None,
+        return EnrollmentKey.derive(props.get(fields.RESOURCE_URN), fields.stack_identity(props),
                                     {name: props.get(name) for name in fields.KEYED_FIELDS},
                                     fields.generation(props) if generation is None else generation)
+
+    @staticmethod
+    def _names(props: Mapping[str, Any]) -> frozenset[str]:
+        """The `resource` parts this resource's keys may carry: its URN's and its aliases', as written
+        now and as builds before rename-proof keys wrote them (`resource_names`)."""
+        urns = (str(props.get(fields.RESOURCE_URN) or ""), *fields.alias_urns(props))
+        return resource_names(urns, fields.stack_identity(props))
 
     @staticmethod
     def _outputs(enrollment: Enrollment, props: Mapping[str, Any], region: str) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -149,6 +150,24 @@ class PulumiSandbox:
         """The stack's resources of a type, as `pulumi stack export` has them."""
         deployment = self.export()["deployment"]
         return [r for r in deployment.get("resources") or [] if r["type"].endswith(type_suffix)]
+
+    def rename_stack(self, stack: str) -> None:
+        """`pulumi stack rename STACK`: the same state under the new name (the CLI rewrites the URNs in
+        it and renames the stack's config file)."""
+        self.pulumi("stack", "rename", stack)
+        self.stack = stack
+
+    def rename_project(self, project: str) -> None:
+        """Rename the project as a user does on a project-scoped file backend: move the stack into the
+        new project (`pulumi stack rename organization/PROJECT/STACK`, the same state), then rename the
+        project in Pulumi.yaml and the namespace of the stack's own config keys."""
+        self.pulumi("stack", "rename", f"organization/{project}/{self.stack}")
+        manifest = self.project_dir / "Pulumi.yaml"
+        manifest.write_text(manifest.read_text().replace(f"name: {self.project}\n", f"name: {project}\n", 1))
+        config = self.project_dir / f"Pulumi.{self.stack}.yaml"
+        config.write_text(re.sub(rf"^(\s+){re.escape(self.project)}:", rf"\g<1>{project}:", config.read_text(),
+                                 flags=re.MULTILINE))
+        self.project = project
 
     def files_text(self) -> str:
         """Everything the CLI wrote: state, backups, history, logs, config (for secret scans)."""

@@ -290,6 +290,19 @@ class StackHarness:
             raise KeyError(f"{name!r} matches {matches}")
         return matches[0]
 
+    def rename(self, *, stack: Optional[str] = None, project: Optional[str] = None) -> None:
+        """`pulumi stack rename` (into another project too): the same state, each URN in it rewritten
+        to the new names, as the CLI does; the values resources stored (inputs, outputs) stay as they
+        were. A renamed project's own config keys move to its new namespace, as its user moves them."""
+        old = f"urn:pulumi:{self.stack}::{self.project}::"
+        new_stack, new_project = stack or self.stack, project or self.project
+        new = f"urn:pulumi:{new_stack}::{new_project}::"
+        self.state = {(new + urn[len(old):] if urn.startswith(old) else urn): state
+                      for urn, state in self.state.items()}
+        self.config = {(f"{new_project}:{key[len(self.project) + 1:]}" if key.startswith(f"{self.project}:") else key):
+                       value for key, value in self.config.items()}
+        self.stack, self.project = new_stack, new_project
+
     def _program(self) -> None:
         path = self.program_path
         if path.is_dir():

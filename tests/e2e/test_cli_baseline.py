@@ -121,3 +121,29 @@ def test_replace_on_changes_replaces_the_baseline_and_deletes_the_old_one(sandbo
     assert _baseline_ops(sandbox.preview_json()) == ["update"]
     sandbox.set_config("vpcName", "other")
     assert "replace" in _baseline_ops(sandbox.preview_json())
+
+
+def test_a_baseline_renamed_with_an_alias_then_replaced_keeps_the_baseline_the_stack_holds(
+        sandbox_for: SandboxFactory, emulator: Emulator) -> None:
+    """Issue 18, item 4. Renamed with an alias, the resource keeps the outputs of its create, which name
+    its old URN. `pulumi up --replace` (create-first, the baseline's default) then creates under the
+    new URN, finding its own baseline by the alias's mark, and deletes the replaced resource under the
+    old URN: that delete must see that the replacement holds the baseline and delete nothing."""
+    sandbox = sandbox_for(PROGRAMS / "baseline", accounts="0")
+    sandbox.up()
+    baseline_id = sandbox.outputs()["baseline_id"]
+    sandbox.set_config("baselineResource", "network-baseline")
+    sandbox.set_config("baselineAliasOf", "platform-baseline")
+    sandbox.up()
+    [renamed] = sandbox.resources(":AccountFactoryBaseline")
+    assert renamed["urn"].endswith("::network-baseline") and renamed["id"] == baseline_id
+
+    replaced = sandbox.up("--replace", renamed["urn"])
+    said = " ".join(replaced.output.split())  # the CLI wraps long lines
+    assert [r["id"] for r in sandbox.resources(":AccountFactoryBaseline")] == [baseline_id], said
+    assert any(b["BaselineId"] == baseline_id for b in emulator.state()["baselines"]), said
+    assert "DeleteAccountFactoryBaseline" not in emulator.state()["calls"], said
+    assert f"baseline {baseline_id} is held by" in said, said
+    # Nothing was interrupted: the create must not say an earlier `up` failed to record the baseline.
+    assert "created for this resource by an earlier `pulumi up` that did not record it" not in said, said
+    sandbox.pulumi("preview", "--expect-no-changes")

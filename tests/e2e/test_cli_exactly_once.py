@@ -1,4 +1,5 @@
-"""Exactly one account per resource, through the real CLI: other backends, forced replaces, renames.
+"""Exactly one account per resource, through the real CLI: other backends, forced replaces, renames
+(of resources, with an alias; of stacks and projects).
 
 The enrollment key lets a create find what an earlier attempt of the same resource left behind.
 These are the cases where "the same resource" is not what the URN alone says.
@@ -21,6 +22,11 @@ NEW = {"account_name_prefix": "e2e-once", "display_name": "E2E once", "folder_id
 
 def _uids(emulator: Emulator) -> list[int]:
     return [a["AccountUid"] for a in emulator.state()["accounts"]]
+
+
+def _stack_identity(sandbox: PulumiSandbox) -> str:
+    [identity] = sandbox.resources(":StackIdentity")
+    return str(identity["outputs"]["value"])
 
 
 def test_the_same_project_and_stack_in_another_backend_gets_an_account_of_its_own(
@@ -102,3 +108,53 @@ def test_a_rename_with_an_alias_after_a_killed_create_resumes_the_same_account(s
     while emulator.state()["accounts"][0]["Status"] != "Finished" and time.monotonic() < deadline:
         time.sleep(0.2)
     assert _uids(emulator) == [enrolled["AccountUid"]]
+
+
+# --- renamed stacks and projects: the key that finds an earlier attempt survives both ---------------
+
+#: Far longer than a create takes to send EnrollAccount, even on a loaded machine; the enrollment
+#: (`enroll_seconds`) is longer still, so the create always times out while its account enrolls.
+CREATE_TIMEOUT = "10s"
+
+
+@pytest.mark.enroll_seconds(15)
+def test_a_timed_out_create_then_a_stack_rename_resumes_the_same_account(sandbox: PulumiSandbox,
+                                                                          emulator: Emulator) -> None:
+    """Issue 18, item 1: `pulumi stack rename` keeps the state and the StackIdentity but changes every
+    URN. The timeout's own error promised that the next `up` enrolls no second account."""
+    sandbox.set_accounts({"team": {**NEW, "custom_timeouts": {"create": CREATE_TIMEOUT}}})
+    timed_out = sandbox.up(check=False)
+    [enrolled] = emulator.state()["accounts"]
+    said = " ".join(timed_out.output.split())  # the CLI wraps long lines
+    assert timed_out.returncode != 0 and f"resume waiting on account {enrolled['AccountUid']}" in said, said
+    identity = _stack_identity(sandbox)
+
+    sandbox.rename_stack("prod")
+    assert _stack_identity(sandbox) == identity  # the same stack: same state, same StackIdentity
+    sandbox.set_accounts({"team": NEW})
+    resumed = sandbox.up()
+    assert _uids(emulator) == [enrolled["AccountUid"]], resumed.output
+    assert sandbox.outputs()["team"]["account_uid"] == enrolled["AccountUid"]
+    assert emulator.state()["calls"]["EnrollAccount"] == 1, resumed.output
+    assert emulator.state()["accounts"][0]["Status"] == "Finished"
+
+
+def test_a_failed_enrollment_then_a_project_rename_enrolls_the_same_account_again(sandbox: PulumiSandbox,
+                                                                                  emulator: Emulator) -> None:
+    """Issue 18, item 1: the project renamed (the stack moved into it with `pulumi stack rename`, then
+    Pulumi.yaml and the config keys) after a Failed enrollment: the next `up` retries that account."""
+    emulator.add_outcome({"display_name": NEW["display_name"], "status": "Failed", "error_code": "InternalError",
+                          "error_message": "A system error occurred."})
+    sandbox.set_accounts({"team": NEW})
+    failed = sandbox.up(check=False)
+    [enrolled] = emulator.state()["accounts"]
+    assert failed.returncode != 0 and enrolled["Status"] == "Failed", failed.output
+    identity = _stack_identity(sandbox)
+
+    sandbox.rename_project("renamed-accounts")
+    assert _stack_identity(sandbox) == identity
+    retried = sandbox.up()
+    assert _uids(emulator) == [enrolled["AccountUid"]], retried.output
+    assert sandbox.outputs()["team"]["account_uid"] == enrolled["AccountUid"]
+    [account] = emulator.state()["accounts"]
+    assert account["Status"] == "Finished" and emulator.state()["calls"]["EnrollAccount"] == 2

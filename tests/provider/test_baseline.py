@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
+import os
+from typing import Any, Callable, Optional
 
 import pulumi
 import pytest
@@ -12,6 +15,7 @@ from account_factory_testing.baselines import baseline_stack
 from account_factory_testing.provider_server import ProviderError, ProviderServer
 from account_factory_testing.registration import (
     TEST_STACK_IDENTITY_ENV,
+    Registration,
     capture_registrations,
     program_outputs,
     unwrap_secrets,
@@ -282,3 +286,53 @@ def test_a_state_written_before_the_mark_keeps_working(baselines: AccountStack, 
     updated = baselines.update(refreshed, **dict(program, description="updated"))
     assert updated.outputs["description"] == "updated"
     assert in_emulator(emulator, baseline_id)["Description"].startswith("updated [pulumi:")
+
+
+# --- issue 18, item 1: the stack or the project renamed ------------------------------------------
+
+
+def _registered_in(stack: str, project: str = "project") -> Callable[..., Registration]:
+    """What `AccountFactoryBaseline(...)` registers in a stack and project of these names."""
+    def register(name: str, opts: Optional[pulumi.ResourceOptions] = None, **kwargs: Any) -> Registration:
+        registrations = capture_registrations(lambda: AccountFactoryBaseline(name, opts=opts, **kwargs),
+                                              project=project, stack=stack)
+        return next(r for r in registrations if r.type_ == RESOURCE_TYPE)
+    return register
+
+
+@pytest.mark.parametrize("renamed", [{"stack": "prod"}, {"project": "renamed"}], ids=["stack", "project"])
+def test_an_interrupted_create_is_adopted_after_the_stack_or_project_is_renamed(
+        server: ProviderServer, emulator: Emulator, renamed: dict[str, str]) -> None:
+    """`pulumi stack rename` (into another project too) keeps the StackIdentity and rewrites the URNs:
+    the mark, and the attempt record, must still say the baseline is this resource's."""
+    before = AccountStack(server, emulator, _registered_in("stack"))
+    first = before.create("net", **NETWORK)  # its answer never reached the state: the `up` was interrupted
+    after = AccountStack(server, emulator, _registered_in(**{"stack": "stack", **renamed}))
+    again = after.create("net", **dict(NETWORK, description="after the rename"))
+    assert again.id == first.id and again.outputs["description"] == "after the rename"
+    assert [b["BaselineId"] for b in named(emulator, "team-network")] == [first.id]
+    assert emulator.state()["calls"]["CreateAccountFactoryBaseline"] == 1
+
+
+def _mark_written_before_renames_were_kept(urn: str, stack_identity: str) -> str:
+    """The mark builds up to 2c1bf42 wrote: a hash of the stack's identity and the whole URN (the stack
+    and project names in it), spelt out as those builds computed it."""
+    material = f"{stack_identity}\n{urn}"
+    return f"[pulumi:{hashlib.sha256(material.encode()).hexdigest()[:16]}]"
+
+
+def test_a_baseline_marked_by_an_earlier_build_is_adopted_and_never_doubled_after_a_rename(
+        server: ProviderServer, emulator: Emulator) -> None:
+    """Under the names it was made under, an earlier build's interrupted create is adopted by its mark.
+    After a rename its mark cannot be told from another stack's (it hashes the old names with the
+    identity): create fails on the name, naming `baseline_id=`, and makes no second baseline."""
+    urn = f"urn:pulumi:stack::project::{RESOURCE_TYPE}::net"
+    mark = _mark_written_before_renames_were_kept(urn, os.environ[TEST_STACK_IDENTITY_ENV])  # this test's stack
+    earlier = created_directly(emulator, "team-network", f"VPC and SG {mark}")
+    renamed = AccountStack(server, emulator, _registered_in("prod"))
+    with pytest.raises(ProviderError) as refused:
+        renamed.create("net", **NETWORK)
+    assert f"baseline_id='{earlier}'" in refused.value.details
+    adopted = AccountStack(server, emulator, _registered_in("stack")).create("net", **NETWORK)
+    assert adopted.id == earlier and [b["BaselineId"] for b in named(emulator, "team-network")] == [earlier]
+    assert emulator.state()["calls"]["CreateAccountFactoryBaseline"] == 1  # created_directly's

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import pytest
 
+from account_factory_testing.engine import FakeEngine
 from account_factory_testing.provider_server import ProviderServer
 from alicloud_account_factory.emulator import Emulator
 from tests.provider.test_baseline_options import baselines_named, options_stack
@@ -29,3 +30,26 @@ def test_HOLE_a_forced_replace_of_a_baseline_never_deletes_the_baseline_the_stac
     held = stack.state[stack.urn("net")].id
     assert held in baselines_named(emulator, "options-net"), (
         f"the replacement holds {held}, which its replaced resource's delete removed from the service")
+
+
+@pytest.mark.parametrize("taken_over", [False, True], ids=["made-by-the-stack", "baseline_id="])
+def test_a_baseline_renamed_with_an_alias_and_replaced_create_first_is_never_deleted(
+        server: ProviderServer, emulator: Emulator, engine: FakeEngine, taken_over: bool) -> None:
+    """Issue 18, item 4: the replaced resource's delete comes after the create, under the URN its
+    outputs name, the old one when the resource was renamed with an alias. The engine stand-in, which
+    does not move state by aliases, shows the provider exactly that for a rename: a create under the
+    new URN, then the delete of the old one. The baseline must stay, and nothing may claim that an
+    earlier `pulumi up` failed to record it."""
+    stack = options_stack(server, emulator)
+    baseline_id = stack.up().stack_outputs["baseline_id"]
+    if taken_over:
+        stack.config["project:adoptId"] = baseline_id
+        assert stack.up().stack_outputs["baseline_id"] == baseline_id
+    stack.config.update({"project:name": "renamed-net", "project:aliasOf": "net"})
+    before = len(engine.messages)
+    assert stack.up().stack_outputs["baseline_id"] == baseline_id
+    assert stack.state[stack.urn("renamed-net")].id == baseline_id
+    assert baselines_named(emulator, "options-net") == [baseline_id], "the replaced resource's delete deleted it"
+    assert "DeleteAccountFactoryBaseline" not in emulator.state()["calls"]
+    told = [m.message for m in engine.messages[before:]]
+    assert not [m for m in told if "that did not record it" in m and "--replace" not in m], told

@@ -9,7 +9,10 @@ the engine would; the provider talks to the emulator over HTTP.
   organizations or backends: personal `dev` stacks of one program) get one account each; the
   second never adopts, nor enrolls again, the first one's account. A stack's own interrupted
   create still finds its account.
-* A resource renamed with an alias after an interrupted create resumes the same account.
+* A resource renamed with an alias after an interrupted create resumes the same account; so does one
+  whose stack or project was renamed (`pulumi stack rename`: the same state and StackIdentity, other
+  URNs), also when its account's key was written before keys outlived such renames, while a new
+  stack under the old names (another StackIdentity) never shares it.
 * A forced replacement (`pulumi up --replace`; replacements delete first by default) vends a
   new account, and no message ever suggests closing the account the stack holds afterwards.
 * Replacements are chained in the keys, not only in one machine's attempt record: a second
@@ -22,6 +25,7 @@ the engine would; the provider talks to the emulator over HTTP.
 
 from __future__ import annotations
 
+import hashlib
 from pathlib import Path
 from typing import Callable
 
@@ -33,6 +37,7 @@ from account_factory_testing.provider_server import JOURNAL_ENV, ProviderError, 
 from account_factory_testing.stack import StackHarness
 from alicloud_account_factory.emulator import MEMBER_ACCOUNT_UIDS, Emulator
 from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
+from alicloud_account_factory.resource import RESOURCE_TYPE, STACK_IDENTITY_NAME
 from tests.reliability.reliability_support import EVIDENCE, accounts_by_name, enrollments_by_uid, wait_until
 
 PROGRAM = Path(__file__).resolve().parent / "programs" / "one_account.py"
@@ -123,6 +128,89 @@ def test_a_rename_with_an_alias_resumes_the_interrupted_create(harness: Harness,
     uid = int(stack.up().stack_outputs["account_uid"])
     assert uid == interrupted["AccountUid"], "the renamed resource enrolled a second account"
     assert len(_accounts(emulator)) == 1
+
+
+# --- issue 18, item 1: the stack or the project renamed -------------------------------------------
+
+RENAMES = [{"stack": "prod"}, {"project": "identity-renamed"}, {"stack": "prod", "project": "identity-renamed"}]
+RENAME_IDS = ["stack", "project", "both"]
+
+
+@pytest.mark.parametrize("renamed", RENAMES, ids=RENAME_IDS)
+def test_a_failed_create_is_resumed_on_its_account_after_the_stack_or_project_is_renamed(
+        harness: Harness, emulator: Emulator, engine: FakeEngine, renamed: dict[str, str]) -> None:
+    """`pulumi stack rename` keeps the state and the StackIdentity but rewrites every URN in it; a
+    project rename moves the stack the same way. The next `up` must enroll the failed account again,
+    never a second one; and a new stack under the old names (its own StackIdentity) gets its own."""
+    emulator.add_outcome({"display_name": DISPLAY_NAME, "status": "Failed", "error_code": "InternalError",
+                          "error_message": "A system error occurred."})
+    stack = harness()
+    assert "InternalError" in _fails(stack.up)
+    [failed] = _accounts(emulator)
+    stack.rename(**renamed)
+    _new_process(stack, engine)
+    uid = int(stack.up().stack_outputs["account_uid"])
+    assert uid == failed["AccountUid"], "the renamed stack enrolled a second account"
+    assert len(_accounts(emulator)) == 1 and enrollments_by_uid(emulator.state())[uid] == 2
+
+    newcomer = harness()  # the old names again, in the same backend: another stack
+    assert int(newcomer.up().stack_outputs["account_uid"]) != uid
+    assert len(_accounts(emulator)) == 2 and enrollments_by_uid(emulator.state())[uid] == 2
+
+
+def _key_written_before_renames_were_kept(urn: str, stack_identity: str, settings: dict[str, object]) -> str:
+    """The enrollment key builds up to 2c1bf42 wrote: hashes of the whole URN (the stack and project
+    names in it), of the stack's identity and of the new-account settings. Spelt out here, as those
+    builds computed it, so that the test does not lean on the code under test."""
+    def digest(text: str) -> str:
+        return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+    material = "\n".join(f"{name}={settings.get(name)!r}" for name in sorted(settings))
+    return f"{digest(urn)}.{digest(stack_identity)}.{digest(material)}"
+
+
+def _enrolled_by_an_earlier_build(emulator: Emulator, key: str) -> int:
+    """What the interrupted create of an earlier build left: an account enrolled as the program asks
+    (tests/reliability/programs/one_account.py), carrying that build's key."""
+    from alibabacloud_governance20210120 import models
+
+    from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
+    from tests.emulator.emulator_support import make_client
+
+    answer = make_client(emulator, ACCESS_KEY_ID, SECRET).enroll_account(models.EnrollAccountRequest(
+        account_name_prefix="stack-acct", display_name=DISPLAY_NAME,
+        tag=[models.EnrollAccountRequestTag(key="tag", value="one"),
+             models.EnrollAccountRequestTag(key=ENROLLMENT_KEY_TAG, value=key)]))
+    return int(answer.body.account_uid)
+
+
+@pytest.mark.parametrize("renamed", [{}, *RENAMES], ids=["not-renamed", *RENAME_IDS])
+def test_an_account_keyed_by_an_earlier_build_is_found_after_the_stack_or_project_is_renamed(
+        harness: Harness, emulator: Emulator, engine: FakeEngine, renamed: dict[str, str]) -> None:
+    """A stack made by an earlier build keeps its accounts' keys: its interrupted create is resumed
+    after a rename too (the key's stack and settings parts are this stack's and these settings'),
+    while the same key of another StackIdentity is never taken."""
+    stack = harness()
+    emulator.set_faults([{"action": "ListEnrolledAccounts", "code": "InvalidUser.NotResourceDirectoryMaster",
+                          "times": 1}])
+    _fails(stack.up)  # the StackIdentity is in the state; the account's create enrolled nothing
+    identity = stack.state[stack.urn(STACK_IDENTITY_NAME)].outputs["value"]
+    urn = f"urn:pulumi:dev::{PROJECT}::{RESOURCE_TYPE}::acct"
+    settings = {"account_name_prefix": "stack-acct", "display_name": DISPLAY_NAME, "folder_id": None,
+                "payer_account_uid": None, "resell_account_type": None, "region_id": None}
+    theirs = _enrolled_by_an_earlier_build(emulator, _key_written_before_renames_were_kept(urn, "another", settings))
+    ours = _enrolled_by_an_earlier_build(emulator, _key_written_before_renames_were_kept(urn, identity, settings))
+    assert wait_until(lambda: all(a["Status"] == "Finished" for a in _accounts(emulator)), timeout=60)
+    stack.rename(**renamed)
+    _new_process(stack, engine)
+    before = len(engine.messages)
+    uid = int(stack.up().stack_outputs["account_uid"])
+    assert uid == ours, f"not the account of this stack's earlier build ({ours}; {theirs} is another stack's)"
+    enrolled = {account: times for account, times in enrollments_by_uid(emulator.state()).items() if times}
+    assert len(_accounts(emulator)) == 2 and enrolled == {ours: 1, theirs: 1}
+    told = [m.message for m in engine.messages[before:]]
+    assert any(f"adopting account {ours}" in m for m in told), told
+    assert not [m for m in told if str(theirs) in m], told
 
 
 # --- item 5: forced replacement -------------------------------------------------------------------

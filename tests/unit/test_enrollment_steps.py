@@ -19,6 +19,7 @@ from alicloud_account_factory.enrollment_steps import (
     IN_FLIGHT_SECONDS,
     LISTING_LAG_SECONDS,
     UNSETTLED_SECONDS,
+    WITHIN_STACK,
     Accept,
     AccountStep,
     Adopt,
@@ -34,6 +35,7 @@ from alicloud_account_factory.enrollment_steps import (
     TooLate,
     WaitOut,
     Wording,
+    adoption_warnings,
     candidates,
     follow_chain,
     key_to_keep,
@@ -42,9 +44,13 @@ from alicloud_account_factory.enrollment_steps import (
     next_for_account,
     next_for_new_account,
     others_to_name,
+    resource_digest,
+    resource_names,
     sort_found,
     unanswered_until,
     unsettled_until,
+    urn_path,
+    whole_urn_digest,
 )
 from alicloud_account_factory.errors import (
     AmbiguousCallError,
@@ -70,8 +76,11 @@ KEY = EnrollmentKey.derive(URN, "stack-identity", {"display_name": "Team A"})
 OTHER_SETTINGS = EnrollmentKey(KEY.resource, KEY.stack, "0" * 16)
 OTHER_STACK = EnrollmentKey(KEY.resource, "1" * 16, KEY.settings)
 OLDER_RELEASE = EnrollmentKey(KEY.resource, None, KEY.settings)
-ALIAS = EnrollmentKey("2" * 16, KEY.stack, KEY.settings)
-OTHER_RESOURCE = EnrollmentKey("3" * 16, KEY.stack, KEY.settings)
+ALIAS = EnrollmentKey(WITHIN_STACK + "2" * 16, KEY.stack, KEY.settings)
+OTHER_RESOURCE = EnrollmentKey(WITHIN_STACK + "3" * 16, KEY.stack, KEY.settings)
+#: This stack's key of a resource as builds before rename-proof keys wrote it: the `resource` part
+#: hashes a whole URN, whose stack and project names may be gone since.
+WHOLE_URN = EnrollmentKey("4" * 16, KEY.stack, KEY.settings)
 NEW = EnrollRequest(account_name_prefix="team-a", display_name="Team A", tags={ENROLLMENT_KEY_TAG: str(KEY)})
 TARGET = Target.of(NEW, frozenset({ALIAS.resource}))
 VPC = BaselineItem("ACS-BP_ACCOUNT_FACTORY_VPC", canonical_json({"cidr": "10.0.0.0/8"}), False, "1.0")
@@ -218,6 +227,46 @@ def test_an_alias_names_the_same_resource_and_a_moved_folder_is_not_what_the_set
     assert sort_found(TARGET, in_folder, [moved, kept, unknown], set()).own == (kept, unknown)
 
 
+def test_the_resource_part_survives_a_stack_or_project_rename_and_tells_resources_apart() -> None:
+    renamed = "urn:pulumi:prod::other-project::t::acct"
+    assert urn_path(URN) == urn_path(renamed) == "t::acct"
+    assert resource_digest(URN, "stack-identity") == resource_digest(renamed, "stack-identity") == KEY.resource
+    assert KEY.resource.startswith(WITHIN_STACK) and KEY == EnrollmentKey.derive(renamed, "stack-identity",
+                                                                                 {"display_name": "Team A"})
+    assert resource_digest("urn:pulumi:dev::p::t::other", "stack-identity") != KEY.resource  # another name
+    assert resource_digest("urn:pulumi:dev::p::t$u::acct", "stack-identity") != KEY.resource  # another parent type
+    # Without a stack identity nothing else tells stacks apart: the whole URN, as earlier builds hashed it.
+    assert resource_digest(URN, None) == whole_urn_digest(URN) != whole_urn_digest(renamed)
+    assert resource_names([URN], "stack-identity") == {KEY.resource, whole_urn_digest(URN)}
+
+
+def test_a_key_from_before_a_rename_counts_only_in_this_stack_with_these_settings_after_named_ones() -> None:
+    before_rename = account(1, "Finished", WHOLE_URN)
+    named = account(2, "Failed")
+    found = sort_found(TARGET, NEW, [before_rename, named], set())
+    assert found.own == (named, before_rename) and found.renamed == {1}  # the one the resource is named by first
+    alone = sort_found(TARGET, NEW, [before_rename], set())
+    assert alone.own == (before_rename,) and adoption_warnings(alone, before_rename)[0].startswith(
+        "account 1 carries this stack's identity and these new-account settings")
+    assert adoption_warnings(found, named) == []
+    # With other settings it may be another resource's: neither adopted nor named as left behind.
+    other_settings = account(3, key=EnrollmentKey(WHOLE_URN.resource, KEY.stack, "0" * 16))
+    other_stack = account(4, key=EnrollmentKey(WHOLE_URN.resource, "1" * 16, KEY.settings))
+    assert sort_found(TARGET, NEW, [other_settings, other_stack], set()) == Found((), (), (), ())
+    # A key written now (another resource's, whatever its settings) never counts, nor does any key
+    # when the target itself has no stack identity (its `resource` part then hashes the whole URN).
+    assert sort_found(TARGET, NEW, [account(5, key=OTHER_RESOURCE)], set()).own == ()
+    no_identity = EnrollmentKey.derive(URN, None, {"display_name": "Team A"})
+    stackless = Target(no_identity, str(no_identity), frozenset())
+    assert sort_found(stackless, NEW, [account(6, key=EnrollmentKey("4" * 16, no_identity.stack, no_identity.settings))],
+                      set()).own == ()
+
+
+def test_the_journal_is_read_under_every_name_of_the_resource() -> None:
+    target = Target(KEY, str(KEY), resource_names([URN], "stack-identity"))
+    assert target.journal_keys == (str(KEY), str(EnrollmentKey(whole_urn_digest(URN), KEY.stack, KEY.settings)))
+
+
 def test_a_replacement_create_never_calls_accounts_left_behind() -> None:
     found = Found(own=(), left_behind=(account(1, key=OTHER_SETTINGS),), released=(account(2),),
                   older_release=(account(3, key=OLDER_RELEASE),))
@@ -318,6 +367,8 @@ def test_an_update_keeps_the_generation_its_account_carries_under_the_current_ur
     carried = EnrollmentKey(ALIAS.resource, KEY.stack, replaced_one.settings)  # written before a rename
     assert key_to_keep(KEY, account(1, key=carried), {ALIAS.resource}) == replaced_one
     assert key_to_keep(KEY, account(1, key=OTHER_STACK), set()) == KEY
+    before_rename = EnrollmentKey(WHOLE_URN.resource, KEY.stack, replaced_one.settings)  # the stack renamed since
+    assert key_to_keep(KEY, account(1, key=before_rename), set()) == replaced_one
     assert key_to_keep(KEY, account(1, key=OLDER_RELEASE), set()) == KEY
     assert key_to_keep(KEY, account(1, key=None), set()) == KEY
     assert key_to_keep(KEY, None, set()) == KEY

@@ -2,7 +2,9 @@
 
 Config: `baselineName`, `vpcName` (the VPC item's VpcName), `webhookToken` (a secret: put in the
 notification item's config), `accounts` (how many, default 2), `retainBaseline` (retain_on_delete),
-`protectBaseline` (protect), `description`, `replaceOnChanges` (a JSON list: the replace_on_changes option).
+`protectBaseline` (protect), `description`, `replaceOnChanges` (a JSON list: the replace_on_changes option),
+`baselineResource` (the resource's name, default "platform-baseline") and `baselineAliasOf` (an earlier
+name of it: an alias).
 """
 
 import pulumi
@@ -17,14 +19,16 @@ if token is not None:
     items.append(BaselineItemArgs(name="ACS-BP_ACCOUNT_FACTORY_ACCOUNT_NOTIFICATION",
                                   config=token.apply(lambda value: {"WebhookToken": value})))
 
+alias_of = config.get("baselineAliasOf")
 baseline = AccountFactoryBaseline(
-    "platform-baseline",
+    config.get("baselineResource") or "platform-baseline",
     baseline_name=config.get("baselineName") or "platform",
     description=config.get("description") or "what every vended account gets",
     baseline_items=items,
     opts=pulumi.ResourceOptions(retain_on_delete=config.get_bool("retainBaseline") or False,
                                 protect=config.get_bool("protectBaseline") or False,
-                                replace_on_changes=config.get_object("replaceOnChanges")),
+                                replace_on_changes=config.get_object("replaceOnChanges"),
+                                aliases=[pulumi.Alias(name=alias_of)] if alias_of else None),
 )
 count = config.get_int("accounts")
 accounts = [
