@@ -235,3 +235,13 @@ def test_a_state_that_uses_an_item_of_a_catalog_file_needs_that_file_to_start(tm
             "emulator with the --catalog file that defines it") in str(refused.value)
     with Emulator(state_file=state, catalog_file=path) as emu:  # with the file it starts, as before
         assert (GUARDRAILS, "1.0") in listed(make_client(emu))
+
+
+def test_an_item_added_at_run_time_that_the_catalog_file_now_defines_too_stops_the_start(tmp_path: Path) -> None:
+    state = tmp_path / "state.json"
+    with Emulator(state_file=state) as emu:
+        EmulatorAdmin(emu.endpoint).add_catalog_items(GUARDRAILS_ITEM)
+    with pytest.raises(StateFileError) as refused:
+        Emulator(state_file=state, catalog_file=catalog_file(tmp_path, [GUARDRAILS_ITEM])).start()
+    assert (f"the state's catalog items (added through the control API): catalog item 1 ({GUARDRAILS}) is already "
+            "in the catalog (from the --catalog file)") in str(refused.value)
