@@ -2,7 +2,8 @@
 
 Config: `baselineName`, `vpcName` (the VPC item's VpcName), `webhookToken` (a secret: put in the
 notification item's config), `accounts` (how many, default 2), `retainBaseline` (retain_on_delete),
-`protectBaseline` (protect), `description`, `replaceOnChanges` (a JSON list: the replace_on_changes option).
+`protectBaseline` (protect), `description`, `replaceOnChanges` (a JSON list: the replace_on_changes option),
+`followItems` (the accounts also take the baseline's items, as README's roll-out does).
 """
 
 import pulumi
@@ -27,9 +28,11 @@ baseline = AccountFactoryBaseline(
                                 replace_on_changes=config.get_object("replaceOnChanges")),
 )
 count = config.get_int("accounts")
+follow_items = config.get_bool("followItems") or False
 accounts = [
     EnrolledAccount(f"team-{i}", account_name_prefix=f"bl-team-{i}", display_name=f"Baseline team {i}",
-                    baseline_id=baseline.baseline_id)
+                    baseline_id=baseline.baseline_id,
+                    baseline_items=baseline.baseline_items if follow_items else None)
     for i in range(2 if count is None else count)
 ]
 
