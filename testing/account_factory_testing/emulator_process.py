@@ -23,9 +23,11 @@ STARTUP_SECONDS = 60.0
 class EmulatorProcess:
     """Context manager: the emulator CLI on port 0; `.endpoint` is what it printed, `.admin` its control API."""
 
-    def __init__(self, enroll_seconds: float, qps: int | None = None) -> None:
+    def __init__(self, enroll_seconds: float, qps: int | None = None, catalog_file: str | None = None) -> None:
+        """`catalog_file`: the emulator's `--catalog FILE` (baseline items added to its catalog)."""
         self._enroll_seconds = enroll_seconds
         self._qps = qps
+        self._catalog_file = catalog_file
         self._proc: subprocess.Popen[str] | None = None
         self._stderr: IO[str] | None = None
         self.endpoint = ""
@@ -37,7 +39,8 @@ class EmulatorProcess:
             [sys.executable, "-m", "alicloud_account_factory.emulator", "--port", "0",
              "--enroll-seconds", f"{self._enroll_seconds:g}",
              "--access-key-id", ACCESS_KEY_ID, "--access-key-secret", SECRET,
-             *(["--qps", str(self._qps)] if self._qps else [])],
+             *(["--qps", str(self._qps)] if self._qps else []),
+             *(["--catalog", self._catalog_file] if self._catalog_file else [])],
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=self._stderr, text=True, env=env,
         )
         self.endpoint = _first_line(self._proc, STARTUP_SECONDS)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 from account_factory_testing.sandbox import PROGRAMS, SandboxFactory
 from alicloud_account_factory.emulator import Emulator
@@ -25,6 +26,33 @@ def test_preview_then_up_creates_the_baseline_first_and_the_accounts_use_it(sand
     assert {a["baseline_id"] for a in outputs["accounts"].values()} == {baseline_id}
     enrolled = emulator.state()["accounts"]
     assert len(enrolled) == 2 and {a["BaselineId"] for a in enrolled} == {baseline_id}
+
+
+def test_a_rollout_preview_names_the_baselines_items_and_each_accounts_baseline_id(
+        sandbox_for: SandboxFactory, emulator: Emulator) -> None:
+    """README, "Rolling a changed baseline out": what the preview shows, then the accounts re-enrolled in place."""
+    sandbox = sandbox_for(PROGRAMS / "baseline", followItems="true")
+    sandbox.up()
+    uids = {a["AccountUid"] for a in emulator.state()["accounts"]}
+    sandbox.set_config("vpcName", "rolled")
+
+    preview = sandbox.pulumi("preview").output
+    assert re.search(r"AccountFactoryBaseline platform-baseline update \[diff: ~baseline_items\]", preview), preview
+    for team in ("team-0", "team-1"):
+        # The baseline's outputs are unknown until it is updated: the account's line names baseline_id.
+        assert re.search(rf"EnrolledAccount {team} update \[diff: ~baseline_id\]", preview), preview
+    assert "replace" not in preview
+    detailed = sandbox.pulumi("preview", "--diff").output
+    assert re.search(r'VpcName\s*: "main" => "rolled"', detailed), detailed  # under the baseline
+    assert re.search(r"~ baseline_id\s*: \"afb-\w+\" => \[unknown\]", detailed), detailed  # under each account
+    assert re.search(r"baseline_items\s*: \[secret\]", detailed), detailed
+
+    sandbox.up()
+    enrolled = emulator.state()["accounts"]
+    assert {a["AccountUid"] for a in enrolled} == uids  # the same accounts, re-enrolled in place
+    for account in enrolled:
+        [vpc] = [i for i in account["BaselineItems"] if i["Name"] == "ACS-BP_ACCOUNT_FACTORY_VPC"]
+        assert json.loads(vpc["Config"])["VpcName"] == "rolled" and account["Status"] == "Finished"
 
 
 def test_a_secret_in_an_item_config_stays_secret(sandbox_for: SandboxFactory, emulator: Emulator) -> None:

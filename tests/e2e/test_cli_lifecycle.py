@@ -6,6 +6,7 @@ import re
 
 import pytest
 
+from account_factory_testing.accounts import emulator_for_tests
 from account_factory_testing.sandbox import EXAMPLES, PulumiSandbox, SandboxFactory, steps
 from account_factory_testing.sdk import enroll, sdk_client
 from alicloud_account_factory.emulator import Emulator
@@ -148,6 +149,36 @@ def test_refresh_shows_drift_and_drops_an_account_no_longer_enrolled(sandbox: Pu
     emulator.reset()  # the account is no longer enrolled
     sandbox.pulumi("refresh", "--yes")
     assert sandbox.resources() == []
+
+
+def test_refresh_uses_the_endpoint_of_the_last_up_until_an_up_applies_the_changed_one(
+        sandbox: PulumiSandbox, emulator: Emulator) -> None:
+    """README, Configuration: refresh does not run the program, so the engine configures the provider
+    with the config the last `up` stored in the state; a changed endpoint applies from the next `up`."""
+    existing = 1207465839102347
+    sandbox.set_accounts({"team": {"account_uid": existing}})
+    sandbox.up()
+    with emulator_for_tests(enroll_seconds=0) as elsewhere:
+        enroll(sdk_client(elsewhere.endpoint), account_uid=existing)  # enrolled there too: refresh keeps it
+        sandbox.set_config("alicloud-account-factory:endpoint", elsewhere.endpoint)
+
+        def reads() -> tuple[int, int]:
+            return (emulator.state()["calls"].get("GetEnrolledAccount", 0),
+                    elsewhere.state()["calls"].get("GetEnrolledAccount", 0))
+
+        before = reads()
+        sandbox.pulumi("refresh", "--yes")
+        after_refresh = reads()
+        assert after_refresh[0] > before[0] and after_refresh[1] == 0, (before, after_refresh)
+        sandbox.pulumi("preview", "--refresh")
+        after_preview = reads()
+        assert after_preview[0] > after_refresh[0] and after_preview[1] == 0, (after_refresh, after_preview)
+
+        sandbox.up()  # stores the changed config with the provider
+        sandbox.pulumi("refresh", "--yes")
+        after_up = reads()
+        assert after_up[1] > 0 and after_up[0] == after_preview[0], (after_preview, after_up)
+        assert [r["outputs"]["account_uid"] for r in sandbox.resources()] == [existing]
 
 
 def test_get_reads_an_existing_enrollment(sandbox: PulumiSandbox, emulator: Emulator) -> None:

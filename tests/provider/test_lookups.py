@@ -7,6 +7,7 @@ at the emulator; the look-ups call the emulator over HTTP from the program's pro
 from __future__ import annotations
 
 import asyncio
+import math
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,7 @@ from account_factory_testing.registration import program_outputs, unwrap_secrets
 from account_factory_testing.stack import StackHarness
 from alicloud_account_factory import get_baseline, get_baseline_items, get_baselines
 from alicloud_account_factory.baseline_client import BaselineClient
-from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, DEFAULT_BASELINE_ID, Emulator
+from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, DEFAULT_BASELINE_ID, Emulator, EmulatorAdmin
 from alicloud_account_factory.errors import ApiError, ConfigurationError
 from alicloud_account_factory.settings import ENDPOINT_ENV, ProviderSettings
 from alicloud_account_factory.timeouts import Deadline
@@ -99,8 +100,27 @@ def test_every_page_is_followed(emulator: Emulator) -> None:
     settings = ProviderSettings.from_config(provider_config(emulator.endpoint).get)
     client = BaselineClient(settings, settings.region, page_size=2)
     rows = client.list_baseline_items(Deadline.after(60))
-    assert len(rows) == 9 and calls(emulator)["ListAccountFactoryBaselineItems"] == 5
-    assert len({(r["Name"], r["Version"]) for r in rows}) == 9
+    versions = sum(len(item["versions"]) for item in emulator.catalog())  # 11: 9 items, 2 with two versions
+    assert len(rows) == versions and calls(emulator)["ListAccountFactoryBaselineItems"] == math.ceil(versions / 2)
+    assert len({(r["Name"], r["Version"]) for r in rows}) == versions
+
+
+def test_items_added_to_the_emulators_catalog_are_looked_up_like_built_in_ones(emulator: Emulator) -> None:
+    """A real item the emulator does not model, added at run time, is what get_baseline_items answers."""
+    EmulatorAdmin(emulator.endpoint).add_catalog_items({
+        "name": "ACS-BP_ACCOUNT_FACTORY_PRIVATE_ZONE", "versions": ["1.0", "1.1"], "description": "PrivateZone",
+        "depends_on": [VPC]})
+
+    def program() -> None:
+        pulumi.export("zone", get_baseline_items(names=["ACS-BP_ACCOUNT_FACTORY_PRIVATE_ZONE"]))
+        pulumi.export("all", get_baseline_items())
+
+    outputs = outputs_of(program, provider_config(emulator.endpoint))
+    assert outputs["zone"] == [
+        {"name": "ACS-BP_ACCOUNT_FACTORY_PRIVATE_ZONE", "version": version, "type": "AccountFactory",
+         "description": "PrivateZone", "depends_on": [{"name": VPC, "type": "Network", "version": "1.0"}]}
+        for version in ("1.0", "1.1")]
+    assert outputs["all"][-2:] == outputs["zone"]  # after the built-in items: applied after them
 
 
 def test_a_lookup_of_a_new_baseline_in_preview_and_up(emulator: Emulator, engine: FakeEngine) -> None:

@@ -81,24 +81,31 @@ def build_parser() -> argparse.ArgumentParser:
                         help="answer Throttling.User above N API requests per second (default: unlimited)")
     parser.add_argument("--seed", type=int, default=None, metavar="N",
                         help="RNG seed for fault probabilities and new account uids")
+    parser.add_argument("--catalog", default=None, metavar="FILE",
+                        help="a JSON file of baseline items to add to the built-in catalog (see docs/emulator.md)")
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run until SIGINT or SIGTERM; returns the process exit code."""
     args = build_parser().parse_args(argv)
-    emulator = Emulator(
-        host=args.host,
-        port=args.port,
-        access_key_id=args.access_key_id,
-        access_key_secret=args.access_key_secret,
-        enroll_seconds=args.enroll_seconds,
-        state_file=args.state_file,
-        qps=args.qps,
-        seed=args.seed,
-        list_lag_seconds=args.list_lag_seconds,
-        log_stream=sys.stderr,
-    )
+    try:
+        emulator = Emulator(
+            host=args.host,
+            port=args.port,
+            access_key_id=args.access_key_id,
+            access_key_secret=args.access_key_secret,
+            enroll_seconds=args.enroll_seconds,
+            state_file=args.state_file,
+            qps=args.qps,
+            seed=args.seed,
+            list_lag_seconds=args.list_lag_seconds,
+            log_stream=sys.stderr,
+            catalog_file=args.catalog,
+        )
+    except ValueError as exc:  # the catalog file: unreadable, not JSON, or an item malformed
+        _say(str(exc))
+        return 2
     stopping: list[int] = []
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
@@ -121,7 +128,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     print(emulator.endpoint, flush=True)
     _say(f"serving on {emulator.endpoint} (access key id {args.access_key_id}, enroll {args.enroll_seconds:g}s"
          f"{f', list lag {args.list_lag_seconds:g}s' if args.list_lag_seconds else ''}"
-         f"{', state ' + args.state_file if args.state_file else ''})")
+         f"{', state ' + args.state_file if args.state_file else ''}"
+         f"{', catalog ' + args.catalog if args.catalog else ''})")
     try:
         while not stopping:
             time.sleep(0.2)

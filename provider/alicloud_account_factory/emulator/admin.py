@@ -84,8 +84,16 @@ class EmulatorAdmin:
         """Change some settings (``list_lag_seconds=S``); returns all of them."""
         return cast("dict[str, Any]", self._call("POST", "settings", changes))
 
+    def catalog(self) -> list[dict[str, Any]]:
+        """Every baseline item the emulator knows, as definitions, each with its ``source`` (builtin, file, api)."""
+        return cast("list[dict[str, Any]]", self._call("GET", "catalog"))
+
+    def add_catalog_items(self, definitions: dict[str, Any] | list[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Add baseline items to the catalog (all or none); returns the whole catalog."""
+        return cast("list[dict[str, Any]]", self._call("POST", "catalog", definitions))
+
     def reset(self) -> None:
-        """Back to the seeded directory and start settings: no enrollments, faults, outcomes or call counts."""
+        """Back to the seeded directory, start settings and start catalog: no enrollments, faults, outcomes or call counts."""
         self._call("POST", "reset", {})
 
     def issue_sts(self, duration_seconds: float | None = None) -> dict[str, Any]:

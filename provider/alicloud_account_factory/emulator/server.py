@@ -25,7 +25,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
 from .faults import FaultInjector, FaultRule
-from .model import GovernanceModel, new_request_id
+from .model import GovernanceModel, new_request_id, start_catalog
 from .responses import (
     API_METHODS,
     API_VERSION,
@@ -401,13 +401,16 @@ class Emulator:
         list_lag_seconds: float = 0.0,
         log_stream: TextIO | None = None,
         clock: Callable[[], float] = time.time,
+        catalog_file: str | os.PathLike[str] | None = None,
     ) -> None:
+        """``catalog_file``: a JSON file of baseline item definitions added to the built-in catalog
+        (docs/emulator.md, "The item catalog"); ValueError if it cannot be read or an item is malformed."""
         if not access_key_id or not access_key_secret:
             raise ValueError("access_key_id and access_key_secret must not be empty")
         self.host = host
         self._requested_port = port
         self.model = GovernanceModel(enroll_seconds=enroll_seconds, clock=clock, seed=seed,
-                                     list_lag_seconds=list_lag_seconds)
+                                     list_lag_seconds=list_lag_seconds, catalog=start_catalog(catalog_file))
         self.responses = GovernanceResponses(self.model)
         self.verifier = SignatureVerifier(access_key_id, access_key_secret, clock=clock)
         self.faults = FaultInjector(seed, self.responses.actions)
@@ -543,8 +546,18 @@ class Emulator:
         """
         return self.model.update_settings(changes)
 
+    def catalog(self) -> list[dict[str, Any]]:
+        """Every baseline item the emulator knows, as definitions with their ``source``."""
+        return self.model.catalog_view()
+
+    def add_catalog_items(self, definitions: Any) -> list[dict[str, Any]]:
+        """Add baseline items (one definition or a list; all or none, ValueError saying why); returns the catalog."""
+        catalog = self.model.add_catalog_items(definitions)
+        self._save()
+        return catalog
+
     def reset(self) -> None:
-        """Seeded directory, start settings, no enrollments, faults, outcomes, call counts or request log."""
+        """Seeded directory, start settings and catalog, no enrollments, faults, outcomes, call counts or request log."""
         self.model.reset()
         self.faults.clear()
         if self.limiter is not None:
@@ -623,6 +636,11 @@ class Emulator:
                 return ok(self.issue_sts(duration))
             if route == "/requests" and method == "GET":
                 return ok(self.requests())
+            if route == "/catalog":
+                if method == "GET":
+                    return ok(self.catalog())
+                if method == "POST":
+                    return ok(self.add_catalog_items(payload))
             if route == "/settings":
                 if method == "GET":
                     return ok(self.get_settings())
@@ -632,7 +650,7 @@ class Emulator:
                     return ok(self.update_settings(**payload))
         except ValueError as exc:
             return Reply(status=400, body={"error": str(exc)}, action=action)
-        known = {"/health", "/state", "/faults", "/outcomes", "/reset", "/sts", "/requests", "/settings"}
+        known = {"/health", "/state", "/faults", "/outcomes", "/reset", "/sts", "/requests", "/settings", "/catalog"}
         if route in known:
             return Reply(status=405, body={"error": f"{method} is not allowed on {path}"}, action=action)
         return Reply(status=404, body={"error": f"unknown control endpoint {path}"}, action=action)

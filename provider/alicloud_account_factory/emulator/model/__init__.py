@@ -15,7 +15,8 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .catalog import *  # noqa: F401,F403 - the model's public names live here
-from .catalog import BaselinesMixin, Baseline, _seed_baselines
+from .catalog import BaselinesMixin, Baseline, _seed_baselines, start_catalog
+from .item_catalog import ItemCatalog
 from .common import *  # noqa: F401,F403
 from .common import non_negative_seconds, new_request_id
 from .directory import *  # noqa: F401,F403
@@ -35,7 +36,9 @@ class GovernanceModel(DirectoryMixin, BaselinesMixin, EnrollmentsMixin):
     ``enroll_seconds`` is how long one enrollment takes (recorded per enrollment);
     ``list_lag_seconds`` is how long a newly enrolled account stays out of
     ListEnrolledAccounts (the listing is eventually consistent, the point read is not;
-    recorded per enrollment too, so changing it never hides an account already listed).
+    recorded per enrollment too, so changing it never hides an account already listed);
+    ``catalog`` is the item catalog it starts with (``start_catalog``: the built-in items, and those
+    of a ``--catalog`` file), which ``reset`` goes back to.
     """
 
     def __init__(
@@ -44,7 +47,9 @@ class GovernanceModel(DirectoryMixin, BaselinesMixin, EnrollmentsMixin):
         clock: Callable[[], float] = time.time,
         seed: int | None = None,
         list_lag_seconds: float = 0.0,
+        catalog: ItemCatalog | None = None,
     ) -> None:
+        self.catalog = catalog if catalog is not None else start_catalog()
         self.enroll_seconds = non_negative_seconds(enroll_seconds, "enroll_seconds")
         self._initial_list_lag = non_negative_seconds(list_lag_seconds, "list_lag_seconds")
         self.list_lag_seconds = self._initial_list_lag
@@ -68,10 +73,11 @@ class GovernanceModel(DirectoryMixin, BaselinesMixin, EnrollmentsMixin):
         self.enrollments: dict[int, Enrollment] = {}
         self.outcomes: list[Outcome] = []
         self._seq = 0
+        self.catalog.reset()
 
     def reset(self) -> None:
-        """Back to the seeded directory (no enrollments, created accounts or outcomes) and
-        to the settings it was started with."""
+        """Back to the seeded directory (no enrollments, created accounts or outcomes), to the
+        settings it was started with and to the catalog it started with (items added since are gone)."""
         with self._lock:
             self._reset_locked()
             self.list_lag_seconds = self._initial_list_lag
@@ -158,10 +164,13 @@ class GovernanceModel(DirectoryMixin, BaselinesMixin, EnrollmentsMixin):
                 "outcomes": [o.to_dict() for o in self.outcomes],
                 "seq": self._seq,
                 "baselines": [b.to_dict() for b in self.baselines.values()],
+                # Items added through the control API; the start items come from their file each start.
+                "catalog": [d.to_definition() for d in self.catalog.added()],
             }
 
     def load_dict(self, data: Mapping[str, Any]) -> None:
         """Replace the state with a :meth:`to_dict` snapshot (raises ValueError if malformed)."""
+        catalog = self._catalog_of(data)
         try:
             accounts = {
                 int(a["account_uid"]): MemberAccount(
@@ -188,7 +197,7 @@ class GovernanceModel(DirectoryMixin, BaselinesMixin, EnrollmentsMixin):
                     error_request_id=str(e.get("error_request_id") or new_request_id()),
                 ) for e in data["enrollments"]
             }
-            outcomes = [Outcome.from_spec(o) for o in data.get("outcomes", [])]
+            outcomes = [Outcome.from_spec(o, catalog) for o in data.get("outcomes", [])]
             seq = int(data.get("seq", max((e.seq for e in enrollments.values()), default=0)))
             # A state file written before baselines were kept holds only the seeded ones.
             baselines = [Baseline.from_dict(b) for b in data["baselines"]] if "baselines" in data else _seed_baselines()
@@ -197,12 +206,32 @@ class GovernanceModel(DirectoryMixin, BaselinesMixin, EnrollmentsMixin):
         for e in enrollments.values():
             if e.account_uid not in accounts:
                 raise ValueError(f"malformed emulator state: enrollment of unknown account {e.account_uid}")
+        _check_items_known(catalog, baselines, enrollments.values())
         with self._lock:
             self._reset_locked()
+            self.catalog = catalog
             self.accounts = accounts
             self.enrollments = enrollments
             self.outcomes = outcomes
             self._seq = seq
             self.baselines = {b.baseline_id: b for b in baselines}
 
+    def _catalog_of(self, data: Mapping[str, Any]) -> ItemCatalog:
+        """The start catalog plus the items a state snapshot added (ValueError if they clash)."""
+        catalog = self.catalog.started()
+        try:
+            catalog.add(data.get("catalog", []))
+        except ValueError as exc:
+            raise ValueError(f"the state's catalog items (added through the control API): {exc}") from None
+        return catalog
 
+
+def _check_items_known(catalog: ItemCatalog, baselines: list[Baseline], enrollments: Any) -> None:
+    """A state whose baselines or enrollments use an item the catalog lacks cannot be served: say
+    which, and that the catalog file defining it is missing (ValueError)."""
+    used = [(f"baseline {b.baseline_id}", it.name) for b in baselines for it in b.items]
+    used += [(f"the enrollment of account {e.account_uid}", it["Name"]) for e in enrollments for it in e.items]
+    for where, name in used:
+        if name not in catalog:
+            raise ValueError(f"{where} uses baseline item {name}, which is not in the catalog: start the "
+                             "emulator with the --catalog file that defines it")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import string
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
@@ -22,6 +23,7 @@ from .common import (
     invalid_parameter,
 )
 from .directory import MASTER_ACCOUNT_UID
+from .item_catalog import BaselineItemDef, ItemCatalog, read_catalog_file
 
 ITEM_CONTACT = "ACS-BP_ACCOUNT_FACTORY_ACCOUNT_CONTACT"
 ITEM_NOTIFICATION = "ACS-BP_ACCOUNT_FACTORY_ACCOUNT_NOTIFICATION"
@@ -30,32 +32,12 @@ ITEM_DEFAULT_DOMAIN = "ACS-BP_ACCOUNT_FACTORY_RAM_DEFAULT_DOMAIN"
 ITEM_RAM_ROLE = "ACS-BP_ACCOUNT_FACTORY_RAM_ROLE"
 ITEM_VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
 ITEM_SECURITY_GROUP = "ACS-BP_ACCOUNT_FACTORY_SECURITY_GROUP"
+ITEM_PASSWORD_POLICY = "ACS-BP_ACCOUNT_FACTORY_RAM_USER_PASSWORD_POLICY"
+ITEM_SUBSCRIBE_SERVICES = "ACS-BP_ACCOUNT_FACTORY_SUBSCRIBE_SERVICES"
 
 
-@dataclass(frozen=True)
-class BaselineItemDef:
-    """A baseline item the service knows, with its default version/config and dependencies.
-
-    ``error`` is the failure only this item can meet (the product API it calls raises it), so
-    that an enrollment made to fail never reports, say, a RAM role conflict on a VPC item.
-    """
-
-    name: str
-    version: str  # the default version: what a request that names no version gets
-    config: str
-    depends_on: tuple[str, ...] = ()
-    error: ItemError | None = None
-    type: str = "AccountFactory"
-    description: str = ""
-    newer_versions: tuple[str, ...] = ()
-
-    @property
-    def versions(self) -> tuple[str, ...]:
-        """Every version the catalog lists, oldest (the default) first."""
-        return (self.version, *self.newer_versions)
-
-
-# Catalog order is also the order in which items are applied (dependencies first).
+# Catalog order is also the order in which items are applied (dependencies first). Where each
+# item's name, config keys and rules come from: docs/emulator.md, "The item catalog".
 _ITEM_DEFAULTS: tuple[BaselineItemDef, ...] = (
     BaselineItemDef(ITEM_CONTACT, "1.0", _compact({"Contacts": [{
         "Name": "governance", "Email": "cloud-admins@example.com",
@@ -63,12 +45,14 @@ _ITEM_DEFAULTS: tuple[BaselineItemDef, ...] = (
     BaselineItemDef(ITEM_NOTIFICATION, "1.0", _compact({"Notifications": [{
         "GroupKey": "account_msg", "Contacts": [{"Name": "governance"}],
         "PmsgStatus": 1, "EmailStatus": 1, "SmsStatus": 1}]})),
+    # Keys as terraform-provider-alicloud's alicloud_governance_baseline tests send them.
     BaselineItemDef(ITEM_SECURITY_PREFERENCE, "1.0", _compact({
         "AllowUserToChangePassword": True, "AllowUserToManageAccessKeys": False,
-        "AllowUserToManageMFADevices": True, "EnableSaveMFATicket": True,
+        "AllowUserToManageMfaDevices": True, "EnableSaveMfaTicket": False, "EnforceMfaForLogin": False,
         "LoginSessionDuration": 6, "LoginNetworkMasks": ""})),
+    # The key terraform-provider-alicloud's alicloud_governance_account sends (default_domain_name).
     BaselineItemDef(ITEM_DEFAULT_DOMAIN, "1.0", _compact({
-        "DefaultDomain": "{AccountNamePrefix}.onaliyun.com"})),
+        "DefaultDomainName": "{AccountNamePrefix}.onaliyun.com"})),
     BaselineItemDef(ITEM_RAM_ROLE, "1.0", _compact({"Roles": [{
         "RoleName": "CloudAdmin", "Description": "Administrators from the management account",
         "AssumeRolePolicyDocument": _compact({"Statement": [{"Action": "sts:AssumeRole",
@@ -89,6 +73,25 @@ _ITEM_DEFAULTS: tuple[BaselineItemDef, ...] = (
         "Rules": [{"Direction": "ingress", "IpProtocol": "TCP", "PortRange": "22/22",
                    "SourceCidrIp": "10.0.0.0/8", "Policy": "Accept"}]}]}),
         depends_on=(ITEM_VPC,)),
+    # Name, keys and default values: terraform-provider-alicloud's alicloud_governance_baseline tests;
+    # the length range: RAM's SetPasswordPolicy reference (MinimumPasswordLength 8-32).
+    BaselineItemDef(ITEM_PASSWORD_POLICY, "1.0", _compact({
+        "MinimumPasswordLength": 8, "RequireLowercaseCharacters": True, "RequireUppercaseCharacters": True,
+        "RequireNumbers": True, "RequireSymbols": True, "MaxPasswordAge": 0, "HardExpiry": False,
+        "PasswordReusePrevention": 0, "MaxLoginAttempts": 0}),
+        config_schema=_compact({"type": "object", "properties": {
+            "MinimumPasswordLength": {"type": "integer", "minimum": 8, "maximum": 32},
+            **{key: {"type": "boolean"} for key in ("RequireLowercaseCharacters", "RequireUppercaseCharacters",
+                                                     "RequireNumbers", "RequireSymbols", "HardExpiry")},
+            **{key: {"type": "integer", "minimum": 0} for key in ("MaxPasswordAge", "PasswordReusePrevention",
+                                                                   "MaxLoginAttempts")}}})),
+    # Name and keys: terraform-provider-alicloud's alicloud_governance_baseline tests, and the
+    # governance reference's own Config example ({"EnabledServices":["CEN_TR","CDT","CMS","KMS"]}).
+    BaselineItemDef(ITEM_SUBSCRIBE_SERVICES, "1.0", _compact({"EnabledServices": [],
+                                                              "EnabledServiceConfigurations": []}),
+        config_schema=_compact({"type": "object", "properties": {
+            "EnabledServices": {"type": "array", "items": {"type": "string"}},
+            "EnabledServiceConfigurations": {"type": "array"}}})),
 )
 # name -> (Type, Description, versions newer than the default) as ListAccountFactoryBaselineItems shows them.
 _ITEM_LISTING: dict[str, tuple[str, str, tuple[str, ...]]] = {
@@ -99,16 +102,31 @@ _ITEM_LISTING: dict[str, tuple[str, str, tuple[str, ...]]] = {
     ITEM_RAM_ROLE: ("Security", "RAM roles", ("1.1",)),
     ITEM_VPC: ("Network", "VPC and vSwitches", ("1.1",)),
     ITEM_SECURITY_GROUP: ("Network", "Security groups", ()),
+    ITEM_PASSWORD_POLICY: ("Security", "RAM user password policy", ()),
+    ITEM_SUBSCRIBE_SERVICES: ("Basic", "Cloud services activated for the account", ()),
 }
 ITEM_CATALOG: tuple[BaselineItemDef, ...] = tuple(
     replace(d, type=_ITEM_LISTING[d.name][0], description=_ITEM_LISTING[d.name][1],
             newer_versions=_ITEM_LISTING[d.name][2]) for d in _ITEM_DEFAULTS)
-_CATALOG: dict[str, BaselineItemDef] = {d.name: d for d in ITEM_CATALOG}
-_CATALOG_ORDER: dict[str, int] = {d.name: i for i, d in enumerate(ITEM_CATALOG)}
+"""The built-in items, in application order (a running emulator's catalog may hold more: ``ItemCatalog``)."""
+BUILTIN_ITEMS: dict[str, BaselineItemDef] = {d.name: d for d in ITEM_CATALOG}
 ITEM_ERROR_CODES: dict[str, str] = {d.error.code: d.name for d in ITEM_CATALOG if d.error}
 """Error codes only one baseline item can raise -> that item."""
 _KNOWN_ERRORS: dict[str, ItemError] = {GENERIC_ITEM_ERROR.code: GENERIC_ITEM_ERROR,
                                        **{d.error.code: d.error for d in ITEM_CATALOG if d.error}}
+
+
+
+def start_catalog(path: str | os.PathLike[str] | None = None) -> ItemCatalog:
+    """The built-in items, plus those a ``--catalog`` file defines (ValueError naming the file and the item)."""
+    if path is None:
+        return ItemCatalog(ITEM_CATALOG)
+    definitions = read_catalog_file(path)
+    try:
+        return ItemCatalog(ITEM_CATALOG, definitions)
+    except ValueError as exc:
+        raise ValueError(f"catalog file {os.fspath(path)}: {exc}") from None
+
 
 DEFAULT_BASELINE_ID = "afb-bp1d5fq0wjz6kc8xrs4e"
 CUSTOM_BASELINE_ID = "afb-bp1n7hx3vq9lm2ty0a5c"
@@ -160,7 +178,7 @@ class Baseline:
 
 def _seed_baselines() -> list[Baseline]:
     def items(*names: str) -> tuple[BaselineItem, ...]:
-        return tuple(BaselineItem(n, _CATALOG[n].version, _CATALOG[n].config) for n in names)
+        return tuple(BaselineItem(n, BUILTIN_ITEMS[n].version, BUILTIN_ITEMS[n].config) for n in names)
 
     return [
         Baseline(DEFAULT_BASELINE_ID, "Default baseline",
@@ -197,12 +215,18 @@ def _item_not_found(name: str, version: str | None = None) -> GovernanceError:
     return GovernanceError("InvalidBaselineItem.NotFound", f"The specified baseline item {what} does not exist.", 404)
 
 
-def baseline_items_for(items: Iterable[Any]) -> tuple[BaselineItem, ...]:
+def invalid_config(where: str, problem: str) -> GovernanceError:
+    """A config that breaks its item's schema: the service's InvalidParameter, with what is wrong."""
+    return GovernanceError("InvalidParameter", f"The specified parameter {where} is not valid: {problem}.", 400)
+
+
+def baseline_items_for(items: Iterable[Any], catalog: ItemCatalog) -> tuple[BaselineItem, ...]:
     """A baseline's items from a request's (``ItemInput``-like: name, config, version), as the service
-    validates them: known names, known versions, each once, dependencies inside; catalog order."""
+    validates them: known names, known versions, configs that fit the item's schema, each once,
+    dependencies inside; catalog order."""
     chosen: dict[str, BaselineItem] = {}
     for n, item in enumerate(items, start=1):
-        known = _CATALOG.get(item.name)
+        known = catalog.get(item.name)
         if known is None:
             raise _item_not_found(item.name)
         if item.name in chosen:
@@ -210,14 +234,17 @@ def baseline_items_for(items: Iterable[Any]) -> tuple[BaselineItem, ...]:
         version = item.version or known.version
         if version not in known.versions:
             raise _item_not_found(item.name, version)
+        problem = known.config_problem(item.config) if item.config is not None else None
+        if problem:
+            raise invalid_config(f"BaselineItems.{n}.Config", problem)
         chosen[item.name] = BaselineItem(item.name, version, item.config or known.config)
     for name in chosen:
-        for dep in _CATALOG[name].depends_on:
+        for dep in catalog[name].depends_on:
             if dep not in chosen:
                 raise GovernanceError(
                     "DependencyViolation.BaselineItem",
                     f"The dependency of {name} baseline item has not been configured. Please config {dep} first.", 400)
-    return tuple(sorted(chosen.values(), key=lambda it: _CATALOG_ORDER[it.name]))
+    return tuple(sorted(chosen.values(), key=lambda it: catalog.order(it.name)))
 
 
 def _check_name(name: str | None, description: str | None) -> None:
@@ -232,6 +259,7 @@ class BaselinesMixin:
     ``baselines`` and knows which enrolled accounts use one, see ``accounts_using``)."""
 
     baselines: dict[str, Baseline]
+    catalog: ItemCatalog
     _lock: Any
     _rng: Any
     _clock: Callable[[], float]
@@ -273,7 +301,7 @@ class BaselinesMixin:
         if name is None:
             raise GovernanceError("MissingBaselineName", "BaselineName is mandatory for this action.", 400)
         _check_name(name, description)
-        chosen = baseline_items_for(items)
+        chosen = baseline_items_for(items, self.catalog)
         with self._lock:
             now = format_time(self._clock())
             baseline = Baseline(self._new_baseline_id(), name, description or "", "Custom", chosen,
@@ -286,7 +314,7 @@ class BaselinesMixin:
         """Change what is sent (items, when sent, replace the whole list). Enrolled accounts keep
         what they were enrolled with: a changed baseline applies to the next enrollments only."""
         _check_name(name, description)
-        chosen = baseline_items_for(items) if items else None
+        chosen = baseline_items_for(items, self.catalog) if items else None
         with self._lock:
             current = self._custom_baseline(baseline_id)
             self.baselines[current.baseline_id] = replace(
@@ -339,24 +367,36 @@ class BaselinesMixin:
 
     # ---- ListAccountFactoryBaselineItems -------------------------------------------------
 
-    @staticmethod
     def list_baseline_items(
-        *, type_: str | None = None, names: list[str] | None = None, versions: list[str] | None = None,
+        self, *, type_: str | None = None, names: list[str] | None = None, versions: list[str] | None = None,
         max_results: int = DEFAULT_PAGE, next_token: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
-        """The catalog: one row per item and version, in application order, filtered."""
+        """The catalog (built-in and added items): one row per item and version, in application order, filtered."""
         _check_page_size(max_results)
+        catalog = self.catalog
         rows = [{
-            "DependsOn": [{"Name": dep, "Type": _CATALOG[dep].type, "Version": _CATALOG[dep].version}
+            "DependsOn": [{"Name": dep, "Type": catalog[dep].type, "Version": catalog[dep].version}
                           for dep in d.depends_on],
             "Description": d.description,
             "Name": d.name,
             "Type": d.type,
             "Version": version,
-        } for d in ITEM_CATALOG for version in d.versions
+        } for d in catalog.items() for version in d.versions
             if (not type_ or d.type == type_) and (not names or d.name in names)
             and (not versions or version in versions)]
         return _page(rows, "afbi", max_results, next_token)
+
+    # ---- the catalog (control API) -------------------------------------------------------
+
+    def catalog_view(self) -> list[dict[str, Any]]:
+        """Every item as a definition, with where it comes from (``source``: builtin, file, api)."""
+        return [{**d.to_definition(), "source": d.source} for d in self.catalog.items()]
+
+    def add_catalog_items(self, definitions: Any) -> list[dict[str, Any]]:
+        """Add items (validated all-or-nothing; ValueError says what is wrong); returns the whole catalog."""
+        with self._lock:
+            self.catalog.add(definitions)
+            return self.catalog_view()
 
 
 def _page(rows: list[dict[str, Any]], kind: str, max_results: int,

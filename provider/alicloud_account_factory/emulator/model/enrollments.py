@@ -9,17 +9,17 @@ from __future__ import annotations
 import copy
 import math
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
 from .catalog import (
+    BUILTIN_ITEMS,
     ITEM_RAM_ROLE,
-    _CATALOG,
-    _CATALOG_ORDER,
     _KNOWN_ERRORS,
     ITEM_ERROR_CODES,
     Baseline,
+    invalid_config,
 )
 from .common import (
     DEFAULT_PAGE,
@@ -37,6 +37,7 @@ from .common import (
 )
 from .directory import ROOT_FOLDER_ID, MemberAccount, _user_not_found
 from .catalog import _blueprint_not_found
+from .item_catalog import ItemCatalog
 
 ENROLLMENT_STATUSES = ("Pending", "Running", "Scheduling", "Finished", "Failed", "ScheduleFailed")
 _BUSY_STATUSES = frozenset({"Pending", "Running", "Scheduling"})
@@ -87,8 +88,9 @@ class Outcome:
     times: int = 1
 
     @classmethod
-    def from_spec(cls, spec: Any) -> Outcome:
-        """Validate a control-API outcome object (raises ValueError with a readable reason)."""
+    def from_spec(cls, spec: Any, known_items: Container[str]) -> Outcome:
+        """Validate a control-API outcome object (raises ValueError with a readable reason);
+        ``known_items``: the catalog its ``baseline_item`` must be in."""
         if not isinstance(spec, dict):
             raise ValueError("an outcome must be a JSON object")
         known = {"status", "display_name", "account_uid", "error_code", "error_message",
@@ -112,7 +114,7 @@ class Outcome:
         if not isinstance(times, int) or isinstance(times, bool) or times < 1:
             raise ValueError("times must be a positive integer")
         baseline_item = spec.get("baseline_item")
-        if baseline_item is not None and baseline_item not in _CATALOG:
+        if baseline_item is not None and baseline_item not in known_items:
             raise ValueError(f"unknown baseline_item {baseline_item!r}")
         for key in ("error_code", "error_message", "recommend"):
             if spec.get(key) is not None and not isinstance(spec[key], str):
@@ -179,7 +181,8 @@ class Outcome:
         if self.status == "ScheduleFailed":
             default = SCHEDULE_ERROR
         else:
-            default = (_CATALOG[failed_item].error if failed_item else None) or GENERIC_ITEM_ERROR
+            builtin = BUILTIN_ITEMS.get(failed_item) if failed_item else None  # an added item has no error of its own
+            default = (builtin.error if builtin else None) or GENERIC_ITEM_ERROR
         code = self.error_code if self.error_code is not None else default.code
         if code != default.code:
             default = _KNOWN_ERRORS.get(code) or ItemError(code, _OTHER_ERROR_MESSAGES[self.status],
@@ -291,14 +294,14 @@ def _current(e: Enrollment, now: float) -> tuple[_Phase, int]:
 
 
 
-def _merge_items(baseline: Baseline, overrides: list[ItemInput]) -> list[dict[str, Any]]:
+def _merge_items(baseline: Baseline, overrides: list[ItemInput], catalog: ItemCatalog) -> list[dict[str, Any]]:
     """The baseline's items merged with the request's (request wins), in application order."""
     merged: dict[str, dict[str, Any]] = {
         it.name: {"Config": it.config, "Name": it.name, "Skip": False, "Version": it.version}
         for it in baseline.items
     }
     for item in overrides:
-        known = _CATALOG[item.name]
+        known = catalog[item.name]
         current = merged.get(item.name, {"Config": known.config, "Name": item.name,
                                          "Skip": False, "Version": known.version})
         if item.config is not None:
@@ -308,15 +311,15 @@ def _merge_items(baseline: Baseline, overrides: list[ItemInput]) -> list[dict[st
         if item.skip is not None:
             current["Skip"] = item.skip
         merged[item.name] = current
-    return sorted(merged.values(), key=lambda it: _CATALOG_ORDER[it["Name"]])
+    return sorted(merged.values(), key=lambda it: catalog.order(it["Name"]))
 
 
-def _check_dependencies(items: list[dict[str, Any]]) -> None:
+def _check_dependencies(items: list[dict[str, Any]], catalog: ItemCatalog) -> None:
     applied = set(_applied(items))
     for it in items:
         if it["Skip"]:
             continue
-        for dep in _CATALOG[it["Name"]].depends_on:
+        for dep in catalog[it["Name"]].depends_on:
             if dep not in applied:
                 raise GovernanceError(
                     "DependencyViolation.BaselineItem",
@@ -389,6 +392,7 @@ class EnrollmentsMixin:
 
     enrollments: dict[int, Enrollment]
     outcomes: list[Outcome]
+    catalog: ItemCatalog
     accounts: dict[int, MemberAccount]
     folders: dict[str, Any]
     master_account_uid: int
@@ -422,12 +426,16 @@ class EnrollmentsMixin:
             items_in = list(baseline_items or [])
             seen: set[str] = set()
             for n, item in enumerate(items_in, start=1):
-                if item.name not in _CATALOG:
+                known = self.catalog.get(item.name)
+                if known is None:
                     raise GovernanceError(
                         "InvalidBaselineItem.NotFound",
                         f"The specified baseline item named {item.name} does not exist.", 404)
                 if item.name in seen:
                     raise invalid_parameter(f"BaselineItems.{n}.Name")
+                problem = known.config_problem(item.config) if item.config is not None else None
+                if problem:
+                    raise invalid_config(f"BaselineItems.{n}.Config", problem)
                 seen.add(item.name)
             self._check_tags(tags)
 
@@ -455,8 +463,8 @@ class EnrollmentsMixin:
                 if payer_account_uid is not None and payer_account_uid not in self._known_uids():
                     raise _user_not_found()
 
-            effective = _merge_items(baseline, items_in)
-            _check_dependencies(effective)
+            effective = _merge_items(baseline, items_in, self.catalog)
+            _check_dependencies(effective, self.catalog)
 
             # ---- everything is valid: commit ----
             if account is None:
@@ -598,7 +606,7 @@ class EnrollmentsMixin:
 
     def add_outcomes(self, specs: Iterable[Any]) -> list[dict[str, Any]]:
         """Queue outcomes (validated all-or-nothing); returns the whole queue."""
-        parsed = [Outcome.from_spec(s) for s in specs]
+        parsed = [Outcome.from_spec(s, self.catalog) for s in specs]
         with self._lock:
             self.outcomes.extend(parsed)
             return [o.to_dict() for o in self.outcomes]

@@ -3,8 +3,8 @@
 Config: `baselineName`, `vpcName` (the VPC item's VpcName), `webhookToken` (a secret: put in the
 notification item's config), `accounts` (how many, default 2), `retainBaseline` (retain_on_delete),
 `protectBaseline` (protect), `description`, `replaceOnChanges` (a JSON list: the replace_on_changes option),
-`baselineResource` (the resource's name, default "platform-baseline") and `baselineAliasOf` (an earlier
-name of it: an alias).
+`baselineResource` (the resource's name, default "platform-baseline"), `baselineAliasOf` (an earlier
+name of it: an alias) and `followItems` (the accounts also take the baseline's items, as README's roll-out does).
 """
 
 import pulumi
@@ -31,9 +31,11 @@ baseline = AccountFactoryBaseline(
                                 aliases=[pulumi.Alias(name=alias_of)] if alias_of else None),
 )
 count = config.get_int("accounts")
+follow_items = config.get_bool("followItems") or False
 accounts = [
     EnrolledAccount(f"team-{i}", account_name_prefix=f"bl-team-{i}", display_name=f"Baseline team {i}",
-                    baseline_id=baseline.baseline_id)
+                    baseline_id=baseline.baseline_id,
+                    baseline_items=baseline.baseline_items if follow_items else None)
     for i in range(2 if count is None else count)
 ]
 

@@ -1,0 +1,43 @@
+"""The versions the README's benchmark figures name are those the suite runs with, and come from the tools.
+
+Why: figures measured with one Pulumi and labelled with another mislead; when constraints.txt or
+scripts/pulumi-cli.sh moves to another version, these fail until the benchmarks are run again.
+"""
+
+from __future__ import annotations
+
+import re
+from importlib import metadata
+
+from account_factory_testing.dependencies import constraint_pins
+from account_factory_testing.sandbox import REPO
+from benchmarks import fleet as fleet_benchmark
+
+README = REPO / "README.md"
+
+
+def _block(name: str) -> str:
+    """The README's text between `<!-- name -->` and `<!-- /name -->` (what a benchmark run produced)."""
+    text = README.read_text()
+    match = re.search(rf"<!-- {name} -->(.*?)<!-- /{name} -->", text, re.S)
+    assert match, f"README has no {name} block"
+    return match.group(1)
+
+
+def test_the_fleet_benchmark_prints_the_installed_pulumi_and_grpcio() -> None:
+    environment = "; ".join(fleet_benchmark.environment_lines())
+    assert f"pulumi: {metadata.version('pulumi')}, grpcio: {metadata.version('grpcio')}" in environment
+
+
+def test_the_fleet_figures_name_the_pulumi_sdk_the_suite_pins() -> None:
+    pins = constraint_pins(REPO / "constraints.txt")
+    named = re.findall(r"pulumi:? (\d+\.\d+\.\d+)", _block("fleet-benchmark"))
+    assert named and set(named) == {pins["pulumi"]}, (named, pins["pulumi"])
+    assert set(re.findall(r"grpcio:? (\d+\.\d+\.\d+)", _block("fleet-benchmark"))) == {pins["grpcio"]}
+
+
+def test_the_engine_figures_name_the_pulumi_cli_make_pulumi_builds() -> None:
+    cli = re.search(r"^PULUMI_VERSION=(\S+)$", (REPO / "scripts" / "pulumi-cli.sh").read_text(), re.M)
+    assert cli
+    named = re.findall(r"pulumi v(\d+\.\d+\.\d+)", _block("engine-benchmark"))
+    assert named and set(named) == {cli.group(1)}, (named, cli.group(1))
