@@ -59,12 +59,147 @@ def _without_engine_configure_log(text: str) -> str:
     return "\n".join(line for line in text.splitlines() if not ENGINE_CONFIGURE_LOG.search(line))
 
 
-from collections.abc import Callable
-from pathlib import Path
-from typing import Any
+def test_the_state_holds_config_credentials_only_encrypted_and_only_in_the_default_provider(
+        sandbox_for: SandboxFactory, emulator: Emulator) -> None:
+    """What README's Configuration says is stored where: keys set with `pulumi config set --secret` are in
+    the state only as ciphertext, in the default provider's inputs and outputs; credentials from the
+    environment are nowhere in it."""
+    sandbox = sandbox_for()
+    sandbox.set_accounts({"team": NEW})
+    sandbox.up()
+    stored = sandbox.export()["deployment"]["resources"]
+    decrypted = json.loads(sandbox.pulumi("stack", "export", "--show-secrets").stdout)["deployment"]["resources"]
 
-import pytest
+    assert _holding(stored, SECRET) == [] and _holding(stored, ACCESS_KEY_ID) == []
+    assert _holding(decrypted, SECRET) == [DEFAULT_PROVIDER]  # decrypted, it is there and nowhere else
+    [provider] = [r for r in stored if r["urn"].endswith(DEFAULT_PROVIDER)]
+    [plain] = [r for r in decrypted if r["urn"].endswith(DEFAULT_PROVIDER)]
+    for side in ("inputs", "outputs"):
+        for key in ("alicloud:accessKey", "alicloud:secretKey"):
+            assert set(provider[side][key]) == {SECRET_SIGNATURE, "ciphertext"}, provider[side][key]
+            assert provider[side][key]["ciphertext"].startswith("v1:")
+        assert json.loads(plain[side]["alicloud:secretKey"]["plaintext"]) == SECRET
+        # The rest of the stack config is there as it was set: in plaintext.
+        assert provider[side]["alicloud-account-factory:endpoint"] == emulator.endpoint
 
-from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
-from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, Run, SandboxFactory
-from account_factory_testing.secrets import where_found
+    from_environment = sandbox_for(credentials=False)
+    from_environment.env.update(ALIBABA_CLOUD_ACCESS_KEY_ID=ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET=SECRET)
+    from_environment.set_accounts({"team": {**NEW, "account_name_prefix": "e2e-secret-env"}})
+    from_environment.up()
+    decrypted = json.loads(from_environment.pulumi("stack", "export", "--show-secrets").stdout)
+    assert _holding(decrypted["deployment"]["resources"], SECRET) == []
+
+
+def _holding(resources: list[dict[str, Any]], text: str) -> list[str]:
+    """The resources (URN ends from "::type::name") whose state holds `text` anywhere."""
+    return ["::" + r["urn"].split("::", 2)[2] for r in resources if text in json.dumps(r)]
+
+
+# --- a secret item config, when the service stops answering ----------------------------------
+
+#: Set with `pulumi config set --secret`: the CLI masks it, but only spelt as it was set.
+CONFIG_TOKEN = 'wh-Config-Token+not/LEAKED "quoted" &k=v 41'
+#: Read from a file and wrapped with `pulumi.Output.secret(...)`: the CLI does not know it at all.
+FILE_KEY = "file-Signing-Key+not/LEAKED=&s 93 é"
+#: What a transport failure must never name: the resource's arguments, and the API parameters they travel in.
+ARGUMENT_NAMES = ("account_name_prefix", "display_name", "baseline_items", "tags", "region_id", "folder_id",
+                  "baseline_name", "description", "AccountNamePrefix", "DisplayName", "BaselineItems", "Tag",
+                  "RegionId", "FolderId", "BaselineName", "Description", "Check this resource")
+#: The operations' custom timeout: a refused connection is retried (nothing was sent) until then.
+TRANSPORT_TIMEOUT = "10s"
+
+
+@pytest.fixture
+def secret_items(sandbox_for: SandboxFactory, tmp_path: Path) -> Callable[[str], PulumiSandbox]:
+    """secret_items("account" | "baseline"): a sandbox of the secret_items program, whose item config
+    holds CONFIG_TOKEN and FILE_KEY; the SDK's HTTP debug log on (DEBUG=sdk), as someone chasing a
+    failure would turn it on, and every run verbose (engine and provider logs in the output)."""
+    def make(resource: str) -> PulumiSandbox:
+        key_file = tmp_path / f"{resource}-signing-key"
+        key_file.write_text(FILE_KEY, encoding="utf-8")
+        sandbox = sandbox_for(PROGRAMS / "secret_items", resource=resource, itemFile=str(key_file),
+                              timeout=TRANSPORT_TIMEOUT)
+        sandbox.set_config("token", CONFIG_TOKEN, secret=True)
+        sandbox.env["DEBUG"] = "sdk"
+        return sandbox
+
+    return make
+
+
+def _verbose_up(sandbox: PulumiSandbox, *extra: str, check: bool) -> Run:
+    return sandbox.pulumi("up", "--yes", "--skip-preview", *extra, "--logtostderr", "--logflow", "-v=9", check=check)
+
+
+def _up_while_the_service_stops_after(sandbox: PulumiSandbox, emulator: Emulator, look: str, call: str,
+                                      *extra: str) -> Run:
+    """`pulumi up` while the service answers the next `look`, then stops answering (the emulator's
+    outage fault, armed by action): the `call` that follows cannot connect, and never reached it."""
+    emulator.set_faults([{"action": look, "kind": "outage", "after_processing": True, "times": 1}])
+    run = _verbose_up(sandbox, *extra, check=False)
+    assert emulator.requests()[-1]["action"] == look and call not in emulator.state()["calls"], emulator.requests()
+    return run
+
+
+def _error_of(run: Run, resource: str) -> tuple[str, str]:
+    """The resource's error as the CLI shows it, wrapped lines joined: the whole diagnostic (the
+    dynamic provider server's traceback) and the message the error ends with."""
+    said = " ".join(run.stdout.split())
+    start = said.find(f"({resource}): error:")
+    assert start >= 0, run.output
+    ends = [said.find(header, start + 1) for header in (" Resources:", " pulumi:pulumi:Stack (", " pulumi-python:")]
+    diagnostic = said[start:min(end for end in ends if end > 0)]  # up to the next resource's diagnostics
+    return diagnostic, re.split(r"alicloud_account_factory\.\w+\.\w+: ", diagnostic)[-1]
+
+
+def _assert_told_what_failed(run: Run, resource: str, call: str, endpoint: str) -> None:
+    """The message says which call failed, where and why, and names no argument; neither it nor the
+    traceback quotes the HTTP library (whose texts carry the request's URL, parameters included)."""
+    assert run.returncode != 0, run.output
+    diagnostic, message = _error_of(run, resource)
+    named = [name for name in ARGUMENT_NAMES if name in message]
+    assert named == [], f"the transport error names {named}: {message}"
+    quoted = [text for text in ("?", "HTTPConnectionPool", "Max retries", "RetryError", "urllib3", "requests.")
+              if text in diagnostic.split(endpoint, 1)[-1]]
+    assert quoted == [], f"the error quotes the HTTP library ({quoted}): {diagnostic}"
+    assert f"{call} failed" in message and endpoint in message and "connection refused" in message, diagnostic
+    assert "During handling of the above exception" not in diagnostic and "direct cause" not in diagnostic
+
+
+def _assert_no_secret_anywhere(sandbox: PulumiSandbox, *runs: Run) -> None:
+    seen = {f"`pulumi {' '.join(run.args[:1])}` #{n} output and logs":
+            "\n".join(line for line in run.output.splitlines() if not ENGINE_PROPERTY_LOG.search(line))
+            for n, run in enumerate(runs)}
+    seen["stack export"] = sandbox.pulumi("stack", "export").stdout
+    seen["files under the backend, PULUMI_HOME and the project"] = sandbox.files_text()
+    leaks = {f"{where} ({label})": found for where, text in seen.items()
+             for label, secret in (("config secret", CONFIG_TOKEN), ("file secret", FILE_KEY))
+             if (found := where_found(text, secret))}
+    assert leaks == {}, f"a secret item config leaked: {leaks}"
+
+
+def test_an_enrollment_the_service_stops_answering_names_the_call_and_cause_and_no_secret(
+        secret_items: Callable[[str], PulumiSandbox], emulator: Emulator) -> None:
+    sandbox = secret_items("account")
+    endpoint = emulator.endpoint
+    up = _up_while_the_service_stops_after(sandbox, emulator, "ListEnrolledAccounts", "EnrollAccount")  # the look
+    assert [r["action"] for r in emulator.requests()] == ["ListEnrolledAccounts"]
+    _assert_told_what_failed(up, "secret-account", "EnrollAccount", endpoint)
+    _assert_no_secret_anywhere(sandbox, up)
+
+
+def test_a_baseline_create_and_update_the_service_stops_answering_name_the_call_and_cause_and_no_secret(
+        secret_items: Callable[[str], PulumiSandbox], emulator: Emulator) -> None:
+    sandbox = secret_items("baseline")
+    endpoint = emulator.endpoint
+    create = _up_while_the_service_stops_after(sandbox, emulator, "ListAccountFactoryBaselines",
+                                               "CreateAccountFactoryBaseline")  # the create's look
+    assert [r["action"] for r in emulator.requests()] == ["ListAccountFactoryBaselines"]
+    _assert_told_what_failed(create, "secret-baseline", "CreateAccountFactoryBaseline", endpoint)
+
+    emulator.start()  # the service is back (same port): the baseline is made, DEBUG=sdk logging its request
+    made = _verbose_up(sandbox, check=True)
+    sandbox.set_config("vpcName", "changed")  # an update of the items, after the refresh's read
+    update = _up_while_the_service_stops_after(sandbox, emulator, "GetAccountFactoryBaseline",
+                                               "UpdateAccountFactoryBaseline", "--refresh")
+    _assert_told_what_failed(update, "secret-baseline", "UpdateAccountFactoryBaseline", endpoint)
+    _assert_no_secret_anywhere(sandbox, create, made, update)
