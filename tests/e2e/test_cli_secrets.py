@@ -160,3 +160,26 @@ def test_a_baseline_create_and_update_the_service_stops_answering_name_the_call_
                                                "UpdateAccountFactoryBaseline", "--refresh")
     _assert_told_what_failed(update, "secret-baseline", "UpdateAccountFactoryBaseline", endpoint)
     _assert_no_secret_anywhere(sandbox, create, made, update)
+
+
+# --- debug output: each API call, never a parameter -----------------------------------------------
+
+#: A debug line of one API call: action, endpoint host, attempt, the answer's HTTP status (and code),
+#: its RequestId and how long it took.
+API_CALL_LINE = re.compile(r"debug: API call (\w+) to (\S+) \(attempt (\d+)\): HTTP (\d{3})\b[^,]*, "
+                           r"RequestId ([\w-]+), \d+ ms")
+
+
+@pytest.mark.xfail(strict=True, reason="issue 19 item 8: no debug line names the API calls")
+def test_debug_output_names_each_api_call_with_its_request_id_and_no_secret(
+        secret_items: Callable[[str], PulumiSandbox], emulator: Emulator) -> None:
+    sandbox = secret_items("account")
+    up = sandbox.pulumi("up", "--yes", "--skip-preview", "--debug")
+    logged = API_CALL_LINE.findall(up.stdout)
+    host = emulator.endpoint.split("://", 1)[1]
+    assert logged and {line[1] for line in logged} == {host}, up.stdout
+    received = [(r["action"], r["request_id"]) for r in emulator.requests()]
+    assert sorted((action, request_id) for action, _host, _attempt, _status, request_id in logged) == sorted(received)
+    assert "EnrollAccount" in {action for action, _ in received}
+    _assert_no_secret_anywhere(sandbox, up)
+    assert where_found(up.output, SECRET) == []
