@@ -38,6 +38,15 @@ def _status_line(endpoint: str) -> str:
             rf"since \d\d:\d\d:\d\d.*next try in")
 
 
+def _told(output: str, endpoint: str) -> str:
+    """The create's error, after asserting that the log (the warning under Diagnostics) also told what
+    failed and since when."""
+    block = [line.strip() for line in diagnostics_of(output, "team")]
+    assert any(line.startswith(f"warning: cannot reach {endpoint} ") and "connection refused since" in line
+               for line in block), block
+    return next(line for line in block if line.startswith("error: "))
+
+
 def _assert_the_stack_is_clean_and_the_next_up_works(sandbox: PulumiSandbox, emulator: Emulator) -> None:
     assert not sandbox.export()["deployment"].get("pending_operations")
     assert sum(emulator.state()["calls"].values()) == 0  # nothing went anywhere
@@ -46,7 +55,6 @@ def _assert_the_stack_is_clean_and_the_next_up_works(sandbox: PulumiSandbox, emu
     assert [a["Status"] for a in emulator.state()["accounts"]] == ["Finished"]
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 item 1: a dead endpoint is retried silently for the whole create timeout, Ctrl-C waits for it")
 def test_a_create_retrying_a_dead_endpoint_says_so_and_ends_after_the_unreachable_timeout(
         sandbox: PulumiSandbox, emulator: Emulator, dead_endpoint: str, tmp_path: Path) -> None:
     sandbox.set_config("alicloud-account-factory:endpoint", dead_endpoint)
@@ -61,14 +69,13 @@ def test_a_create_retrying_a_dead_endpoint_says_so_and_ends_after_the_unreachabl
         stop_run(sandbox, process)
     output = log.read_text()
     assert returncode != 0, output
-    error = diagnostics_of(output, "team")[0]
+    error = _told(output, dead_endpoint)
     assert dead_endpoint in error and "connection refused" in error, error
     assert "alicloud-account-factory:endpoint" in error and UNREACHABLE_TIMEOUT in error, error
     assert "sent nothing" in error, error
     _assert_the_stack_is_clean_and_the_next_up_works(sandbox, emulator)
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 item 1: a dead endpoint is retried silently for the whole create timeout, Ctrl-C waits for it")
 def test_ctrl_c_ends_a_create_that_only_retries_a_dead_endpoint(sandbox: PulumiSandbox, emulator: Emulator,
                                                                   dead_endpoint: str, tmp_path: Path) -> None:
     sandbox.set_config("alicloud-account-factory:endpoint", dead_endpoint)
@@ -84,6 +91,6 @@ def test_ctrl_c_ends_a_create_that_only_retries_a_dead_endpoint(sandbox: PulumiS
         stop_run(sandbox, process)
     output = log.read_text()
     assert returncode != 0 and "cancelling" in output, output
-    error = diagnostics_of(output, "team")[0]
+    error = _told(output, dead_endpoint)
     assert "cancelled" in error and "nothing was sent" in error and dead_endpoint in error, error
     _assert_the_stack_is_clean_and_the_next_up_works(sandbox, emulator)
