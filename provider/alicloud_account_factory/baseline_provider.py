@@ -36,6 +36,8 @@ from .catalog import CATALOG_CODES, answered_from_catalog, shared_client
 from .enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES, IN_FLIGHT_SECONDS, LISTING_LAG_SECONDS, UNSETTLED_SECONDS
 from .errors import AccountFactoryError, AmbiguousCallError, ApiError, UnansweredCallError
 from .journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
+from .operation import pause as pause_operation
+from .operation import provider_call
 from .progress import Reporter
 from .provider import EnrolledAccountProvider, _journal
 from .timeouts import Deadline, operation_deadline
@@ -175,12 +177,14 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
 
     # --- the Pulumi protocol -------------------------------------------------------------
 
+    @provider_call("check")
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         with _kept_lock:  # a new step of this resource: what an earlier create of it returned is history
             _kept_by_replacement.pop(_urn(news), None)
         inputs, failures = baseline_fields.check(news, olds=olds)
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
+    @provider_call("diff")
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changes = baseline_fields.diff(olds, news)
         replaces = replace_on_changes.replacing(changes, olds, news, baseline_fields.FIELDS_BY_NAME)
@@ -189,6 +193,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
                 _replaced_baselines[_urn(news)] = id_
         return DiffResult(changes=bool(changes), replaces=replaces, stables=[], delete_before_replace=False)
 
+    @provider_call("create")
     def create(self, props: dict[str, Any]) -> CreateResult:
         props = baseline_fields.normalized(props)
         client, region = self._client(props)
@@ -210,6 +215,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
                 _kept_by_replacement[_urn(props)] = baseline_id
         return CreateResult(baseline_id, self._outputs(client, baseline_id, props, region, deadline))
 
+    @provider_call("read")
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         client, region = self._client(props)
         raw = client.get_baseline(id_, Deadline.after(READ_TIMEOUT_SECONDS))
@@ -217,6 +223,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
             return ReadResult("", {})
         return ReadResult(id_, baseline_fields.outputs(raw, {**props, "region_id": props.get("region_id") or region}))
 
+    @provider_call("update")
     def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         news = baseline_fields.normalized(news)
         client, region = self._client(news)
@@ -225,6 +232,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
             client.update_baseline(id_, baseline_fields.request_values(news), deadline)
         return UpdateResult(self._outputs(client, id_, news, region, deadline))
 
+    @provider_call("delete")
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         with _kept_lock:
             kept = id_ in _kept_by_replacement.values()
@@ -276,7 +284,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
                 pause = AMBIGUOUS_LOOKUP_PAUSES[min(looks, len(AMBIGUOUS_LOOKUP_PAUSES)) - 1]
                 if deadline.remaining() <= pause:
                     raise _not_created(deadline, pending, unsure)
-                time.sleep(pause)
+                pause_operation(pause)  # (stops early when cancelled: nothing was sent by this run)
                 continue
             if found.others:
                 raise _name_taken(found.others[0], props, region)

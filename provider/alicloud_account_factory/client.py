@@ -13,6 +13,11 @@ Nothing above this module sees an SDK type or an SDK exception. Retries follow o
   enrolls again (and the SDK is never allowed to resend EnrollAccount on such an answer);
 * anything else fails at once with its code, message, RequestId and recommendation.
 
+Every try is reported to the current `operation.Operation` (a debug line with its RequestId and
+timing; a connection failure to the endpoint's health, which the resource's line tells), and waits
+through it: an operation that has sent nothing stops at its next try once cancelled, or once its
+endpoint answered nothing for `unreachableTimeout`.
+
 No text of the HTTP libraries ever leaves this module: theirs quote the request's URL, and an RPC
 request's parameters (a secret item config among them) travel in it. A transport failure is
 described from the exception types and errno alone (`transport_cause`), the SDK's debug log lines
@@ -46,6 +51,7 @@ from .errors import (
 )
 from .fields import enroll_parameters
 from .model import Enrollment, EnrolledSummary, EnrollRequest
+from .operation import Operation, current_operation, endpoint_health
 from .pacing import AdaptivePace
 from .settings import ProviderSettings
 from .timeouts import Deadline
@@ -73,6 +79,11 @@ def _means_not_enrolled(code: str) -> bool:
     """A 404 from GetEnrolledAccount whose code says something is not found (`InvalidBlueprint.NotFound`,
     `InvalidUser.NotFound`, ...), not the gateway's own, nor one without a code (a proxy's page)."""
     return code.endswith(("NotFound", "NotExist", "NotExists")) and not code.startswith(GATEWAY_404_PREFIXES)
+
+#: The code of an ApiError for a call that got no answer (refused, reset, timed out...).
+CONNECTION_FAILURE = "ConnectionFailure"
+#: Actions that change nothing: an operation that made only these has sent nothing.
+READ_ACTION_PREFIXES = ("Get", "List")
 
 LIST_PAGE_SIZE = 100
 CONNECT_TIMEOUT_MS = 5_000
@@ -254,6 +265,8 @@ class GovernanceClient:
                  pace: AdaptivePace | None = None) -> None:
         self._settings = settings
         self._region = region
+        #: Where the calls go, what set it, how long an operation that sent nothing waits for it.
+        self.endpoint = settings.endpoint_info(region)
         self._backoff = backoff
         self._pace = pace or AdaptivePace()
         self._sdk: dict[str, Any] = {}
@@ -320,35 +333,81 @@ class GovernanceClient:
 
     def _call(self, action: str, invoke: Callable[[Any], Any], deadline: Deadline, *, idempotent: bool = True,
               on_retry: Callable[[ApiError], None] | None = None, observer: SendObserver | None = None) -> dict:
+        operation = current_operation()
+        writes = not action.startswith(READ_ACTION_PREFIXES)
         attempt = 0
         while True:
+            operation.attempting(self.endpoint)  # an operation that has sent nothing may have to stop here
             sent_at = self._pace.wait_turn(deadline)
             if observer is not None:
                 observer.sending()
+            started = time.monotonic()
+            cause: str | None = None
             try:
                 response = invoke(self._client("read" if idempotent else "write"))
-                self._pace.passed()
-                return response.body.to_map()
             except Exception as raw:  # noqa: BLE001 - every SDK failure is translated below
                 translated = self._translate(action, raw)
+                if isinstance(translated, ApiError) and translated.code == CONNECTION_FAILURE:
+                    cause = transport_cause(raw)
+            else:
+                self._pace.passed()
+                endpoint_health(self.endpoint.url).answered()
+                if writes:
+                    operation.wrote()
+                body = response.body.to_map()
+                operation.debug(self._call_line(action, attempt, started, f"HTTP {getattr(response, 'status_code', 200)}",
+                                                body.get("RequestId")))
+                return body
             if isinstance(translated, ClientFailure):
+                if writes:
+                    operation.wrote()  # whether it reached the service is not known
+                operation.debug(self._call_line(action, attempt, started, "failed inside the SDK", None))
                 raise translated from None  # the SDK's own exception (and its text) stays behind
             error = translated
+            if writes and isinstance(error, AmbiguousCallError):
+                operation.wrote()  # it may have taken effect (a refusal did not, nor a call never sent)
             if error.code.startswith(THROTTLING_PREFIX):
                 self._pace.throttled(sent_at)
             elif error.status_code and error.status_code < 500:
                 self._pace.passed()  # refused for what it asked, not for the rate: it was let through
             if not error.retryable or (isinstance(error, AmbiguousCallError) and not idempotent):
+                self._failed(operation, action, attempt, started, error, cause, None)
                 raise error
             if observer is not None:
                 observer.refused()  # retryable and not ambiguous: it did not take effect
             delay = self._backoff.delay(attempt)
             if deadline.remaining() < delay:
+                self._failed(operation, action, attempt, started, error, cause, None)
                 raise error
+            self._failed(operation, action, attempt, started, error, cause, delay)
             if on_retry is not None:
                 on_retry(error)
-            time.sleep(delay)
+            operation.pause(delay)
             attempt += 1
+
+    def _failed(self, operation: Operation, action: str, attempt: int, started: float, error: ApiError,
+                cause: str | None, retry_in: float | None) -> None:
+        """A failed try, told: to the endpoint's health (an answer, or none), as a debug line, and on the
+        operation's line when no answer came."""
+        health = endpoint_health(self.endpoint.url)
+        if cause is not None:
+            health.failed(action, cause, retry_in)
+            outcome = f"no answer ({cause})"
+        else:
+            if error.status_code:
+                health.answered()
+            outcome = f"HTTP {error.status_code} {error.code}" if error.status_code else error.code
+        line = self._call_line(action, attempt, started, outcome, error.request_id)
+        operation.debug(line + (f"; next try in {retry_in:.1f} s" if retry_in is not None else ""))
+        if cause is not None:
+            operation.tell()
+
+    def _call_line(self, action: str, attempt: int, started: float, outcome: str, request_id: str | None) -> str:
+        """A debug line of one try: which call, where, how it ended, its RequestId and how long it took;
+        never a parameter (a secret item config may be one)."""
+        took = round((time.monotonic() - started) * 1000)
+        answer = f", RequestId {request_id}" if request_id else ""
+        return f"API call {action} to {self.endpoint.host} (attempt {attempt + 1}): {outcome}{answer}, {took} ms"
 
     def _translate(self, action: str, raw: BaseException) -> ApiError | ClientFailure:
         """An SDK failure as an ApiError: `retryable` if trying again may work, an
@@ -383,16 +442,15 @@ class GovernanceClient:
             # Never the library's text: it quotes what a credential source answered, keys included.
             return ApiError(action, "InvalidCredentials", f"no usable credentials ({_credential_sources(raw)}). "
                                                           f"{CREDENTIALS_HELP}")
-        endpoint = redact(self._settings.endpoint.url() if self._settings.endpoint
-                          else f"https://governance.{self._region}.aliyuncs.com", secrets)
+        endpoint = redact(self.endpoint.url, secrets)
         if not (_is_network_problem(raw) or _is_network_problem(inner)):
             return ClientFailure(action, endpoint, raw)
         cause = transport_cause(raw)
         if _never_sent(raw):
             # No connection was made (refused, unknown host, connect timeout): nothing was carried out.
-            return ApiError(action, "ConnectionFailure", f"could not connect to {endpoint}: {cause}", retryable=True)
+            return ApiError(action, CONNECTION_FAILURE, f"could not connect to {endpoint}: {cause}", retryable=True)
         unsure = UnansweredCallError if _timed_out_reading(raw) else AmbiguousCallError
-        return unsure(action, "ConnectionFailure", f"could not complete the call to {endpoint}: {cause}",
+        return unsure(action, CONNECTION_FAILURE, f"could not complete the call to {endpoint}: {cause}",
                       retryable=True)
 
 

@@ -58,6 +58,7 @@ from .errors import AmbiguousCallError, ApiError, is_transient
 from .fields import for_existing_account
 from .journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
 from .model import ENROLLMENT_KEY_TAG, FINISHED, Enrollment, EnrolledSummary, EnrollRequest
+from .operation import pause
 from .timeouts import Deadline
 from .waiter import Waiter, WaitTimedOut, changed
 
@@ -136,11 +137,12 @@ class Enroller:
     existing (or adopted) one.
 
     `keyed_settings` names, for the user, the settings that make up the settings half of the key.
-    `backoff` spaces the looks that ride out an outage of the listing."""
+    `backoff` spaces the looks that ride out an outage of the listing. `sleep` (by default the current
+    operation's pause) ends the waits before EnrollAccount early when the operation must stop."""
 
     def __init__(self, client: GovernanceCalls, waiter: Waiter, listing: Listing | None = None, *,
                  keyed_settings: str = "the new-account settings", journal: AttemptJournal | None = None,
-                 sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
+                 sleep: Callable[[float], None] = pause, clock: Callable[[], float] = time.time,
                  backoff: Backoff = Backoff()) -> None:
         self._client = client
         self._waiter = waiter

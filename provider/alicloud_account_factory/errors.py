@@ -170,6 +170,19 @@ class EnrollmentTimeout(AccountFactoryError):
         )
 
 
+class EndpointUnreachable(AccountFactoryError):
+    """Nothing but connection failures for `unreachableTimeout`, before the operation sent anything."""
+
+
+class OperationCancelled(AccountFactoryError):
+    """The engine cancelled (the first Ctrl-C) an operation that had sent nothing yet."""
+
+
+class ProviderCallFailed(AccountFactoryError):
+    """What the provider server's error text ends with. The reason is the exception it is raised
+    from, which the server's traceback prints first (without a traceback of its own)."""
+
+
 def redact(text: str, secrets: Iterable[str | None]) -> str:
     """Remove every known secret from a text before anyone sees it."""
     for secret in secrets:

@@ -41,8 +41,9 @@ class PoolWidening:
     detail: str
 
 
-def provider_server_pools() -> list[Any]:
-    """The thread pools of the running grpc servers of this process that serve ResourceProvider.
+def provider_server_states() -> list[Any]:
+    """The states (`grpc._server._ServerState`) of the running grpc servers of this process that
+    serve ResourceProvider (`cancel_watch` uses them too).
 
     Found by looking at the live objects rather than at how the process was launched, so it
     works whatever started the server and finds nothing in a process that is not one.
@@ -53,11 +54,13 @@ def provider_server_pools() -> list[Any]:
     started = getattr(getattr(_server, "_ServerStage", None), "STARTED", None)
     if state_type is None or started is None:
         raise LookupError("grpc._server no longer has _ServerState/_ServerStage")
-    return [
-        getattr(state, "thread_pool", None)
-        for state in gc.get_objects()
-        if isinstance(state, state_type) and getattr(state, "stage", None) is started and _serves_provider(state)
-    ]
+    return [state for state in gc.get_objects()
+            if isinstance(state, state_type) and getattr(state, "stage", None) is started and _serves_provider(state)]
+
+
+def provider_server_pools() -> list[Any]:
+    """The thread pools of the running grpc servers of this process that serve ResourceProvider."""
+    return [getattr(state, "thread_pool", None) for state in provider_server_states()]
 
 
 def _serves_provider(state: Any) -> bool:

@@ -3,10 +3,12 @@
 The engine's address is the last `host:port` argument of the provider process. Ephemeral
 messages show on the resource's row while it waits (as native providers show "still
 creating..."); they are delivered by a background thread, so a slow engine never stalls the
-status poller, and when the engine falls behind the oldest waiting status is dropped. Warnings
-are sent before `log` returns, so that delete's warning is not lost when the engine stops the
-process right after Delete answers. When no engine is reachable (tests, a bare provider),
-warnings go to stderr instead and nothing fails.
+status poller, and when the engine falls behind the oldest waiting message is dropped. Debug
+messages (each API call, a failure's traceback) take the same way; the engine shows them with
+`pulumi up --debug` and logs them at `-v=3` and above. Warnings are sent before `log` returns, so
+that delete's warning is not lost when the engine stops the process right after Delete answers.
+When no engine is reachable (tests, a bare provider), warnings go to stderr instead, debug
+messages nowhere, and nothing fails.
 """
 
 from __future__ import annotations
@@ -80,9 +82,12 @@ class EngineLog:
         self._broken = address is None
         self._unavailable = 0
         self._lock = threading.Condition()
-        self._pending: deque[tuple[str, str]] = deque(maxlen=queue_limit)  # (message, urn); full: oldest goes
+        #: (message, urn, debug); full: the oldest goes
+        self._pending: deque[tuple[str, str, bool]] = deque(maxlen=queue_limit)
         self._sender: threading.Thread | None = None
         self._sending = False
+        self._queued = 0  # messages ever queued...
+        self._settled = 0  # ...and ever delivered, dropped or given up
 
     @staticmethod
     def from_process_arguments(args: Sequence[str] | None = None) -> "EngineLog":
@@ -103,24 +108,39 @@ class EngineLog:
 
     def log(self, message: str, *, urn: str = "", warning: bool = False, ephemeral: bool = False) -> None:
         if ephemeral and not warning:
-            self._enqueue(message, urn)
+            self._enqueue(message, urn, debug=False)
             return
         if not self._broken and self._send(message, urn, warning=warning, ephemeral=ephemeral):
             return
         print(f"{'warning: ' if warning else ''}{message}", file=sys.stderr, flush=True)
 
-    def flush(self, timeout: float) -> bool:
-        """Wait until every queued ephemeral message was handed to the engine; False on timeout."""
+    def debug(self, message: str, *, urn: str = "") -> None:
+        """A debug message, delivered in the background like a status line (nowhere without an engine)."""
+        self._enqueue(message, urn, debug=True)
+
+    def flush(self, timeout: float, *, through: int | None = None) -> bool:
+        """Wait until every queued message (with `through`: every one queued before `queued()` said
+        so) was handed to the engine; False on timeout."""
         with self._lock:
+            if through is not None:
+                return self._lock.wait_for(lambda: self._settled >= through, timeout=timeout)
             return self._lock.wait_for(lambda: not self._pending and not self._sending, timeout=timeout)
+
+    def queued(self) -> int:
+        """How many messages were queued so far (for `flush(through=...)`)."""
+        with self._lock:
+            return self._queued
 
     # --- delivery ------------------------------------------------------------------------
 
-    def _enqueue(self, message: str, urn: str) -> None:
+    def _enqueue(self, message: str, urn: str, *, debug: bool) -> None:
         with self._lock:
             if self._broken:
-                return  # a status line nobody can see: not worth stderr
-            self._pending.append((message, urn))
+                return  # a status or debug line nobody can see: not worth stderr
+            if len(self._pending) == self._pending.maxlen:
+                self._settled += 1  # the oldest goes
+            self._pending.append((message, urn, debug))
+            self._queued += 1
             if self._sender is None:
                 self._sender = threading.Thread(target=self._deliver, name="engine-log", daemon=True)
                 self._sender.start()
@@ -129,16 +149,19 @@ class EngineLog:
     def _deliver(self) -> None:
         while True:
             with self._lock:
+                if self._sending:
+                    self._settled += 1
                 self._sending = False
                 self._lock.notify_all()
                 if not self._lock.wait_for(lambda: self._pending or self._broken, timeout=IDLE_SECONDS) \
                         or self._broken:
+                    self._settled += len(self._pending)
                     self._pending.clear()
                     self._sender = None
                     return
-                message, urn = self._pending.popleft()
+                message, urn, debug = self._pending.popleft()
                 self._sending = True
-            self._send(message, urn, warning=False, ephemeral=True)
+            self._send(message, urn, warning=False, ephemeral=not debug, debug=debug)
 
     def _engine(self) -> Any:
         """The stub, opened on first use; None (for good) if it cannot even be opened."""
@@ -150,7 +173,7 @@ class EngineLog:
                     self._broken = True
             return self._stub
 
-    def _send(self, message: str, urn: str, *, warning: bool, ephemeral: bool) -> bool:
+    def _send(self, message: str, urn: str, *, warning: bool, ephemeral: bool, debug: bool = False) -> bool:
         """One Log call; counts UNAVAILABLE answers and gives the engine up after UNAVAILABLE_LIMIT."""
         stub = self._engine()
         if stub is None:
@@ -158,7 +181,7 @@ class EngineLog:
         try:
             from pulumi.runtime.proto import engine_pb2
 
-            severity = engine_pb2.WARNING if warning else engine_pb2.INFO
+            severity = engine_pb2.WARNING if warning else engine_pb2.DEBUG if debug else engine_pb2.INFO
             stub.Log(engine_pb2.LogRequest(severity=severity, message=message, urn=urn, ephemeral=ephemeral),
                      timeout=LOG_TIMEOUT_SECONDS)
         except Exception as error:  # noqa: BLE001 - an absent engine must never fail an enrollment
@@ -171,6 +194,19 @@ class EngineLog:
         with self._lock:
             self._unavailable = 0
         return True
+
+
+_process_engine_log: EngineLog | None = None
+_process_engine_lock = threading.Lock()  # its own: opening the engine's channel never waits on other locks
+
+
+def process_engine_log() -> EngineLog:
+    """The engine that started this process (one per process, opened on first use)."""
+    global _process_engine_log
+    with _process_engine_lock:
+        if _process_engine_log is None:
+            _process_engine_log = EngineLog.from_process_arguments()
+        return _process_engine_log
 
 
 class Reporter:
@@ -186,3 +222,6 @@ class Reporter:
 
     def warn(self, message: str) -> None:
         self._engine.log(redact(message, self._secrets), urn=self._urn, warning=True)
+
+    def debug(self, message: str) -> None:
+        self._engine.debug(redact(message, self._secrets), urn=self._urn)

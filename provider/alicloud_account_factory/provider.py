@@ -28,7 +28,7 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from . import fields, replace_on_changes
+from . import cancel_watch, fields, replace_on_changes
 from .catalog import items_answered_from_catalog
 from .client import GovernanceClient
 from .enrollment import Enroller, EnrollmentKey, resource_names
@@ -39,7 +39,8 @@ from .pool_widening import widen_provider_server_pool
 from .shared_listing import SharedListing
 from .shared_poller import SharedStatusPoller
 from .model import ENROLLMENT_KEY_TAG, Enrollment
-from .progress import EngineLog, Reporter
+from .operation import engine_cancelled, provider_call
+from .progress import EngineLog, Reporter, process_engine_log, running_in_provider_server
 from .settings import ProviderSettings
 from .timeouts import Deadline, operation_deadline
 from .waiter import PollingWaiter, Waiter
@@ -55,8 +56,6 @@ class _Services:
 
 _services_cache: dict[tuple[ProviderSettings, str], _Services] = {}
 _services_lock = threading.Lock()
-_engine_log: EngineLog | None = None
-_engine_lock = threading.Lock()  # its own: opening the engine's channel never waits on building a client
 _attempts: AttemptJournal | None = None
 #: The AccountUid each create in this process returned by URN, when that account existed before
 #: the create (an `account_uid`, or one it adopted). Pulumi deletes a resource after a create of the
@@ -104,11 +103,7 @@ def _services(settings: ProviderSettings, region: str) -> _Services:
 
 
 def _engine() -> EngineLog:
-    global _engine_log
-    with _engine_lock:
-        if _engine_log is None:
-            _engine_log = EngineLog.from_process_arguments()
-        return _engine_log
+    return process_engine_log()
 
 
 @contextmanager
@@ -178,6 +173,8 @@ class EnrolledAccountProvider(ResourceProvider):
 
     def configure(self, req: ConfigureRequest) -> None:
         watch_engine(_engine().address)  # a killed `pulumi up` must not leave this process polling
+        if running_in_provider_server():  # a Ctrl-C ends what has sent nothing (operation.py)
+            cancel_watch.listen_once(engine_cancelled, report=_engine().debug)
         try:
             self._settings_value: ProviderSettings | ConfigurationError = ProviderSettings.from_config(req.config.get)
         except ConfigurationError as problem:
@@ -205,6 +202,7 @@ class EnrolledAccountProvider(ResourceProvider):
 
     # --- the Pulumi protocol -------------------------------------------------------------
 
+    @provider_call("check")
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
         urn = str(news.get(fields.RESOURCE_URN) or "")
         inputs, failures = fields.check(news)
@@ -216,6 +214,7 @@ class EnrolledAccountProvider(ResourceProvider):
                 _checked_accounts[urn] = existing
         return CheckResult(inputs, [CheckFailure(prop, reason) for prop, reason in failures])
 
+    @provider_call("diff")
     def diff(self, id_: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         changes = fields.diff(olds, news)
         replaces = replace_on_changes.replacing(((change.field, change.replaces) for change in changes), olds, news,
@@ -235,6 +234,7 @@ class EnrolledAccountProvider(ResourceProvider):
             delete_before_replace=False,
         )
 
+    @provider_call("create")
     @items_answered_from_catalog
     def create(self, props: dict[str, Any]) -> CreateResult:
         props = fields.normalized(props)
@@ -268,6 +268,7 @@ class EnrolledAccountProvider(ResourceProvider):
                 _replacements[urn] = final.account_uid
         return CreateResult(str(final.account_uid), self._outputs(final, props, region))
 
+    @provider_call("read")
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         region, services, _reporter = self._context(props)
         enrollment = services.client.get(_account_uid(id_), Deadline.after(READ_TIMEOUT_SECONDS))
@@ -275,6 +276,7 @@ class EnrolledAccountProvider(ResourceProvider):
             return ReadResult("", {})  # not enrolled (any more): the resource is gone
         return ReadResult(str(enrollment.account_uid), self._outputs(enrollment, props, region))
 
+    @provider_call("update")
     @items_answered_from_catalog
     def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
         news = fields.normalized(news)
@@ -291,6 +293,7 @@ class EnrolledAccountProvider(ResourceProvider):
                                                aliases=self._names(news))
         return UpdateResult(self._outputs(final, news, region))
 
+    @provider_call("delete")
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         # No API call, so no settings either: a broken configuration must not block `pulumi destroy`.
         value = getattr(self, "_settings_value", None)
@@ -358,6 +361,7 @@ class StackIdentityProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         return DiffResult(changes=False, replaces=[], stables=[], delete_before_replace=False)
 
+    @provider_call("create")
     def create(self, props: dict[str, Any]) -> CreateResult:
         if _skips_checkpoints(os.environ):
             raise ConfigurationError(

@@ -14,10 +14,15 @@ from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
+from .timeouts import parse_duration
 
 NAMESPACE = "alicloud-account-factory"
+ENDPOINT_KEY = f"{NAMESPACE}:endpoint"
 ENDPOINT_ENV = "ALIBABA_CLOUD_GOVERNANCE_ENDPOINT"
 DEFAULT_REGION = "cn-hangzhou"
+#: How long an operation that has sent nothing yet rides out nothing but connection failures.
+UNREACHABLE_TIMEOUT_KEY = f"{NAMESPACE}:unreachableTimeout"
+DEFAULT_UNREACHABLE_TIMEOUT = "3m"
 
 
 @dataclass(frozen=True)
@@ -58,6 +63,21 @@ class Endpoint:
         return f"{self.protocol}://{self.host}"
 
 
+@dataclass(frozen=True)
+class EndpointInfo:
+    """Where one client's calls go, what set it (for the person who has to fix a wrong one), and how
+    long an operation that has sent nothing waits for it to answer."""
+
+    url: str
+    origin: str  # where it comes from: "stack config alicloud-account-factory:endpoint", ...
+    unreachable_seconds: float
+    unreachable_timeout: str  # as the user spelt it
+
+    @property
+    def host(self) -> str:
+        return self.url.split("://", 1)[-1]
+
+
 def _flag(value: Any, default: bool) -> bool:
     if value in (None, ""):
         return default
@@ -74,6 +94,25 @@ class ProviderSettings:
     #: Share status polling between the enrollments of one provider process and lift the
     #: provider server's 4-worker limit (see pool_widening.py and shared_poller.py). `false` restores stock behaviour.
     fleet_mode: bool = True
+    #: What set the endpoint override and the region (stack config key or environment variable).
+    endpoint_source: str = ""
+    region_source: str = "the built-in default region"
+    unreachable_timeout: str = DEFAULT_UNREACHABLE_TIMEOUT
+
+    @property
+    def unreachable_seconds(self) -> float:
+        return parse_duration(self.unreachable_timeout)
+
+    def endpoint_info(self, region: str) -> EndpointInfo:
+        """The endpoint of a client for `region` (the stack's, or a resource's region_id), and its origin."""
+        if self.endpoint is not None:
+            url, origin = self.endpoint.url(), self.endpoint_source or "the provider settings"
+        else:
+            url = f"https://governance.{region}.aliyuncs.com"
+            region_origin = self.region_source if region == self.region else "this resource's region_id"
+            origin = (f"the default for region {region}, which comes from {region_origin} (set {ENDPOINT_KEY} "
+                      f"or {ENDPOINT_ENV} for another endpoint)")
+        return EndpointInfo(url, origin, self.unreachable_seconds, self.unreachable_timeout)
 
     @staticmethod
     def from_config(get: Callable[[str], Any], environ: Mapping[str, str] | None = None) -> "ProviderSettings":
@@ -83,13 +122,22 @@ class ProviderSettings:
             value = get(key)
             return str(value).strip() or None if value is not None else None
 
-        endpoint_text = text(f"{NAMESPACE}:endpoint") or env.get(ENDPOINT_ENV) or None
-        region = (
-            text("alicloud:region")
-            or env.get("ALIBABA_CLOUD_REGION_ID")
-            or env.get("ALICLOUD_REGION")
-            or DEFAULT_REGION
+        endpoint_text, endpoint_source = _first_set(
+            (text(ENDPOINT_KEY), f"stack config {ENDPOINT_KEY}"),
+            (env.get(ENDPOINT_ENV), f"environment variable {ENDPOINT_ENV}"),
         )
+        region, region_source = _first_set(
+            (text("alicloud:region"), "stack config alicloud:region"),
+            (env.get("ALIBABA_CLOUD_REGION_ID"), "environment variable ALIBABA_CLOUD_REGION_ID"),
+            (env.get("ALICLOUD_REGION"), "environment variable ALICLOUD_REGION"),
+            (DEFAULT_REGION, "the built-in default region"),
+        )
+        unreachable_timeout = text(UNREACHABLE_TIMEOUT_KEY) or DEFAULT_UNREACHABLE_TIMEOUT
+        try:
+            parse_duration(unreachable_timeout)
+        except ValueError as problem:
+            raise ConfigurationError(f"stack config {UNREACHABLE_TIMEOUT_KEY}: {problem} (the default is "
+                                     f"{DEFAULT_UNREACHABLE_TIMEOUT})") from None
         credentials = Credentials(
             access_key_id=text("alicloud:accessKey"),
             access_key_secret=text("alicloud:secretKey"),
@@ -103,8 +151,16 @@ class ProviderSettings:
                 f"too (`pulumi config set --secret {missing} ...`), or remove both to use the default credential chain"
             )
         return ProviderSettings(
-            region=region,
+            region=region or DEFAULT_REGION,
             endpoint=Endpoint.parse(endpoint_text) if endpoint_text else None,
             credentials=credentials,
             fleet_mode=_flag(get(f"{NAMESPACE}:fleetMode"), True),
+            endpoint_source=endpoint_source if endpoint_text else "",
+            region_source=region_source,
+            unreachable_timeout=unreachable_timeout,
         )
+
+
+def _first_set(*candidates: tuple[str | None, str]) -> tuple[str | None, str]:
+    """The first value that is set, with where it came from ((None, "") when none is)."""
+    return next(((value, source) for value, source in candidates if value), (None, ""))

@@ -8,6 +8,7 @@ import time
 from .client import GovernanceClient
 from .errors import AccountFactoryError, ApiError
 from .model import EnrolledSummary
+from .operation import LOOK_SECONDS, current_operation
 from .timeouts import Deadline
 
 #: How long one sweep (a whole listing, or one read) may take, retries included.
@@ -39,6 +40,7 @@ class SharedListing:
         self._retrying: ApiError | None = None  # why the running sweep is retrying, if it is
 
     def __call__(self, deadline: Deadline, *, max_age: float | None = None) -> list[EnrolledSummary]:
+        operation = current_operation()  # told what fails while it waits, and stopped if it must
         with self._lock:
             # A sweep already running may have read the list before this request: wait for the next,
             # unless the caller accepts one that started at most `max_age` seconds ago.
@@ -48,7 +50,11 @@ class SharedListing:
                 wanted = min(recent, default=wanted)
                 if self._completed[0] >= wanted and isinstance(self._completed[1], BaseException):
                     wanted = self._completed[0] + 1  # a failed sweep since: not one to share
-            while self._completed[0] < wanted:
+        while True:
+            with self._lock:
+                if self._completed[0] >= wanted:
+                    result = self._completed[1]
+                    break
                 if not self._running:
                     self._start_sweep()
                     continue
@@ -56,8 +62,8 @@ class SharedListing:
                 if remaining <= 0:
                     why = f": {self._retrying}" if self._retrying is not None else ""
                     raise ListingTimedOut(f"no ListEnrolledAccounts sweep answered within {deadline.describe()}{why}")
-                self._lock.wait(timeout=remaining)
-            result = self._completed[1]
+                self._lock.wait(timeout=min(remaining, LOOK_SECONDS) if operation.watching else remaining)
+            operation.waiting(getattr(self._client, "endpoint", None))  # (outside the lock: it may log)
         if isinstance(result, BaseException):
             raise result
         return result

@@ -20,6 +20,7 @@ from typing import Callable, Iterable
 from .client import LIST_PAGE_SIZE, GovernanceClient
 from .errors import AccountFactoryError, ApiError, is_transient
 from .model import PENDING, TERMINAL_STATUSES, Enrollment, EnrolledSummary
+from .operation import current_operation
 from .shared_listing import SWEEP_SECONDS
 from .timeouts import Deadline
 from .waiter import ENROLLMENT_TERMINAL, PollingWaiter, StatusCallback, WaiterModel, WaitTimedOut
@@ -138,7 +139,8 @@ class SharedStatusPoller:
             self._waiting.append(waiting)
             self._lock.notify_all()
         try:
-            finished = waiting.done.wait(timeout=max(0.0, deadline.remaining()))
+            finished = current_operation().wait_for(waiting.done, max(0.0, deadline.remaining()),
+                                                    getattr(self._client, "endpoint", None))
         finally:
             self._leave(waiting)
         if waiting.read_directly:

@@ -193,7 +193,56 @@ def steps(preview: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     return found
 
 
+def diagnostics_of(output: str, resource: str) -> list[str]:
+    """The lines of a resource's block in the Diagnostics section of a run's output (its header left
+    out, indentation kept): what a user reads first about its failure."""
+    lines = output.splitlines()
+    start = next((n for n, line in enumerate(lines) if line.startswith("  ") and line.rstrip().endswith(f" ({resource}):")
+                  and not line.startswith("   ")), None)
+    assert start is not None, f"no diagnostics for {resource}:\n{output}"
+    block = []
+    for line in lines[start + 1:]:
+        if line.strip() and not line.startswith("    "):
+            break  # the next resource's header, or the next section
+        block.append(line)
+    while block and not block[-1].strip():
+        block.pop()
+    return block
+
+
 # --- interrupted runs ------------------------------------------------------------------------
+
+
+def wait_for_output(process: subprocess.Popen[bytes], log: Path, pattern: str, *,
+                    timeout: float = 120) -> re.Match[str]:
+    """Wait until the output of a `start`ed CLI run (written to `log` as it goes) matches `pattern`.
+
+    Fails when the run ends without saying it, or when `timeout` passes (a bound for a run that never
+    says it at all, not an expected duration)."""
+    wanted = re.compile(pattern)
+    deadline = time.monotonic() + timeout
+    while True:
+        ended = process.poll() is not None  # read after: a run that ends right after saying it still counts
+        found = wanted.search(log.read_text(errors="replace"))
+        if found:
+            return found
+        assert not ended, f"the run ended without output matching {pattern!r}:\n{log.read_text(errors='replace')}"
+        assert time.monotonic() < deadline, (f"no output matching {pattern!r} within {timeout} s:\n"
+                                             f"{log.read_text(errors='replace')}")
+        time.sleep(0.1)
+
+
+def stop_run(sandbox: PulumiSandbox, process: subprocess.Popen[bytes]) -> None:
+    """Kill a `start`ed run that is still going, and the provider processes it left (a test that failed
+    while the run hung must not leave them behind)."""
+    if process.poll() is None:
+        sandbox.signal_group(process, signal.SIGKILL)
+        process.wait(timeout=30)
+    for pid in providers_left_by(sandbox):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
 
 
 def start_up_and_wait_for_an_enrollment(sandbox: PulumiSandbox, emulator: Any, log: Path,

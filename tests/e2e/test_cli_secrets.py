@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 
 from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
-from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, Run, SandboxFactory
+from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, Run, SandboxFactory, diagnostics_of
 from account_factory_testing.secrets import where_found
 from alicloud_account_factory.emulator import Emulator
 
@@ -141,14 +141,11 @@ def _up_while_the_service_stops_after(sandbox: PulumiSandbox, emulator: Emulator
 
 
 def _error_of(run: Run, resource: str) -> tuple[str, str]:
-    """The resource's error as the CLI shows it, wrapped lines joined: the whole diagnostic (the
-    dynamic provider server's traceback) and the message the error ends with."""
-    said = " ".join(run.stdout.split())
-    start = said.find(f"({resource}): error:")
-    assert start >= 0, run.output
-    ends = [said.find(header, start + 1) for header in (" Resources:", " pulumi:pulumi:Stack (", " pulumi-python:")]
-    diagnostic = said[start:min(end for end in ends if end > 0)]  # up to the next resource's diagnostics
-    return diagnostic, re.split(r"alicloud_account_factory\.\w+\.\w+: ", diagnostic)[-1]
+    """The resource's diagnostics as the CLI shows them, lines joined (its warnings, and the dynamic
+    provider server's error text), and the message of its error: the first error line, the reason."""
+    block = diagnostics_of(run.stdout, resource)
+    first = next(line.strip() for line in block if line.strip().startswith("error: "))
+    return " ".join(" ".join(block).split()), re.sub(r"^error: (alicloud_account_factory\.\w+\.\w+: )?", "", first)
 
 
 def _assert_told_what_failed(run: Run, resource: str, call: str, endpoint: str) -> None:
@@ -162,7 +159,9 @@ def _assert_told_what_failed(run: Run, resource: str, call: str, endpoint: str) 
               if text in diagnostic.split(endpoint, 1)[-1]]
     assert quoted == [], f"the error quotes the HTTP library ({quoted}): {diagnostic}"
     assert f"{call} failed" in message and endpoint in message and "connection refused" in message, diagnostic
-    assert "During handling of the above exception" not in diagnostic and "direct cause" not in diagnostic
+    # Nothing chained but the reason, printed first, to the provider's pointer to it (no SDK exception).
+    assert "During handling of the above exception" not in diagnostic and diagnostic.count("direct cause") == 1
+    assert "ProviderCallFailed: " in diagnostic.split("direct cause", 1)[1], diagnostic
 
 
 def _assert_no_secret_anywhere(sandbox: PulumiSandbox, *runs: Run) -> None:
@@ -203,3 +202,26 @@ def test_a_baseline_create_and_update_the_service_stops_answering_name_the_call_
                                                "UpdateAccountFactoryBaseline", "--refresh")
     _assert_told_what_failed(update, "secret-baseline", "UpdateAccountFactoryBaseline", endpoint)
     _assert_no_secret_anywhere(sandbox, create, made, update)
+
+
+# --- debug output: each API call, never a parameter -----------------------------------------------
+
+#: A debug line of one API call: action, endpoint host, attempt, the answer's HTTP status (and code),
+#: its RequestId and how long it took.
+API_CALL_LINE = re.compile(r"debug: API call (\w+) to (\S+) \(attempt (\d+)\): HTTP (\d{3})\b[^,]*, "
+                           r"RequestId ([\w-]+), \d+ ms")
+
+
+def test_debug_output_names_each_api_call_with_its_request_id_and_no_secret(
+        secret_items: Callable[[str], PulumiSandbox], emulator: Emulator) -> None:
+    sandbox = secret_items("account")
+    up = sandbox.pulumi("up", "--yes", "--skip-preview", "--debug")
+    logged = API_CALL_LINE.findall(up.stdout)
+    host = emulator.endpoint.split("://", 1)[1]
+    assert logged and {line[1] for line in logged} == {host}, up.stdout
+    received = [(r["action"], r["request_id"]) for r in emulator.requests()]
+    assert len(set(received)) == len(received) and "EnrollAccount" in {action for action, _ in received}
+    # (the CLI shows a debug line on the resource's row and again under Diagnostics: each once here)
+    assert {(action, request_id) for action, _host, _attempt, _status, request_id in logged} == set(received)
+    _assert_no_secret_anywhere(sandbox, up)
+    assert where_found(up.output, SECRET) == []

@@ -88,9 +88,10 @@ def test_control_errors(emu: Emulator) -> None:
 def test_requests_log_and_health(emu: Emulator, client: Client) -> None:
     admin = EmulatorAdmin(emu.endpoint)
     assert admin.health()["ok"] is True
-    client.get_account_factory_baseline(m.GetAccountFactoryBaselineRequest(baseline_id=DEFAULT_BASELINE_ID))
+    answer = client.get_account_factory_baseline(m.GetAccountFactoryBaselineRequest(baseline_id=DEFAULT_BASELINE_ID))
     last = admin.requests()[-1]
     assert (last["action"], last["status"], last["path"]) == ("GetAccountFactoryBaseline", 200, "/")
+    assert last["request_id"] == answer.body.request_id and last["request_id"]  # what a client's debug log names
     assert "Authorization" not in json.dumps(admin.requests())
 
 

@@ -161,7 +161,7 @@ def test_every_bad_input_is_rejected_at_check_naming_the_field(
                 outcome = server.check(registration.urn, {}, registration.inputs)
             except ProviderError as crash:  # the user would see a provider traceback instead of a failure
                 EVIDENCE.error(crash)
-                problems.append(f"{bad.case}: Check crashed: {crash.details.strip().splitlines()[-1]}")
+                problems.append(f"{bad.case}: Check crashed: {crash.details.strip().splitlines()[0]}")
                 continue
             EVIDENCE.add("check", outcome)
             found = _problems(bad, outcome.failures)
@@ -261,14 +261,14 @@ def test_odd_digits_in_state_or_id_never_crash_diff_or_read(engine: FakeEngine, 
                     problems.append(f"{shown}: Diff against an odd account_uid in state reports {diff.changes}")
             except ProviderError as crash:
                 EVIDENCE.error(crash)
-                problems.append(f"{shown}: Diff crashed: {crash.details.strip().splitlines()[-1][:200]}")
+                problems.append(f"{shown}: Diff crashed: {crash.details.strip().splitlines()[0][:200]}")
             try:
                 server.read(odd, registration.urn, checked.inputs, checked.inputs)
                 problems.append(f"{shown}: Read of an odd id succeeded")
             except ProviderError as error:
                 EVIDENCE.error(error)
                 if "Traceback" in error.details and "InvalidId" not in error.details:
-                    problems.append(f"{shown}: Read crashed: {error.details.strip().splitlines()[-1][:200]}")
+                    problems.append(f"{shown}: Read crashed: {error.details.strip().splitlines()[0][:200]}")
     finally:
         server.stop()
     assert not problems, "\n".join(problems)

@@ -23,8 +23,9 @@ def _timeout(create: str) -> pulumi.ResourceOptions:
     return pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=create))
 
 
-def _last_line(details: str) -> str:
-    return details.strip().splitlines()[-1]
+def _reason(details: str) -> str:
+    """The error's reason: the first line of the provider server's error text."""
+    return details.strip().splitlines()[0]
 
 
 def test_a_fractional_timeout_is_reported_as_given(engine: FakeEngine, emulator: Emulator) -> None:
@@ -32,7 +33,7 @@ def test_a_fractional_timeout_is_reported_as_given(engine: FakeEngine, emulator:
                                 display_name="Half second")
     outcome = create_in_a_new_provider(engine, emulator.endpoint, registration)
     assert outcome.error is not None
-    assert "timed out after 0.5s" in outcome.error.details, _last_line(outcome.error.details)
+    assert "timed out after 0.5s" in outcome.error.details, _reason(outcome.error.details)
 
 
 @pytest.mark.parametrize("config", [{}, FLEET_OFF], ids=["fleet", "fleet-off"])
@@ -43,7 +44,7 @@ def test_a_deadline_passed_before_enrolling_sends_no_enroll_and_says_how_to_resu
     before = emulator.state()["calls"].get("EnrollAccount", 0)
     outcome = create_in_a_new_provider(engine, emulator.endpoint, registration, config=config)
     assert outcome.error is not None, "a create with a 1 ms timeout succeeded"
-    last = _last_line(outcome.error.details)
-    assert "ListingTimedOut" not in last, last
-    assert "timed out after 1ms" in last and "pulumi up" in last and "second account" in last, last
+    reason = _reason(outcome.error.details)
+    assert "ListingTimedOut" not in reason, reason
+    assert "timed out after 1ms" in reason and "pulumi up" in reason and "second account" in reason, reason
     assert emulator.state()["calls"].get("EnrollAccount", 0) == before, "EnrollAccount was sent after the deadline"

@@ -513,6 +513,28 @@ def test_when_the_engine_falls_behind_the_oldest_status_messages_are_dropped() -
     assert [r.message for r in stub.received] == ["m0", *(f"m{i}" for i in range(10, 15))]
 
 
+def test_debug_messages_go_at_debug_severity_and_a_flush_waits_only_for_what_was_queued_before_it() -> None:
+    stub = FakeStub()
+    stub.hold = threading.Event()
+    engine = log_with(stub, queue_limit=3)
+    engine.debug("d0", urn="urn:a")
+    assert stub.entered.wait(5)  # d0 is being delivered; the engine hangs
+    for i in range(1, 5):
+        engine.debug(f"d{i}", urn="urn:a")  # d1 is dropped: the queue holds 3
+    through = engine.queued()
+    assert not engine.flush(0.2, through=through)
+    stub.hold.set()
+    assert engine.flush(10, through=through)
+    later = threading.Event()
+    stub.hold, stub.delay = later, 0.0
+    engine.log("status", ephemeral=True)  # queued after: a flush through `through` does not wait for it
+    assert engine.flush(0.5, through=through)
+    later.set()
+    assert engine.flush(10)
+    assert [(r.message, r.severity, r.ephemeral) for r in stub.received] == [
+        *((f"d{i}", engine_pb2.DEBUG, False) for i in (0, 2, 3, 4)), ("status", engine_pb2.INFO, True)]
+
+
 def test_the_engine_is_given_up_only_after_several_unavailable_answers_in_a_row(
         capsys: pytest.CaptureFixture[str]) -> None:
     stub = FakeStub(failures=2)

@@ -193,6 +193,14 @@ class Reply:
     format: str = "JSON"
 
 
+def _request_id(reply: Reply) -> str:
+    """The RequestId an answer carries (a dropped connection's or a refused request's may carry none: "")."""
+    if reply.drop:
+        return ""
+    body_id = reply.body.get("RequestId") if isinstance(reply.body, dict) else None
+    return str(body_id or reply.headers.get("x-acs-request-id") or "")
+
+
 def error_reply(status: int, body: dict[str, Any], action: str, headers: dict[str, str] | None = None) -> Reply:
     """An error answer: its code and request id also go where the request log and the SDK look."""
     return Reply(status=status, body=body, action=action, code=str(body.get("Code", "")),
@@ -660,7 +668,8 @@ class Emulator:
         status: int | str = "drop" if reply.drop else reply.status
         now = time.time()
         entry: dict[str, Any] = {"time": now, "method": method, "path": path, "action": reply.action,
-                                 "status": status, "code": reply.code, "ms": round(ms, 2)}
+                                 "status": status, "code": reply.code, "request_id": _request_id(reply),
+                                 "ms": round(ms, 2)}
         if not reply.control:
             with self._counts_lock:
                 self._requests.append(entry)
