@@ -1,0 +1,140 @@
+"""What a program gets from the package's types at run time: the Args classes register exactly what
+the keywords do, outputs arrive as their output types (still readable as dicts), and an AccountUid
+is an exact Python int whatever its size, in and out."""
+
+from __future__ import annotations
+
+from typing import Any, Callable, Optional
+
+import pulumi
+import pytest
+from pulumi.runtime import mocks as pulumi_mocks
+
+from account_factory_testing.provider_server import ProviderServer
+from account_factory_testing.registration import (
+    EngineMockMonitor,
+    Registration,
+    capture_registrations,
+    run_with_mocks,
+    unwrap_secrets,
+)
+
+#: Above 2**53: a float64, the only number Pulumi carries, cannot hold it.
+BIG_UID = 9123456789012345
+MEMBER_UID = 1207465839102347
+pytestmark = pytest.mark.xfail(strict=True, reason="issue 19 items 6 and 9: no Args classes nor output types; "
+                                                   "an int of 2**53 or more is rounded on the wire")
+VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
+
+
+def registered(program: Callable[[], Any], type_suffix: str) -> Registration:
+    return next(r for r in capture_registrations(program) if r.type_.endswith(type_suffix))
+
+
+def test_enrolled_account_args_register_exactly_what_the_keywords_register() -> None:
+    from alicloud_account_factory import BaselineItemArgs, EnrolledAccount, EnrolledAccountArgs
+
+    def arguments() -> dict[str, Any]:
+        return dict(account_name_prefix="team-a", display_name="Team A", folder_id="fd-Sandbox001",
+                    payer_account_uid=MEMBER_UID, baseline_id="afb-bp1n7hx3vq9lm2ty0a5c",
+                    baseline_items=[BaselineItemArgs(VPC, config={"VpcName": "main"}, version="1.0")],
+                    tags={"team": "a"}, resell_account_type="non_resell", region_id="cn-hangzhou")
+
+    timeouts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="90m"))
+    by_keywords = registered(lambda: EnrolledAccount("acct", opts=timeouts, **arguments()), ":EnrolledAccount")
+    by_args = registered(lambda: EnrolledAccount("acct", EnrolledAccountArgs(**arguments()), timeouts), ":EnrolledAccount")
+    by_named_args = registered(lambda: EnrolledAccount("acct", args=EnrolledAccountArgs(**arguments()), opts=timeouts),
+                               ":EnrolledAccount")
+    assert by_args.inputs == by_keywords.inputs == by_named_args.inputs
+    assert by_args.inputs["custom_timeouts"] == {"create": "90m"}  # the options given beside the args count
+    assert by_args.inputs["display_name"] == "Team A" and by_args.inputs["tags"] == {"team": "a"}
+
+
+def test_account_factory_baseline_args_register_exactly_what_the_keywords_register() -> None:
+    from alicloud_account_factory import AccountFactoryBaseline, AccountFactoryBaselineArgs, BaselineItemArgs
+
+    def arguments() -> dict[str, Any]:
+        return dict(baseline_name="network", description="Network accounts",
+                    baseline_items=[BaselineItemArgs(VPC, config={"VpcName": "main"})], region_id="cn-hangzhou")
+
+    by_keywords = registered(lambda: AccountFactoryBaseline("net", **arguments()), ":AccountFactoryBaseline")
+    by_args = registered(lambda: AccountFactoryBaseline("net", AccountFactoryBaselineArgs(**arguments())),
+                         ":AccountFactoryBaseline")
+    assert by_args.inputs == by_keywords.inputs
+    assert by_args.inputs["baseline_name"] == "network"
+
+
+def test_args_and_keywords_together_are_refused() -> None:
+    from alicloud_account_factory import EnrolledAccount, EnrolledAccountArgs
+
+    with pytest.raises(TypeError, match="folder_id"):
+        capture_registrations(lambda: EnrolledAccount("acct", EnrolledAccountArgs(account_uid=MEMBER_UID),
+                                                      folder_id="fd-Sandbox001"))
+
+
+class _ProviderAnswers(pulumi_mocks.Mocks):
+    """Outputs as our providers write them into state (an AccountUid above 2**53 as its digits)."""
+
+    def __init__(self) -> None:
+        self.monitor = EngineMockMonitor(self)
+
+    def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[Optional[str], dict[str, Any]]:
+        if args.typ.endswith(":StackIdentity"):
+            return "identity", {"value": "test-stack"}
+        if args.typ.endswith(":AccountFactoryBaseline"):
+            return "afb-bp1x", {**args.inputs, "baseline_id": "afb-bp1x", "type": "Custom",
+                                "baseline_items": [{"name": VPC, "config": '{"VpcName":"main"}', "version": "1.0"}]}
+        return str(BIG_UID), {
+            **args.inputs, "account_uid": str(BIG_UID), "payer_account_uid": MEMBER_UID, "master_account_uid": None,
+            "status": "Failed", "progress": [{"name": VPC, "status": "Failed"}],
+            "error_info": {"code": "Vpc.Failed", "message": "no room", "recommend": None, "request_id": "R-1"},
+            "applied_baseline_items": [{"name": VPC, "config": '{"VpcName":"main"}', "skip": False, "version": "1.0"}],
+        }
+
+    def call(self, args: pulumi_mocks.MockCallArgs) -> tuple[dict[str, Any], Optional[list[tuple[str, str]]]]:
+        return {}, None
+
+
+def test_outputs_arrive_as_their_output_types_and_stay_readable_as_dicts() -> None:
+    from alicloud_account_factory import AccountFactoryBaseline, BaselineItemArgs, EnrolledAccount
+
+    def program() -> None:
+        account = EnrolledAccount("acct", account_uid=BIG_UID)
+        baseline = AccountFactoryBaseline("net", baseline_name="network", baseline_items=[BaselineItemArgs(VPC)])
+        pulumi.export("uid", account.account_uid.apply(lambda uid: [type(uid).__name__, uid - BIG_UID]))
+        pulumi.export("account_id", account.account_id)
+        pulumi.export("payer", account.payer_account_uid.apply(lambda uid: [type(uid).__name__, uid]))
+        pulumi.export("progress", account.progress.apply(
+            lambda entries: [(type(e).__name__, e.name, e.status, e["status"]) for e in entries]))
+        pulumi.export("error", account.error_info.apply(
+            lambda info: info and (type(info).__name__, info.code, info.message, info.recommend, info["request_id"])))
+        pulumi.export("applied", account.applied_baseline_items.apply(
+            lambda items: [(type(i).__name__, i.name, i.config, i.skip, i.version) for i in items]))
+        pulumi.export("baseline_items", baseline.baseline_items.apply(
+            lambda items: [(type(i).__name__, i.name, i.config, i.version, i["name"]) for i in items]))
+
+    mocks = _ProviderAnswers()
+    outputs = unwrap_secrets(run_with_mocks(program, mocks, mocks.monitor))
+    assert outputs["uid"] == ["int", 0]  # exact, though state holds its digits
+    assert outputs["account_id"] == str(BIG_UID)
+    assert outputs["payer"] == ["int", MEMBER_UID]
+    assert outputs["progress"] == [["EnrolledAccountProgress", VPC, "Failed", "Failed"]]
+    assert outputs["error"] == ["EnrolledAccountErrorInfo", "Vpc.Failed", "no room", None, "R-1"]
+    assert outputs["applied"] == [["EnrolledAccountBaselineItem", VPC, '{"VpcName":"main"}', False, "1.0"]]
+    assert outputs["baseline_items"] == [["AccountFactoryBaselineItem", VPC, '{"VpcName":"main"}', "1.0", VPC]]
+
+
+@pytest.mark.parametrize("as_output", [False, True], ids=["int", "Output[int]"])
+@pytest.mark.parametrize("field", ["account_uid", "payer_account_uid"])
+def test_a_python_int_of_2_53_or_more_is_an_exact_account_uid(server: ProviderServer, field: str,
+                                                                as_output: bool) -> None:
+    """Pulumi would carry the int as a float64 and round it; the resource passes its digits instead."""
+    from alicloud_account_factory import EnrolledAccount
+
+    value: Any = pulumi.Output.from_input(BIG_UID) if as_output else BIG_UID
+    new_account = {} if field == "account_uid" else {"account_name_prefix": "big-payer", "display_name": "Big payer"}
+    registration = registered(lambda: EnrolledAccount("acct", **{field: value, **new_account}), ":EnrolledAccount")
+    assert registration.inputs[field] == str(BIG_UID)
+    checked = server.check(registration.urn, {}, registration.inputs)
+    assert checked.failures == []
+    assert checked.inputs[field] == str(BIG_UID)
