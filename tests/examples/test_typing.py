@@ -52,7 +52,6 @@ def test_every_example_passes_mypy_strict(program: Path, mypy_cache: Path) -> No
     assert run.returncode == 0, run.stdout + run.stderr
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 item 9: outputs typed list[Any]/dict, no Args classes")
 def test_the_public_modules_pass_mypy_strict(mypy_cache: Path) -> None:
     package = REPO / "provider" / "alicloud_account_factory"
     run = mypy(mypy_cache, "--follow-imports=silent", *(str(package / f"{m}.py") for m in PUBLIC_MODULES))
@@ -65,7 +64,6 @@ def expected_errors(path: Path) -> dict[int, str]:
             for number, line in enumerate(path.read_text().splitlines(), start=1) if "# E: " in line}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 item 9: outputs typed list[Any]/dict, no Args classes")
 def test_mypy_reports_each_mistake_of_the_sample_and_nothing_else(mypy_cache: Path) -> None:
     run = mypy(mypy_cache, str(MISTAKES))
     assert run.returncode == 1, run.stdout + run.stderr
@@ -119,7 +117,6 @@ def _outputs_of(resource: type) -> dict[str, Any]:
             if typing.get_origin(t) is pulumi.Output and name not in ("urn", "id")}
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 item 9: outputs typed list[Any]/dict, no Args classes")
 def test_no_output_of_a_resource_or_a_look_up_is_typed_loosely() -> None:
     import alicloud_account_factory as package
 

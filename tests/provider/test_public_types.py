@@ -22,8 +22,6 @@ from account_factory_testing.registration import (
 #: Above 2**53: a float64, the only number Pulumi carries, cannot hold it.
 BIG_UID = 9123456789012345
 MEMBER_UID = 1207465839102347
-pytestmark = pytest.mark.xfail(strict=True, reason="issue 19 items 6 and 9: no Args classes nor output types; "
-                                                   "an int of 2**53 or more is rounded on the wire")
 VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
 
 

@@ -41,6 +41,6 @@ pulumi.export("one", get_baseline("afb-1234").apply(lambda found: found.baseline
 EnrolledAccountArgs(display_name=42)  # E: Argument "display_name" to "EnrolledAccountArgs" has incompatible type "int"
 EnrolledAccount("tagged", account_uid=1207465839102347, tags={"team": 1})  # E: Dict entry 0 has incompatible type "str": "int"
 EnrolledAccount("both", EnrolledAccountArgs(account_uid=1207465839102347), folder_id="fd-x")  # E: No overload variant of "EnrolledAccount" matches
-EnrolledAccount("typo", account_uid=1207465839102347, baseline_items=[{"nam": "X"}])  # E: Extra key "nam" for TypedDict "BaselineItemArgsDict"
+EnrolledAccount("typo", account_uid=1207465839102347, baseline_items=[{"nam": "X"}])  # E: List item 0 has incompatible type "dict[str, str]"
 BaselineItemArgs("ACS-BP_ACCOUNT_FACTORY_VPC", skip="yes")  # E: Argument "skip" to "BaselineItemArgs" has incompatible type "str"
 AccountFactoryBaselineArgs(baseline_name=["network"])  # E: Argument "baseline_name" to "AccountFactoryBaselineArgs" has incompatible type "list[str]"
