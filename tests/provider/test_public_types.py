@@ -4,6 +4,8 @@ is an exact Python int whatever its size, in and out."""
 
 from __future__ import annotations
 
+import inspect
+import re
 from typing import Any, Callable, Optional
 
 import pulumi
@@ -136,3 +138,34 @@ def test_a_python_int_of_2_53_or_more_is_an_exact_account_uid(server: ProviderSe
     checked = server.check(registration.urn, {}, registration.inputs)
     assert checked.failures == []
     assert checked.inputs[field] == str(BIG_UID)
+
+
+def _param_docs(docstring: str) -> dict[str, str]:
+    """{name: text} of a docstring's `:param name: text` entries (continuation lines joined)."""
+    docs: dict[str, str] = {}
+    current = None
+    for line in docstring.splitlines():
+        found = re.match(r"\s*:param (\w+):(.*)", line)
+        if found:
+            current = found[1]
+            docs[current] = found[2]
+        elif current and line.strip() and not line.strip().startswith(":"):
+            docs[current] += " " + line.strip()
+        else:
+            current = None
+    return {name: " ".join(text.split()) for name, text in docs.items()}
+
+
+@pytest.mark.parametrize("names", [("EnrolledAccount", "EnrolledAccountArgs"),
+                                   ("AccountFactoryBaseline", "AccountFactoryBaselineArgs")], ids=lambda n: n[0])
+def test_every_argument_is_documented_and_alike_on_the_resource_and_its_args(names: tuple[str, str]) -> None:
+    """An IDE shows the constructor's `:param` text, or the Args property's docstring: the same words."""
+    import alicloud_account_factory as package
+
+    resource, args_type = (getattr(package, name) for name in names)
+    on_resource = _param_docs(resource.__init__.__doc__ or "")
+    arguments = inspect.signature(args_type).parameters
+    assert {"resource_name", "args", "opts", *arguments} == set(on_resource)
+    for name in arguments:
+        on_args = " ".join((getattr(args_type, name).__doc__ or "").split())
+        assert on_args and on_resource[name] == on_args, name
