@@ -44,9 +44,10 @@ def program_settings() -> ProviderSettings:
     return ProviderSettings.from_config(get)
 
 
-def _looked_up(fetch: Callable[..., T], *inputs: Any) -> pulumi.Output[T]:
+def _looked_up(fetch: Callable[..., T], *inputs: Any, secret: bool = False) -> pulumi.Output[T]:
     """`fetch(client_for, *values)` once every input is known, on a worker thread so that the
-    program's other registrations go on meanwhile; unknown when an input is unknown (preview).
+    program's other registrations go on meanwhile; unknown when an input is unknown (preview);
+    secret if an input is, or if `secret`.
 
     The settings are read here, in the program's context (pulumi keeps config in contextvars,
     which a worker thread does not see), so a configuration mistake is reported at the call.
@@ -60,7 +61,10 @@ def _looked_up(fetch: Callable[..., T], *inputs: Any) -> pulumi.Output[T]:
     async def run(values: list[Any]) -> T:
         return await asyncio.get_running_loop().run_in_executor(None, fetch, client_for, *values)
 
-    return pulumi.Output.all(*inputs).apply(lambda values: pulumi.Output.from_input(run(values)))
+    # The answer keeps its types: apply awaits what run returns as it is, whereas Output.from_input and
+    # Output.secret would turn the rows back into plain dicts; so the secret mark goes on the inputs.
+    values = pulumi.Output.all(*inputs)
+    return (values.apply(pulumi.Output.secret) if secret else values).apply(run)
 
 
 def _item_row(row: dict[str, Any]) -> BaselineCatalogItem:
@@ -138,4 +142,4 @@ def get_baseline(baseline_id: pulumi.Input[str], *,
         items = [AccountFactoryBaselineItem(**item) for item in outputs.pop("baseline_items") or ()]
         return GetBaselineResult(baseline_items=items, **outputs)
 
-    return pulumi.Output.secret(_looked_up(fetch, baseline_id, region_id))
+    return _looked_up(fetch, baseline_id, region_id, secret=True)
