@@ -11,8 +11,6 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import pytest
-
 from account_factory_testing.sandbox import EXAMPLES, STACK, PulumiSandbox, SandboxFactory
 from alicloud_account_factory.emulator import Emulator
 
@@ -20,7 +18,6 @@ from alicloud_account_factory.emulator import Emulator
 BIG_UID = 9123456789012345
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 item 6: no account_id, no stack-reference example")
 def test_a_stack_reference_reads_every_account_id_exactly(sandbox_for: SandboxFactory, tmp_path: Path,
                                                           pulumi_cli: Path, emulator: Emulator) -> None:
     producer = sandbox_for(EXAMPLES / "downstream", sharedAccountUid=str(BIG_UID), teams="orders")
