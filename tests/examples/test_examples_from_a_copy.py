@@ -3,10 +3,13 @@ README's "Run it" block, as written, through the real CLI against the emulator t
 
 The package comes from the wheel `make dist` builds: `pip install -r requirements.txt` finds it
 through PIP_FIND_LINKS (as it will find it on the package index once published), with
-constraints.txt's versions of everything else. The examples' requirements are the same, so one
-virtualenv, made by the blocks' own first commands, serves them all: each example's `python3 -m
-venv venv` links to it instead, and its `pip install -r requirements.txt` then runs in it as written.
-Only the emulator's port is changed (a free one instead of 18790), so that runs never collide.
+constraints.txt's versions of everything else. One virtualenv, made by the quickstart block's own
+first commands, serves every example (their requirements are the package and Pulumi, or Pulumi
+alone): each example's `python3 -m venv venv` links to it instead, and its `pip install -r
+requirements.txt` then runs in it as written, installing whatever it would lack.
+Two things are changed, so that runs never collide nor touch the machine's own Pulumi setup: the
+emulator's port (a free one instead of 18790), and `pulumi login --local`, which logs in to a
+directory of the test's own instead (Pulumi finds `~` from the user database, not from HOME).
 """
 
 from __future__ import annotations
@@ -31,15 +34,13 @@ from account_factory_testing.sandbox import EXAMPLES, REPO
 from alicloud_account_factory.emulator import EmulatorAdmin
 from tests.packaging.packaging_support import build_dists
 
-pytestmark = pytest.mark.xfail(strict=True, reason="issue 19 item 10: the examples point into the repository, "
-                                                   "have no requirements.txt, no instructions; no Automation API example")
-
 #: The examples a user runs with the Pulumi CLI, and the Automation API one (a script of its own).
 CLI_EXAMPLES = ("quickstart", "existing-account", "downstream", "baseline-and-accounts", "stack-reference")
 ALL_EXAMPLES = (*CLI_EXAMPLES, "automation")
 #: The port the READMEs give the emulator.
 README_PORT = "18790"
 MAKE_VENV = "python3 -m venv venv"
+LOGIN_LOCAL = "pulumi login --local"
 RUN_BLOCK = re.compile(r"^## Run it\n.*?```console\n(?P<block>.*?)```", re.S | re.M)
 ACCOUNT_ID = re.compile(r"[0-9]{15,16}")
 
@@ -90,12 +91,14 @@ def environment(tmp_path_factory: pytest.TempPathFactory, wheel_dir: Path, pulum
     and the system's python3 on PATH, and nothing of the repository's virtualenv; what a user types
     at prompts (passphrase, confirmation) given by variables; no proxy (the Alibaba SDK ignores NO_PROXY)."""
     home = tmp_path_factory.mktemp("home")
+    (home / "backend").mkdir()
     kept = {k: v for k, v in os.environ.items()
             if not k.startswith(("PULUMI_", "ALIBABA_CLOUD_", "ALICLOUD_", "VIRTUAL_ENV", "PYTHON"))
             and k.lower() not in ("http_proxy", "https_proxy", "all_proxy", "path", "home")}
     return {
         **kept,
         "HOME": str(home),
+        "PULUMI_HOME": str(home / ".pulumi"),
         "PATH": os.pathsep.join([str(pulumi_cli), str(Path(sys.base_prefix) / "bin"), "/usr/local/bin", "/usr/bin", "/bin"]),
         "PULUMI_CONFIG_PASSPHRASE": "examples-from-a-copy",
         "PULUMI_SKIP_CONFIRMATIONS": "true",
@@ -108,23 +111,23 @@ def environment(tmp_path_factory: pytest.TempPathFactory, wheel_dir: Path, pulum
 
 
 def test_every_example_has_its_instructions_requirements_and_no_path_into_the_repository() -> None:
-    requirements = {}
+    assert sorted(ALL_EXAMPLES) == sorted(p.name for p in EXAMPLES.iterdir() if p.is_dir() and p.name != "__pycache__")
     for name in ALL_EXAMPLES:
         example = EXAMPLES / name
         commands = run_commands(example / "README.md")
         assert MAKE_VENV in commands and "venv/bin/pip install -r requirements.txt" in commands, name
-        requirements[name] = (example / "requirements.txt").read_text()
+        assert LOGIN_LOCAL in commands, name  # the one login the test knows to keep in its own directory
+        assert "pulumi" in (example / "requirements.txt").read_text(), name
         project = example / "Pulumi.yaml"
         if project.exists():
             assert "../" not in project.read_text(), f"{project} points into the repository"
             assert "virtualenv: venv" in project.read_text(), project
-    assert set(requirements.values()) == {requirements["quickstart"]}, requirements
 
 
 @pytest.fixture(scope="module")
 def shared_venv(tmp_path_factory: pytest.TempPathFactory, environment: dict[str, str]) -> Path:
     """The quickstart block's own commands up to its `pip install`, run once: the virtualenv every
-    example shares (their requirements are the same, see the test above)."""
+    example shares."""
     home = tmp_path_factory.mktemp("shared")
     shutil.copy(EXAMPLES / "quickstart" / "requirements.txt", home)
     commands = run_commands(EXAMPLES / "quickstart" / "README.md")
@@ -140,13 +143,18 @@ def run_example(name: str, root: Path, venv: Path, environment: dict[str, str]) 
     directory = root / name
     shutil.copytree(EXAMPLES / name, directory, ignore=shutil.ignore_patterns("__pycache__", "venv"))
     port = str(free_port())
-    script = "\n".join(f"ln -s {venv} venv" if command == MAKE_VENV else command.replace(README_PORT, port)
+    backend = (Path(environment["HOME"]) / "backend").as_uri()
+    replaced = {MAKE_VENV: f"ln -s {venv} venv", LOGIN_LOCAL: f"pulumi login {backend}"}
+    script = "\n".join(replaced.get(command, command.replace(README_PORT, port))
                        for command in run_commands(directory / "README.md"))
-    block = subprocess.Popen(["bash", "-eo", "pipefail", "-c", script], cwd=directory, env=environment,
-                             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, start_new_session=True)
+    log = root / f"{name}.log"  # a file, not a pipe: the emulator in the background would hold a pipe open
+    with open(log, "w") as sink:
+        block = subprocess.Popen(["bash", "-eo", "pipefail", "-c", script], cwd=directory, env=environment,
+                                 stdout=sink, stderr=subprocess.STDOUT, start_new_session=True)
     try:
-        output, _ = block.communicate(timeout=300)
-        assert block.returncode == 0, f"{name}'s instructions failed:\n{script}\n---\n{output}"
+        block.wait(timeout=240)
+        output = log.read_text()
+        assert block.returncode == 0, f"{name}'s instructions failed:\n{script}\n---\n{output[-6000:]}"
         return ExampleRun(directory, output, _accounts(f"http://127.0.0.1:{port}"), environment)
     finally:
         with contextlib.suppress(ProcessLookupError):
