@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Any, Optional, Sequence, cast, overload
+from typing import Any, Optional, Sequence, overload
 
 import pulumi
 import pulumi.dynamic
@@ -13,10 +13,10 @@ from .outputs import AccountFactoryBaselineItem
 from .resource import (
     BaselineItemInput,
     _baseline_items_property,
-    _output,
     baseline_items_output,
     provider_inputs,
     resource_args_and_options,
+    set_arguments,
 )
 
 #: Type token of the resource; part of every URN in users' state, so it never changes.
@@ -25,73 +25,30 @@ RESOURCE_TYPE = "pulumi-python:dynamic/alicloud-account-factory:AccountFactoryBa
 
 @pulumi.input_type
 class AccountFactoryBaselineArgs:
-    """The arguments of an `AccountFactoryBaseline` (each is described on its property, and on
+    """The arguments of an `AccountFactoryBaseline` (each is described here, and on
     `AccountFactoryBaseline`). `baseline_name` and `baseline_items` are required; they are optional
     here so that check, not Python, names what is missing."""
+
+    baseline_name: Optional[pulumi.Input[str]]
+    """The baseline's name (BaselineName), required. A change updates in place."""
+    baseline_items: Optional[pulumi.Input[Sequence[pulumi.Input[BaselineItemInput]]]]
+    """The items the baseline applies (BaselineItems), at least one: `BaselineItemArgs(name,
+    config=None, version=None)` or dicts with those keys (no `skip`: leave an item out instead).
+    A change updates in place, for the next enrollments."""
+    description: Optional[pulumi.Input[str]]
+    """What the baseline is for (Description). A change updates in place."""
+    region_id: Optional[pulumi.Input[str]]
+    """The API region (RegionId); the stack's `alicloud:region` if omitted. A change replaces the
+    resource."""
+    baseline_id: Optional[pulumi.Input[str]]
+    """An existing baseline to manage from this resource instead of creating one (`afb-...`; there
+    is no `pulumi import` for a dynamic resource). A change replaces the resource."""
 
     def __init__(self, *, baseline_name: Optional[pulumi.Input[str]] = None,
                  baseline_items: Optional[pulumi.Input[Sequence[pulumi.Input[BaselineItemInput]]]] = None,
                  description: Optional[pulumi.Input[str]] = None, region_id: Optional[pulumi.Input[str]] = None,
                  baseline_id: Optional[pulumi.Input[str]] = None) -> None:
-        pulumi.set(self, "baseline_name", baseline_name)
-        pulumi.set(self, "baseline_items", baseline_items)
-        pulumi.set(self, "description", description)
-        pulumi.set(self, "region_id", region_id)
-        pulumi.set(self, "baseline_id", baseline_id)
-
-    @property
-    @pulumi.getter
-    def baseline_name(self) -> Optional[pulumi.Input[str]]:
-        """The baseline's name (BaselineName), required. A change updates in place."""
-        return cast("Optional[pulumi.Input[str]]", pulumi.get(self, "baseline_name"))
-
-    @baseline_name.setter
-    def baseline_name(self, value: Optional[pulumi.Input[str]]) -> None:
-        pulumi.set(self, "baseline_name", value)
-
-    @property
-    @pulumi.getter
-    def baseline_items(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[BaselineItemInput]]]]:
-        """The items the baseline applies (BaselineItems), at least one: `BaselineItemArgs(name,
-        config=None, version=None)` or dicts with those keys (no `skip`: leave an item out instead).
-        A change updates in place, for the next enrollments."""
-        return cast("Optional[pulumi.Input[Sequence[pulumi.Input[BaselineItemInput]]]]", pulumi.get(self, "baseline_items"))
-
-    @baseline_items.setter
-    def baseline_items(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[BaselineItemInput]]]]) -> None:
-        pulumi.set(self, "baseline_items", value)
-
-    @property
-    @pulumi.getter
-    def description(self) -> Optional[pulumi.Input[str]]:
-        """What the baseline is for (Description). A change updates in place."""
-        return cast("Optional[pulumi.Input[str]]", pulumi.get(self, "description"))
-
-    @description.setter
-    def description(self, value: Optional[pulumi.Input[str]]) -> None:
-        pulumi.set(self, "description", value)
-
-    @property
-    @pulumi.getter
-    def region_id(self) -> Optional[pulumi.Input[str]]:
-        """The API region (RegionId); the stack's `alicloud:region` if omitted. A change replaces the
-        resource."""
-        return cast("Optional[pulumi.Input[str]]", pulumi.get(self, "region_id"))
-
-    @region_id.setter
-    def region_id(self, value: Optional[pulumi.Input[str]]) -> None:
-        pulumi.set(self, "region_id", value)
-
-    @property
-    @pulumi.getter
-    def baseline_id(self) -> Optional[pulumi.Input[str]]:
-        """An existing baseline to manage from this resource instead of creating one (`afb-...`; there
-        is no `pulumi import` for a dynamic resource). A change replaces the resource."""
-        return cast("Optional[pulumi.Input[str]]", pulumi.get(self, "baseline_id"))
-
-    @baseline_id.setter
-    def baseline_id(self, value: Optional[pulumi.Input[str]]) -> None:
-        pulumi.set(self, "baseline_id", value)
+        set_arguments(self, locals())
 
 
 class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-factory",
@@ -149,50 +106,23 @@ class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-f
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["baseline_items"]))
         super().__init__(AccountFactoryBaselineProvider(), resource_name, props, opts)
 
-    @property
-    @pulumi.getter
-    def baseline_id(self) -> pulumi.Output[str]:
-        """The baseline's id (`afb-...`), for `EnrolledAccount(baseline_id=...)`."""
-        return _output(self, "baseline_id")
-
-    @property
-    @pulumi.getter
-    def baseline_name(self) -> pulumi.Output[str]:
-        """The baseline's name."""
-        return _output(self, "baseline_name")
-
-    @property
-    @pulumi.getter
-    def description(self) -> pulumi.Output[Optional[str]]:
-        """Its description, as given."""
-        return _output(self, "description")
+    baseline_id: pulumi.Output[str]
+    """The baseline's id (`afb-...`), for `EnrolledAccount(baseline_id=...)`."""
+    baseline_name: pulumi.Output[str]
+    """The baseline's name."""
+    description: pulumi.Output[Optional[str]]
+    """Its description, as given."""
+    type: pulumi.Output[str]
+    """`Custom` (the default baseline, `System`, is not managed as a resource)."""
+    region_id: pulumi.Output[str]
+    """The API region the baseline is in."""
+    create_time: pulumi.Output[str]
+    """When the baseline was created (UTC, ISO 8601)."""
+    update_time: pulumi.Output[str]
+    """When it last changed (UTC, ISO 8601)."""
 
     @property
     def baseline_items(self) -> pulumi.Output[list[AccountFactoryBaselineItem]]:
         """Its items as the service holds them, configs as canonical JSON text (always secret). Pass
         them as accounts' `baseline_items` to roll a change of the baseline out to them."""
         return baseline_items_output(self, "baseline_items", AccountFactoryBaselineItem)
-
-    @property
-    @pulumi.getter
-    def type(self) -> pulumi.Output[str]:
-        """`Custom` (the default baseline, `System`, is not managed as a resource)."""
-        return _output(self, "type")
-
-    @property
-    @pulumi.getter
-    def region_id(self) -> pulumi.Output[str]:
-        """The API region the baseline is in."""
-        return _output(self, "region_id")
-
-    @property
-    @pulumi.getter
-    def create_time(self) -> pulumi.Output[str]:
-        """When the baseline was created (UTC, ISO 8601)."""
-        return _output(self, "create_time")
-
-    @property
-    @pulumi.getter
-    def update_time(self) -> pulumi.Output[str]:
-        """When it last changed (UTC, ISO 8601)."""
-        return _output(self, "update_time")

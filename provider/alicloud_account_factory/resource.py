@@ -35,60 +35,27 @@ RESOURCE_TYPE = "pulumi-python:dynamic/alicloud-account-factory:EnrolledAccount"
 class BaselineItemArgs:
     """One baseline item override (merged with the baseline by name; these settings win)."""
 
+    name: pulumi.Input[str]
+    """The item, e.g. `ACS-BP_ACCOUNT_FACTORY_VPC` (`get_baseline_items()` lists them)."""
+    config: Optional[pulumi.Input[Union[Mapping[str, Any], str]]]
+    """Its configuration: a dict or a JSON object string, e.g. `{"VpcName": "main", "CidrBlock":
+    "10.0.0.0/16"}`; the baseline's if omitted."""
+    skip: pulumi.Input[bool]
+    """Leave the item out of this account (EnrolledAccount only)."""
+    version: Optional[pulumi.Input[str]]
+    """The item's version, e.g. `"1.0"`; the baseline's (or the newest) if omitted."""
+
     def __init__(self, name: pulumi.Input[str],
                  config: Optional[pulumi.Input[Union[Mapping[str, Any], str]]] = None,
                  skip: pulumi.Input[bool] = False, version: Optional[pulumi.Input[str]] = None) -> None:
         """
         :param name: The item, e.g. `ACS-BP_ACCOUNT_FACTORY_VPC` (`get_baseline_items()` lists them).
-        :param config: Its configuration: a dict or a JSON object string, e.g.
-               `{"VpcName": "main", "CidrBlock": "10.0.0.0/16"}`; the baseline's if omitted.
+        :param config: Its configuration: a dict or a JSON object string, e.g. `{"VpcName": "main", "CidrBlock":
+               "10.0.0.0/16"}`; the baseline's if omitted.
         :param skip: Leave the item out of this account (EnrolledAccount only).
         :param version: The item's version, e.g. `"1.0"`; the baseline's (or the newest) if omitted.
         """
-        pulumi.set(self, "name", name)
-        pulumi.set(self, "config", config)
-        pulumi.set(self, "skip", skip)
-        pulumi.set(self, "version", version)
-
-    @property
-    @pulumi.getter
-    def name(self) -> pulumi.Input[str]:
-        """The item, e.g. `ACS-BP_ACCOUNT_FACTORY_VPC`."""
-        return cast("pulumi.Input[str]", pulumi.get(self, "name"))
-
-    @name.setter
-    def name(self, value: pulumi.Input[str]) -> None:
-        pulumi.set(self, "name", value)
-
-    @property
-    @pulumi.getter
-    def config(self) -> Optional[pulumi.Input[Union[Mapping[str, Any], str]]]:
-        """Its configuration: a dict or a JSON object string."""
-        return cast("Optional[pulumi.Input[Union[Mapping[str, Any], str]]]", pulumi.get(self, "config"))
-
-    @config.setter
-    def config(self, value: Optional[pulumi.Input[Union[Mapping[str, Any], str]]]) -> None:
-        pulumi.set(self, "config", value)
-
-    @property
-    @pulumi.getter
-    def skip(self) -> pulumi.Input[bool]:
-        """Leave the item out of this account."""
-        return cast("pulumi.Input[bool]", pulumi.get(self, "skip"))
-
-    @skip.setter
-    def skip(self, value: pulumi.Input[bool]) -> None:
-        pulumi.set(self, "skip", value)
-
-    @property
-    @pulumi.getter
-    def version(self) -> Optional[pulumi.Input[str]]:
-        """The item's version, e.g. `"1.0"`."""
-        return cast("Optional[pulumi.Input[str]]", pulumi.get(self, "version"))
-
-    @version.setter
-    def version(self, value: Optional[pulumi.Input[str]]) -> None:
-        pulumi.set(self, "version", value)
+        set_arguments(self, locals())
 
     def to_property(self) -> dict[str, Any]:
         return {"name": self.name, "config": self.config, "skip": self.skip, "version": self.version}
@@ -117,7 +84,38 @@ AccountUidInput = Union[int, str]
 
 @pulumi.input_type
 class EnrolledAccountArgs:
-    """The arguments of an `EnrolledAccount` (each is described on its property, and on `EnrolledAccount`)."""
+    """The arguments of an `EnrolledAccount` (each is described here, and on `EnrolledAccount`)."""
+
+    account_name_prefix: Optional[pulumi.Input[str]]
+    """The new account's name prefix (AccountNamePrefix): 2-50 of `A-Za-z0-9._-`, e.g. `team-a-prod`.
+    Required for a new account; a change vends a new account."""
+    display_name: Optional[pulumi.Input[str]]
+    """The new account's display name (DisplayName), 1-50 characters. Required for a new account;
+    a change vends a new account."""
+    folder_id: Optional[pulumi.Input[str]]
+    """The resource directory folder of the new account (FolderId), `fd-...` or the root `r-...`;
+    Root if omitted. A change vends a new account."""
+    payer_account_uid: Optional[pulumi.Input[AccountUidInput]]
+    """The account that pays for the new one (PayerAccountUid), an int of any size or a string of
+    digits; the new account pays for itself if omitted. A change vends a new account."""
+    account_uid: Optional[pulumi.Input[AccountUidInput]]
+    """An existing resource directory member to enroll instead of creating an account (AccountUid),
+    an int of any size or a string of digits. A change enrolls another account."""
+    baseline_id: Optional[pulumi.Input[str]]
+    """The Account Factory baseline to apply (BaselineId), `afb-...`; the default baseline if
+    omitted. A change updates in place (the account is enrolled again)."""
+    baseline_items: Optional[pulumi.Input[Sequence[pulumi.Input[BaselineItemInput]]]]
+    """Overrides of the baseline's items (BaselineItems), merged over them by name:
+    `BaselineItemArgs(name, config=None, skip=False, version=None)` or dicts with those keys; none
+    if omitted. A change updates in place."""
+    tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[str]]]]
+    """The account's tags (Tag): up to 20, 19 for a new account (the provider keeps one); none if
+    omitted. A change updates in place."""
+    resell_account_type: Optional[pulumi.Input[str]]
+    """`resell` or `non_resell` (ResellAccountType), for a new account. A change vends a new account."""
+    region_id: Optional[pulumi.Input[str]]
+    """The API region (RegionId); the stack's `alicloud:region` if omitted. A change replaces the
+    resource (a new account)."""
 
     def __init__(self, *, account_name_prefix: Optional[pulumi.Input[str]] = None,
                  display_name: Optional[pulumi.Input[str]] = None, folder_id: Optional[pulumi.Input[str]] = None,
@@ -128,126 +126,13 @@ class EnrolledAccountArgs:
                  tags: Optional[pulumi.Input[Mapping[str, pulumi.Input[str]]]] = None,
                  resell_account_type: Optional[pulumi.Input[str]] = None,
                  region_id: Optional[pulumi.Input[str]] = None) -> None:
-        pulumi.set(self, "account_name_prefix", account_name_prefix)
-        pulumi.set(self, "display_name", display_name)
-        pulumi.set(self, "folder_id", folder_id)
-        pulumi.set(self, "payer_account_uid", payer_account_uid)
-        pulumi.set(self, "account_uid", account_uid)
-        pulumi.set(self, "baseline_id", baseline_id)
-        pulumi.set(self, "baseline_items", baseline_items)
-        pulumi.set(self, "tags", tags)
-        pulumi.set(self, "resell_account_type", resell_account_type)
-        pulumi.set(self, "region_id", region_id)
+        set_arguments(self, locals())
 
-    @property
-    @pulumi.getter
-    def account_name_prefix(self) -> Optional[pulumi.Input[str]]:
-        """The new account's name prefix (AccountNamePrefix): 2-50 of `A-Za-z0-9._-`, e.g. `team-a-prod`.
-        Required for a new account; a change vends a new account."""
-        return cast("Optional[pulumi.Input[str]]", pulumi.get(self, "account_name_prefix"))
 
-    @account_name_prefix.setter
-    def account_name_prefix(self, value: Optional[pulumi.Input[str]]) -> None:
-        pulumi.set(self, "account_name_prefix", value)
-
-    @property
-    @pulumi.getter
-    def display_name(self) -> Optional[pulumi.Input[str]]:
-        """The new account's display name (DisplayName), 1-50 characters. Required for a new account;
-        a change vends a new account."""
-        return cast("Optional[pulumi.Input[str]]", pulumi.get(self, "display_name"))
-
-    @display_name.setter
-    def display_name(self, value: Optional[pulumi.Input[str]]) -> None:
-        pulumi.set(self, "display_name", value)
-
-    @property
-    @pulumi.getter
-    def folder_id(self) -> Optional[pulumi.Input[str]]:
-        """The resource directory folder of the new account (FolderId), `fd-...` or the root `r-...`;
-        Root if omitted. A change vends a new account."""
-        return cast("Optional[pulumi.Input[str]]", pulumi.get(self, "folder_id"))
-
-    @folder_id.setter
-    def folder_id(self, value: Optional[pulumi.Input[str]]) -> None:
-        pulumi.set(self, "folder_id", value)
-
-    @property
-    @pulumi.getter
-    def payer_account_uid(self) -> Optional[pulumi.Input[AccountUidInput]]:
-        """The account that pays for the new one (PayerAccountUid), an int of any size or a string of
-        digits; the new account pays for itself if omitted. A change vends a new account."""
-        return cast("Optional[pulumi.Input[AccountUidInput]]", pulumi.get(self, "payer_account_uid"))
-
-    @payer_account_uid.setter
-    def payer_account_uid(self, value: Optional[pulumi.Input[AccountUidInput]]) -> None:
-        pulumi.set(self, "payer_account_uid", value)
-
-    @property
-    @pulumi.getter
-    def account_uid(self) -> Optional[pulumi.Input[AccountUidInput]]:
-        """An existing resource directory member to enroll instead of creating an account (AccountUid),
-        an int of any size or a string of digits. A change enrolls another account."""
-        return cast("Optional[pulumi.Input[AccountUidInput]]", pulumi.get(self, "account_uid"))
-
-    @account_uid.setter
-    def account_uid(self, value: Optional[pulumi.Input[AccountUidInput]]) -> None:
-        pulumi.set(self, "account_uid", value)
-
-    @property
-    @pulumi.getter
-    def baseline_id(self) -> Optional[pulumi.Input[str]]:
-        """The Account Factory baseline to apply (BaselineId), `afb-...`; the default baseline if
-        omitted. A change updates in place (the account is enrolled again)."""
-        return cast("Optional[pulumi.Input[str]]", pulumi.get(self, "baseline_id"))
-
-    @baseline_id.setter
-    def baseline_id(self, value: Optional[pulumi.Input[str]]) -> None:
-        pulumi.set(self, "baseline_id", value)
-
-    @property
-    @pulumi.getter
-    def baseline_items(self) -> Optional[pulumi.Input[Sequence[pulumi.Input[BaselineItemInput]]]]:
-        """Overrides of the baseline's items (BaselineItems), merged over them by name:
-        `BaselineItemArgs(name, config=None, skip=False, version=None)` or dicts with those keys; none
-        if omitted. A change updates in place."""
-        return cast("Optional[pulumi.Input[Sequence[pulumi.Input[BaselineItemInput]]]]", pulumi.get(self, "baseline_items"))
-
-    @baseline_items.setter
-    def baseline_items(self, value: Optional[pulumi.Input[Sequence[pulumi.Input[BaselineItemInput]]]]) -> None:
-        pulumi.set(self, "baseline_items", value)
-
-    @property
-    @pulumi.getter
-    def tags(self) -> Optional[pulumi.Input[Mapping[str, pulumi.Input[str]]]]:
-        """The account's tags (Tag): up to 20, 19 for a new account (the provider keeps one); none if
-        omitted. A change updates in place."""
-        return cast("Optional[pulumi.Input[Mapping[str, pulumi.Input[str]]]]", pulumi.get(self, "tags"))
-
-    @tags.setter
-    def tags(self, value: Optional[pulumi.Input[Mapping[str, pulumi.Input[str]]]]) -> None:
-        pulumi.set(self, "tags", value)
-
-    @property
-    @pulumi.getter
-    def resell_account_type(self) -> Optional[pulumi.Input[str]]:
-        """`resell` or `non_resell` (ResellAccountType), for a new account. A change vends a new account."""
-        return cast("Optional[pulumi.Input[str]]", pulumi.get(self, "resell_account_type"))
-
-    @resell_account_type.setter
-    def resell_account_type(self, value: Optional[pulumi.Input[str]]) -> None:
-        pulumi.set(self, "resell_account_type", value)
-
-    @property
-    @pulumi.getter
-    def region_id(self) -> Optional[pulumi.Input[str]]:
-        """The API region (RegionId); the stack's `alicloud:region` if omitted. A change replaces the
-        resource (a new account)."""
-        return cast("Optional[pulumi.Input[str]]", pulumi.get(self, "region_id"))
-
-    @region_id.setter
-    def region_id(self, value: Optional[pulumi.Input[str]]) -> None:
-        pulumi.set(self, "region_id", value)
+def set_arguments(args: object, values: Mapping[str, Any]) -> None:
+    """An Args object's every argument (its annotations), as its __init__ was given them (`locals()`)."""
+    for name in inspect.get_annotations(type(args)):
+        pulumi.set(args, name, values[name])
 
 
 ArgsType = TypeVar("ArgsType")
@@ -420,6 +305,36 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
 
     # --- outputs: every argument as the service reports it, and what only the service knows ------
 
+    account_name_prefix: pulumi.Output[Optional[str]]
+    """The new account's name prefix, as given (None for an existing account)."""
+    display_name: pulumi.Output[str]
+    """The account's display name, as the service reports it."""
+    folder_id: pulumi.Output[str]
+    """The resource directory folder the account is in."""
+    baseline_id: pulumi.Output[str]
+    """The baseline the account was enrolled with."""
+    tags: pulumi.Output[dict[str, str]]
+    """The account's tags (without the provider's own `pulumi:enrollment-key`)."""
+    resell_account_type: pulumi.Output[Optional[str]]
+    """`resell` or `non_resell`, as given (None if not given)."""
+    region_id: pulumi.Output[str]
+    """The API region the account was enrolled in."""
+    status: pulumi.Output[str]
+    """The enrollment's status: `Finished` after a successful `pulumi up` (`Pending`, `Running`,
+    `Scheduling`, `Failed` or `ScheduleFailed` as a refresh may find it)."""
+    progress: pulumi.Output[list[EnrolledAccountProgress]]
+    """Each baseline item's status in the last enrollment."""
+    error_info: pulumi.Output[Optional[EnrolledAccountErrorInfo]]
+    """Why the last enrollment failed (None unless it did)."""
+    initialized: pulumi.Output[bool]
+    """Whether the account has been initialized by Account Factory."""
+    create_time: pulumi.Output[str]
+    """When the enrollment was created (UTC, ISO 8601)."""
+    update_time: pulumi.Output[str]
+    """When the enrollment last changed (UTC, ISO 8601)."""
+
+    # (properties where the program's value is not the state's as Pulumi would convert it)
+
     @property
     @pulumi.getter
     def account_uid(self) -> pulumi.Output[int]:
@@ -436,24 +351,6 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
 
     @property
     @pulumi.getter
-    def account_name_prefix(self) -> pulumi.Output[Optional[str]]:
-        """The new account's name prefix, as given (None for an existing account)."""
-        return _output(self, "account_name_prefix")
-
-    @property
-    @pulumi.getter
-    def display_name(self) -> pulumi.Output[str]:
-        """The account's display name, as the service reports it."""
-        return _output(self, "display_name")
-
-    @property
-    @pulumi.getter
-    def folder_id(self) -> pulumi.Output[str]:
-        """The resource directory folder the account is in."""
-        return _output(self, "folder_id")
-
-    @property
-    @pulumi.getter
     def payer_account_uid(self) -> pulumi.Output[Optional[int]]:
         """The account that pays for this one, an exact int (None if the service reports none)."""
         return _output(self, "payer_account_uid").apply(_exact_uid)
@@ -463,12 +360,6 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
     def master_account_uid(self) -> pulumi.Output[Optional[int]]:
         """The resource directory's management account, an exact int."""
         return _output(self, "master_account_uid").apply(_exact_uid)
-
-    @property
-    @pulumi.getter
-    def baseline_id(self) -> pulumi.Output[str]:
-        """The baseline the account was enrolled with."""
-        return _output(self, "baseline_id")
 
     @property
     def baseline_items(self) -> pulumi.Output[list[EnrolledAccountBaselineItem]]:
@@ -481,61 +372,6 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         """The items actually applied: the baseline's merged with the overrides. Always secret: a
         baseline made elsewhere may carry secrets in its configs."""
         return baseline_items_output(self, "applied_baseline_items", EnrolledAccountBaselineItem)
-
-    @property
-    @pulumi.getter
-    def tags(self) -> pulumi.Output[dict[str, str]]:
-        """The account's tags (without the provider's own `pulumi:enrollment-key`)."""
-        return _output(self, "tags")
-
-    @property
-    @pulumi.getter
-    def resell_account_type(self) -> pulumi.Output[Optional[str]]:
-        """`resell` or `non_resell`, as given (None if not given)."""
-        return _output(self, "resell_account_type")
-
-    @property
-    @pulumi.getter
-    def region_id(self) -> pulumi.Output[str]:
-        """The API region the account was enrolled in."""
-        return _output(self, "region_id")
-
-    @property
-    @pulumi.getter
-    def status(self) -> pulumi.Output[str]:
-        """The enrollment's status: `Finished` after a successful `pulumi up` (`Pending`, `Running`,
-        `Scheduling`, `Failed` or `ScheduleFailed` as a refresh may find it)."""
-        return _output(self, "status")
-
-    @property
-    @pulumi.getter
-    def progress(self) -> pulumi.Output[list[EnrolledAccountProgress]]:
-        """Each baseline item's status in the last enrollment."""
-        return _output(self, "progress")
-
-    @property
-    @pulumi.getter
-    def error_info(self) -> pulumi.Output[Optional[EnrolledAccountErrorInfo]]:
-        """Why the last enrollment failed (None unless it did)."""
-        return _output(self, "error_info")
-
-    @property
-    @pulumi.getter
-    def initialized(self) -> pulumi.Output[bool]:
-        """Whether the account has been initialized by Account Factory."""
-        return _output(self, "initialized")
-
-    @property
-    @pulumi.getter
-    def create_time(self) -> pulumi.Output[str]:
-        """When the enrollment was created (UTC, ISO 8601)."""
-        return _output(self, "create_time")
-
-    @property
-    @pulumi.getter
-    def update_time(self) -> pulumi.Output[str]:
-        """When the enrollment last changed (UTC, ISO 8601)."""
-        return _output(self, "update_time")
 
 
 #: Outputs in which the service echoes baseline item configs back. The engine marks an output

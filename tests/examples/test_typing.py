@@ -89,11 +89,8 @@ def _imprecise(annotation: Any, seen: set[type]) -> list[str]:
     problems = [p for argument in typing.get_args(annotation) for p in _imprecise(argument, seen)]
     if inspect.isclass(annotation) and getattr(annotation, "_pulumi_output_type", False) and annotation not in seen:
         seen.add(annotation)
-        for name, member in inspect.getmembers(annotation, _ours):
-            returned = _return_type(member.fget)
-            if returned is None:
-                problems.append(f"{annotation.__name__}.{name} has no type")
-            problems += [f"{annotation.__name__}.{name}: {p}" for p in _imprecise(returned, seen)]
+        for name, declared in inspect.get_annotations(annotation, eval_str=True).items():
+            problems += [f"{annotation.__name__}.{name}: {p}" for p in _imprecise(declared, seen)]
     return problems
 
 

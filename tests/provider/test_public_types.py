@@ -4,8 +4,10 @@ is an exact Python int whatever its size, in and out."""
 
 from __future__ import annotations
 
+import ast
 import inspect
 import re
+import textwrap
 from typing import Any, Callable, Optional
 
 import pulumi
@@ -156,16 +158,30 @@ def _param_docs(docstring: str) -> dict[str, str]:
     return {name: " ".join(text.split()) for name, text in docs.items()}
 
 
+def _attribute_docs(cls: type) -> dict[str, str]:
+    """{name: text} of a class's annotated attributes and the docstring under each (what IDEs show)."""
+    [node] = ast.parse(textwrap.dedent(inspect.getsource(cls))).body
+    assert isinstance(node, ast.ClassDef)
+    docs = {}
+    for statement, following in zip(node.body, node.body[1:]):
+        if (isinstance(statement, ast.AnnAssign) and isinstance(statement.target, ast.Name)
+                and isinstance(following, ast.Expr) and isinstance(following.value, ast.Constant)):
+            docs[statement.target.id] = " ".join(str(following.value.value).split())
+    return docs
+
+
 @pytest.mark.parametrize("names", [("EnrolledAccount", "EnrolledAccountArgs"),
-                                   ("AccountFactoryBaseline", "AccountFactoryBaselineArgs")], ids=lambda n: n[0])
-def test_every_argument_is_documented_and_alike_on_the_resource_and_its_args(names: tuple[str, str]) -> None:
-    """An IDE shows the constructor's `:param` text, or the Args property's docstring: the same words."""
+                                   ("AccountFactoryBaseline", "AccountFactoryBaselineArgs"),
+                                   ("BaselineItemArgs", "BaselineItemArgs")], ids=lambda n: n[1])
+def test_every_argument_is_documented_and_alike_on_the_constructor_and_its_args(names: tuple[str, str]) -> None:
+    """An IDE shows the constructor's `:param` text, or the Args attribute's docstring: the same words."""
     import alicloud_account_factory as package
 
-    resource, args_type = (getattr(package, name) for name in names)
-    on_resource = _param_docs(resource.__init__.__doc__ or "")
-    arguments = inspect.signature(args_type).parameters
-    assert {"resource_name", "args", "opts", *arguments} == set(on_resource)
+    constructor, args_type = (getattr(package, name) for name in names)
+    on_constructor = _param_docs(constructor.__init__.__doc__ or "")
+    on_args = _attribute_docs(args_type)
+    arguments = set(inspect.signature(args_type).parameters)
+    assert set(on_args) == arguments
+    assert set(on_constructor) - {"resource_name", "args", "opts"} == arguments
     for name in arguments:
-        on_args = " ".join((getattr(args_type, name).__doc__ or "").split())
-        assert on_args and on_resource[name] == on_args, name
+        assert on_args[name] and on_constructor[name] == on_args[name], name
