@@ -185,3 +185,21 @@ def test_every_argument_is_documented_and_alike_on_the_constructor_and_its_args(
     assert set(on_constructor) - {"resource_name", "args", "opts"} == arguments
     for name in arguments:
         assert on_args[name] and on_constructor[name] == on_args[name], name
+
+
+def test_mocks_that_echo_the_inputs_back_get_typed_items_as_the_provider_would_report_them() -> None:
+    """A program's unit tests commonly answer `new_resource` with the inputs: a dict config then comes
+    back where the provider reports canonical JSON text, and must not break the program."""
+    from account_factory_testing.registration import program_outputs
+    from alicloud_account_factory import AccountFactoryBaseline, BaselineItemArgs, EnrolledAccount
+
+    def program() -> None:
+        item = BaselineItemArgs(VPC, config={"VpcName": "main", "CidrBlock": "10.0.0.0/16"})
+        account = EnrolledAccount("acct", account_uid=MEMBER_UID, baseline_items=[item])
+        baseline = AccountFactoryBaseline("net", baseline_name="network", baseline_items=[item])
+        pulumi.export("account", account.baseline_items.apply(lambda items: [(i.name, i.config, i.skip) for i in items]))
+        pulumi.export("baseline", baseline.baseline_items.apply(lambda items: [(i.name, i.config) for i in items]))
+
+    outputs = unwrap_secrets(program_outputs(program))
+    text = '{"CidrBlock":"10.0.0.0/16","VpcName":"main"}'
+    assert outputs == {"account": [[VPC, text, False]], "baseline": [[VPC, text]]}
