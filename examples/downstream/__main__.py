@@ -8,7 +8,8 @@ reads with a StackReference (examples/stack-reference).
 Why `account_id` and not `account_uid`: Pulumi carries numbers as float64, so a number read
 through a StackReference comes back a float (`1570492569859844.0`), and an AccountUid of 2^53 or
 more cannot be a number at all. `account_id` is the AccountUid as its string of digits, exact at
-any size; `account_uid` is the same id as an exact int, for use inside this program.
+any size. Inside this program `account_uid` feeds other accounts exactly (an int below 2^53, its
+digits from 2^53 on).
 Config: teams (comma-separated, default "orders,search"), sharedAccountUid (optional).
 """
 
@@ -37,7 +38,7 @@ workloads = {
         account_name_prefix=f"wl-{team}",
         display_name=f"Workload {team}",
         folder_id="fd-Workload01",
-        payer_account_uid=shared.account_uid,  # an exact int, whatever its size
+        payer_account_uid=shared.account_uid,  # exact, whatever its size
         tags={"team": team, "billed-to": shared.account_id},
     )
     for team in teams

@@ -20,7 +20,7 @@ account = EnrolledAccount(
 )
 
 # account_id: the AccountUid as a string of digits, exact at any size (stack outputs carry numbers
-# as float64); account_uid is the same id as an int, for use inside this program.
+# as float64, so an exported account_uid would be read back as a float).
 pulumi.export("account_id", account.account_id)
 pulumi.export("status", account.status)
 pulumi.export("progress", account.progress)

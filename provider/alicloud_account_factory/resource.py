@@ -18,7 +18,7 @@ import pulumi.runtime.settings
 from pulumi.runtime.resource import all_aliases
 
 from . import fields, replace_on_changes
-from .model import MAX_EXACT_INTEGER, canonical_json
+from .model import MAX_EXACT_INTEGER, canonical_json, uid_property
 from .outputs import (
     AccountFactoryBaselineItem,
     EnrolledAccountBaselineItem,
@@ -79,6 +79,9 @@ class BaselineItemArgsDict(_BaselineItemName, total=False):
 #: What a list of baseline items may hold: the Args, their dict form, or items another resource
 #: outputs (an `AccountFactoryBaseline`'s, to roll a baseline out to accounts; an account's).
 BaselineItemInput = Union[BaselineItemArgs, BaselineItemArgsDict, AccountFactoryBaselineItem, EnrolledAccountBaselineItem]
+#: An AccountUid as Pulumi carries it exactly: an int below 2^53, a string of its digits from 2^53 on.
+AccountUid = Union[int, str]
+#: An AccountUid argument: an int of any size (one of 2^53 or more is passed as its digits) or a string of digits.
 AccountUidInput = Union[int, str]
 
 
@@ -165,8 +168,9 @@ def _output(resource: pulumi.Resource, name: str) -> pulumi.Output[Any]:
 
 
 def _exact_uid(value: Any) -> Any:
-    """An AccountUid output as an exact int: state keeps one of 2^53 or more as its digits."""
-    return None if value is None else int(value)
+    """An AccountUid output as state keeps it: an int below 2^53 (Pulumi hands the program a float),
+    its digits from 2^53 on."""
+    return None if value is None else uid_property(int(value))
 
 
 def _exact_uid_text(value: Any) -> Any:
@@ -333,14 +337,13 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
     update_time: pulumi.Output[str]
     """When the enrollment last changed (UTC, ISO 8601)."""
 
-    # (properties where the program's value is not the state's as Pulumi would convert it)
+    # (properties where the program's value is not what Pulumi would make of the state's)
 
     @property
-    @pulumi.getter
-    def account_uid(self) -> pulumi.Output[int]:
-        """The AccountUid, an exact int in the program whatever its size. Pulumi carries numbers as
-        float64, so a stack output of it is a float (and one of 2^53 or more loses digits): export
-        `account_id` instead."""
+    def account_uid(self) -> pulumi.Output[AccountUid]:
+        """The AccountUid, exact: an int below 2^53, its string of digits from 2^53 on (Pulumi carries
+        numbers as float64, which would lose digits). To export it or hand it to another stack, use
+        `account_id`: a number output is read back as a float."""
         return _output(self, "account_uid").apply(_exact_uid)
 
     @property
@@ -350,15 +353,13 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         return _output(self, "account_uid").apply(_exact_uid_text)
 
     @property
-    @pulumi.getter
-    def payer_account_uid(self) -> pulumi.Output[Optional[int]]:
-        """The account that pays for this one, an exact int (None if the service reports none)."""
+    def payer_account_uid(self) -> pulumi.Output[Optional[AccountUid]]:
+        """The account that pays for this one, as exact as `account_uid` (None if the service reports none)."""
         return _output(self, "payer_account_uid").apply(_exact_uid)
 
     @property
-    @pulumi.getter
-    def master_account_uid(self) -> pulumi.Output[Optional[int]]:
-        """The resource directory's management account, an exact int."""
+    def master_account_uid(self) -> pulumi.Output[Optional[AccountUid]]:
+        """The resource directory's management account, as exact as `account_uid`."""
         return _output(self, "master_account_uid").apply(_exact_uid)
 
     @property

@@ -27,7 +27,7 @@ baseline = AccountFactoryBaseline("network", baseline_name="network",
 pulumi.export("first", account.progress.apply(lambda entries: entries[0].upper()))  # E: "EnrolledAccountProgress" has no attribute "upper"
 pulumi.export("code", account.error_info.apply(lambda info: info.code))  # E: Item "None" of "EnrolledAccountErrorInfo | None" has no attribute "code"
 pulumi.export("skip", account.applied_baseline_items.apply(lambda items: items[0].skip + "x"))  # E: Unsupported operand types for + ("bool" and "str")
-pulumi.export("uid", account.account_uid.apply(lambda uid: uid.zfill(16)))  # E: "int" has no attribute "zfill"
+pulumi.export("uid", account.account_uid.apply(lambda uid: uid + 1))  # E: Unsupported operand types for + ("str" and "int")
 pulumi.export("id", account.account_id.apply(lambda text: text + 1))  # E: Unsupported operand types for + ("str" and "int")
 pulumi.export("tag", account.tags.apply(lambda tags: tags["team"] + 1))  # E: Unsupported operand types for + ("str" and "int")
 pulumi.export("items", baseline.baseline_items.apply(lambda items: items[0].skip))  # E: "AccountFactoryBaselineItem" has no attribute "skip"
