@@ -24,6 +24,7 @@ import socket
 import subprocess
 import sys
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -169,19 +170,24 @@ def _accounts(endpoint: str) -> list[dict[str, Any]]:
         return []  # an example without an emulator of its own
 
 
+#: The examples whose blocks run one after the other; the groups run side by side (they mostly wait
+#: for enrollments, each against an emulator of its own), stack-reference after the stack it reads.
+RUN_GROUPS = (("quickstart",), ("existing-account",), ("downstream", "stack-reference"),
+              ("baseline-and-accounts",), ("automation",))
+
+
 @pytest.fixture(scope="module")
 def example(tmp_path_factory: pytest.TempPathFactory, shared_venv: Path,
             environment: dict[str, str]) -> Iterator[Callable[[str], ExampleRun]]:
-    """example(name) -> its run, run once per module (stack-reference reads downstream's stack)."""
+    """example(name) -> its run; every example is run once, when the first test asks for one."""
     root = tmp_path_factory.mktemp("copies")
-    runs: dict[str, ExampleRun] = {}
 
-    def get(name: str) -> ExampleRun:
-        if name not in runs:
-            runs[name] = run_example(name, root, shared_venv, environment)
-        return runs[name]
+    def run_group(names: tuple[str, ...]) -> dict[str, ExampleRun]:
+        return {name: run_example(name, root, shared_venv, environment) for name in names}
 
-    yield get
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        groups = {names: pool.submit(run_group, names) for names in RUN_GROUPS}
+        yield lambda name: next(run.result()[name] for names, run in groups.items() if name in names)
 
 
 def test_quickstart_from_a_copy(example: Callable[[str], ExampleRun]) -> None:
