@@ -54,7 +54,7 @@ accounts = {
 }
 
 pulumi.export("baseline_id", baseline.baseline_id)
-pulumi.export("baseline_items", baseline.baseline_items.apply(lambda items: [i["name"] for i in items]))
-pulumi.export("accounts", {team: account.account_uid for team, account in accounts.items()})
+pulumi.export("baseline_items", baseline.baseline_items.apply(lambda items: [i.name for i in items]))
+pulumi.export("accounts", {team: account.account_id for team, account in accounts.items()})
 pulumi.export("statuses", {team: account.status for team, account in accounts.items()})
-pulumi.export("vpc_item_versions", get_baseline_items(names=[VPC]).apply(lambda rows: [r["version"] for r in rows]))
+pulumi.export("vpc_item_versions", get_baseline_items(names=[VPC]).apply(lambda rows: [r.version for r in rows]))

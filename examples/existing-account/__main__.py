@@ -3,7 +3,8 @@
 The baseline comes from a custom Account Factory baseline, with two item overrides: the VPC
 item gets its own configuration, and the default RAM domain item is skipped. Changing the
 baseline, its items or the tags later re-applies the baseline to the same account.
-Config: accountUid (defaults to a member account of the local emulator), baselineId.
+Config: accountUid (defaults to a member account of the local emulator), baselineId, vpcName,
+costCenter.
 """
 
 import pulumi
@@ -27,7 +28,7 @@ account = EnrolledAccount(
     tags={"team": "payments", "env": "prod", "cost-center": config.get("costCenter") or "cc-1042"},
 )
 
-pulumi.export("account_uid", account.account_uid)
+pulumi.export("account_id", account.account_id)
 pulumi.export("baseline_id", account.baseline_id)
 pulumi.export("status", account.status)
 pulumi.export("progress", account.progress)

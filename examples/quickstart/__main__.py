@@ -19,6 +19,8 @@ account = EnrolledAccount(
     opts=pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="90m", update="90m")),
 )
 
-pulumi.export("account_uid", account.account_uid)
+# account_id: the AccountUid as a string of digits, exact at any size (stack outputs carry numbers
+# as float64, so an exported account_uid would be read back as a float).
+pulumi.export("account_id", account.account_id)
 pulumi.export("status", account.status)
 pulumi.export("progress", account.progress)

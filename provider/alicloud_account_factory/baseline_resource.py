@@ -1,18 +1,54 @@
-"""The user-facing `AccountFactoryBaseline` resource."""
+"""The user-facing `AccountFactoryBaseline` resource and its `AccountFactoryBaselineArgs`."""
 
 from __future__ import annotations
 
-from typing import Any, Mapping, Optional, Sequence, Union
+from typing import Any, Optional, Sequence, overload
 
 import pulumi
 import pulumi.dynamic
 
 from . import baseline_fields
 from .baseline_provider import AccountFactoryBaselineProvider
-from .resource import BaselineItemArgs, _baseline_items_property, provider_inputs
+from .outputs import AccountFactoryBaselineItem
+from .resource import (
+    BaselineItemInput,
+    _baseline_items_property,
+    baseline_items_output,
+    provider_inputs,
+    resource_args_and_options,
+    set_arguments,
+)
 
 #: Type token of the resource; part of every URN in users' state, so it never changes.
 RESOURCE_TYPE = "pulumi-python:dynamic/alicloud-account-factory:AccountFactoryBaseline"
+
+
+@pulumi.input_type
+class AccountFactoryBaselineArgs:
+    """The arguments of an `AccountFactoryBaseline` (each is described here, and on
+    `AccountFactoryBaseline`). `baseline_name` and `baseline_items` are required; they are optional
+    here so that check, not Python, names what is missing."""
+
+    baseline_name: Optional[pulumi.Input[str]]
+    """The baseline's name (BaselineName), required. A change updates in place."""
+    baseline_items: Optional[pulumi.Input[Sequence[pulumi.Input[BaselineItemInput]]]]
+    """The items the baseline applies (BaselineItems), at least one: `BaselineItemArgs(name,
+    config=None, version=None)` or dicts with those keys (no `skip`: leave an item out instead).
+    A change updates in place, for the next enrollments."""
+    description: Optional[pulumi.Input[str]]
+    """What the baseline is for (Description). A change updates in place."""
+    region_id: Optional[pulumi.Input[str]]
+    """The API region (RegionId); the stack's `alicloud:region` if omitted. A change replaces the
+    resource."""
+    baseline_id: Optional[pulumi.Input[str]]
+    """An existing baseline to manage from this resource instead of creating one (`afb-...`; there
+    is no `pulumi import` for a dynamic resource). A change replaces the resource."""
+
+    def __init__(self, *, baseline_name: Optional[pulumi.Input[str]] = None,
+                 baseline_items: Optional[pulumi.Input[Sequence[pulumi.Input[BaselineItemInput]]]] = None,
+                 description: Optional[pulumi.Input[str]] = None, region_id: Optional[pulumi.Input[str]] = None,
+                 baseline_id: Optional[pulumi.Input[str]] = None) -> None:
+        set_arguments(self, locals())
 
 
 class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-factory",
@@ -30,35 +66,38 @@ class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-f
     from this resource instead (`pulumi import` cannot bring in a dynamic resource).
     """
 
-    baseline_id: pulumi.Output[str]
-    baseline_name: pulumi.Output[str]
-    description: pulumi.Output[str]
-    baseline_items: pulumi.Output[list]
-    type: pulumi.Output[str]
-    region_id: pulumi.Output[str]
-    create_time: pulumi.Output[str]
-    update_time: pulumi.Output[str]
+    @overload
+    def __init__(self, resource_name: str, args: AccountFactoryBaselineArgs,
+                 opts: Optional[pulumi.ResourceOptions] = None) -> None: ...
 
-    #: Both are required; they are optional here so that check, not Python, names what is missing.
-    def __init__(
-        self,
-        resource_name: str,
-        *,
-        baseline_name: Optional[pulumi.Input[str]] = None,
-        baseline_items: Optional[pulumi.Input[Sequence[Union[BaselineItemArgs, Mapping[str, Any]]]]] = None,
-        description: Optional[pulumi.Input[str]] = None,
-        region_id: Optional[pulumi.Input[str]] = None,
-        baseline_id: Optional[pulumi.Input[str]] = None,
-        opts: Optional[pulumi.ResourceOptions] = None,
-    ) -> None:
-        opts = opts or pulumi.ResourceOptions()
-        props: dict[str, Any] = {
-            "baseline_name": baseline_name,
-            "description": description,
-            "baseline_items": _baseline_items_property(baseline_items),
-            "region_id": region_id,
-            "baseline_id": baseline_id,
-        }
+    @overload
+    def __init__(self, resource_name: str, *, opts: Optional[pulumi.ResourceOptions] = None,
+                 baseline_name: Optional[pulumi.Input[str]] = None,
+                 baseline_items: Optional[pulumi.Input[Sequence[pulumi.Input[BaselineItemInput]]]] = None,
+                 description: Optional[pulumi.Input[str]] = None, region_id: Optional[pulumi.Input[str]] = None,
+                 baseline_id: Optional[pulumi.Input[str]] = None) -> None: ...
+
+    def __init__(self, resource_name: str, *args: Any, **kwargs: Any) -> None:
+        """
+        A Custom Account Factory baseline. Pass keyword arguments, or an `AccountFactoryBaselineArgs`
+        as the second argument.
+
+        :param resource_name: The resource's name in the stack.
+        :param args: All the arguments below, as an `AccountFactoryBaselineArgs` (instead of keywords).
+        :param opts: Options of the resource, e.g. `retain_on_delete`.
+        :param baseline_name: The baseline's name (BaselineName), required. A change updates in place.
+        :param baseline_items: The items the baseline applies (BaselineItems), at least one: `BaselineItemArgs(name,
+               config=None, version=None)` or dicts with those keys (no `skip`: leave an item out instead).
+               A change updates in place, for the next enrollments.
+        :param description: What the baseline is for (Description). A change updates in place.
+        :param region_id: The API region (RegionId); the stack's `alicloud:region` if omitted. A change replaces the
+               resource.
+        :param baseline_id: An existing baseline to manage from this resource instead of creating one (`afb-...`; there
+               is no `pulumi import` for a dynamic resource). A change replaces the resource.
+        """
+        arguments, opts = resource_args_and_options(AccountFactoryBaselineArgs, args, kwargs)
+        props: dict[str, Any] = {field.name: getattr(arguments, field.name) for field in baseline_fields.FIELDS}
+        props["baseline_items"] = _baseline_items_property(props["baseline_items"])
         props.update({name: None for name in baseline_fields.COMPUTED_OUTPUTS})
         # (whose baseline it is, URN, aliases and the stack's identity, makes the mark create writes)
         props.update(provider_inputs(resource_name, RESOURCE_TYPE, opts))
@@ -66,3 +105,24 @@ class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-f
         # secrets in its item configs (webhook tokens) that no input of this program marks.
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["baseline_items"]))
         super().__init__(AccountFactoryBaselineProvider(), resource_name, props, opts)
+
+    baseline_id: pulumi.Output[str]
+    """The baseline's id (`afb-...`), for `EnrolledAccount(baseline_id=...)`."""
+    baseline_name: pulumi.Output[str]
+    """The baseline's name."""
+    description: pulumi.Output[Optional[str]]
+    """Its description, as given."""
+    type: pulumi.Output[str]
+    """`Custom` (the default baseline, `System`, is not managed as a resource)."""
+    region_id: pulumi.Output[str]
+    """The API region the baseline is in."""
+    create_time: pulumi.Output[str]
+    """When the baseline was created (UTC, ISO 8601)."""
+    update_time: pulumi.Output[str]
+    """When it last changed (UTC, ISO 8601)."""
+
+    @property
+    def baseline_items(self) -> pulumi.Output[list[AccountFactoryBaselineItem]]:
+        """Its items as the service holds them, configs as canonical JSON text (always secret). Pass
+        them as accounts' `baseline_items` to roll a change of the baseline out to them."""
+        return baseline_items_output(self, "baseline_items", AccountFactoryBaselineItem)

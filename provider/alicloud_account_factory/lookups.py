@@ -1,7 +1,7 @@
 """Look-ups for programs: the item catalog and the baselines, as Outputs.
 
     items = get_baseline_items(names=["ACS-BP_ACCOUNT_FACTORY_VPC"])
-    default_id = get_baselines().apply(lambda bs: next(b["baseline_id"] for b in bs if b["type"] == "System"))
+    default_id = get_baselines().apply(lambda bs: next(b.baseline_id for b in bs if b.type == "System"))
 
 They read the API from the program's own process, in `pulumi preview` as in `pulumi up` (they
 only read, as a provider's invoke would), with the provider's settings: the stack config keys
@@ -23,6 +23,7 @@ from . import baseline_fields
 from .catalog import shared_client
 from .baseline_client import BaselineClient
 from .errors import ApiError
+from .outputs import AccountFactoryBaselineItem, BaselineCatalogItem, BaselineItemDependency, BaselineSummary, GetBaselineResult
 from .settings import ProviderSettings
 from .timeouts import Deadline
 
@@ -43,9 +44,10 @@ def program_settings() -> ProviderSettings:
     return ProviderSettings.from_config(get)
 
 
-def _looked_up(fetch: Callable[..., T], *inputs: Any) -> pulumi.Output[T]:
+def _looked_up(fetch: Callable[..., T], *inputs: Any, secret: bool = False) -> pulumi.Output[T]:
     """`fetch(client_for, *values)` once every input is known, on a worker thread so that the
-    program's other registrations go on meanwhile; unknown when an input is unknown (preview).
+    program's other registrations go on meanwhile; unknown when an input is unknown (preview);
+    secret if an input is, or if `secret`.
 
     The settings are read here, in the program's context (pulumi keeps config in contextvars,
     which a worker thread does not see), so a configuration mistake is reported at the call.
@@ -59,38 +61,46 @@ def _looked_up(fetch: Callable[..., T], *inputs: Any) -> pulumi.Output[T]:
     async def run(values: list[Any]) -> T:
         return await asyncio.get_running_loop().run_in_executor(None, fetch, client_for, *values)
 
-    return pulumi.Output.all(*inputs).apply(lambda values: pulumi.Output.from_input(run(values)))
+    # The answer keeps its types: apply awaits what run returns as it is, whereas Output.from_input and
+    # Output.secret would turn the rows back into plain dicts; so the secret mark goes on the inputs.
+    values = pulumi.Output.all(*inputs)
+    return (values.apply(pulumi.Output.secret) if secret else values).apply(run)
 
 
-def _item_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {
-        "name": row.get("Name"),
-        "version": row.get("Version"),
-        "type": row.get("Type"),
-        "description": row.get("Description"),
-        "depends_on": [{"name": d.get("Name"), "type": d.get("Type"), "version": d.get("Version")}
-                       for d in row.get("DependsOn") or ()],
-    }
+def _item_row(row: dict[str, Any]) -> BaselineCatalogItem:
+    return BaselineCatalogItem(
+        name=str(row.get("Name") or ""),
+        version=row.get("Version"),
+        type=row.get("Type"),
+        description=row.get("Description"),
+        depends_on=[BaselineItemDependency(name=str(d.get("Name") or ""), type=d.get("Type"), version=d.get("Version"))
+                    for d in row.get("DependsOn") or ()],
+    )
 
 
-def _baseline_row(row: dict[str, Any]) -> dict[str, Any]:
-    return {"baseline_id": row.get("BaselineId"), "baseline_name": row.get("BaselineName"),
-            "description": baseline_fields.unmarked(row.get("Description")), "type": row.get("Type"),
-            "create_time": row.get("CreateTime"), "update_time": row.get("UpdateTime")}
+def _baseline_row(row: dict[str, Any]) -> BaselineSummary:
+    return BaselineSummary(baseline_id=str(row.get("BaselineId") or ""), baseline_name=row.get("BaselineName"),
+                           description=baseline_fields.unmarked(row.get("Description")), type=row.get("Type"),
+                           create_time=row.get("CreateTime"), update_time=row.get("UpdateTime"))
 
 
 def get_baseline_items(*, type: Optional[pulumi.Input[str]] = None,  # noqa: A002 - the API's name
                        names: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None,
                        versions: Optional[pulumi.Input[Sequence[pulumi.Input[str]]]] = None,
-                       region_id: Optional[pulumi.Input[str]] = None) -> pulumi.Output[list[dict[str, Any]]]:
+                       region_id: Optional[pulumi.Input[str]] = None) -> pulumi.Output[list[BaselineCatalogItem]]:
     """The item catalog (ListAccountFactoryBaselineItems, every page), filtered by the service.
 
     One row per item and version: `name`, `version`, `type`, `description`, `depends_on`
     (`[{name, type, version}]`). Use it to find an item's newest version or its dependencies.
+
+    :param type: Only items of this type, e.g. `Network`.
+    :param names: Only these items.
+    :param versions: Only these versions.
+    :param region_id: The API region; the stack's `alicloud:region` if omitted.
     """
 
     def fetch(client_for: ClientFor, type_: Optional[str], names_: Optional[list[str]],
-              versions_: Optional[list[str]], region: Optional[str]) -> list[dict[str, Any]]:
+              versions_: Optional[list[str]], region: Optional[str]) -> list[BaselineCatalogItem]:
         rows = client_for(region)[0].list_baseline_items(Deadline.after(LOOKUP_SECONDS), type_=type_,
                                                    names=names_, versions=versions_)
         return [_item_row(row) for row in rows]
@@ -98,29 +108,38 @@ def get_baseline_items(*, type: Optional[pulumi.Input[str]] = None,  # noqa: A00
     return _looked_up(fetch, type, names, versions, region_id)
 
 
-def get_baselines(*, region_id: Optional[pulumi.Input[str]] = None) -> pulumi.Output[list[dict[str, Any]]]:
+def get_baselines(*, region_id: Optional[pulumi.Input[str]] = None) -> pulumi.Output[list[BaselineSummary]]:
     """Every baseline (ListAccountFactoryBaselines, every page): `baseline_id`, `baseline_name`,
-    `description`, `type` ("System" for the default one, "Custom"), `create_time`, `update_time`."""
+    `description`, `type` ("System" for the default one, "Custom"), `create_time`, `update_time`.
 
-    def fetch(client_for: ClientFor, region: Optional[str]) -> list[dict[str, Any]]:
+    :param region_id: The API region; the stack's `alicloud:region` if omitted.
+    """
+
+    def fetch(client_for: ClientFor, region: Optional[str]) -> list[BaselineSummary]:
         return [_baseline_row(row) for row in client_for(region)[0].list_baselines(Deadline.after(LOOKUP_SECONDS))]
 
     return _looked_up(fetch, region_id)
 
 
 def get_baseline(baseline_id: pulumi.Input[str], *,
-                 region_id: Optional[pulumi.Input[str]] = None) -> pulumi.Output[dict[str, Any]]:
+                 region_id: Optional[pulumi.Input[str]] = None) -> pulumi.Output[GetBaselineResult]:
     """One baseline (GetAccountFactoryBaseline) with the outputs an `AccountFactoryBaseline` has:
     `baseline_id`, `baseline_name`, `description`, `type`, `baseline_items` (configs as canonical
     JSON), `region_id`, `create_time`, `update_time`. A baseline that does not exist is an error.
-    The answer is secret: item configs may hold secrets (webhook tokens) that nothing here marks."""
+    The answer is secret: item configs may hold secrets (webhook tokens) that nothing here marks.
 
-    def fetch(client_for: ClientFor, id_: str, region_id: Optional[str]) -> dict[str, Any]:
+    :param baseline_id: The baseline, `afb-...` (an `AccountFactoryBaseline`'s output works too).
+    :param region_id: The API region; the stack's `alicloud:region` if omitted.
+    """
+
+    def fetch(client_for: ClientFor, id_: str, region_id: Optional[str]) -> GetBaselineResult:
         client, region = client_for(region_id)
         raw = client.get_baseline(str(id_), Deadline.after(LOOKUP_SECONDS))
         if raw is None:
             raise ApiError("GetAccountFactoryBaseline", "InvalidBlueprint.NotFound",
                            f"there is no baseline {id_!r} in region {region}: get_baselines() lists the baselines")
-        return baseline_fields.outputs(raw, {"region_id": region})
+        outputs = baseline_fields.outputs(raw, {"region_id": region})
+        items = [AccountFactoryBaselineItem(**item) for item in outputs.pop("baseline_items") or ()]
+        return GetBaselineResult(baseline_items=items, **outputs)
 
-    return pulumi.Output.secret(_looked_up(fetch, baseline_id, region_id))
+    return _looked_up(fetch, baseline_id, region_id, secret=True)

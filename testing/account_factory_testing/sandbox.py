@@ -65,18 +65,19 @@ class PulumiSandbox:
     """A project directory, a stack and a backend of their own; `pulumi(...)` runs the CLI there."""
 
     def __init__(self, root: Path, cli_dir: Path, program: Path, *, project: str = "e2e-accounts",
-                 stack: str = STACK, provider_state: Optional[Path] = None) -> None:
+                 stack: str = STACK, provider_state: Optional[Path] = None, backend: Optional[Path] = None) -> None:
         """`provider_state`: the provider's record of EnrollAccount attempts (journal.py), shared by the
-        sandboxes of one test as by the stacks of one machine; a directory of this sandbox's own if None."""
+        sandboxes of one test as by the stacks of one machine; a directory of this sandbox's own if None.
+        `backend`: another sandbox's, for stacks that read each other (StackReference); its own if None."""
         self.root = root
         self.cli = cli_dir / "pulumi"
         self.stack = stack
         self.project = project
         self.project_dir = root / "project"
         self.home = root / "pulumi-home"
-        self.backend = root / "backend"
+        self.backend = backend or root / "backend"
         for directory in (self.home, self.backend):
-            directory.mkdir(parents=True)
+            directory.mkdir(parents=True, exist_ok=directory == backend)
         shutil.copytree(program, self.project_dir, ignore=shutil.ignore_patterns("Pulumi*.yaml", "__pycache__"))
         # An absolute virtualenv: the dynamic provider's launcher resolves a relative one against
         # the program directory. The program itself runs with `python3` from PATH (.venv/bin first).

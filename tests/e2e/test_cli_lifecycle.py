@@ -82,12 +82,12 @@ def test_the_downstream_example_feeds_outputs_to_other_accounts(sandbox_for: San
     sandbox = sandbox_for(EXAMPLES / "downstream")
     sandbox.up()
     outputs = sandbox.outputs()
-    shared = outputs["shared_account_uid"]
+    shared = int(outputs["accounts"]["shared"])  # account ids: strings of digits
     assert outputs["all_finished"] is True
     assert set(outputs["accounts"]) == {"shared", "orders", "search"}
     by_uid = {a["AccountUid"]: a for a in emulator.state()["accounts"]}
     for team in ("orders", "search"):
-        account = by_uid[outputs["accounts"][team]]
+        account = by_uid[int(outputs["accounts"][team])]
         assert account["PayerAccountUid"] == shared  # billed to the shared account, from its output
 
 
@@ -98,7 +98,7 @@ def test_the_baseline_and_accounts_example_creates_the_baseline_then_its_account
     outputs = sandbox.outputs()
     assert outputs["statuses"] == {"orders": "Finished", "search": "Finished", "billing": "Finished"}
     by_uid = {a["AccountUid"]: a for a in emulator.state()["accounts"]}
-    assert {by_uid[uid]["BaselineId"] for uid in outputs["accounts"].values()} == {outputs["baseline_id"]}
+    assert {by_uid[int(uid)]["BaselineId"] for uid in outputs["accounts"].values()} == {outputs["baseline_id"]}
     assert outputs["vpc_item_versions"] == ["1.0", "1.1"]
 
 

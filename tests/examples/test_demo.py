@@ -45,13 +45,13 @@ def test_the_demo_runs_the_real_up_prints_outputs_and_a_second_run_changes_nothi
     assert re.search(r"team-a-dev creating \(\d+s\) \[\d/4\] ACS-BP_ACCOUNT_FACTORY_\w+: Running", first.stdout), first.stdout
     assert "EnrolledAccount team-a-dev created" in first.stdout and re.search(r"\+ \d+ created", first.stdout)
     outputs = json.loads(first.stdout.split("stack outputs:", 1)[1])
-    assert outputs["status"] == "Finished" and isinstance(outputs["account_uid"], int)
+    assert outputs["status"] == "Finished" and re.fullmatch(r"[0-9]{16}", outputs["account_id"])
     assert _port_is_free(), "the emulator was left running"
     assert (demo_dir / "state" / ".pulumi").is_dir()  # a local file backend of its own
 
     second = _run_demo(path, demo_dir)
     assert second.returncode == 0, second.stdout + second.stderr
     assert "unchanged" in second.stdout and "created" not in second.stdout.split("stack outputs:")[0]
-    assert json.loads(second.stdout.split("stack outputs:", 1)[1])["account_uid"] == outputs["account_uid"]
+    assert json.loads(second.stdout.split("stack outputs:", 1)[1])["account_id"] == outputs["account_id"]
     assert subprocess.run(["git", "status", "--porcelain", "Pulumi.dev.yaml"], cwd=REPO, capture_output=True,
                           text=True).stdout == "", "the demo changed the committed stack config"

@@ -25,8 +25,8 @@ def test_quickstart(harness_for, emulator: Emulator) -> None:
     plan = stack.up()
     outputs = plan.stack_outputs
     assert outputs["status"] == "Finished"
-    uid = int(outputs["account_uid"])  # stack outputs travel as float64: exact below 2**53
-    assert uid == outputs["account_uid"] and stack.state[stack.urn("team-a-dev")].id == str(uid)
+    uid = int(outputs["account_id"])  # the AccountUid's digits: exact at any size
+    assert outputs["account_id"] == str(uid) and stack.state[stack.urn("team-a-dev")].id == str(uid)
     assert outputs["progress"] and outputs["progress"][0]["status"] == "Finished"
     [account] = emulator.state()["accounts"]
     assert account["AccountUid"] == uid and account["FolderId"] == "fd-Sandbox001"
@@ -43,7 +43,7 @@ def test_quickstart(harness_for, emulator: Emulator) -> None:
     assert plan.diffs[stack.urn("team-a-dev")].replaces == ["display_name"]
     assert api_calls(emulator) == before
     plan = stack.up()
-    assert plan.stack_outputs["account_uid"] != uid
+    assert plan.stack_outputs["account_id"] != str(uid)
     assert len(emulator.state()["accounts"]) == 2  # the old account stays enrolled (no un-enroll API)
 
     enrolls = api_calls(emulator).get("EnrollAccount", 0)
@@ -59,7 +59,7 @@ def test_existing_account(harness_for, emulator: Emulator) -> None:
     assert api_calls(emulator) == {}
 
     outputs = stack.up().stack_outputs
-    assert outputs["account_uid"] == 1207465839102347 and outputs["baseline_id"] == CUSTOM_BASELINE_ID
+    assert outputs["account_id"] == "1207465839102347" and outputs["baseline_id"] == CUSTOM_BASELINE_ID
     account = emulator.state()["accounts"][0]
     items = {i["Name"]: i for i in account["Inputs"]["BaselineItems"]}
     assert items["ACS-BP_ACCOUNT_FACTORY_RAM_DEFAULT_DOMAIN"]["Skip"] is True
@@ -74,7 +74,7 @@ def test_existing_account(harness_for, emulator: Emulator) -> None:
     stack.config["account-factory-existing-account:vpcName"] = "payments-v2"
     assert stack.preview().action("payments-prod") == "update"
     outputs = stack.up().stack_outputs
-    assert outputs["account_uid"] == 1207465839102347 and outputs["status"] == "Finished"
+    assert outputs["account_id"] == "1207465839102347" and outputs["status"] == "Finished"
     account = emulator.state()["accounts"][0]
     assert '"payments-v2"' in {i["Name"]: i for i in account["Inputs"]["BaselineItems"]}["ACS-BP_ACCOUNT_FACTORY_VPC"]["Config"]
 
@@ -90,14 +90,13 @@ def test_downstream(harness_for, emulator: Emulator) -> None:
     assert api_calls(emulator) == {}
 
     outputs = stack.up().stack_outputs
-    shared = int(outputs["shared_account_uid"])
+    shared = int(outputs["accounts"]["shared"])
     assert outputs["all_finished"] is True
     assert set(outputs["accounts"]) == {"shared", "orders", "search"}
     by_uid = {a["AccountUid"]: a for a in emulator.state()["accounts"]}
     for team in ("orders", "search"):
-        workload = by_uid[outputs["accounts"][team]]
+        workload = by_uid[int(outputs["accounts"][team])]
         assert workload["PayerAccountUid"] == shared  # the output fed the other resource
-        # The program saw an exact int (`.apply(str)` would give "1.2e+15" or "...0" for a float).
         assert {t["Key"]: t["Value"] for t in workload["Inputs"]["Tag"]}["billed-to"] == str(shared)
 
     stack.refresh()
@@ -127,7 +126,7 @@ def test_baseline_and_accounts(harness_for, emulator: Emulator) -> None:
     assert order[0] == stack.urn("workloads")  # the baseline is created before its accounts
     assert outputs["statuses"] == {"orders": "Finished", "search": "Finished", "billing": "Finished"}
     by_uid = {a["AccountUid"]: a for a in emulator.state()["accounts"]}
-    assert {by_uid[uid]["BaselineId"] for uid in outputs["accounts"].values()} == {baseline_id}
+    assert {by_uid[int(uid)]["BaselineId"] for uid in outputs["accounts"].values()} == {baseline_id}
     assert "ACS-BP_ACCOUNT_FACTORY_SECURITY_GROUP" in outputs["baseline_items"]
 
     stack.refresh()
@@ -140,7 +139,7 @@ def test_baseline_and_accounts(harness_for, emulator: Emulator) -> None:
     outputs = stack.up().stack_outputs
     assert outputs["baseline_id"] == baseline_id and set(outputs["statuses"].values()) == {"Finished"}
     for uid in outputs["accounts"].values():
-        account = next(a for a in emulator.state()["accounts"] if a["AccountUid"] == uid)
+        account = next(a for a in emulator.state()["accounts"] if a["AccountUid"] == int(uid))
         vpc = next(i for i in account["Inputs"]["BaselineItems"] if i["Name"] == "ACS-BP_ACCOUNT_FACTORY_VPC")
         assert "10.8.0.0/16" in vpc["Config"]
 

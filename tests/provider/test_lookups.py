@@ -142,3 +142,21 @@ def _future(value: Any) -> Any:
     future: asyncio.Future[Any] = asyncio.get_event_loop().create_future()
     future.set_result(value)
     return future
+
+
+def test_lookup_rows_are_typed(emulator: Emulator) -> None:
+    """Rows are the output types their signatures name (attributes an IDE knows), and still dicts."""
+
+    def program() -> None:
+        pulumi.export("baselines", get_baselines().apply(lambda rows: sorted({type(r).__name__ for r in rows})))
+        pulumi.export("security_group", get_baseline_items(names=["ACS-BP_ACCOUNT_FACTORY_SECURITY_GROUP"]).apply(
+            lambda rows: [type(rows[0]).__name__, type(rows[0].depends_on[0]).__name__, rows[0].depends_on[0].name]))
+        pulumi.export("default", get_baseline(DEFAULT_BASELINE_ID).apply(
+            lambda found: [type(found).__name__, found.baseline_id, type(found.baseline_items[0]).__name__,
+                           found["baseline_items"][0].name]))
+
+    outputs = unwrap_secrets(outputs_of(program, provider_config(emulator.endpoint)))
+    assert outputs["baselines"] == ["BaselineSummary"]
+    assert outputs["security_group"] == ["BaselineCatalogItem", "BaselineItemDependency", VPC]
+    default = outputs["default"]
+    assert default[:3] == ["GetBaselineResult", DEFAULT_BASELINE_ID, "AccountFactoryBaselineItem"] and default[3]

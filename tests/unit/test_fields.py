@@ -270,10 +270,13 @@ def test_the_enrollment_key_hashes_exactly_the_settings_whose_change_vends_a_new
             == {name: True}
 
 
-def test_every_field_of_the_table_is_an_argument_of_the_resource() -> None:
+def test_every_field_of_the_table_is_an_argument_of_the_resource_and_of_its_args() -> None:
     import inspect
+    import typing
 
-    from alicloud_account_factory import EnrolledAccount
+    from alicloud_account_factory import EnrolledAccount, EnrolledAccountArgs
 
-    arguments = set(inspect.signature(EnrolledAccount.__init__).parameters) - {"self", "resource_name", "opts"}
+    keyword_form = typing.get_overloads(EnrolledAccount.__init__)[-1]
+    arguments = set(inspect.signature(keyword_form).parameters) - {"self", "resource_name", "opts"}
     assert arguments == set(fields.FIELDS_BY_NAME)
+    assert set(inspect.signature(EnrolledAccountArgs).parameters) == set(fields.FIELDS_BY_NAME)
