@@ -32,7 +32,7 @@ from . import fields, replace_on_changes
 from .catalog import items_answered_from_catalog
 from .client import GovernanceClient
 from .enrollment import Enroller, EnrollmentKey, resource_names
-from .errors import ApiError, ConfigurationError
+from .errors import AccountNotEnrolled, ApiError, ConfigurationError, NotEnrolledError, redact
 from .journal import ANSWERED, AttemptJournal, default_directory
 from .lifeline import watch_engine
 from .pool_widening import widen_provider_server_pool
@@ -158,6 +158,12 @@ def _existing_account(inputs: Mapping[str, Any]) -> int | None:
         return None
 
 
+def _managed(props: Mapping[str, Any]) -> bool:
+    """Whether Read was sent a managed resource's old outputs (a refresh), not the inputs a program
+    registered (`EnrolledAccount.get`, `id=`): only outputs hold what the service reported, its status."""
+    return props.get("status") is not None
+
+
 def _account_uid(resource_id: str) -> int:
     try:
         return fields.parse_account_uid("id", resource_id)
@@ -270,9 +276,15 @@ class EnrolledAccountProvider(ResourceProvider):
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         region, services, _reporter = self._context(props)
-        enrollment = services.client.get(_account_uid(id_), Deadline.after(READ_TIMEOUT_SECONDS))
-        if enrollment is None:
-            return ReadResult("", {})  # not enrolled (any more): the resource is gone
+        account_uid = _account_uid(id_)
+        try:
+            enrollment = services.client.get(account_uid, Deadline.after(READ_TIMEOUT_SECONDS), missing_raises=True)
+        except NotEnrolledError as answer:  # never "gone": see AccountNotEnrolled
+            raise AccountNotEnrolled(
+                account_uid, answer, endpoint=redact(services.client.endpoint, self._settings().credentials.secrets()),
+                region=region, managed_urn=str(props.get(fields.RESOURCE_URN) or "") if _managed(props) else None,
+            ) from None
+        assert enrollment is not None
         return ReadResult(str(enrollment.account_uid), self._outputs(enrollment, props, region))
 
     @items_answered_from_catalog

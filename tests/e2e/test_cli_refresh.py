@@ -9,8 +9,6 @@ fail instead of handing the program empty outputs.
 
 from __future__ import annotations
 
-import pytest
-
 from account_factory_testing.accounts import emulator_for_tests
 from account_factory_testing.sandbox import PulumiSandbox
 from alicloud_account_factory.emulator import Emulator
@@ -21,7 +19,6 @@ NEW = {"account_name_prefix": "e2e-read", "display_name": "E2E read", "folder_id
 NOT_ENROLLED_MEMBER = 1207465839102347
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 item 3: get of an account that is not enrolled succeeds empty")
 def test_get_of_an_account_that_is_not_enrolled_fails_naming_it_and_what_the_service_said(
         sandbox: PulumiSandbox, emulator: Emulator) -> None:
     sandbox.set_accounts({"existing": {"get": str(NOT_ENROLLED_MEMBER)}})
@@ -47,7 +44,6 @@ def _refresh_fails_and_keeps(sandbox: PulumiSandbox, *args: str, uid: int, endpo
     assert sandbox.resources() == [before]  # nothing removed, nothing rewritten
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 guard: refresh drops an account the endpoint does not know")
 def test_refresh_against_an_endpoint_that_does_not_know_the_account_fails_and_keeps_it(
         sandbox: PulumiSandbox, emulator: Emulator) -> None:
     sandbox.set_accounts({"team": NEW})

@@ -68,10 +68,16 @@ def test_read_maps_every_field_and_shows_drift(stack: AccountStack) -> None:
     assert diff.changes == "some" and diff.replaces == []
 
 
-def test_read_of_an_account_that_is_not_enrolled_says_it_is_gone(stack: AccountStack) -> None:
+def test_read_of_an_account_that_is_not_enrolled_fails_and_never_says_it_is_gone(stack: AccountStack) -> None:
+    """There is no un-enroll API: a refresh that reads a managed account as not enrolled fails (the engine
+    then keeps the state), naming the account, where it asked and how to drop it on purpose."""
     deployed = stack.create(**NEW)
     ghost = type(deployed)(deployed.urn, str(MEMBER_ACCOUNT_UIDS[0]), deployed.inputs, deployed.outputs)
-    assert stack.read(ghost) is None
+    with pytest.raises(ProviderError) as failure:
+        stack.read(ghost)
+    details = failure.value.details
+    assert f"account {MEMBER_ACCOUNT_UIDS[0]} reads as not enrolled" in details, details
+    assert stack.emulator.endpoint in details and f"pulumi state delete '{deployed.urn}'" in details, details
 
 
 def test_diff_update_vs_replace_through_the_server(stack: AccountStack) -> None:
