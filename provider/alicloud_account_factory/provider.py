@@ -8,6 +8,8 @@ pickle would carry: settings and clients are built inside the provider process.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import secrets
 import threading
@@ -15,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -158,6 +160,28 @@ def _existing_account(inputs: Mapping[str, Any]) -> int | None:
         return None
 
 
+@functools.cache
+def _read_result_takes_inputs() -> bool:
+    """Whether this pulumi SDK's ReadResult carries inputs (3.139, the oldest supported, does not)."""
+    return "inputs" in inspect.signature(ReadResult.__init__).parameters
+
+
+def read_answer(id_: str, outs: dict[str, Any], old_outputs: Mapping[str, Any],
+                inputs_after_read: Callable[[dict[str, Any]], dict[str, Any]]) -> ReadResult:
+    """What Read answers: the outputs read, and the inputs a refresh should store (the recorded ones,
+    as `inputs_after_read` makes them meet what the service reports) so that the next preview names
+    the drift it found; recorded again in the outputs. Old outputs without a record (a `get`, a state
+    from before it) and a pulumi SDK that cannot carry inputs leave the stored inputs as they are."""
+    recorded = fields.recorded_inputs(old_outputs)
+    if recorded is None:
+        return ReadResult(id_, outs)
+    inputs = inputs_after_read(recorded)
+    outs[fields.INPUTS_RECORD] = fields.input_record(inputs)
+    if not _read_result_takes_inputs():
+        return ReadResult(id_, outs)
+    return ReadResult(id_, outs, inputs)  # type: ignore[call-arg]  (the field an SDK before it lacks)
+
+
 def _managed(props: Mapping[str, Any]) -> bool:
     """Whether Read was sent a managed resource's old outputs (a refresh), not the inputs a program
     registered (`EnrolledAccount.get`, `id=`): only outputs hold what the service reported, its status."""
@@ -243,7 +267,7 @@ class EnrolledAccountProvider(ResourceProvider):
 
     @items_answered_from_catalog
     def create(self, props: dict[str, Any]) -> CreateResult:
-        props = fields.normalized(props)
+        checked, props = props, fields.normalized(props)  # (the inputs as the state holds them, and as used)
         region, services, reporter = self._context(props)
         deadline = operation_deadline(props.get(fields.CUSTOM_TIMEOUTS), "create")
         replaced = _replaced_by(props)
@@ -267,12 +291,12 @@ class EnrolledAccountProvider(ResourceProvider):
                                                      key_replacing=key_replacing if replaced is None else None)
                 key = final.input_tags.get(ENROLLMENT_KEY_TAG) or request.tags[ENROLLMENT_KEY_TAG]
                 if _enrolled_since(started, key, final.account_uid):
-                    return CreateResult(str(final.account_uid), self._outputs(final, props, region))
+                    return CreateResult(str(final.account_uid), self._outputs(final, props, region, inputs=checked))
         with _replaced_lock:  # an account that existed before: the resource this one replaces may hold it
             # (under its alias URNs too: renamed, the replaced resource is deleted under its old URN)
             for urn in (str(props.get(fields.RESOURCE_URN) or ""), *fields.alias_urns(props)):
                 _replacements[urn] = final.account_uid
-        return CreateResult(str(final.account_uid), self._outputs(final, props, region))
+        return CreateResult(str(final.account_uid), self._outputs(final, props, region, inputs=checked))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         region, services, _reporter = self._context(props)
@@ -285,11 +309,12 @@ class EnrolledAccountProvider(ResourceProvider):
                 region=region, managed_urn=str(props.get(fields.RESOURCE_URN) or "") if _managed(props) else None,
             ) from None
         assert enrollment is not None
-        return ReadResult(str(enrollment.account_uid), self._outputs(enrollment, props, region))
+        return read_answer(str(enrollment.account_uid), self._outputs(enrollment, props, region, inputs=None), props,
+                           lambda recorded: fields.inputs_after_read(recorded, enrollment))
 
     @items_answered_from_catalog
     def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        news = fields.normalized(news)
+        checked, news = news, fields.normalized(news)
         region, services, reporter = self._context(news)
         account_uid = _account_uid(id_)
         deadline = operation_deadline(news.get(fields.CUSTOM_TIMEOUTS), "update")
@@ -301,7 +326,7 @@ class EnrolledAccountProvider(ResourceProvider):
         with _errors_name_arguments():
             final = services.enroller.converge(account_uid, request, deadline, reporter, operation="update",
                                                aliases=self._names(news))
-        return UpdateResult(self._outputs(final, news, region))
+        return UpdateResult(self._outputs(final, news, region, inputs=checked))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         # No API call, so no settings either: a broken configuration must not block `pulumi destroy`.
@@ -349,8 +374,13 @@ class EnrolledAccountProvider(ResourceProvider):
         return resource_names(urns, fields.stack_identity(props))
 
     @staticmethod
-    def _outputs(enrollment: Enrollment, props: Mapping[str, Any], region: str) -> dict[str, Any]:
-        return fields.outputs(enrollment, {**props, "region_id": props.get("region_id") or region})
+    def _outputs(enrollment: Enrollment, props: Mapping[str, Any], region: str, *,
+                 inputs: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Every output; with the record of the `inputs` the state holds from now on (create, update)."""
+        outs = fields.outputs(enrollment, {**props, "region_id": props.get("region_id") or region})
+        if inputs is not None:
+            outs[fields.INPUTS_RECORD] = fields.input_record(inputs)
+        return outs
 
 
 class StackIdentityProvider(ResourceProvider):

@@ -11,7 +11,9 @@ from account_factory_testing.accounts import SECRET, AccountStack, register
 from account_factory_testing.engine import FakeEngine
 from account_factory_testing.provider_server import ProviderError
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, DEFAULT_BASELINE_ID, MEMBER_ACCOUNT_UIDS
+from alicloud_account_factory.fields import INPUTS_RECORD
 from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
+from alicloud_account_factory.provider import _read_result_takes_inputs
 from pulumi.runtime.proto import engine_pb2
 
 NEW = dict(account_name_prefix="team-a-dev", display_name="Team A dev", folder_id="fd-Sandbox001", tags={"env": "dev"})
@@ -66,6 +68,34 @@ def test_read_maps_every_field_and_shows_drift(stack: AccountStack) -> None:
     # ... and the next `up` wants to put the program's settings back, in place.
     diff = stack.server.diff(deployed.id, deployed.urn, drifted.outputs, deployed.inputs)
     assert diff.changes == "some" and diff.replaces == []
+
+
+def test_a_refresh_returns_the_inputs_the_service_reports_and_keeps_every_other_input(stack: AccountStack) -> None:
+    """The CLI names drift in a preview only if the stored inputs show it (a dynamic provider sends no
+    detailed diff): Read returns the inputs, the drifted field as the service reports it and every
+    other input as it was (the Python provider server hands Read the old outputs only: the record)."""
+    from account_factory_testing.sdk import enroll, sdk_client
+
+    timeouts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="90m"))
+    items = [{"name": "ACS-BP_ACCOUNT_FACTORY_VPC", "config": {"VpcName": "main"}}]
+    deployed = stack.create(opts=timeouts, **{**NEW, "baseline_items": items})
+    assert deployed.outputs[INPUTS_RECORD]["custom_timeouts"] == {"create": "90m"}
+
+    _id, _outs, unchanged = stack.server.read(deployed.id, deployed.urn, deployed.outputs, deployed.inputs)
+    if not _read_result_takes_inputs():  # pulumi before ReadResult.inputs: the stored inputs stay as they are
+        assert unchanged is None
+        return
+    assert unchanged == deployed.inputs  # no drift: the very inputs the state holds
+
+    request_items = [{"Name": "ACS-BP_ACCOUNT_FACTORY_VPC", "Config": '{"VpcName": "main"}'}]
+    enroll(sdk_client(stack.emulator.endpoint), account_uid=deployed.account_uid, tags={"env": "prod"},
+           baseline_items=request_items)
+    _id, outs, drifted = stack.server.read(deployed.id, deployed.urn, deployed.outputs, deployed.inputs)
+    assert drifted == {**deployed.inputs, "tags": {"env": "prod"}}  # the items mean the same: kept as they were
+    assert outs[INPUTS_RECORD] == {k: v for k, v in drifted.items() if k != "__provider"}
+    # The next refresh starts from the inputs this one stored.
+    _id, _outs, again = stack.server.read(deployed.id, deployed.urn, outs, drifted)
+    assert again == drifted
 
 
 def test_read_of_an_account_that_is_not_enrolled_fails_and_never_says_it_is_gone(stack: AccountStack) -> None:
