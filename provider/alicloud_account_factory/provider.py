@@ -182,6 +182,26 @@ def read_answer(id_: str, outs: dict[str, Any], old_outputs: Mapping[str, Any],
     return ReadResult(id_, outs, inputs)  # type: ignore[call-arg]  (the field an SDK before it lacks)
 
 
+def _replacement_warning(replaces: list[str], account_uid: int | None, news: Mapping[str, Any]) -> str | None:
+    """What a replacement does to accounts, said when Diff decides it (in preview, before anything happens);
+    None when the replacement enrolls the very account this resource holds (`account_uid=` unchanged)."""
+    if account_uid is not None and _existing_account(news) == account_uid:
+        return None
+    named = " and ".join(replaces)
+    why = ("which an account cannot take in place" if all(fields.FIELDS_BY_NAME.get(name) is not None and
+           fields.FIELDS_BY_NAME[name].change is fields.ChangeKind.REPLACE for name in replaces)
+           else "which replace_on_changes makes a replacement")
+    held = f"account {account_uid}" if account_uid is not None else "the account this resource holds"
+    if news.get(fields.ACCOUNT_UID) is not None:
+        vends = f"enrolls the account its account_uid names in place of {held}"
+    else:
+        vends = "vends a new Alibaba Cloud account"
+    return (f"{named} changed, {why}: `pulumi up` replaces this resource, and the replacement {vends}. "
+            f"{held[0].upper()}{held[1:]} stays enrolled in Account Factory and in the resource directory, and this "
+            f"stack stops managing it: Cloud Governance Center has no API to un-enroll an account. To keep "
+            f"managing it, set {named} back; if it is no longer needed, close it in the Resource Directory console.")
+
+
 def _managed(props: Mapping[str, Any]) -> bool:
     """Whether Read was sent a managed resource's old outputs (a refresh), not the inputs a program
     registered (`EnrolledAccount.get`, `id=`): only outputs hold what the service reported, its status."""
@@ -229,6 +249,12 @@ class EnrolledAccountProvider(ResourceProvider):
         region = props.get("region_id") or settings.region
         return region, _services(settings, region), self._reporter(props, settings.credentials.secrets())
 
+    def _known_secrets(self) -> tuple[str, ...]:
+        """The credentials to keep out of messages, for calls that need no settings (and must not fail
+        on a broken configuration)."""
+        value = getattr(self, "_settings_value", None)
+        return value.credentials.secrets() if isinstance(value, ProviderSettings) else ()
+
     @staticmethod
     def _reporter(props: Mapping[str, Any], secrets: tuple[str, ...]) -> Reporter:
         return Reporter(_engine(), str(props.get(fields.RESOURCE_URN) or ""), secrets)
@@ -258,6 +284,10 @@ class EnrolledAccountProvider(ResourceProvider):
             if replaced is not None:
                 with _replaced_lock:
                     _replaced_accounts[str(news.get(fields.RESOURCE_URN) or "")] = replaced
+            # Diff runs in preview: the one place to say, before anything happens, that an account is left behind.
+            warning = _replacement_warning(replaces, replaced, news)
+            if warning is not None:
+                self._reporter(news, self._known_secrets()).warn(warning)
         return DiffResult(
             changes=bool(changes),
             replaces=replaces,
@@ -330,9 +360,7 @@ class EnrolledAccountProvider(ResourceProvider):
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         # No API call, so no settings either: a broken configuration must not block `pulumi destroy`.
-        value = getattr(self, "_settings_value", None)
-        secrets = value.credentials.secrets() if isinstance(value, ProviderSettings) else ()
-        reporter = self._reporter(props, secrets)
+        reporter = self._reporter(props, self._known_secrets())
         try:
             account_uid = _account_uid(id_)
         except ApiError:

@@ -122,6 +122,37 @@ def test_diff_update_vs_replace_through_the_server(stack: AccountStack) -> None:
     assert stack.diff(deployed, opts=timeouts, **NEW).changes == "none"
 
 
+def test_a_diff_that_replaces_warns_which_account_is_left_and_why(stack: AccountStack, engine: FakeEngine) -> None:
+    """Diff runs in preview: when it replaces, it says so through the engine before anything happens,
+    naming the property, the new account to come and the account left enrolled; never when the
+    replacement enrolls the very account the resource holds, nor for an in-place change."""
+    def warnings_of(urn: str, since: int) -> list[str]:
+        return [m.message for m in engine.messages_for(urn)[since:] if m.severity == engine_pb2.WARNING]
+
+    deployed = stack.create(**NEW)
+    seen = len(engine.messages_for(deployed.urn))
+    assert stack.diff(deployed, **{**NEW, "tags": {"env": "prod"}}).replaces == []
+    assert stack.diff(deployed, **{**NEW, "display_name": "Renamed"}).replaces == ["display_name"]
+    [renamed] = warnings_of(deployed.urn, seen)
+    assert renamed.startswith("display_name changed, which an account cannot take in place")
+    assert "vends a new Alibaba Cloud account" in renamed and f"Account {deployed.id} stays enrolled" in renamed
+
+    seen = len(engine.messages_for(deployed.urn))
+    on_tags = pulumi.ResourceOptions(replace_on_changes=["tags"])
+    assert stack.diff(deployed, opts=on_tags, **{**NEW, "tags": {"env": "prod"}}).replaces == ["tags"]
+    [forced] = warnings_of(deployed.urn, seen)
+    assert "which replace_on_changes makes a replacement" in forced and "new Alibaba Cloud account" in forced
+
+    existing = stack.create("existing", account_uid=MEMBER_ACCOUNT_UIDS[1])
+    seen = len(engine.messages_for(existing.urn))
+    moved = stack.diff(existing, account_uid=MEMBER_ACCOUNT_UIDS[1], region_id="cn-shanghai")
+    assert moved.replaces == ["region_id"]  # the same account again: nothing is left behind
+    assert warnings_of(existing.urn, seen) == []
+    assert stack.diff(existing, account_uid=MEMBER_ACCOUNT_UIDS[2]).replaces == ["account_uid"]
+    [other] = warnings_of(existing.urn, seen)
+    assert f"in place of account {MEMBER_ACCOUNT_UIDS[1]}" in other and "stays enrolled" in other
+
+
 def test_update_reenrolls_the_same_account_with_new_baseline_settings(stack: AccountStack) -> None:
     deployed = stack.create(**NEW)
     items = [{"name": "ACS-BP_ACCOUNT_FACTORY_VPC", "config": {"VpcName": "main"}, "version": "1.0"}]
