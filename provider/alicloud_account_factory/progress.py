@@ -29,6 +29,8 @@ QUEUE_LIMIT = 256
 UNAVAILABLE_LIMIT = 3
 #: How long the delivery thread idles before it exits (it restarts with the next message).
 IDLE_SECONDS = 30.0
+#: How long a finished operation waits at most for its last status to reach the engine.
+FINISH_TIMEOUT_SECONDS = 5.0
 
 
 def running_in_provider_server() -> bool:
@@ -109,6 +111,14 @@ class EngineLog:
             return
         print(f"{'warning: ' if warning else ''}{message}", file=sys.stderr, flush=True)
 
+    def settle(self, message: str, urn: str, timeout: float) -> None:
+        """An operation's last status: queued after every earlier one (so none overtakes it) and waited
+        for, so that it reaches the engine before the operation returns; the CLI keeps a row's last
+        message on the row after the step completed (bounded by `timeout`: a slow engine never holds
+        a finished create)."""
+        self._enqueue(message, urn)
+        self.flush(timeout)
+
     def flush(self, timeout: float) -> bool:
         """Wait until every queued ephemeral message was handed to the engine; False on timeout."""
         with self._lock:
@@ -186,3 +196,7 @@ class Reporter:
 
     def warn(self, message: str) -> None:
         self._engine.log(redact(message, self._secrets), urn=self._urn, warning=True)
+
+    def finish(self, message: str) -> None:
+        """The line a finished operation leaves on its row (`Finished (account ...)`), delivered before it returns."""
+        self._engine.settle(redact(message, self._secrets), self._urn, FINISH_TIMEOUT_SECONDS)

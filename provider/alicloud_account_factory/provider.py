@@ -321,11 +321,13 @@ class EnrolledAccountProvider(ResourceProvider):
                                                      key_replacing=key_replacing if replaced is None else None)
                 key = final.input_tags.get(ENROLLMENT_KEY_TAG) or request.tags[ENROLLMENT_KEY_TAG]
                 if _enrolled_since(started, key, final.account_uid):
+                    reporter.finish(final.status_line())  # its row's last line: `Finished (account ...)`
                     return CreateResult(str(final.account_uid), self._outputs(final, props, region, inputs=checked))
         with _replaced_lock:  # an account that existed before: the resource this one replaces may hold it
             # (under its alias URNs too: renamed, the replaced resource is deleted under its old URN)
             for urn in (str(props.get(fields.RESOURCE_URN) or ""), *fields.alias_urns(props)):
                 _replacements[urn] = final.account_uid
+        reporter.finish(final.status_line())
         return CreateResult(str(final.account_uid), self._outputs(final, props, region, inputs=checked))
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -356,6 +358,7 @@ class EnrolledAccountProvider(ResourceProvider):
         with _errors_name_arguments():
             final = services.enroller.converge(account_uid, request, deadline, reporter, operation="update",
                                                aliases=self._names(news))
+        reporter.finish(final.status_line())
         return UpdateResult(self._outputs(final, news, region, inputs=checked))
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:

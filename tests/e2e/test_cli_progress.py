@@ -23,7 +23,6 @@ SKIP_LAST = [{"name": "ACS-BP_ACCOUNT_FACTORY_RAM_DEFAULT_DOMAIN", "skip": True}
 FLEET = 8
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 item 12: a skipped item is counted, the display jumps to Finished")
 @pytest.mark.enroll_seconds(6)  # long enough for the CLI to show several progress lines (each item runs 2 s)
 def test_the_progress_count_leaves_out_a_skipped_item_and_says_it_is_skipped(sandbox: PulumiSandbox) -> None:
     sandbox.set_accounts({"team": {**NEW, "baseline_items": SKIP_LAST}})
@@ -36,7 +35,6 @@ def test_the_progress_count_leaves_out_a_skipped_item_and_says_it_is_skipped(san
     assert re.search(r"team created \(\d+s\) Finished \(account \d+\)", run.output), run.output
 
 
-@pytest.mark.xfail(strict=True, reason="issue 19 item 12: a status reaches the engine after the create returned")
 @pytest.mark.enroll_seconds(4)
 def test_every_finished_create_ends_on_its_finished_status(sandbox: PulumiSandbox, emulator: Emulator,
                                                            tmp_path: Path) -> None:

@@ -44,6 +44,8 @@ def test_create_enrolls_a_new_account_and_waits_until_finished(stack: AccountSta
 
     progress = [m for m in engine.messages_for(deployed.urn) if m.ephemeral]
     assert any("ACS-BP_ACCOUNT_FACTORY_" in m.message and m.message.count("/") >= 1 for m in progress), progress
+    # Its row's last line, there before Create returned (read at once): the CLI keeps it after the step.
+    assert progress[-1].message == f"Finished (account {deployed.id})", progress
 
 
 def test_read_maps_every_field_and_shows_drift(stack: AccountStack) -> None:
