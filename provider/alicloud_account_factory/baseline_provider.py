@@ -35,9 +35,9 @@ from .baseline_client import BaselineClient
 from .catalog import CATALOG_CODES, answered_from_catalog, shared_client
 from .enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES, IN_FLIGHT_SECONDS, LISTING_LAG_SECONDS, UNSETTLED_SECONDS
 from .errors import AccountFactoryError, AmbiguousCallError, ApiError, UnansweredCallError
+from .fields import INPUTS_RECORD, input_record
 from .journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
 from .progress import Reporter
-from .fields import INPUTS_RECORD, input_record
 from .provider import EnrolledAccountProvider, _journal, read_answer
 from .timeouts import Deadline, operation_deadline
 

@@ -307,10 +307,6 @@ class GovernanceClient:
             return self._settings.endpoint.url()
         return f"https://governance.{self._region}.aliyuncs.com"
 
-    @property
-    def region(self) -> str:
-        return self._region
-
     def list_enrolled(self, deadline: Deadline, *,
                       on_retry: Callable[[ApiError], None] | None = None) -> list[EnrolledSummary]:
         """Every enrolled account, all pages of ListEnrolledAccounts (`on_retry` hears each failure

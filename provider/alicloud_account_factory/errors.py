@@ -193,7 +193,8 @@ class AccountNotEnrolled(AccountFactoryError):
 
     Never a silent "gone": Cloud Governance Center has no API to un-enroll an account, so a managed
     account that reads as not enrolled is far more likely a wrong endpoint, region or credentials
-    than a vanished account, and a refresh that dropped it would take it out of the stack."""
+    than a vanished account, and a refresh that dropped it would take it out of the stack.
+    `managed_urn`: None for a `get`, else the URN of the resource the stack holds ("" if unknown)."""
 
     def __init__(self, account_uid: int, answer: ApiError, *, endpoint: str, region: str,
                  managed_urn: str | None) -> None:

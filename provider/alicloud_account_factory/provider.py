@@ -162,7 +162,7 @@ def _existing_account(inputs: Mapping[str, Any]) -> int | None:
 
 @functools.cache
 def _read_result_takes_inputs() -> bool:
-    """Whether this pulumi SDK's ReadResult carries inputs (3.139, the oldest supported, does not)."""
+    """Whether this pulumi SDK's ReadResult carries inputs: since 3.216 (3.139, the oldest supported, does not)."""
     return "inputs" in inspect.signature(ReadResult.__init__).parameters
 
 
