@@ -166,6 +166,20 @@ def _read_result_takes_inputs() -> bool:
     return "inputs" in inspect.signature(ReadResult.__init__).parameters
 
 
+@functools.cache
+def refresh_stores_inputs() -> bool:
+    """Whether, with this pulumi SDK, a refresh stores the inputs it read (so that the next preview names
+    the drift): its ReadResult carries inputs (since 3.216) and its provider server hands Read the
+    record of the inputs, an internal (`__`) output, which servers before 3.235 drop as they decode the
+    old outputs. Otherwise Read finds no record and the stored inputs stay as they are."""
+    from google.protobuf import struct_pb2
+    from pulumi.runtime import rpc
+
+    probe = struct_pb2.Struct()
+    probe.update({fields.INPUTS_RECORD: {}})
+    return _read_result_takes_inputs() and fields.INPUTS_RECORD in rpc.deserialize_properties(probe)
+
+
 def read_answer(id_: str, outs: dict[str, Any], old_outputs: Mapping[str, Any],
                 inputs_after_read: Callable[[dict[str, Any]], dict[str, Any]]) -> ReadResult:
     """What Read answers: the outputs read, and the inputs a refresh should store (the recorded ones,
