@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from .enrollment_steps import urn_path
-from .fields import ChangeKind, Invalid, _as_is, _text, alias_urns, is_unknown, stack_identity
+from .fields import INPUTS_RECORD, ChangeKind, Invalid, _as_is, _text, alias_urns, canonical, is_unknown, stack_identity
 from .model import canonical_json
 
 ITEM_NAME_PREFIX = "ACS-BP_ACCOUNT_FACTORY_"
@@ -295,6 +295,29 @@ def request_values(inputs: Mapping[str, Any], *, creating: bool = False) -> dict
     if creating or "Description" in values:
         values["Description"] = marked(values.get("Description") or "", inputs)
     return values
+
+
+def inputs_after_read(recorded: Mapping[str, Any], raw: Mapping[str, Any]) -> dict[str, Any]:
+    """The inputs a refresh stores (see `fields.inputs_after_read`): the recorded ones, with each field
+    the service reports back replaced by what it reports where that differs in meaning (a description
+    edited in the console); a value left unset stays unset (whatever the service holds). Recorded values
+    come back in check's canonical form (the record loses its nested nulls on its way to Read)."""
+    inputs = dict(recorded)
+    for field in FIELDS:
+        value = recorded.get(field.name)
+        if value is None:
+            continue
+        inputs[field.name] = value = canonical(field.validate, field.name, value)
+        reported = field.read(raw) if field.read else None
+        if reported is None:
+            continue
+        try:
+            same = field.same(value, field.validate(field.name, reported))
+        except Invalid:
+            same = False
+        if not same:
+            inputs[field.name] = canonical(field.validate, field.name, reported)
+    return inputs
 
 
 def outputs(raw: Mapping[str, Any], known: Mapping[str, Any]) -> dict[str, Any]:

@@ -35,11 +35,12 @@ from .baseline_client import BaselineClient
 from .catalog import CATALOG_CODES, answered_from_catalog, shared_client
 from .enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES, IN_FLIGHT_SECONDS, LISTING_LAG_SECONDS, UNSETTLED_SECONDS
 from .errors import AccountFactoryError, AmbiguousCallError, ApiError, UnansweredCallError
+from .fields import INPUTS_RECORD, input_record
 from .journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
 from .operation import pause as pause_operation
 from .operation import provider_call
 from .progress import Reporter
-from .provider import EnrolledAccountProvider, _journal
+from .provider import EnrolledAccountProvider, _journal, read_answer
 from .timeouts import Deadline, operation_deadline
 
 READ_TIMEOUT_SECONDS = 300.0
@@ -195,7 +196,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
 
     @provider_call("create")
     def create(self, props: dict[str, Any]) -> CreateResult:
-        props = baseline_fields.normalized(props)
+        checked, props = props, baseline_fields.normalized(props)  # (the inputs as the state holds them, and as used)
         client, region = self._client(props)
         deadline = operation_deadline(props.get("custom_timeouts"), "create")
         with _catalog_named(client, props, deadline):
@@ -213,7 +214,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
         if not made:  # it existed before: the resource this one replaces (or another) may hold it
             with _kept_lock:
                 _kept_by_replacement[_urn(props)] = baseline_id
-        return CreateResult(baseline_id, self._outputs(client, baseline_id, props, region, deadline))
+        return CreateResult(baseline_id, self._outputs(client, baseline_id, props, region, deadline, inputs=checked))
 
     @provider_call("read")
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
@@ -221,16 +222,17 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
         raw = client.get_baseline(id_, Deadline.after(READ_TIMEOUT_SECONDS))
         if raw is None:
             return ReadResult("", {})
-        return ReadResult(id_, baseline_fields.outputs(raw, {**props, "region_id": props.get("region_id") or region}))
+        outs = baseline_fields.outputs(raw, {**props, "region_id": props.get("region_id") or region})
+        return read_answer(id_, outs, props, lambda recorded: baseline_fields.inputs_after_read(recorded, raw))
 
     @provider_call("update")
     def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        news = baseline_fields.normalized(news)
+        checked, news = news, baseline_fields.normalized(news)
         client, region = self._client(news)
         deadline = operation_deadline(news.get("custom_timeouts"), "update")
         with _catalog_named(client, news, deadline):
             client.update_baseline(id_, baseline_fields.request_values(news), deadline)
-        return UpdateResult(self._outputs(client, id_, news, region, deadline))
+        return UpdateResult(self._outputs(client, id_, news, region, deadline, inputs=checked))
 
     @provider_call("delete")
     def delete(self, id_: str, props: dict[str, Any]) -> None:
@@ -363,9 +365,12 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
 
     @staticmethod
     def _outputs(client: BaselineClient, baseline_id: str, props: Mapping[str, Any], region: str,
-                 deadline: Deadline) -> dict[str, Any]:
+                 deadline: Deadline, *, inputs: Mapping[str, Any]) -> dict[str, Any]:
+        """Every output, and the record of the `inputs` the state holds from now on."""
         raw = client.get_baseline(baseline_id, deadline)
         if raw is None:
             raise ApiError("GetAccountFactoryBaseline", "InvalidBlueprint.NotFound",
                            f"baseline {baseline_id} disappeared right after it was written; run `pulumi up` again")
-        return baseline_fields.outputs(raw, {**props, "region_id": props.get("region_id") or region})
+        outs = baseline_fields.outputs(raw, {**props, "region_id": props.get("region_id") or region})
+        outs[INPUTS_RECORD] = input_record(inputs)
+        return outs

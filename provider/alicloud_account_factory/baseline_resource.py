@@ -103,7 +103,9 @@ class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-f
         props.update(provider_inputs(resource_name, RESOURCE_TYPE, opts))
         # Always secret: a baseline read from the service (made in the console, or adopted) may carry
         # secrets in its item configs (webhook tokens) that no input of this program marks.
-        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=["baseline_items"]))
+        # (and the record of its inputs, which may hold any secret input: `fields.INPUTS_RECORD`)
+        opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
+            additional_secret_outputs=["baseline_items", baseline_fields.INPUTS_RECORD]))
         super().__init__(AccountFactoryBaselineProvider(), resource_name, props, opts)
 
     baseline_id: pulumi.Output[str]

@@ -299,16 +299,26 @@ class GovernanceClient:
                                      request_id=body.get("RequestId"))
         return int(body["AccountUid"])
 
-    def get(self, account_uid: int, deadline: Deadline) -> Enrollment | None:
-        """GetEnrolledAccount; None when the account is not enrolled (a 404 of the service)."""
+    def get(self, account_uid: int, deadline: Deadline, *, missing_raises: bool = False) -> Enrollment | None:
+        """GetEnrolledAccount; None when the account is not enrolled (a 404 of the service), or with
+        `missing_raises` that answer as a NotEnrolledError (which says what the service answered)."""
         from alibabacloud_governance20210120 import models
 
         sdk_request = models.GetEnrolledAccountRequest(account_uid=account_uid, region_id=self._region)
         try:
             body = self._call("GetEnrolledAccount", lambda c: c.get_enrolled_account(sdk_request), deadline)
         except NotEnrolledError:
+            if missing_raises:
+                raise
             return None
         return Enrollment.from_api(body)
+
+    @property
+    def endpoint(self) -> str:
+        """Where this client's calls go: the configured endpoint, else the region's public one."""
+        if self._settings.endpoint is not None:
+            return self._settings.endpoint.url()
+        return f"https://governance.{self._region}.aliyuncs.com"
 
     def list_enrolled(self, deadline: Deadline, *,
                       on_retry: Callable[[ApiError], None] | None = None) -> list[EnrolledSummary]:

@@ -349,7 +349,7 @@ class Enroller:
 
         def on_change(enrollment: Enrollment) -> None:
             if not last or changed(last[-1], enrollment):
-                progress.status(f"{enrollment.progress_line()} (account {account_uid})")
+                progress.status(enrollment.status_line())
             last[:] = [enrollment]
 
         try:

@@ -198,3 +198,33 @@ _QUERY_STRING = re.compile(r"\?[^\s\"'<>?]*=[^\s\"'<>]*")
 def without_query_strings(text: str) -> str:
     """The text with every URL query string taken out: an RPC request's parameters travel in it."""
     return _QUERY_STRING.sub("?(parameters withheld)", text)
+
+
+class AccountNotEnrolled(AccountFactoryError):
+    """A read found no enrollment of the account: a `get` (or `id=`) of an account that is not enrolled,
+    or the refresh of a managed account that the endpoint, region or credentials it asked do not know.
+
+    Never a silent "gone": Cloud Governance Center has no API to un-enroll an account, so a managed
+    account that reads as not enrolled is far more likely a wrong endpoint, region or credentials
+    than a vanished account, and a refresh that dropped it would take it out of the stack.
+    `managed_urn`: None for a `get`, else the URN of the resource the stack holds ("" if unknown)."""
+
+    def __init__(self, account_uid: int, answer: ApiError, *, endpoint: str, region: str,
+                 managed_urn: str | None) -> None:
+        self.account_uid = account_uid
+        asked = f"{answer.describe()}, asked at {endpoint} in region {region}"
+        if managed_urn is None:
+            text = (f"account {account_uid} is not enrolled in Account Factory ({asked}). EnrolledAccount.get reads "
+                    f"an existing enrollment: check the account id, and that alicloud-account-factory:endpoint, "
+                    f"alicloud:region and the credentials are those of the management account where it is enrolled. "
+                    f"To enroll it, use EnrolledAccount(..., account_uid={account_uid}) instead.")
+        else:
+            drop = f"pulumi state delete '{managed_urn}'" if managed_urn else "pulumi state delete <its URN>"
+            text = (f"account {account_uid} reads as not enrolled ({asked}), although this stack holds it. Cloud "
+                    f"Governance Center has no API to un-enroll an account, so a wrong endpoint, region or credentials "
+                    f"is far more likely than a vanished account: the state is left as it was. A refresh uses the "
+                    f"provider configuration the last `pulumi up` stored (`pulumi refresh --run-program` the current "
+                    f"one): check alicloud-account-factory:endpoint, alicloud:region and the credentials. If the account "
+                    f"really left Account Factory (closed, or removed from the resource directory), remove it from the "
+                    f"stack deliberately: {drop}")
+        super().__init__(text)

@@ -465,6 +465,12 @@ STACK_IDENTITY_VALUE = "value"
 #: so the replacement's key differs from the account it replaces. Inputs written by 0.2 development
 #: builds may hold a small count: it is read like any generation.
 GENERATION = "enrollment_generation"
+#: An output holding the inputs the state holds (as checked, the provider blob aside). Pulumi's Python
+#: provider server hands Read the old outputs only, while the inputs a Read returns replace the stored
+#: ones whole: a refresh can keep every input it does not mean to change (URN, aliases, stack identity,
+#: timeouts, replace_on_changes, the program's own spelling of each value) only from here. Internal
+#: (`__`: the CLI never shows it) and always a secret output, since any input may have been secret.
+INPUTS_RECORD = "__inputs"
 
 
 def generation(props: Mapping[str, Any]) -> int:
@@ -641,6 +647,47 @@ def normalized(props: Mapping[str, Any]) -> dict[str, Any]:
         if value is not None and not is_unknown(value):
             values[field.name] = field.validate(field.name, value)
     return values
+
+
+def input_record(inputs: Mapping[str, Any]) -> dict[str, Any]:
+    """What INPUTS_RECORD keeps of checked inputs: every one that is set, but the provider blob (the
+    provider server copies that one itself)."""
+    return {name: value for name, value in inputs.items() if value is not None and name != PROVIDER_KEY}
+
+
+def recorded_inputs(outputs: Mapping[str, Any]) -> dict[str, Any] | None:
+    """The inputs old outputs recorded; None for a state written before the record, or a `get`."""
+    record = outputs.get(INPUTS_RECORD)
+    return dict(record) if isinstance(record, Mapping) else None
+
+
+def canonical(validate: Callable[[str, Any], Any], name: str, value: Any) -> Any:
+    """A value in check's form; as it is if check would refuse it (the service may hold what a program
+    cannot ask for, such as a tag key it reserves)."""
+    try:
+        return validate(name, value)
+    except Invalid:
+        return value
+
+
+def inputs_after_read(recorded: Mapping[str, Any], enrollment: Enrollment) -> dict[str, Any]:
+    """The inputs a refresh stores: the recorded ones, where each field the service reports back is
+    replaced by what it reports when that differs in meaning (a tag changed in the console), so that
+    the next preview names what it puts back. A value of the same meaning stays as recorded, spelt
+    alike (the CLI names every input whose stored form differs from the program's), and a scalar left
+    unset stays unset (it means whatever the service chose), as `diff` reads them. Recorded values come
+    back in check's canonical form: on its way to Read the record loses its nested nulls (an item's
+    unset `version`), which check's inputs in the state keep."""
+    inputs = {**recorded, **{f.name: canonical(f.validate, f.name, recorded[f.name]) for f in FIELDS
+                             if recorded.get(f.name) is not None}}
+    for field in FIELDS:
+        reported = field.read(enrollment) if field.read else None
+        value = recorded.get(field.name)
+        if reported in (None, "") or (value is None and field.empty is None):
+            continue  # the service does not say, or it is the service's to choose
+        if _comparable(field, reported) != _comparable(field, field.empty if value is None else value):
+            inputs[field.name] = canonical(field.validate, field.name, reported)
+    return inputs
 
 
 def outputs(enrollment: Enrollment, known: Mapping[str, Any]) -> dict[str, Any]:

@@ -211,23 +211,31 @@ class Enrollment:
         # which is no reason to enroll an account again.
         return _without_key(self.input_tags) == _without_key(request.tags)
 
+    @property
+    def skipped_items(self) -> frozenset[str]:
+        """The items this enrollment skips (`BaselineItems[].Skip`): they are listed in its progress but never run."""
+        return frozenset(str(item.get("Name")) for item in self.raw.get("BaselineItems") or ()
+                         if item.get("Skip") in (True, "true"))
+
     def progress_line(self) -> str:
-        """Where the enrollment stands, e.g. `[2/4] ACS-BP_ACCOUNT_FACTORY_VPC: Running`."""
+        """Where the enrollment stands, e.g. `[2/4] ACS-BP_ACCOUNT_FACTORY_VPC: Running`. Skipped items
+        are not counted (`[3/3] ...: Running, 1 skipped`): the count reaches its total before Finished."""
         status = self.status or "unknown status"
-        total = len(self.progress)
+        applied = [entry for entry in self.progress if entry.name not in self.skipped_items]
         current = next(
-            (
-                (index, entry)
-                for index, entry in enumerate(self.progress, start=1)
-                if entry.status != FINISHED
-            ),
+            ((index, entry) for index, entry in enumerate(applied, start=1) if entry.status != FINISHED),
             None,
         )
         if current is None or status == FINISHED:
             return status
         index, entry = current
-        step = f"[{index}/{total}] {entry.name}: {entry.status}"
+        skipped = len(self.progress) - len(applied)
+        step = f"[{index}/{len(applied)}] {entry.name}: {entry.status}" + (f", {skipped} skipped" if skipped else "")
         return step if status == RUNNING else f"{status}, {step}"
+
+    def status_line(self) -> str:
+        """The progress line with its account, as a resource's row shows it: `[2/4] ...: Running (account 123...)`."""
+        return f"{self.progress_line()} (account {self.account_uid})"
 
     def failed_items(self) -> list[str]:
         return [entry.name for entry in self.progress if entry.status == FAILED]

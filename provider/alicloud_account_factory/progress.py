@@ -31,6 +31,8 @@ QUEUE_LIMIT = 256
 UNAVAILABLE_LIMIT = 3
 #: How long the delivery thread idles before it exits (it restarts with the next message).
 IDLE_SECONDS = 30.0
+#: How long a finished operation waits at most for its last status to reach the engine.
+FINISH_TIMEOUT_SECONDS = 5.0
 
 
 def running_in_provider_server() -> bool:
@@ -117,6 +119,14 @@ class EngineLog:
     def debug(self, message: str, *, urn: str = "") -> None:
         """A debug message, delivered in the background like a status line (nowhere without an engine)."""
         self._enqueue(message, urn, debug=True)
+
+    def settle(self, message: str, urn: str, timeout: float) -> None:
+        """An operation's last status: queued after every earlier one (so none overtakes it) and waited
+        for, so that it reaches the engine before the operation returns; the CLI keeps a row's last
+        message on the row after the step completed (bounded by `timeout`: a slow engine never holds
+        a finished create)."""
+        self._enqueue(message, urn)
+        self.flush(timeout)
 
     def flush(self, timeout: float, *, through: int | None = None) -> bool:
         """Wait until every queued message (with `through`: every one queued before `queued()` said
@@ -225,3 +235,7 @@ class Reporter:
 
     def debug(self, message: str) -> None:
         self._engine.debug(redact(message, self._secrets), urn=self._urn)
+
+    def finish(self, message: str) -> None:
+        """The line a finished operation leaves on its row (`Finished (account ...)`), delivered before it returns."""
+        self._engine.settle(redact(message, self._secrets), self._urn, FINISH_TIMEOUT_SECONDS)

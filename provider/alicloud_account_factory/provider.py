@@ -8,6 +8,8 @@ pickle would carry: settings and clients are built inside the provider process.
 
 from __future__ import annotations
 
+import functools
+import inspect
 import os
 import secrets
 import threading
@@ -15,7 +17,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 from pulumi.dynamic import (
     CheckFailure,
@@ -32,7 +34,7 @@ from . import cancel_watch, fields, replace_on_changes
 from .catalog import items_answered_from_catalog
 from .client import GovernanceClient
 from .enrollment import Enroller, EnrollmentKey, resource_names
-from .errors import ApiError, ConfigurationError
+from .errors import AccountNotEnrolled, ApiError, ConfigurationError, NotEnrolledError, redact
 from .journal import ANSWERED, AttemptJournal, default_directory
 from .lifeline import watch_engine
 from .pool_widening import widen_provider_server_pool
@@ -153,6 +155,68 @@ def _existing_account(inputs: Mapping[str, Any]) -> int | None:
         return None
 
 
+@functools.cache
+def _read_result_takes_inputs() -> bool:
+    """Whether this pulumi SDK's ReadResult carries inputs: since 3.216 (3.139, the oldest supported, does not)."""
+    return "inputs" in inspect.signature(ReadResult.__init__).parameters
+
+
+@functools.cache
+def refresh_stores_inputs() -> bool:
+    """Whether, with this pulumi SDK, a refresh stores the inputs it read (so that the next preview names
+    the drift): its ReadResult carries inputs (since 3.216) and its provider server hands Read the
+    record of the inputs, an internal (`__`) output, which servers before 3.235 drop as they decode the
+    old outputs. Otherwise Read finds no record and the stored inputs stay as they are."""
+    from google.protobuf import struct_pb2
+    from pulumi.runtime import rpc
+
+    probe = struct_pb2.Struct()
+    probe.update({fields.INPUTS_RECORD: {}})
+    return _read_result_takes_inputs() and fields.INPUTS_RECORD in rpc.deserialize_properties(probe)
+
+
+def read_answer(id_: str, outs: dict[str, Any], old_outputs: Mapping[str, Any],
+                inputs_after_read: Callable[[dict[str, Any]], dict[str, Any]]) -> ReadResult:
+    """What Read answers: the outputs read, and the inputs a refresh should store (the recorded ones,
+    as `inputs_after_read` makes them meet what the service reports) so that the next preview names
+    the drift it found; recorded again in the outputs. Old outputs without a record (a `get`, a state
+    from before it) and a pulumi SDK that cannot carry inputs leave the stored inputs as they are."""
+    recorded = fields.recorded_inputs(old_outputs)
+    if recorded is None:
+        return ReadResult(id_, outs)
+    inputs = inputs_after_read(recorded)
+    outs[fields.INPUTS_RECORD] = fields.input_record(inputs)
+    if not _read_result_takes_inputs():
+        return ReadResult(id_, outs)
+    return ReadResult(id_, outs, inputs)  # type: ignore[call-arg]  (the field an SDK before it lacks)
+
+
+def _replacement_warning(replaces: list[str], account_uid: int | None, news: Mapping[str, Any]) -> str | None:
+    """What a replacement does to accounts, said when Diff decides it (in preview, before anything happens);
+    None when the replacement enrolls the very account this resource holds (`account_uid=` unchanged)."""
+    if account_uid is not None and _existing_account(news) == account_uid:
+        return None
+    named = " and ".join(replaces)
+    why = ("which an account cannot take in place" if all(fields.FIELDS_BY_NAME.get(name) is not None and
+           fields.FIELDS_BY_NAME[name].change is fields.ChangeKind.REPLACE for name in replaces)
+           else "which replace_on_changes makes a replacement")
+    held = f"account {account_uid}" if account_uid is not None else "the account this resource holds"
+    if news.get(fields.ACCOUNT_UID) is not None:
+        vends = f"enrolls the account its account_uid names in place of {held}"
+    else:
+        vends = "vends a new Alibaba Cloud account"
+    return (f"{named} changed, {why}: `pulumi up` replaces this resource, and the replacement {vends}. "
+            f"{held[0].upper()}{held[1:]} stays enrolled in Account Factory and in the resource directory, and this "
+            f"stack stops managing it: Cloud Governance Center has no API to un-enroll an account. To keep "
+            f"managing it, set {named} back; if it is no longer needed, close it in the Resource Directory console.")
+
+
+def _managed(props: Mapping[str, Any]) -> bool:
+    """Whether Read was sent a managed resource's old outputs (a refresh), not the inputs a program
+    registered (`EnrolledAccount.get`, `id=`): only outputs hold what the service reported, its status."""
+    return props.get("status") is not None
+
+
 def _account_uid(resource_id: str) -> int:
     try:
         return fields.parse_account_uid("id", resource_id)
@@ -196,6 +260,12 @@ class EnrolledAccountProvider(ResourceProvider):
         region = props.get("region_id") or settings.region
         return region, _services(settings, region), self._reporter(props, settings.credentials.secrets())
 
+    def _known_secrets(self) -> tuple[str, ...]:
+        """The credentials to keep out of messages, for calls that need no settings (and must not fail
+        on a broken configuration)."""
+        value = getattr(self, "_settings_value", None)
+        return value.credentials.secrets() if isinstance(value, ProviderSettings) else ()
+
     @staticmethod
     def _reporter(props: Mapping[str, Any], secrets: tuple[str, ...]) -> Reporter:
         return Reporter(_engine(), str(props.get(fields.RESOURCE_URN) or ""), secrets)
@@ -227,6 +297,10 @@ class EnrolledAccountProvider(ResourceProvider):
             if replaced is not None:
                 with _replaced_lock:
                     _replaced_accounts[str(news.get(fields.RESOURCE_URN) or "")] = replaced
+            # Diff runs in preview: the one place to say, before anything happens, that an account is left behind.
+            warning = _replacement_warning(replaces, replaced, news)
+            if warning is not None:
+                self._reporter(news, self._known_secrets()).warn(warning)
         return DiffResult(
             changes=bool(changes),
             replaces=replaces,
@@ -237,7 +311,7 @@ class EnrolledAccountProvider(ResourceProvider):
     @provider_call("create")
     @items_answered_from_catalog
     def create(self, props: dict[str, Any]) -> CreateResult:
-        props = fields.normalized(props)
+        checked, props = props, fields.normalized(props)  # (the inputs as the state holds them, and as used)
         region, services, reporter = self._context(props)
         deadline = operation_deadline(props.get(fields.CUSTOM_TIMEOUTS), "create")
         replaced = _replaced_by(props)
@@ -261,25 +335,34 @@ class EnrolledAccountProvider(ResourceProvider):
                                                      key_replacing=key_replacing if replaced is None else None)
                 key = final.input_tags.get(ENROLLMENT_KEY_TAG) or request.tags[ENROLLMENT_KEY_TAG]
                 if _enrolled_since(started, key, final.account_uid):
-                    return CreateResult(str(final.account_uid), self._outputs(final, props, region))
+                    reporter.finish(final.status_line())  # its row's last line: `Finished (account ...)`
+                    return CreateResult(str(final.account_uid), self._outputs(final, props, region, inputs=checked))
         with _replaced_lock:  # an account that existed before: the resource this one replaces may hold it
             # (under its alias URNs too: renamed, the replaced resource is deleted under its old URN)
             for urn in (str(props.get(fields.RESOURCE_URN) or ""), *fields.alias_urns(props)):
                 _replacements[urn] = final.account_uid
-        return CreateResult(str(final.account_uid), self._outputs(final, props, region))
+        reporter.finish(final.status_line())
+        return CreateResult(str(final.account_uid), self._outputs(final, props, region, inputs=checked))
 
     @provider_call("read")
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
         region, services, _reporter = self._context(props)
-        enrollment = services.client.get(_account_uid(id_), Deadline.after(READ_TIMEOUT_SECONDS))
-        if enrollment is None:
-            return ReadResult("", {})  # not enrolled (any more): the resource is gone
-        return ReadResult(str(enrollment.account_uid), self._outputs(enrollment, props, region))
+        account_uid = _account_uid(id_)
+        try:
+            enrollment = services.client.get(account_uid, Deadline.after(READ_TIMEOUT_SECONDS), missing_raises=True)
+        except NotEnrolledError as answer:  # never "gone": see AccountNotEnrolled
+            raise AccountNotEnrolled(
+                account_uid, answer, endpoint=redact(services.client.endpoint, self._settings().credentials.secrets()),
+                region=region, managed_urn=str(props.get(fields.RESOURCE_URN) or "") if _managed(props) else None,
+            ) from None
+        assert enrollment is not None
+        return read_answer(str(enrollment.account_uid), self._outputs(enrollment, props, region, inputs=None), props,
+                           lambda recorded: fields.inputs_after_read(recorded, enrollment))
 
     @provider_call("update")
     @items_answered_from_catalog
     def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        news = fields.normalized(news)
+        checked, news = news, fields.normalized(news)
         region, services, reporter = self._context(news)
         account_uid = _account_uid(id_)
         deadline = operation_deadline(news.get(fields.CUSTOM_TIMEOUTS), "update")
@@ -291,14 +374,13 @@ class EnrolledAccountProvider(ResourceProvider):
         with _errors_name_arguments():
             final = services.enroller.converge(account_uid, request, deadline, reporter, operation="update",
                                                aliases=self._names(news))
-        return UpdateResult(self._outputs(final, news, region))
+        reporter.finish(final.status_line())
+        return UpdateResult(self._outputs(final, news, region, inputs=checked))
 
     @provider_call("delete")
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         # No API call, so no settings either: a broken configuration must not block `pulumi destroy`.
-        value = getattr(self, "_settings_value", None)
-        secrets = value.credentials.secrets() if isinstance(value, ProviderSettings) else ()
-        reporter = self._reporter(props, secrets)
+        reporter = self._reporter(props, self._known_secrets())
         try:
             account_uid = _account_uid(id_)
         except ApiError:
@@ -340,8 +422,13 @@ class EnrolledAccountProvider(ResourceProvider):
         return resource_names(urns, fields.stack_identity(props))
 
     @staticmethod
-    def _outputs(enrollment: Enrollment, props: Mapping[str, Any], region: str) -> dict[str, Any]:
-        return fields.outputs(enrollment, {**props, "region_id": props.get("region_id") or region})
+    def _outputs(enrollment: Enrollment, props: Mapping[str, Any], region: str, *,
+                 inputs: Mapping[str, Any] | None) -> dict[str, Any]:
+        """Every output; with the record of the `inputs` the state holds from now on (create, update)."""
+        outs = fields.outputs(enrollment, {**props, "region_id": props.get("region_id") or region})
+        if inputs is not None:
+            outs[fields.INPUTS_RECORD] = fields.input_record(inputs)
+        return outs
 
 
 class StackIdentityProvider(ResourceProvider):

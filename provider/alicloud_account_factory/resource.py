@@ -285,6 +285,7 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         # cannot see, so they are always secret; the account's own items when they may hold one.
         secret_outputs = (list(BASELINE_ECHOES) if _may_hold_secrets(arguments.baseline_items)
                           else ["applied_baseline_items"])
+        secret_outputs.append(fields.INPUTS_RECORD)  # a copy of the inputs, secret ones included
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secret_outputs))
         props: dict[str, Any] = {field.name: getattr(arguments, field.name) for field in fields.FIELDS}
         for uid in ("account_uid", "payer_account_uid"):

@@ -23,7 +23,7 @@ from account_factory_testing.registration import (
 from alicloud_account_factory import AccountFactoryBaseline, BaselineItemArgs, get_baseline, get_baselines
 from alicloud_account_factory.baseline_resource import RESOURCE_TYPE
 from alicloud_account_factory.emulator import DEFAULT_BASELINE_ID, Emulator
-from alicloud_account_factory.fields import RESOURCE_ALIASES, STACK_IDENTITY
+from alicloud_account_factory.fields import INPUTS_RECORD, RESOURCE_ALIASES, STACK_IDENTITY
 
 VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
 SG = "ACS-BP_ACCOUNT_FACTORY_SECURITY_GROUP"
@@ -156,10 +156,12 @@ def test_a_secret_item_config_keeps_baseline_items_secret(baselines: AccountStac
     registrations = capture_registrations(program)
     [registration] = [r for r in registrations if r.type_ == RESOURCE_TYPE]
     assert registration.inputs["baseline_items"][0]["config"] == {"Vpcs": [{"VpcName": "s3cr3t-vpc"}]}
-    # The provider reports the value only under baseline_items (which the resource marks secret).
+    # The provider reports the value only under baseline_items and the record of the inputs, both of
+    # which the resource marks secret.
+    assert {"baseline_items", INPUTS_RECORD} <= set(registration.additional_secret_outputs)
     deployed = baselines.create("net", baseline_name="s", baseline_items=[
         BaselineItemArgs(VPC, config={"Vpcs": [{"VpcName": "s3cr3t-vpc"}]})])
-    elsewhere = {k: v for k, v in deployed.outputs.items() if k not in ("baseline_items", "__provider")}
+    elsewhere = {k: v for k, v in deployed.outputs.items() if k not in ("baseline_items", INPUTS_RECORD, "__provider")}
     assert "s3cr3t-vpc" not in json.dumps(elsewhere)
     assert "s3cr3t-vpc" not in baselines.server.stderr_text()
 

@@ -11,7 +11,9 @@ from account_factory_testing.accounts import SECRET, AccountStack, register
 from account_factory_testing.engine import FakeEngine
 from account_factory_testing.provider_server import ProviderError
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, DEFAULT_BASELINE_ID, MEMBER_ACCOUNT_UIDS
+from alicloud_account_factory.fields import INPUTS_RECORD
 from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
+from alicloud_account_factory.provider import refresh_stores_inputs
 from pulumi.runtime.proto import engine_pb2
 
 NEW = dict(account_name_prefix="team-a-dev", display_name="Team A dev", folder_id="fd-Sandbox001", tags={"env": "dev"})
@@ -42,6 +44,8 @@ def test_create_enrolls_a_new_account_and_waits_until_finished(stack: AccountSta
 
     progress = [m for m in engine.messages_for(deployed.urn) if m.ephemeral]
     assert any("ACS-BP_ACCOUNT_FACTORY_" in m.message and m.message.count("/") >= 1 for m in progress), progress
+    # Its row's last line, there before Create returned (read at once): the CLI keeps it after the step.
+    assert progress[-1].message == f"Finished (account {deployed.id})", progress
 
 
 def test_read_maps_every_field_and_shows_drift(stack: AccountStack) -> None:
@@ -68,10 +72,43 @@ def test_read_maps_every_field_and_shows_drift(stack: AccountStack) -> None:
     assert diff.changes == "some" and diff.replaces == []
 
 
-def test_read_of_an_account_that_is_not_enrolled_says_it_is_gone(stack: AccountStack) -> None:
+def test_a_refresh_returns_the_inputs_the_service_reports_and_keeps_every_other_input(stack: AccountStack) -> None:
+    """The CLI names drift in a preview only if the stored inputs show it (a dynamic provider sends no
+    detailed diff): Read returns the inputs, the drifted field as the service reports it and every
+    other input as it was (the Python provider server hands Read the old outputs only: the record)."""
+    from account_factory_testing.sdk import enroll, sdk_client
+
+    timeouts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="90m"))
+    items = [{"name": "ACS-BP_ACCOUNT_FACTORY_VPC", "config": {"VpcName": "main"}}]
+    deployed = stack.create(opts=timeouts, **{**NEW, "baseline_items": items})
+    _id, _outs, unchanged = stack.server.read(deployed.id, deployed.urn, deployed.outputs, deployed.inputs)
+    if not refresh_stores_inputs():  # pulumi before 3.235 (README, Supported versions): the stored inputs stay
+        assert unchanged is None
+        return
+    assert deployed.outputs[INPUTS_RECORD]["custom_timeouts"] == {"create": "90m"}
+    assert unchanged == deployed.inputs  # no drift: the very inputs the state holds
+
+    request_items = [{"Name": "ACS-BP_ACCOUNT_FACTORY_VPC", "Config": '{"VpcName": "main"}'}]
+    enroll(sdk_client(stack.emulator.endpoint), account_uid=deployed.account_uid, tags={"env": "prod"},
+           baseline_items=request_items)
+    _id, outs, drifted = stack.server.read(deployed.id, deployed.urn, deployed.outputs, deployed.inputs)
+    assert drifted == {**deployed.inputs, "tags": {"env": "prod"}}  # the items mean the same: kept as they were
+    assert outs[INPUTS_RECORD] == {k: v for k, v in drifted.items() if k != "__provider"}
+    # The next refresh starts from the inputs this one stored.
+    _id, _outs, again = stack.server.read(deployed.id, deployed.urn, outs, drifted)
+    assert again == drifted
+
+
+def test_read_of_an_account_that_is_not_enrolled_fails_and_never_says_it_is_gone(stack: AccountStack) -> None:
+    """There is no un-enroll API: a refresh that reads a managed account as not enrolled fails (the engine
+    then keeps the state), naming the account, where it asked and how to drop it on purpose."""
     deployed = stack.create(**NEW)
     ghost = type(deployed)(deployed.urn, str(MEMBER_ACCOUNT_UIDS[0]), deployed.inputs, deployed.outputs)
-    assert stack.read(ghost) is None
+    with pytest.raises(ProviderError) as failure:
+        stack.read(ghost)
+    details = failure.value.details
+    assert f"account {MEMBER_ACCOUNT_UIDS[0]} reads as not enrolled" in details, details
+    assert stack.emulator.endpoint in details and f"pulumi state delete '{deployed.urn}'" in details, details
 
 
 def test_diff_update_vs_replace_through_the_server(stack: AccountStack) -> None:
@@ -84,6 +121,37 @@ def test_diff_update_vs_replace_through_the_server(stack: AccountStack) -> None:
     assert stack.diff(deployed, **{**NEW, "folder_id": "fd-Workload01"}).replaces == ["folder_id"]
     timeouts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="3h", update="3h"))
     assert stack.diff(deployed, opts=timeouts, **NEW).changes == "none"
+
+
+def test_a_diff_that_replaces_warns_which_account_is_left_and_why(stack: AccountStack, engine: FakeEngine) -> None:
+    """Diff runs in preview: when it replaces, it says so through the engine before anything happens,
+    naming the property, the new account to come and the account left enrolled; never when the
+    replacement enrolls the very account the resource holds, nor for an in-place change."""
+    def warnings_of(urn: str, since: int) -> list[str]:
+        return [m.message for m in engine.messages_for(urn)[since:] if m.severity == engine_pb2.WARNING]
+
+    deployed = stack.create(**NEW)
+    seen = len(engine.messages_for(deployed.urn))
+    assert stack.diff(deployed, **{**NEW, "tags": {"env": "prod"}}).replaces == []
+    assert stack.diff(deployed, **{**NEW, "display_name": "Renamed"}).replaces == ["display_name"]
+    [renamed] = warnings_of(deployed.urn, seen)
+    assert renamed.startswith("display_name changed, which an account cannot take in place")
+    assert "vends a new Alibaba Cloud account" in renamed and f"Account {deployed.id} stays enrolled" in renamed
+
+    seen = len(engine.messages_for(deployed.urn))
+    on_tags = pulumi.ResourceOptions(replace_on_changes=["tags"])
+    assert stack.diff(deployed, opts=on_tags, **{**NEW, "tags": {"env": "prod"}}).replaces == ["tags"]
+    [forced] = warnings_of(deployed.urn, seen)
+    assert "which replace_on_changes makes a replacement" in forced and "new Alibaba Cloud account" in forced
+
+    existing = stack.create("existing", account_uid=MEMBER_ACCOUNT_UIDS[1])
+    seen = len(engine.messages_for(existing.urn))
+    moved = stack.diff(existing, account_uid=MEMBER_ACCOUNT_UIDS[1], region_id="cn-shanghai")
+    assert moved.replaces == ["region_id"]  # the same account again: nothing is left behind
+    assert warnings_of(existing.urn, seen) == []
+    assert stack.diff(existing, account_uid=MEMBER_ACCOUNT_UIDS[2]).replaces == ["account_uid"]
+    [other] = warnings_of(existing.urn, seen)
+    assert f"in place of account {MEMBER_ACCOUNT_UIDS[1]}" in other and "stays enrolled" in other
 
 
 def test_update_reenrolls_the_same_account_with_new_baseline_settings(stack: AccountStack) -> None:

@@ -18,6 +18,7 @@ import pulumi
 from account_factory_testing.engine import FakeEngine
 from alicloud_account_factory import BaselineItemArgs, EnrolledAccount
 from alicloud_account_factory.emulator import Emulator
+from alicloud_account_factory.fields import INPUTS_RECORD
 from tests.reliability.reliability_support import create_in_a_new_provider, register_program, register_raw
 
 WEBHOOK_TOKEN = "whk-0b7c1d-baseline-item-secret"
@@ -49,4 +50,4 @@ def test_plain_baseline_items_are_not_hidden(engine: FakeEngine, emulator: Emula
     registration = register_raw("plain-config", account_name_prefix="plain-config", display_name="Plain config",
                                 baseline_items=[BaselineItemArgs(VPC_ITEM, config={"VpcName": "main"})])
     assert "baseline_items" not in registration.secret_inputs
-    assert registration.additional_secret_outputs == ("applied_baseline_items",)
+    assert registration.additional_secret_outputs == ("applied_baseline_items", INPUTS_RECORD)  # (the record: a copy of the inputs)

@@ -180,3 +180,24 @@ def test_a_connection_dropped_after_sending_is_an_unknown_outcome() -> None:
         with pytest.raises(AmbiguousCallError):
             client.enroll(REQUEST, Deadline.after(5))
         dropper.join(5)
+
+
+def _items(*phase: tuple[str, str, bool]) -> Enrollment:
+    """An enrollment Running through these (item, status, skipped) rows."""
+    return Enrollment.from_api({"AccountUid": UID, "Status": "Running",
+                                "Progress": [{"Name": name, "Status": status} for name, status, _skip in phase],
+                                "BaselineItems": [{"Name": name, "Skip": skip} for name, _status, skip in phase]})
+
+
+@pytest.mark.parametrize(("phase", "line"), [
+    # The last item skipped: the count reaches 3 of 3, never stops at 3 of 4 before Finished.
+    ([("A", "Finished", False), ("B", "Finished", False), ("C", "Running", False), ("D", "Pending", True)],
+     "[3/3] C: Running, 1 skipped"),
+    # A skipped item in the middle is passed over, not jumped across ([1/4] then [3/4]).
+    ([("A", "Finished", False), ("B", "Finished", True), ("C", "Running", False), ("D", "Pending", False)],
+     "[2/3] C: Running, 1 skipped"),
+    ([("A", "Running", False), ("B", "Pending", False)], "[1/2] A: Running"),
+])
+def test_the_progress_line_counts_only_the_items_that_run(phase: list[tuple[str, str, bool]], line: str) -> None:
+    assert _items(*phase).progress_line() == line
+    assert _items(*phase).status_line() == f"{line} (account {UID})"
