@@ -313,13 +313,6 @@ class GovernanceClient:
             return None
         return Enrollment.from_api(body)
 
-    @property
-    def endpoint(self) -> str:
-        """Where this client's calls go: the configured endpoint, else the region's public one."""
-        if self._settings.endpoint is not None:
-            return self._settings.endpoint.url()
-        return f"https://governance.{self._region}.aliyuncs.com"
-
     def list_enrolled(self, deadline: Deadline, *,
                       on_retry: Callable[[ApiError], None] | None = None) -> list[EnrolledSummary]:
         """Every enrolled account, all pages of ListEnrolledAccounts (`on_retry` hears each failure

@@ -125,7 +125,7 @@ class EngineLog:
         for, so that it reaches the engine before the operation returns; the CLI keeps a row's last
         message on the row after the step completed (bounded by `timeout`: a slow engine never holds
         a finished create)."""
-        self._enqueue(message, urn)
+        self._enqueue(message, urn, debug=False)
         self.flush(timeout)
 
     def flush(self, timeout: float, *, through: int | None = None) -> bool:

@@ -352,7 +352,7 @@ class EnrolledAccountProvider(ResourceProvider):
             enrollment = services.client.get(account_uid, Deadline.after(READ_TIMEOUT_SECONDS), missing_raises=True)
         except NotEnrolledError as answer:  # never "gone": see AccountNotEnrolled
             raise AccountNotEnrolled(
-                account_uid, answer, endpoint=redact(services.client.endpoint, self._settings().credentials.secrets()),
+                account_uid, answer, endpoint=redact(services.client.endpoint.url, self._settings().credentials.secrets()),
                 region=region, managed_urn=str(props.get(fields.RESOURCE_URN) or "") if _managed(props) else None,
             ) from None
         assert enrollment is not None
