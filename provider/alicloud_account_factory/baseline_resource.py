@@ -7,7 +7,7 @@ from typing import Any, Optional, Sequence, overload
 import pulumi
 import pulumi.dynamic
 
-from . import baseline_fields
+from . import baseline_fields, fields
 from .baseline_provider import AccountFactoryBaselineProvider
 from .outputs import AccountFactoryBaselineItem
 from .resource import (
@@ -105,7 +105,7 @@ class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-f
         # secrets in its item configs (webhook tokens) that no input of this program marks.
         # (and the record of its inputs, which may hold any secret input: `fields.INPUTS_RECORD`)
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            additional_secret_outputs=["baseline_items", baseline_fields.INPUTS_RECORD]))
+            additional_secret_outputs=["baseline_items", fields.INPUTS_RECORD]))
         super().__init__(AccountFactoryBaselineProvider(), resource_name, props, opts)
 
     baseline_id: pulumi.Output[str]
