@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # `make hosts`: the Pulumi language hosts for YAML, TypeScript (Node.js) and Go programs, which the
-# e2e tests of the native plugin and its SDKs run (the CLI and its Python host: scripts/pulumi-cli.sh).
+# e2e tests of the native plugin and its SDKs run, in one directory with the CLI (scripts/pulumi-cli.sh).
 #
-# Uses the hosts beside the CLI that `scripts/pulumi-cli.sh` finds when all three are there (a CLI
-# installed from pulumi.com ships them); otherwise builds them from their Go modules into a cache
-# outside the checkout, shared by every clone on this machine. Progress goes to stderr; the last
-# line of output (on stdout) is the directory holding `pulumi-language-yaml`,
-# `pulumi-language-nodejs` and `pulumi-language-go`, to put on PATH after the CLI's:
-#     PATH="$(scripts/pulumi-cli.sh):$(scripts/pulumi-hosts.sh):$PATH"
+# Uses the CLI's own directory when all three hosts are there (a CLI installed from pulumi.com ships
+# them). Otherwise builds them from their Go modules into a cache outside the checkout, shared by every
+# clone on this machine, and lays out a directory holding both the CLI's programs and the hosts (hard
+# links): the CLI prefers the language hosts next to its own executable, and warns about every host it
+# takes from elsewhere on PATH ("using pulumi-language-yaml from $PATH at ..."). Progress goes to
+# stderr; the last line of output (on stdout) is that directory, to put first on PATH:
+#     PATH="$(scripts/pulumi-hosts.sh):$PATH"
 #
 # Which versions, and why (the hosts Pulumi ships with v3.260.0 are Go modules that are never
 # tagged, and the module proxy here refuses them: `403 Forbidden`, "This module version is not
@@ -32,7 +33,7 @@ SCRIPT_NAME="make hosts"
 . "$(dirname "$0")/build-lib.sh"
 
 HOSTS=(pulumi-language-yaml pulumi-language-nodejs pulumi-language-go)
-BIN="$CACHE_ROOT/language-hosts/yaml-v$YAML_VERSION.nodejs-v$NODEJS_HOST_SDK_VERSION.go-v$GO_HOST_SDK_VERSION/bin"
+HOSTS_BIN="$CACHE_ROOT/language-hosts/yaml-v$YAML_VERSION.nodejs-v$NODEJS_HOST_SDK_VERSION.go-v$GO_HOST_SDK_VERSION/bin"
 
 has_all_hosts() {
     local host
@@ -40,59 +41,79 @@ has_all_hosts() {
         [ -x "$1/$host" ] && [ -s "$1/$host" ] || return 1
     done
 }
+has_cli_and_hosts() { [ -x "$1/pulumi" ] && has_all_hosts "$1"; }
 
 # 1. Beside the CLI in use (make passes its directory as PULUMI_CLI_DIR).
 cli_dir="${PULUMI_CLI_DIR:-}"
 [ -n "$cli_dir" ] || cli_dir="$("$(dirname "$0")/pulumi-cli.sh")" || fail "no Pulumi CLI (see above)."
-if has_all_hosts "$cli_dir"; then
+if has_cli_and_hosts "$cli_dir"; then
     say "using the language hosts beside pulumi in $cli_dir"
     printf '%s\n' "$cli_dir"
     exit 0
 fi
+[ -x "$cli_dir/pulumi" ] || fail "no pulumi in $cli_dir."
 
-# 2. A finished build in the cache.
-if has_all_hosts "$BIN"; then
-    say "the language hosts are already built in $BIN; nothing to do"
+# 2. The hosts: a finished build in the cache, or built now from the Go module proxy.
+build_hosts() {
+    command -v go >/dev/null 2>&1 || fail "Go is not installed (needed to build the language hosts from their Go modules)."
+    start_work "$HOSTS_BIN"
+    export CGO_ENABLED=0
+    local started=$SECONDS yaml_dir
+    mkdir -p "$WORK/bin"
+
+    step "[1/4] fetching github.com/pulumi/pulumi-yaml v$YAML_VERSION" "$WORK" \
+        go mod download -json "github.com/pulumi/pulumi-yaml@v$YAML_VERSION"
+    yaml_dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' "$LOG" | tail -n 1)"
+    [ -d "$yaml_dir" ] || fail "the module cache has no directory for pulumi-yaml v$YAML_VERSION."
+    # Its own go.mod and go.sum decide every dependency (-mod=readonly: nothing is re-resolved); the
+    # module cache is read-only, which a build that only reads it does not mind.
+    step "      compiling pulumi-language-yaml in its module directory (a cold build takes a few minutes)" "$yaml_dir" \
+        env GOFLAGS="-mod=readonly -buildvcs=false" go build "${BUILD_FLAGS[@]}" \
+        -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=v$YAML_VERSION" \
+        -o "$WORK/bin/pulumi-language-yaml" ./cmd/pulumi-language-yaml
+
+    export GOFLAGS="-mod=mod -buildvcs=false"
+    wrapper_module "$WORK/nodejs"
+    step "[2/4] fetching github.com/pulumi/pulumi/sdk/v3@v$NODEJS_HOST_SDK_VERSION" "$WORK/nodejs" \
+        go get "github.com/pulumi/pulumi/sdk/v3@v$NODEJS_HOST_SDK_VERSION"
+    step "      compiling pulumi-language-nodejs" "$WORK/nodejs" \
+        go build "${BUILD_FLAGS[@]}" -ldflags "-s -w $LDFLAGS_VERSION=v$NODEJS_HOST_SDK_VERSION" \
+        -o "$WORK/bin/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
+
+    wrapper_module "$WORK/go"
+    step "[3/4] fetching github.com/pulumi/pulumi/sdk/v3@v$GO_HOST_SDK_VERSION" "$WORK/go" \
+        go get "github.com/pulumi/pulumi/sdk/v3@v$GO_HOST_SDK_VERSION"
+    step "      compiling pulumi-language-go" "$WORK/go" \
+        go build "${BUILD_FLAGS[@]}" -ldflags "-s -w $LDFLAGS_VERSION=v$GO_HOST_SDK_VERSION" \
+        -o "$WORK/bin/pulumi-language-go" github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go
+
+    say "[4/4] checking the build"
+    has_all_hosts "$WORK/bin" || fail "the build is missing one of ${HOSTS[*]}."
+    publish "$WORK/bin" "$HOSTS_BIN" has_all_hosts
+    say "built the language hosts in $((SECONDS - started)) s into $HOSTS_BIN ($(du -sh "$HOSTS_BIN" | cut -f1))"
+    trap - EXIT
+    rm -rf "$WORK"
+}
+if has_all_hosts "$HOSTS_BIN"; then
+    say "the language hosts are already built in $HOSTS_BIN"
+else
+    build_hosts
+fi
+
+# 3. The CLI's programs and the hosts in one directory, keyed by both.
+cli_real="$(cd "$cli_dir" && pwd -P)"
+key="$(printf '%s\n' "$cli_real" "$("$cli_real/pulumi" version)" "$HOSTS_BIN" | sha256sum | cut -c1-16)"
+BIN="$CACHE_ROOT/toolchain/$key/bin"
+if has_cli_and_hosts "$BIN"; then
     printf '%s\n' "$BIN"
     exit 0
 fi
-
-# 3. Build them from the Go module proxy.
-command -v go >/dev/null 2>&1 || fail "Go is not installed (needed to build the language hosts from their Go modules)."
 start_work "$BIN"
-export CGO_ENABLED=0
-started=$SECONDS
 mkdir -p "$WORK/bin"
-
-step "[1/4] fetching github.com/pulumi/pulumi-yaml v$YAML_VERSION" "$WORK" \
-    go mod download -json "github.com/pulumi/pulumi-yaml@v$YAML_VERSION"
-yaml_dir="$(sed -n 's/^[[:space:]]*"Dir": "\(.*\)",$/\1/p' "$LOG" | tail -n 1)"
-[ -d "$yaml_dir" ] || fail "the module cache has no directory for pulumi-yaml v$YAML_VERSION."
-# Its own go.mod and go.sum decide every dependency (-mod=readonly: nothing is re-resolved); the
-# module cache is read-only, which a build that only reads it does not mind.
-step "      compiling pulumi-language-yaml in its module directory (a cold build takes a few minutes)" "$yaml_dir" \
-    env GOFLAGS="-mod=readonly -buildvcs=false" go build "${BUILD_FLAGS[@]}" \
-    -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=v$YAML_VERSION" \
-    -o "$WORK/bin/pulumi-language-yaml" ./cmd/pulumi-language-yaml
-
-export GOFLAGS="-mod=mod -buildvcs=false"
-wrapper_module "$WORK/nodejs"
-step "[2/4] fetching github.com/pulumi/pulumi/sdk/v3@v$NODEJS_HOST_SDK_VERSION" "$WORK/nodejs" \
-    go get "github.com/pulumi/pulumi/sdk/v3@v$NODEJS_HOST_SDK_VERSION"
-step "      compiling pulumi-language-nodejs" "$WORK/nodejs" \
-    go build "${BUILD_FLAGS[@]}" -ldflags "-s -w $LDFLAGS_VERSION=v$NODEJS_HOST_SDK_VERSION" \
-    -o "$WORK/bin/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
-
-wrapper_module "$WORK/go"
-step "[3/4] fetching github.com/pulumi/pulumi/sdk/v3@v$GO_HOST_SDK_VERSION" "$WORK/go" \
-    go get "github.com/pulumi/pulumi/sdk/v3@v$GO_HOST_SDK_VERSION"
-step "      compiling pulumi-language-go" "$WORK/go" \
-    go build "${BUILD_FLAGS[@]}" -ldflags "-s -w $LDFLAGS_VERSION=v$GO_HOST_SDK_VERSION" \
-    -o "$WORK/bin/pulumi-language-go" github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go
-
-say "[4/4] checking the build"
-has_all_hosts "$WORK/bin" || fail "the build is missing one of ${HOSTS[*]}."
-
-publish "$WORK/bin" "$BIN" has_all_hosts
-say "built the language hosts in $((SECONDS - started)) s into $BIN ($(du -sh "$BIN" | cut -f1))"
+for program in "$cli_real"/pulumi "$cli_real"/pulumi-* "$HOSTS_BIN"/*; do
+    [ -f "$program" ] || continue
+    ln "$program" "$WORK/bin/" 2>/dev/null || cp -p "$program" "$WORK/bin/"
+done
+publish "$WORK/bin" "$BIN" has_cli_and_hosts
+say "the CLI ($cli_real) and the language hosts are in $BIN"
 printf '%s\n' "$BIN"
