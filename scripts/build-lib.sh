@@ -45,6 +45,19 @@ wrapper_module() {
     mkdir -p "$1" && printf 'module local/%s\n\ngo 1.25\n' "$(basename "$1")" >"$1/go.mod"
 }
 
+# Builds a language host that an older release kept inside the tagged sdk/v3 module (PACKAGE, a path in
+# it) into $WORK/bin/PROGRAM, stamped with that release's version. The hosts Pulumi ships now are
+# modules of their own that are never tagged, which the module proxy here refuses.
+build_sdk_host() {
+    local label="$1" program="$2" sdk_version="$3" package="$4"
+    wrapper_module "$WORK/$program"
+    step "$label building $program from github.com/pulumi/pulumi/sdk/v3@v$sdk_version" "$WORK/$program" \
+        env GOFLAGS="-mod=mod -buildvcs=false" go get "github.com/pulumi/pulumi/sdk/v3@v$sdk_version"
+    step "      compiling $program" "$WORK/$program" \
+        env GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0 go build "${BUILD_FLAGS[@]}" \
+        -ldflags "-s -w $LDFLAGS_VERSION=v$sdk_version" -o "$WORK/bin/$program" "github.com/pulumi/pulumi/sdk/v3/$package"
+}
+
 # Moves the finished directory BUILT to TARGET in one rename. If another run published first, its
 # result stays (and IS_COMPLETE, a command given the directory, must accept it).
 publish() {

@@ -78,12 +78,7 @@ step "[2/5] building pulumi v$PULUMI_VERSION (a cold build takes several minutes
     go build "${BUILD_FLAGS[@]}" -ldflags "-s -w $LDFLAGS_VERSION=v$PULUMI_VERSION" \
     -o "$WORK/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 
-wrapper_module "$WORK/host"
-step "[3/5] building pulumi-language-python from github.com/pulumi/pulumi/sdk/v3@v$LANGUAGE_HOST_SDK_VERSION" "$WORK/host" \
-    go get "github.com/pulumi/pulumi/sdk/v3@v$LANGUAGE_HOST_SDK_VERSION"
-step "      compiling pulumi-language-python" "$WORK/host" \
-    go build "${BUILD_FLAGS[@]}" -ldflags "-s -w $LDFLAGS_VERSION=v$LANGUAGE_HOST_SDK_VERSION" \
-    -o "$WORK/bin/pulumi-language-python" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python
+build_sdk_host "[3/5]" pulumi-language-python "$LANGUAGE_HOST_SDK_VERSION" python/cmd/pulumi-language-python
 
 say "[4/5] installing pulumi-language-python-exec and pulumi-resource-pulumi-python from sdk/v3@v$PULUMI_VERSION"
 sdk_dir="$(cd "$WORK/cli" && go list -m -f '{{.Dir}}' "github.com/pulumi/pulumi/sdk/v3")"

@@ -72,20 +72,8 @@ build_hosts() {
         -ldflags "-s -w -X github.com/pulumi/pulumi-yaml/pkg/version.Version=v$YAML_VERSION" \
         -o "$WORK/bin/pulumi-language-yaml" ./cmd/pulumi-language-yaml
 
-    export GOFLAGS="-mod=mod -buildvcs=false"
-    wrapper_module "$WORK/nodejs"
-    step "[2/4] fetching github.com/pulumi/pulumi/sdk/v3@v$NODEJS_HOST_SDK_VERSION" "$WORK/nodejs" \
-        go get "github.com/pulumi/pulumi/sdk/v3@v$NODEJS_HOST_SDK_VERSION"
-    step "      compiling pulumi-language-nodejs" "$WORK/nodejs" \
-        go build "${BUILD_FLAGS[@]}" -ldflags "-s -w $LDFLAGS_VERSION=v$NODEJS_HOST_SDK_VERSION" \
-        -o "$WORK/bin/pulumi-language-nodejs" github.com/pulumi/pulumi/sdk/v3/nodejs/cmd/pulumi-language-nodejs
-
-    wrapper_module "$WORK/go"
-    step "[3/4] fetching github.com/pulumi/pulumi/sdk/v3@v$GO_HOST_SDK_VERSION" "$WORK/go" \
-        go get "github.com/pulumi/pulumi/sdk/v3@v$GO_HOST_SDK_VERSION"
-    step "      compiling pulumi-language-go" "$WORK/go" \
-        go build "${BUILD_FLAGS[@]}" -ldflags "-s -w $LDFLAGS_VERSION=v$GO_HOST_SDK_VERSION" \
-        -o "$WORK/bin/pulumi-language-go" github.com/pulumi/pulumi/sdk/v3/go/pulumi-language-go
+    build_sdk_host "[2/4]" pulumi-language-nodejs "$NODEJS_HOST_SDK_VERSION" nodejs/cmd/pulumi-language-nodejs
+    build_sdk_host "[3/4]" pulumi-language-go "$GO_HOST_SDK_VERSION" go/pulumi-language-go
 
     say "[4/4] checking the build"
     has_all_hosts "$WORK/bin" || fail "the build is missing one of ${HOSTS[*]}."
@@ -112,7 +100,10 @@ start_work "$BIN"
 mkdir -p "$WORK/bin"
 for program in "$cli_real"/pulumi "$cli_real"/pulumi-* "$HOSTS_BIN"/*; do
     [ -f "$program" ] || continue
-    ln "$program" "$WORK/bin/" 2>/dev/null || cp -p "$program" "$WORK/bin/"
+    # A later program of the same name replaces the entry (never writes into a linked file).
+    target="$WORK/bin/$(basename "$program")"
+    rm -f "$target"
+    ln "$program" "$target" 2>/dev/null || cp -p "$program" "$target"
 done
 publish "$WORK/bin" "$BIN" has_cli_and_hosts
 say "the CLI ($cli_real) and the language hosts are in $BIN"

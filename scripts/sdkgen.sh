@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # `make sdks`: runs tools/sdkgen (Pulumi's own SDK generators at the pinned pkg/v3) with the
 # arguments given, e.g.  scripts/sdkgen.sh -schema schema.json -out sdk
+# `scripts/sdkgen.sh --path` only builds it (when needed) and prints the program's path.
 #
 # The program is built once into a cache outside the checkout, keyed by the hash of its sources
 # (go.mod, go.sum and the .go files), so every clone with the same tools/sdkgen reuses it and a
@@ -29,5 +30,9 @@ if ! is_built "$BIN"; then
     say "built sdkgen in $((SECONDS - started)) s into $BIN"
     trap - EXIT
     rm -rf "$WORK"
+fi
+if [ "${1:-}" = "--path" ]; then
+    printf '%s\n' "$BIN/sdkgen"
+    exit 0
 fi
 exec "$BIN/sdkgen" "$@"
