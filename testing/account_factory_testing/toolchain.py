@@ -2,9 +2,9 @@
 Pulumi's generators write from a schema, and the Node.js packages, each provided by a script of
 scripts/ that builds it once into the cache outside the checkout.
 
-The helpers here put a program and an SDK together as a user would (an SDK built with `tsc`, a
-`replace` line in go.mod, the SDK on the Python path); `PulumiSandbox(runtime=..., plugins=...)`
-then runs the program through the real CLI. See docs/toolchain.md.
+The helpers here put a program and an SDK together as a user would (an SDK built with `tsc` and linked
+into node_modules, a `replace` line in go.mod, the SDK pip-installed); `PulumiSandbox(runtime=...,
+plugins=...)` then runs the program through the real CLI. See docs/toolchain.md.
 """
 
 from __future__ import annotations
