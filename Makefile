@@ -1,5 +1,6 @@
 # The two commands a user needs: `make demo` and `make test`. Both build .venv from nothing, and
-# both find or build the Pulumi CLI (`make pulumi`, cached outside the checkout).
+# both find or build the Pulumi CLI (`make pulumi`, cached outside the checkout); `make test` also
+# the language hosts, Node.js packages and SDK generator the e2e tests of other languages need.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -8,8 +9,12 @@ NOPROXY := env -u HTTP_PROXY -u http_proxy -u HTTPS_PROXY -u https_proxy -u ALL_
 # The directory holding pulumi and its Python language host, first on PATH; .venv/bin before it,
 # so that the programs and the dynamic provider run with the project's Python.
 WITH_PULUMI = bin="$$(scripts/pulumi-cli.sh)" && PATH="$(CURDIR)/$(VENV)/bin:$$bin:$$PATH" PULUMI_CLI_DIR="$$bin"
+# For the tests: the CLI with the YAML, Node.js and Go language hosts beside it (one directory), the
+# Node.js packages and tools/sdkgen, each built first when missing (docs/toolchain.md).
+WITH_TOOLCHAIN = scripts/node-packages.sh >/dev/null && scripts/sdkgen.sh --path >/dev/null \
+	&& bin="$$(scripts/pulumi-hosts.sh)" && PATH="$(CURDIR)/$(VENV)/bin:$$bin:$$PATH" PULUMI_CLI_DIR="$$bin"
 
-.PHONY: venv pulumi test demo bench bench-engine dist test-bounds clean
+.PHONY: venv pulumi hosts sdks test demo bench bench-engine dist test-bounds clean
 
 venv: $(VENV)/.installed
 
@@ -24,8 +29,18 @@ $(VENV)/.installed: pyproject.toml testing/pyproject.toml constraints.txt
 pulumi:
 	@scripts/pulumi-cli.sh
 
+# The language hosts for YAML, TypeScript and Go programs and the Node.js packages (cached like the CLI);
+# the last line is the directory holding the CLI and the hosts.
+hosts:
+	@scripts/node-packages.sh >/dev/null && scripts/pulumi-hosts.sh
+
+# sdk/nodejs, sdk/python and sdk/go from schema.json, by Pulumi's generators (tools/sdkgen).
+sdks:
+	@test -f schema.json || { echo "make sdks: there is no schema.json at the repository root yet (the native plugin's schema)" >&2; exit 1; }
+	@scripts/sdkgen.sh -schema schema.json -out sdk
+
 test: venv
-	@$(WITH_PULUMI) $(NOPROXY) $(PY) -m pytest $(PYTEST_ARGS)
+	@$(WITH_TOOLCHAIN) $(NOPROXY) $(PY) -m pytest $(PYTEST_ARGS)
 
 demo: venv
 	@$(WITH_PULUMI) $(NOPROXY) $(PY) examples/demo.py

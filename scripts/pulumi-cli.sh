@@ -18,14 +18,13 @@ PULUMI_VERSION=3.260.0
 # The engine still speaks to it, and it runs the -exec script of PULUMI_VERSION.
 LANGUAGE_HOST_SDK_VERSION=3.68.0
 INSTALL_HINT="Install the Pulumi CLI v${PULUMI_VERSION} or later from https://www.pulumi.com/docs/iac/download-install/ and put it on PATH instead."
+SCRIPT_NAME="make pulumi"
+# shellcheck source=scripts/build-lib.sh
+. "$(dirname "$0")/build-lib.sh"
 
-CACHE_ROOT="${ALICLOUD_ACCOUNT_FACTORY_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/alicloud-account-factory}"
 TARGET="$CACHE_ROOT/pulumi/v$PULUMI_VERSION"
 BIN="$TARGET/bin"
 PROGRAMS=(pulumi pulumi-language-python pulumi-language-python-exec pulumi-resource-pulumi-python)
-
-say() { printf 'make pulumi: %s\n' "$*" >&2; }
-fail() { say "FAILED: $*"; say "$INSTALL_HINT"; exit 1; }
 
 # Versions as integers (3.260.0 -> 3260000) so that the shell can compare them.
 version_number() {
@@ -64,32 +63,9 @@ fi
 
 # 3. Build it from the Go module proxy.
 command -v go >/dev/null 2>&1 || fail "Go is not installed (needed to build the Pulumi CLI from its Go modules)."
-mkdir -p "$CACHE_ROOT/pulumi"
-WORK="$(mktemp -d "$CACHE_ROOT/pulumi/.building-v$PULUMI_VERSION.XXXXXX")"
-trap 'rm -rf "$WORK"' EXIT
-LOG="$WORK/build.log"
+start_work "$BIN"
 export GOFLAGS="-mod=mod -buildvcs=false" CGO_ENABLED=0
-LDFLAGS_VERSION="-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version"
-BUILD_FLAGS=(-trimpath -tags osusergo,grpcnotrace)
 started=$SECONDS
-
-# Runs one step in DIR, its output into the log; on failure shows the log's end and the cause.
-step() {
-    local what="$1" dir="$2"
-    shift 2
-    say "$what"
-    if ! (cd "$dir" && "$@") >>"$LOG" 2>&1; then
-        tail -n 25 "$LOG" >&2
-        if grep -qE '403 Forbidden|404 Not Found|not available|unknown revision|invalid version' "$LOG"; then
-            fail "the Go module proxy refused a module (see the lines above)."
-        fi
-        fail "'$*' failed (see the lines above)."
-    fi
-}
-
-wrapper_module() {  # a module of our own, so that the pulumi modules' replace lines do not apply
-    mkdir -p "$1" && printf 'module local/%s\n\ngo 1.25\n' "$(basename "$1")" >"$1/go.mod"
-}
 
 mkdir -p "$WORK/bin"
 wrapper_module "$WORK/cli"
@@ -102,12 +78,7 @@ step "[2/5] building pulumi v$PULUMI_VERSION (a cold build takes several minutes
     go build "${BUILD_FLAGS[@]}" -ldflags "-s -w $LDFLAGS_VERSION=v$PULUMI_VERSION" \
     -o "$WORK/bin/pulumi" github.com/pulumi/pulumi/pkg/v3/cmd/pulumi
 
-wrapper_module "$WORK/host"
-step "[3/5] building pulumi-language-python from github.com/pulumi/pulumi/sdk/v3@v$LANGUAGE_HOST_SDK_VERSION" "$WORK/host" \
-    go get "github.com/pulumi/pulumi/sdk/v3@v$LANGUAGE_HOST_SDK_VERSION"
-step "      compiling pulumi-language-python" "$WORK/host" \
-    go build "${BUILD_FLAGS[@]}" -ldflags "-s -w $LDFLAGS_VERSION=v$LANGUAGE_HOST_SDK_VERSION" \
-    -o "$WORK/bin/pulumi-language-python" github.com/pulumi/pulumi/sdk/v3/python/cmd/pulumi-language-python
+build_sdk_host "[3/5]" pulumi-language-python "$LANGUAGE_HOST_SDK_VERSION" python/cmd/pulumi-language-python
 
 say "[4/5] installing pulumi-language-python-exec and pulumi-resource-pulumi-python from sdk/v3@v$PULUMI_VERSION"
 sdk_dir="$(cd "$WORK/cli" && go list -m -f '{{.Dir}}' "github.com/pulumi/pulumi/sdk/v3")"
@@ -120,11 +91,6 @@ built="$("$WORK/bin/pulumi" version 2>>"$LOG")" || fail "the built pulumi does n
 has_all_programs "$WORK/bin" || fail "the build is missing one of ${PROGRAMS[*]}."
 
 # Publish: a rename, so that no one ever sees a half-finished build.
-mv "$WORK/bin" "$WORK/complete"
-mkdir -p "$TARGET"
-if ! mv -T "$WORK/complete" "$BIN" 2>/dev/null; then
-    has_all_programs "$BIN" || fail "could not move the build into $BIN."
-    say "another build finished first; using it"
-fi
+publish "$WORK/bin" "$BIN" has_all_programs
 say "built pulumi v$PULUMI_VERSION in $((SECONDS - started)) s into $BIN ($(du -sh "$BIN" | cut -f1))"
 printf '%s\n' "$BIN"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn
 
 import pytest
 
@@ -18,6 +18,7 @@ from account_factory_testing.accounts import emulator_for_tests
 from account_factory_testing.engine import FakeEngine
 from account_factory_testing.provider_server import PROXY_VARIABLES, ProviderServer
 from account_factory_testing.sandbox import locate_cli
+from account_factory_testing.toolchain import ToolchainUnavailable, locate_toolchain, node_modules, sdkgen
 from alicloud_account_factory.emulator import Emulator
 
 
@@ -65,13 +66,45 @@ def emulator(enroll_seconds: float) -> Iterator[Emulator]:
         yield emu
 
 
+def _unavailable(message: str) -> NoReturn:
+    """Skip, or in CI (CI=true) fail: there a missing part of the toolchain is a broken build."""
+    if os.environ.get("CI", "").lower() == "true":
+        pytest.fail(message)
+    pytest.skip(message)
+
+
 @pytest.fixture(scope="session")
 def pulumi_cli() -> Path:
     """The real CLI; in CI (CI=true) a missing CLI fails the suite instead of skipping it."""
     cli_dir, why_not = locate_cli()
     if cli_dir is None:
-        message = f"the Pulumi CLI is not available (run `make pulumi`): {why_not}"
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail(message)
-        pytest.skip(message)
+        _unavailable(f"the Pulumi CLI is not available (run `make pulumi`): {why_not}")
     return cli_dir
+
+
+@pytest.fixture(scope="session")
+def pulumi_toolchain(pulumi_cli: Path) -> Path:
+    """A directory with the real CLI and the YAML, Node.js and Go language hosts (`make hosts`),
+    built on first use when missing; skipped, or failed in CI, when they cannot be had."""
+    toolchain_dir, why_not = locate_toolchain(pulumi_cli)
+    if toolchain_dir is None:
+        _unavailable(f"the language hosts are not available (run `make hosts`): {why_not}")
+    return toolchain_dir
+
+
+@pytest.fixture(scope="session")
+def node_packages() -> Path:
+    """The node_modules TypeScript programs and generated Node.js SDKs use (scripts/node-packages.sh)."""
+    try:
+        return node_modules()
+    except ToolchainUnavailable as error:
+        _unavailable(f"the Node.js packages are not available: {error}")
+
+
+@pytest.fixture(scope="session")
+def sdkgen_program() -> Path:
+    """tools/sdkgen (what `make sdks` runs), built on first use; account_factory_testing.toolchain.generate_sdks runs it."""
+    try:
+        return sdkgen()
+    except ToolchainUnavailable as error:
+        _unavailable(f"tools/sdkgen could not be built: {error}")

@@ -61,14 +61,36 @@ class Run:
         return f"$ pulumi {' '.join(self.args)} -> {self.returncode}\n{self.output}"
 
 
+def project_manifest(project: str, runtime: str, plugins: Mapping[str, Path]) -> str:
+    """The Pulumi.yaml a sandbox writes for a program (a YAML program's resources live in its Main.yaml)."""
+    if runtime == "python":
+        # An absolute virtualenv: the dynamic provider's launcher resolves a relative one against the
+        # program directory. The program itself runs with `python3` from PATH (.venv/bin first).
+        text = (f"name: {project}\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
+                f"    virtualenv: {sys.prefix}\n")
+    else:
+        text = f"name: {project}\nruntime: {runtime}\n"
+    if plugins:
+        text += "plugins:\n  providers:\n" + "".join(
+            f"    - name: {name}\n      path: {path}\n" for name, path in sorted(plugins.items()))
+    return text
+
+
 class PulumiSandbox:
     """A project directory, a stack and a backend of their own; `pulumi(...)` runs the CLI there."""
 
     def __init__(self, root: Path, cli_dir: Path, program: Path, *, project: str = "e2e-accounts",
-                 stack: str = STACK, provider_state: Optional[Path] = None, backend: Optional[Path] = None) -> None:
+                 stack: str = STACK, provider_state: Optional[Path] = None, backend: Optional[Path] = None,
+                 runtime: str = "python", plugins: Optional[Mapping[str, Path]] = None,
+                 env: Optional[Mapping[str, str]] = None) -> None:
         """`provider_state`: the provider's record of EnrollAccount attempts (journal.py), shared by the
         sandboxes of one test as by the stacks of one machine; a directory of this sandbox's own if None.
-        `backend`: another sandbox's, for stacks that read each other (StackReference); its own if None."""
+        `backend`: another sandbox's, for stacks that read each other (StackReference); its own if None.
+
+        `runtime`: the program's language (python, yaml, nodejs, go; CLI_DIR must hold its host,
+        toolchain.locate_toolchain). `plugins`: resource plugins by name -> the directory of their
+        `pulumi-resource-<name>` executable (Pulumi.yaml `plugins: providers:`). `env`: more variables
+        for the CLI and what it starts (e.g. PYTHONPATH for an SDK that is not installed)."""
         self.root = root
         self.cli = cli_dir / "pulumi"
         self.stack = stack
@@ -79,12 +101,7 @@ class PulumiSandbox:
         for directory in (self.home, self.backend):
             directory.mkdir(parents=True, exist_ok=directory == backend)
         shutil.copytree(program, self.project_dir, ignore=shutil.ignore_patterns("Pulumi*.yaml", "__pycache__"))
-        # An absolute virtualenv: the dynamic provider's launcher resolves a relative one against
-        # the program directory. The program itself runs with `python3` from PATH (.venv/bin first).
-        (self.project_dir / "Pulumi.yaml").write_text(
-            f"name: {project}\nruntime:\n  name: python\n  options:\n    toolchain: pip\n"
-            f"    virtualenv: {sys.prefix}\n"
-        )
+        (self.project_dir / "Pulumi.yaml").write_text(project_manifest(project, runtime, plugins or {}))
         base = {k: v for k, v in os.environ.items()
                 if not k.startswith(_DROPPED_PREFIXES) and k.lower() not in _DROPPED}
         self.env = {
@@ -96,6 +113,7 @@ class PulumiSandbox:
             "PULUMI_SKIP_UPDATE_CHECK": "true",
             "PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION": "true",
             "ALICLOUD_ACCOUNT_FACTORY_STATE_DIR": str(provider_state or root / "provider-state"),
+            **(env or {}),
         }
         self.pulumi("stack", "init", stack, stack_flag=False)
 
