@@ -33,8 +33,8 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from . import baseline_fields
 from .baseline_client import BaselineClient
 from .catalog import CATALOG_CODES, answered_from_catalog, shared_client
-from .enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES, IN_FLIGHT_SECONDS, LISTING_LAG_SECONDS, UNSETTLED_SECONDS
-from .errors import AccountFactoryError, AmbiguousCallError, ApiError, UnansweredCallError
+from .enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES, Windows
+from .errors import AccountFactoryError, AmbiguousCallError, ApiError
 from .journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
 from .progress import Reporter
 from .provider import EnrolledAccountProvider, _journal
@@ -124,6 +124,7 @@ class _Sending:
 
     journal: AttemptJournal
     key: str
+    windows: Windows
     attempt: Attempt | None = None
 
     def sending(self) -> None:
@@ -137,12 +138,9 @@ class _Sending:
             self.journal.settle(self.key, self.attempt, state, until=until, resource_id=baseline_id)
 
     def unanswered(self, error: AmbiguousCallError) -> float:
-        """Records until when the attempt may still turn up, and returns it: without any answer the
-        service may carry it out until IN_FLIGHT_SECONDS after it left, otherwise whatever it did is
-        done; the listing may take LISTING_LAG_SECONDS more to show it."""
+        """Records until when the attempt may still turn up (`Windows.unanswered_until`), and returns it."""
         now = time.time()
-        sent = self.attempt.at if self.attempt is not None else now
-        until = max(sent + IN_FLIGHT_SECONDS if isinstance(error, UnansweredCallError) else now, now) + LISTING_LAG_SECONDS
+        until = self.windows.unanswered_until(error, self.attempt.at if self.attempt is not None else now, now)
         if self.attempt is None:
             self.sending()
         self.settle(SENT, until=until)
@@ -242,13 +240,14 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
         journal = _journal()
         key = f"baseline.{region}.{baseline_fields.own_mark(props)}"  # the journal's: one file per resource and region
         reporter = self._reporter(props, self._settings().credentials.secrets())
+        windows = Windows(self._settings().read_timeout)
         unsure: AmbiguousCallError | None = None
         looks = 0
         while True:
             found = self._look(client, props, journal, key, deadline)
             if found.own:
                 return self._adopted(found, reporter, unsure), False
-            pending = journal.unanswered_until(key, UNSETTLED_SECONDS)
+            pending = journal.unanswered_until(key, windows.unsettled)
             if pending is not None:  # an attempt may still take effect, or be missing from the listing: look, never create
                 looks += 1
                 pause = AMBIGUOUS_LOOKUP_PAUSES[min(looks, len(AMBIGUOUS_LOOKUP_PAUSES)) - 1]
@@ -260,7 +259,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
                 raise _name_taken(found.others[0], props, region)
             if deadline.expired:
                 raise _not_created(deadline, None, None)
-            sending = _Sending(journal, key)
+            sending = _Sending(journal, key, windows)
             try:
                 baseline_id = client.create_baseline(values, deadline, sending)
             except AmbiguousCallError as error:

@@ -61,7 +61,6 @@ def _means_not_enrolled(code: str) -> bool:
 
 LIST_PAGE_SIZE = 100
 CONNECT_TIMEOUT_MS = 5_000
-READ_TIMEOUT_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -100,7 +99,7 @@ def _build_sdk_client(settings: ProviderSettings, region: str, kind: str) -> Any
     creds = settings.credentials
     config = Config(
         region_id=region,
-        read_timeout=READ_TIMEOUT_MS,
+        read_timeout=round(settings.read_timeout * 1000),  # `alicloud-account-factory:readTimeout`
         connect_timeout=CONNECT_TIMEOUT_MS,
         retry_options=_sdk_retry_options(kind),
         user_agent=f"alicloud-account-factory/{__version__}",

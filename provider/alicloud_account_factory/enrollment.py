@@ -39,6 +39,7 @@ from .enrollment_steps import (  # EnrollmentKey and resource_digest are also th
     Target,
     TooLate,
     WaitOut,
+    Windows,
     Wording,
     candidates,
     duplicate_warnings,
@@ -51,7 +52,6 @@ from .enrollment_steps import (  # EnrollmentKey and resource_digest are also th
     others_to_name,
     resource_digest,
     sort_found,
-    unanswered_until,
 )
 from .errors import AmbiguousCallError, ApiError, is_transient
 from .fields import for_existing_account
@@ -91,9 +91,10 @@ class _Recorder:
     """Writes each EnrollAccount request of a new account to the journal before it leaves, and
     what became of it: a kill -9 at any point leaves at most the last request unsettled."""
 
-    def __init__(self, journal: AttemptJournal, key: str) -> None:
+    def __init__(self, journal: AttemptJournal, key: str, windows: Windows) -> None:
         self._journal = journal
         self._key = key
+        self._windows = windows
         self._attempt: Attempt | None = None
 
     def sending(self) -> None:
@@ -113,7 +114,7 @@ class _Recorder:
         if self._attempt is None:  # the client did not report the send: it left just now at the latest
             self.sending()
         assert self._attempt is not None
-        self._journal.settle(self._key, self._attempt, SENT, until=unanswered_until(error, self._attempt.at, now))
+        self._journal.settle(self._key, self._attempt, SENT, until=self._windows.unanswered_until(error, self._attempt.at, now))
 
 
 def _tagged(request: EnrollRequest, target: Target) -> EnrollRequest:
@@ -135,12 +136,13 @@ class Enroller:
     existing (or adopted) one.
 
     `keyed_settings` names, for the user, the settings that make up the settings half of the key.
-    `backoff` spaces the looks that ride out an outage of the listing."""
+    `backoff` spaces the looks that ride out an outage of the listing; `windows` says how long an
+    unanswered EnrollAccount may still turn up (from the client's read timeout)."""
 
     def __init__(self, client: GovernanceCalls, waiter: Waiter, listing: Listing | None = None, *,
                  keyed_settings: str = "the new-account settings", journal: AttemptJournal | None = None,
                  sleep: Callable[[float], None] = time.sleep, clock: Callable[[], float] = time.time,
-                 backoff: Backoff = Backoff()) -> None:
+                 backoff: Backoff = Backoff(), windows: Windows = Windows()) -> None:
         self._client = client
         self._waiter = waiter
         self._listing: Listing = listing or _unshared(client)
@@ -150,6 +152,7 @@ class Enroller:
         self._sleep = sleep
         self._clock = clock
         self._backoff = backoff
+        self._windows = windows
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -182,7 +185,8 @@ class Enroller:
         looks = 0
         while True:
             step = next_for_new_account(found.own, self._journal.attempts(target.text), now=self._clock(),
-                                        unsure=unsure, looks=looks, remaining=deadline.remaining(), wording=wording)
+                                        unsure=unsure, looks=looks, remaining=deadline.remaining(), wording=wording,
+                                        windows=self._windows)
             if isinstance(step, Adopt):
                 for warning in step.warnings:
                     progress.warn(warning)
@@ -201,7 +205,7 @@ class Enroller:
                 self._warn_if_unrecorded(progress)  # as after any EnrollAccount this create sends
             if not isinstance(step, Enroll):
                 raise step.error
-            recorder = _Recorder(self._journal, target.text)
+            recorder = _Recorder(self._journal, target.text, self._windows)
             try:
                 account_uid = self._enroll(request, deadline, wording, recorder)
             except AmbiguousCallError as error:

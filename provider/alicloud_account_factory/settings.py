@@ -14,10 +14,16 @@ from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
+from .timeouts import describe_seconds, parse_duration
 
 NAMESPACE = "alicloud-account-factory"
 ENDPOINT_ENV = "ALIBABA_CLOUD_GOVERNANCE_ENDPOINT"
 DEFAULT_REGION = "cn-hangzhou"
+#: How long the SDK waits for an answer once a request has left (`alicloud-account-factory:readTimeout`).
+#: How long an unanswered EnrollAccount or CreateAccountFactoryBaseline may still take effect is
+#: derived from it (`enrollment_steps.Windows`).
+DEFAULT_READ_TIMEOUT_SECONDS = 30.0
+READ_TIMEOUT_RANGE = (1.0, 600.0)
 
 
 @dataclass(frozen=True)
@@ -74,6 +80,8 @@ class ProviderSettings:
     #: Share status polling between the enrollments of one provider process and lift the
     #: provider server's 4-worker limit (see pool_widening.py and shared_poller.py). `false` restores stock behaviour.
     fleet_mode: bool = True
+    #: Seconds the SDK waits for an answer; the windows after an unanswered call derive from it.
+    read_timeout: float = DEFAULT_READ_TIMEOUT_SECONDS
 
     @staticmethod
     def from_config(get: Callable[[str], Any], environ: Mapping[str, str] | None = None) -> "ProviderSettings":
@@ -107,4 +115,22 @@ class ProviderSettings:
             endpoint=Endpoint.parse(endpoint_text) if endpoint_text else None,
             credentials=credentials,
             fleet_mode=_flag(get(f"{NAMESPACE}:fleetMode"), True),
+            read_timeout=_read_timeout(text(f"{NAMESPACE}:readTimeout")),
         )
+
+
+def _read_timeout(spelled: str | None) -> float:
+    """`alicloud-account-factory:readTimeout`, a Go duration such as `30s` or `1m`."""
+    if spelled is None:
+        return DEFAULT_READ_TIMEOUT_SECONDS
+    low, high = READ_TIMEOUT_RANGE
+    try:
+        seconds = parse_duration(spelled)
+    except ValueError:
+        seconds = None
+    if seconds is None or not low <= seconds <= high:
+        raise ConfigurationError(
+            f"{NAMESPACE}:readTimeout {spelled!r} is not valid: give a duration from {describe_seconds(low)} to "
+            f"{describe_seconds(high)} such as 30s (the default) or 1m (`pulumi config set {NAMESPACE}:readTimeout 1m`)"
+        )
+    return seconds
