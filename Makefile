@@ -1,5 +1,6 @@
 # The two commands a user needs: `make demo` and `make test`. Both build .venv from nothing, and
-# both find or build the Pulumi CLI (`make pulumi`, cached outside the checkout).
+# both find or build the Pulumi CLI (`make pulumi`, cached outside the checkout). `make check` is
+# the inner loop: unit and provider-level tests, no CLI, in under a minute.
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
@@ -8,8 +9,11 @@ NOPROXY := env -u HTTP_PROXY -u http_proxy -u HTTPS_PROXY -u https_proxy -u ALL_
 # The directory holding pulumi and its Python language host, first on PATH; .venv/bin before it,
 # so that the programs and the dynamic provider run with the project's Python.
 WITH_PULUMI = bin="$$(scripts/pulumi-cli.sh)" && PATH="$(CURDIR)/$(VENV)/bin:$$bin:$$PATH" PULUMI_CLI_DIR="$$bin"
+# pytest-xdist workers: the tests mostly wait (on enrollments, held requests, the CLI), so twice the
+# cores, and at least 4.
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(max(4, 2 * (os.cpu_count() or 1)))')
 
-.PHONY: venv pulumi test demo bench bench-engine clean
+.PHONY: venv pulumi test check demo bench bench-engine clean
 
 venv: $(VENV)/.installed
 
@@ -23,8 +27,13 @@ $(VENV)/.installed: pyproject.toml testing/pyproject.toml
 pulumi:
 	@scripts/pulumi-cli.sh
 
+# Test files go to workers whole: a module's tests share its emulator and engine stand-in.
 test: venv
-	@$(WITH_PULUMI) $(NOPROXY) $(PY) -m pytest $(PYTEST_ARGS)
+	@$(WITH_PULUMI) $(NOPROXY) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
+
+# Tests go to workers one by one: each provider-level test resets the emulator and plays a stack of its own.
+check: venv
+	@$(NOPROXY) $(PY) -m pytest -n $(TEST_WORKERS) --dist load tests/unit tests/provider $(PYTEST_ARGS)
 
 demo: venv
 	@$(WITH_PULUMI) $(NOPROXY) $(PY) examples/demo.py

@@ -20,6 +20,10 @@ from account_factory_testing.provider_server import PROXY_VARIABLES, ProviderSer
 from account_factory_testing.sandbox import locate_cli
 from alicloud_account_factory.emulator import Emulator
 
+#: The reliability suite's run summary, merged across xdist workers: the controller process only
+#: loads this conftest.
+pytest_plugins = ["tests.reliability.run_summary"]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_proxy() -> Iterator[None]:

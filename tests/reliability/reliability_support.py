@@ -119,12 +119,26 @@ _summary_lock = threading.Lock()
 def record(section: str, **figures: Any) -> None:
     """Add figures to one section of the run summary (sections add up across tests)."""
     with _summary_lock:
-        target = SUMMARY.setdefault(section, {})
-        for key, value in figures.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and isinstance(target.get(key), (int, float)):
-                target[key] += value
-            else:
-                target[key] = value
+        merge_figures(SUMMARY, {section: figures})
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def merge_figures(target: dict[str, Any], figures: Mapping[str, Any]) -> None:
+    """Add `figures` into `target`: numbers add up, tables merge key by key, anything else is
+    replaced (so the summaries of several test processes add up like those of several tests)."""
+    for key, value in figures.items():
+        if _is_number(value) and _is_number(target.get(key)):
+            target[key] += value
+        elif isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            merge_figures(target[key], value)
+        elif isinstance(value, Mapping):
+            target[key] = {}
+            merge_figures(target[key], value)
+        else:
+            target[key] = value
 
 
 # --- provider servers and resources ----------------------------------------------------------
