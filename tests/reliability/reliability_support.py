@@ -37,11 +37,27 @@ from alicloud_account_factory.resource import RESOURCE_TYPE
 
 #: Deadline of one gRPC call: generous, so that only a hung provider trips it.
 CALL_DEADLINE = 300.0
+#: How long a test waits for an event (a request in the emulator's log, an account, a message)
+#: before calling it a hang: far beyond what the event takes on a loaded machine.
+HANG_SECONDS = 120.0
 #: The suite's enrollments (the shared `emulator` fixture's too): short, so the suite is fast;
 #: every scenario still waits through all the statuses.
 ENROLL_SECONDS = 1.5
 #: Random kill points, lags and downtimes come from this seed (set RELIABILITY_SEED to explore others).
 SEED = int(os.environ.get("RELIABILITY_SEED", "20250117"))
+#: The read timeout (`alicloud-account-factory:readTimeout`) of the scenarios that wait out an
+#: unanswered request: a third of the real 30 s, so that the windows the provider derives from it
+#: (in flight for twice the read timeout, then the listing's 15 s) pass three times sooner. What a
+#: scenario's gateway holds is given in real seconds and scaled the same way (`held`), so every hold
+#: keeps its ratio to the read timeout: still longer than it, or still well within it.
+READ_TIMEOUT_SECONDS = 10.0
+REAL_READ_TIMEOUT_SECONDS = 30.0
+SHORT_READ_TIMEOUT = {"alicloud-account-factory:readTimeout": f"{READ_TIMEOUT_SECONDS:g}s"}
+
+
+def held(real_seconds: float) -> float:
+    """A hold of `real_seconds` against the real 30 s read timeout, at this suite's read timeout."""
+    return real_seconds * READ_TIMEOUT_SECONDS / REAL_READ_TIMEOUT_SECONDS
 
 
 # --- evidence: everything a user could ever see, scanned for the secret -----------------------
