@@ -16,7 +16,7 @@ from alibabacloud_governance20210120.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from alicloud_account_factory.emulator import MEMBER_ACCOUNT_UIDS, Emulator
 from darabonba.exceptions import UnretryableException
-from emulator_support import Clock, make_client, sdk_error
+from emulator_support import Clock, make_client, sdk_error, wait_until
 
 UID = MEMBER_ACCOUNT_UIDS[0]
 
@@ -96,10 +96,7 @@ def test_async_delay(emu: Emulator) -> None:
 
 def test_async_delay_longer_than_the_read_timeout(emu: Emulator) -> None:
     emu.set_faults([{"action": "EnrollAccount", "kind": "delay", "delay_seconds": 0.8, "times": 1}])
-    started = time.monotonic()
     with pytest.raises(UnretryableException):
         enroll(make_client(emu, read_timeout_ms=300))
-    assert time.monotonic() - started < 0.7  # the client gave up; the server carries on
-    assert emu.state()["accounts"] == []
-    time.sleep(0.7)
-    assert [a["AccountUid"] for a in emu.state()["accounts"]] == [UID]
+    # The client gave up (a read timeout); the server carries on: the account turns up.
+    wait_until(lambda: [a["AccountUid"] for a in emu.state()["accounts"]] == [UID])
