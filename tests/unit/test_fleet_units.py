@@ -86,7 +86,7 @@ class FakeService:
             self.calls["Get"] += 1
             self.get_times.setdefault(account_uid, []).append(time.monotonic())
         if self.get_blocks is not None:
-            self.get_blocks.wait(5)
+            self.get_blocks.wait(60)
         if self.get_error is not None:
             raise self.get_error
         status, items, update_time = self._phase(account_uid)
@@ -245,14 +245,14 @@ def test_a_bug_in_a_sweep_fails_the_waiters_at_once() -> None:
         assert isinstance(outcome.error, StatusPollingFailed), outcome.error
         assert isinstance(outcome.error.__cause__, ValueError)
         assert str(outcome.account_uid) in str(outcome.error) and "a bug" in str(outcome.error)
-        assert outcome.ended - outcome.started < 5.0
+        assert outcome.ended - outcome.started < 15.0  # at once: not at the 30 s deadline
 
 
 def test_transient_failures_are_retried_until_the_deadline_and_the_timeout_carries_the_last_one() -> None:
     cut = AmbiguousCallError("ListEnrolledAccounts", "ConnectionFailure", "could not complete the call",
                              retryable=True)  # as the client marks it
     service = FakeService(list_error=cut)
-    outcomes = wait_for_all(poller_for(service), service, [(7000, 0.0, 60.0), (7001, 0.0, 60.0)], deadline=1.0)
+    outcomes = wait_for_all(poller_for(service), service, [(7000, 0.0, 60.0), (7001, 0.0, 60.0)], deadline=3.0)
     assert service.calls["List"] >= 3  # kept trying
     for outcome in outcomes:
         assert isinstance(outcome.error, WaitTimedOut), outcome.error
@@ -276,56 +276,88 @@ def test_the_last_look_of_a_timed_out_wait_takes_a_few_seconds_at_most(monkeypat
     finally:
         hung.set()
     assert isinstance(outcomes[0].error, WaitTimedOut)
-    assert outcomes[0].ended - outcomes[0].started < 2.0
+    assert outcomes[0].ended - outcomes[0].started < 30.0  # not held by the read that hangs 60 s
 
 
 # --- the shared listing --------------------------------------------------------------------
 
 
 class SlowLister:
-    def __init__(self, seconds: float, failing: ApiError | None = None) -> None:
+    """A listing that takes `seconds`, or, held, until `release` is set; `entered` is set once a
+    sweep is under way (and has reported `failing`, if given, as a retry)."""
+
+    def __init__(self, seconds: float = 0.0, failing: ApiError | None = None, *, held: bool = False) -> None:
         self.seconds = seconds
         self.failing = failing
         self.deadlines: list[float] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        if not held:
+            self.release.set()
 
     def list_enrolled(self, deadline: Deadline,
                       on_retry: Callable[[ApiError], None] | None = None) -> list[EnrolledSummary]:
         self.deadlines.append(deadline.seconds)
         if on_retry is not None and self.failing is not None:
             on_retry(self.failing)  # as the client does before it sleeps and tries again
+        self.entered.set()
+        assert self.release.wait(60), "the test never released the listing"
         time.sleep(self.seconds)
         return [EnrolledSummary(1, None, None, "Finished", "t0")]
 
 
+@dataclass(frozen=True)
+class Announced(Deadline):
+    """A deadline that counts its caller in `waiting` each time the shared listing reads it, which it
+    does, holding its lock, right before it waits for a sweep."""
+
+    waiting: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0), compare=False)
+
+    def remaining(self) -> float:
+        self.waiting.release()
+        return super().remaining()
+
+
 def test_a_sweep_has_its_own_deadline_and_a_short_caller_gives_up_alone() -> None:
-    lister = SlowLister(0.8)
+    lister = SlowLister(held=True)
     listing = SharedListing(lister)  # type: ignore[arg-type]
     with futures.ThreadPoolExecutor(2) as pool:
-        short = pool.submit(lambda: (listing(Deadline.after(0.1)), time.monotonic()))
-        time.sleep(0.05)
-        long = pool.submit(listing, Deadline.after(10.0))
-        began = time.monotonic()
+        long = pool.submit(listing, Deadline.after(60.0))
+        assert lister.entered.wait(60)
         with pytest.raises(TimeoutError):
-            short.result()
-        assert time.monotonic() - began < 0.6  # at its own deadline, not at the end of the sweep
+            listing(Deadline.after(0.1))  # gives up at its own deadline, while the sweep still runs
+        lister.release.set()
         assert [row.account_uid for row in long.result()] == [1]
     assert lister.deadlines and all(seconds == shared_listing.SWEEP_SECONDS for seconds in lister.deadlines)
 
 
 def test_a_caller_that_gives_up_learns_why_the_sweep_is_still_retrying() -> None:
     unreachable = AmbiguousCallError("ListEnrolledAccounts", "ConnectionFailure", "could not complete the call")
-    listing = SharedListing(SlowLister(0.5, failing=unreachable))  # type: ignore[arg-type]
-    with pytest.raises(TimeoutError, match="ConnectionFailure: could not complete the call"):
-        listing(Deadline.after(0.1))
+    lister = SlowLister(failing=unreachable, held=True)
+    listing = SharedListing(lister)  # type: ignore[arg-type]
+    with futures.ThreadPoolExecutor(1) as pool:
+        patient = pool.submit(listing, Deadline.after(60.0))
+        assert lister.entered.wait(60)  # the sweep has met the failure and retries
+        try:
+            with pytest.raises(TimeoutError, match="ConnectionFailure: could not complete the call"):
+                listing(Deadline.after(0.1))
+        finally:
+            lister.release.set()
+        patient.result()
 
 
 def test_callers_asking_together_share_one_sweep() -> None:
-    lister = SlowLister(0.3)
+    """Ten callers that ask while a sweep runs (held until all ten wait) share the next one."""
+    lister = SlowLister(held=True)
     listing = SharedListing(lister)  # type: ignore[arg-type]
+    deadline = Announced(time.monotonic() + 60.0, 60.0)
     with futures.ThreadPoolExecutor(10) as pool:
-        results = list(pool.map(lambda _: listing(Deadline.after(10.0)), range(10)))
-    assert all(len(rows) == 1 for rows in results)
-    assert len(lister.deadlines) <= 2
+        results = pool.map(lambda _: listing(deadline), range(10))
+        for _ in range(10):
+            assert deadline.waiting.acquire(timeout=60)
+        lister.release.set()
+        assert all(len(rows) == 1 for rows in results)
+    assert len(lister.deadlines) == 2
 
 
 def test_a_first_look_shares_a_recent_sweep_and_any_other_caller_gets_a_new_one() -> None:
@@ -342,16 +374,16 @@ def test_a_first_look_shares_a_recent_sweep_and_any_other_caller_gets_a_new_one(
 
 
 def test_a_first_look_joins_the_running_sweep() -> None:
-    lister = SlowLister(0.4)
+    lister = SlowLister(held=True)
     listing = SharedListing(lister)  # type: ignore[arg-type]
     with futures.ThreadPoolExecutor(2) as pool:
-        first = pool.submit(listing, Deadline.after(10.0))
-        time.sleep(0.1)
-        began = time.monotonic()
-        listing(Deadline.after(10.0), max_age=2.0)
-        assert time.monotonic() - began < 0.39  # answered by the running sweep, not a new one
+        first = pool.submit(listing, Deadline.after(60.0))
+        assert lister.entered.wait(60)
+        joined = pool.submit(listing, Deadline.after(60.0), max_age=60.0)
+        lister.release.set()
+        joined.result()
         first.result()
-    assert len(lister.deadlines) == 1
+    assert len(lister.deadlines) == 1  # answered by the running sweep, not a new one
 
 
 def test_a_failed_recent_sweep_is_not_shared() -> None:
@@ -474,7 +506,7 @@ class FakeStub:
     def Log(self, request: engine_pb2.LogRequest, timeout: float) -> None:  # noqa: N802 - gRPC's name
         self.entered.set()
         if self.hold is not None:
-            self.hold.wait(10)
+            self.hold.wait(60)
         time.sleep(self.delay)
         if self.failures:
             self.failures -= 1
@@ -487,12 +519,14 @@ def log_with(stub: FakeStub, **kwargs: Any) -> EngineLog:
 
 
 def test_status_messages_never_wait_for_a_slow_engine_and_warnings_are_delivered_before_log_returns() -> None:
-    stub = FakeStub(delay=0.3)
+    stub = FakeStub()
+    stub.hold = threading.Event()  # the engine hangs on the first message (for 60 s)
     engine = log_with(stub)
-    began = time.monotonic()
-    for i in range(5):
-        engine.log(f"status {i}", urn="urn:a", ephemeral=True)
-    assert time.monotonic() - began < 0.2
+    logged = threading.Thread(target=lambda: [engine.log(f"status {i}", urn="urn:a", ephemeral=True) for i in range(5)])
+    logged.start()
+    logged.join(30)
+    assert not logged.is_alive(), "status messages waited for the hung engine"
+    stub.hold.set()
     engine.log("mind this", urn="urn:a", warning=True)
     assert "mind this" in [r.message for r in stub.received]  # synchronous
     assert engine.flush(10)
