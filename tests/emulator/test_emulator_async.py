@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from alibabacloud_governance20210120 import models as m
@@ -19,12 +19,6 @@ from darabonba.exceptions import UnretryableException
 from emulator_support import Clock, make_client, sdk_error, wait_until
 
 UID = MEMBER_ACCOUNT_UIDS[0]
-
-
-@pytest.fixture
-def frozen(clock: Clock) -> Iterator[Emulator]:
-    with Emulator(enroll_seconds=1.0, clock=clock) as emulator:
-        yield emulator
 
 
 def enroll(client: Client) -> int:

@@ -6,9 +6,10 @@ provider server against its own emulator, whose gateway holds the first
 CreateAccountFactoryBaseline before carrying it out:
 
 * a create that gets no answer within the read timeout (its own deadline passed meanwhile),
-  followed at once by a create in a fresh provider process; the gateway holds the request 5/3 of
-  the read timeout (50 s against the real 30 s; the scenario runs with the suite's shorter read
-  timeout, `held`), and the second create looks while it is held;
+  followed at once by a create in a fresh provider process (started while the first one waits, as
+  a loaded machine could otherwise take the hold's margin to start it); the gateway holds the
+  request 1.8 read timeouts (54 s against the real 30 s; the scenario runs with the suite's
+  shorter read timeout, `held`), and the second create looks while it is held;
 * a provider process killed (SIGKILL) right after the request left, and a fresh process
   creating at once.
 
@@ -80,14 +81,22 @@ def _one_baseline_created_once(emulator: Emulator, outcome: CreateOutcome) -> di
 def test_a_create_unanswered_past_the_read_timeout_then_run_again_at_once_leaves_one_baseline(
         engine: FakeEngine) -> None:
     with emulator_for_tests(enroll_seconds=1.5) as emulator:
-        _hold_the_first_create(emulator, held(50))  # beyond the read timeout, within twice it
+        _hold_the_first_create(emulator, held(54))  # well beyond the read timeout, within twice it
         # A deadline no longer than the read timeout: the create gives up when its read does.
-        short = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=f"{READ_TIMEOUT_SECONDS:g}s"))
-        timed_out = create_in_a_new_provider(engine, emulator.endpoint, _registration(short), config=SHORT_READ_TIMEOUT)
+        short = _registration(pulumi.ResourceOptions(
+            custom_timeouts=pulumi.CustomTimeouts(create=f"{READ_TIMEOUT_SECONDS:g}s")))
+        unlimited = _registration()
+        first = start_server(engine, emulator.endpoint, warm_with=short, config=SHORT_READ_TIMEOUT)
+        second = start_server(engine, emulator.endpoint, warm_with=unlimited, config=SHORT_READ_TIMEOUT)
+        try:
+            timed_out = check_and_create(first, short)
+            first.stop()
+            first_ended = time.time()
+            again = check_and_create(second, unlimited)  # the next `pulumi up`, at once
+        finally:
+            first.stop()
+            second.stop()
         assert timed_out.error is not None
-        first_ended = time.time()
-        # The next `pulumi up`, at once.
-        again = create_in_a_new_provider(engine, emulator.endpoint, _registration(), config=SHORT_READ_TIMEOUT)
         _one_baseline_created_once(emulator, again)
         # The second create looked while the request was still held (so the record, not the listing, held it back).
         log = emulator.requests()

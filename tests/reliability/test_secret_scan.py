@@ -27,7 +27,9 @@ from tests.reliability.reliability_support import (
     start_server,
 )
 
-SHORT = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="2s"))
+#: Ample time for a fresh provider process's first call to the unreachable endpoint to fail on a
+#: loaded machine (the error then names the failure): 2 s was not always enough.
+SHORT = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="15s"))
 
 
 def _failing_creates(engine: FakeEngine, emulator: Emulator) -> list[str]:
