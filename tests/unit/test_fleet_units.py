@@ -455,7 +455,7 @@ def test_the_live_provider_server_pool_is_found_and_widened(provider_grpc_server
 
     jobs = [provider_grpc_server.submit(block) for _ in range(8)]
     try:
-        assert all(running.acquire(timeout=5) for _ in range(8))  # 8 at once, not 4
+        assert all(running.acquire(timeout=60) for _ in range(8))  # 8 at once, not 4
     finally:
         release.set()
         futures.wait(jobs)
