@@ -9,9 +9,9 @@ NOPROXY := env -u HTTP_PROXY -u http_proxy -u HTTPS_PROXY -u https_proxy -u ALL_
 # The directory holding pulumi and its Python language host, first on PATH; .venv/bin before it,
 # so that the programs and the dynamic provider run with the project's Python.
 WITH_PULUMI = bin="$$(scripts/pulumi-cli.sh)" && PATH="$(CURDIR)/$(VENV)/bin:$$bin:$$PATH" PULUMI_CLI_DIR="$$bin"
-# pytest-xdist workers: the tests mostly wait (on enrollments, held requests, the CLI), so twice the
-# cores, and at least 4.
-TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(max(4, 2 * (os.cpu_count() or 1)))')
+# pytest-xdist workers: the tests mostly wait (on enrollments, held requests, the CLI), so three per
+# core, and at least 4 (6 on 2 cores).
+TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(max(4, 3 * (os.cpu_count() or 1)))')
 
 .PHONY: venv pulumi test check demo bench bench-engine clean
 
