@@ -31,9 +31,10 @@ pulumi:
 test: venv
 	@$(WITH_PULUMI) $(NOPROXY) $(PY) -m pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
-# Tests go to workers one by one: each provider-level test resets the emulator and plays a stack of its own.
+# Tests go to workers one by one (an idle worker takes over another's queue): each provider-level
+# test resets the emulator and plays a stack of its own.
 check: venv
-	@$(NOPROXY) $(PY) -m pytest -n $(TEST_WORKERS) --dist load tests/unit tests/provider $(PYTEST_ARGS)
+	@$(NOPROXY) $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal tests/unit tests/provider $(PYTEST_ARGS)
 
 demo: venv
 	@$(WITH_PULUMI) $(NOPROXY) $(PY) examples/demo.py
