@@ -114,7 +114,8 @@ class _Recorder:
         if self._attempt is None:  # the client did not report the send: it left just now at the latest
             self.sending()
         assert self._attempt is not None
-        self._journal.settle(self._key, self._attempt, SENT, until=self._windows.unanswered_until(error, self._attempt.at, now))
+        until = self._windows.unanswered_until(error, self._attempt.at, now)
+        self._journal.settle(self._key, self._attempt, SENT, until=until)
 
 
 def _tagged(request: EnrollRequest, target: Target) -> EnrollRequest:

@@ -50,13 +50,13 @@ class Windows:
 
     @property
     def in_flight(self) -> float:
-        """How long after it was sent a request may still take effect: twice the read timeout (60 s)."""
+        """How long after it was sent a request may still take effect: twice the read timeout (60 s by default)."""
         return IN_FLIGHT_READ_TIMEOUTS * self.read_timeout
 
     @property
     def unsettled(self) -> float:
         """How long an unanswered EnrollAccount keeps a create of its key from enrolling (it looks
-        instead): the in-flight window plus the listing's lag (75 s)."""
+        instead): the in-flight window plus the listing's lag (75 s by default)."""
         return self.in_flight + LISTING_LAG_SECONDS
 
     def unanswered_until(self, error: AmbiguousCallError, sent_at: float, now: float) -> float:
@@ -68,6 +68,7 @@ class Windows:
         """
         done_by = sent_at + self.in_flight if isinstance(error, UnansweredCallError) else now
         return max(done_by, now) + LISTING_LAG_SECONDS
+
 
 #: The resource operation an enrollment runs for, as `CustomTimeouts` names its timeout.
 Operation = Literal["create", "update"]

@@ -113,8 +113,8 @@ def test_an_enroll_the_gateway_carries_out_50s_late_is_not_sent_twice(engine: Fa
         assert outcome.error is None, outcome.error
         assert outcome.id == str(account["AccountUid"])
         assert emulator.state()["calls"].get("EnrollAccount") == 1
-        assert any("EnrollAccount went unanswered" in m.message for m in engine.messages if m.urn == registration.urn), \
-            "the gateway's hold never outlasted the read timeout"
+        told = [m.message for m in engine.messages if m.urn == registration.urn]
+        assert any("EnrollAccount went unanswered" in m for m in told), "the gateway's hold never outlasted the read timeout"
 
 
 def test_a_second_account_with_the_key_that_turns_up_later_is_named(engine: FakeEngine) -> None:
