@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent import futures
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -55,6 +56,11 @@ class FakeService:
     def enroll(self, account_uid: int, duration: float) -> None:
         with self._lock:
             self._accounts[account_uid] = (time.monotonic(), duration)
+
+    def finish(self, account_uid: int) -> None:
+        """The enrollment ends now."""
+        with self._lock:
+            self._accounts[account_uid] = (self._accounts[account_uid][0], 0.0)
 
     def _phase(self, account_uid: int) -> tuple[str, tuple[str, ...], str]:
         """(Status, item statuses, UpdateTime) now."""
@@ -132,6 +138,31 @@ def poller_for(service: FakeService, **kwargs: Any) -> SharedStatusPoller:
     return SharedStatusPoller(service, FAST, listing=service.list_enrolled, **kwargs)  # type: ignore[arg-type]
 
 
+def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for `condition`; a minute means it never came."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
+@contextmanager
+def listed_throughout(poller: SharedStatusPoller, service: FakeService) -> Iterator[None]:
+    """Two long waits around the block's, so that more accounts wait than the listing has pages
+    all along (with one left the poller reads it directly), however spread out the block's waits
+    start and end on a loaded machine; ended when the block is done."""
+    anchors = [9100, 9101]
+    with futures.ThreadPoolExecutor(len(anchors)) as pool:
+        for uid in anchors:
+            service.enroll(uid, 3600.0)
+        held = [pool.submit(poller.wait, uid, Deadline.after(120.0), lambda _seen: None) for uid in anchors]
+        until(lambda: set(anchors) <= poller.remembered_accounts(), "the long waits never started")
+        yield
+        for uid in anchors:
+            service.finish(uid)
+        assert all(f.result().status == "Finished" for f in held)
+
+
 # --- one cadence ---------------------------------------------------------------------------
 
 
@@ -194,9 +225,11 @@ def test_staggered_waiters_share_sweeps_instead_of_adding_their_schedules_up() -
 def test_a_short_enrollment_costs_one_read_at_its_end_and_statuses_come_from_the_listing() -> None:
     service = FakeService()
     poller = poller_for(service)
-    outcomes = wait_for_all(poller, service, [(2000 + i, 0.0, 1.0) for i in range(20)])
+    with listed_throughout(poller, service):
+        outcomes = wait_for_all(poller, service, [(2000 + i, 0.0, 2.0) for i in range(20)])  # 1.8 s Running
     assert all(o.result is not None and o.result.status == "Finished" for o in outcomes)
-    assert service.calls["Get"] == 20, service.calls  # the terminal read only: no read on Pending -> Running
+    reads = {o.account_uid: len(service.get_times[o.account_uid]) for o in outcomes}
+    assert set(reads.values()) == {1}, reads  # the terminal read only: no read on Pending -> Running
     for outcome in outcomes:
         statuses = [seen.status for seen in outcome.seen]
         assert "Running" in statuses and statuses[-1] == "Finished", statuses
@@ -207,7 +240,8 @@ def test_progress_details_are_read_when_update_time_moved_and_not_too_often() ->
     refresh = 0.4
     service = FakeService()
     poller = poller_for(service, progress_refresh_seconds=refresh)
-    outcomes = wait_for_all(poller, service, [(3000 + i, 0.0, 3.0) for i in range(3)])
+    with listed_throughout(poller, service):
+        outcomes = wait_for_all(poller, service, [(3000 + i, 0.0, 3.0) for i in range(3)])
     for outcome in outcomes:
         reads = service.get_times[outcome.account_uid]
         assert reads[0] - outcome.started >= refresh  # none in the first refresh period
@@ -223,8 +257,15 @@ def test_fewer_waiting_accounts_than_listing_pages_are_read_directly() -> None:
     assert service.calls["List"] == 0, service.calls
 
     service = FakeService(filler=150)  # two pages
-    outcomes = wait_for_all(poller_for(service), service, [(4100, 0.0, 1.0), (4101, 0.0, 1.0)])
-    assert all(o.result is not None and o.result.status == "Finished" for o in outcomes)
+    poller = poller_for(service)
+    with futures.ThreadPoolExecutor(2) as pool:
+        for uid in (4100, 4101):
+            service.enroll(uid, 3600.0)
+        waits = [pool.submit(poller.wait, uid, Deadline.after(120.0), lambda _seen: None) for uid in (4100, 4101)]
+        until(lambda: service.calls["List"] >= 2, "the two waits were never listed")  # once both wait
+        for uid in (4100, 4101):
+            service.finish(uid)
+        assert all(f.result().status == "Finished" for f in waits)
     assert service.calls["List"] == 2, service.calls  # one listing taught it the page count
 
 
