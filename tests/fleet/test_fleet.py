@@ -82,9 +82,11 @@ def test_sixteen_creates_enroll_together_share_polling_and_leave_check_responsiv
         # Shared polling: one ListEnrolledAccounts sweep serves all 16; statuses are announced from
         # it, and GetEnrolledAccount is called once per account, at its terminal status (progress
         # details are not read in the first PROGRESS_REFRESH_SECONDS of a wait). A poll loop per
-        # account would make about enroll_seconds GetEnrolledAccount calls per account instead.
+        # account would make about enroll_seconds GetEnrolledAccount calls per account instead. An
+        # account left waiting alone (the first to start, the last to end: no more of them than listing
+        # pages) is read directly: a few reads more when a loaded machine spreads the creates out.
         assert calls["EnrollAccount"] == 16
-        assert calls["GetEnrolledAccount"] <= 16 + 2, calls
+        assert calls["GetEnrolledAccount"] <= 16 + 8, calls
         assert calls["ListEnrolledAccounts"] < 16, calls
         # Status messages still arrive per resource, the Running one from the listing alone.
         for registration in registrations:
