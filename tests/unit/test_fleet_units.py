@@ -293,7 +293,10 @@ def test_transient_failures_are_retried_until_the_deadline_and_the_timeout_carri
     cut = AmbiguousCallError("ListEnrolledAccounts", "ConnectionFailure", "could not complete the call",
                              retryable=True)  # as the client marks it
     service = FakeService(list_error=cut)
-    outcomes = wait_for_all(poller_for(service), service, [(7000, 0.0, 60.0), (7001, 0.0, 60.0)], deadline=3.0)
+    poller = poller_for(service)
+    with listed_throughout(poller, service):  # (alone, the one left would be read directly, not listed)
+        outcomes = wait_for_all(poller, service, [(7000, 0.0, 60.0), (7001, 0.0, 60.0)], deadline=3.0)
+        service.list_error = None  # the listing is back: the long waits around can end
     assert service.calls["List"] >= 3  # kept trying
     for outcome in outcomes:
         assert isinstance(outcome.error, WaitTimedOut), outcome.error
