@@ -21,6 +21,10 @@ from account_factory_testing.sandbox import locate_cli
 from account_factory_testing.toolchain import ToolchainUnavailable, locate_toolchain, node_modules, sdkgen
 from alicloud_account_factory.emulator import Emulator
 
+#: The reliability suite's run summary, merged across xdist workers: the controller process only
+#: loads this conftest.
+pytest_plugins = ["tests.reliability.run_summary"]
+
 
 @pytest.fixture(scope="session", autouse=True)
 def _no_proxy() -> Iterator[None]:

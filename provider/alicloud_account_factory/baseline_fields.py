@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
 from .enrollment_steps import urn_path
-from .fields import INPUTS_RECORD, ChangeKind, Invalid, _as_is, _text, alias_urns, canonical, is_unknown, stack_identity
+from .fields import ChangeKind, Invalid, _as_is, _text, alias_urns, canonical, is_unknown, stack_identity
 from .model import canonical_json
 
 ITEM_NAME_PREFIX = "ACS-BP_ACCOUNT_FACTORY_"

@@ -33,8 +33,8 @@ from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, 
 from . import baseline_fields, replace_on_changes
 from .baseline_client import BaselineClient
 from .catalog import CATALOG_CODES, answered_from_catalog, shared_client
-from .enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES, IN_FLIGHT_SECONDS, LISTING_LAG_SECONDS, UNSETTLED_SECONDS
-from .errors import AccountFactoryError, AmbiguousCallError, ApiError, UnansweredCallError
+from .enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES, Windows
+from .errors import AccountFactoryError, AmbiguousCallError, ApiError
 from .fields import INPUTS_RECORD, input_record
 from .journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
 from .operation import pause as pause_operation
@@ -135,6 +135,7 @@ class _Sending:
 
     journal: AttemptJournal
     key: str
+    windows: Windows
     attempt: Attempt | None = None
 
     def sending(self) -> None:
@@ -148,12 +149,9 @@ class _Sending:
             self.journal.settle(self.key, self.attempt, state, until=until, resource_id=baseline_id)
 
     def unanswered(self, error: AmbiguousCallError) -> float:
-        """Records until when the attempt may still turn up, and returns it: without any answer the
-        service may carry it out until IN_FLIGHT_SECONDS after it left, otherwise whatever it did is
-        done; the listing may take LISTING_LAG_SECONDS more to show it."""
+        """Records until when the attempt may still turn up (`Windows.unanswered_until`), and returns it."""
         now = time.time()
-        sent = self.attempt.at if self.attempt is not None else now
-        until = max(sent + IN_FLIGHT_SECONDS if isinstance(error, UnansweredCallError) else now, now) + LISTING_LAG_SECONDS
+        until = self.windows.unanswered_until(error, self.attempt.at if self.attempt is not None else now, now)
         if self.attempt is None:
             self.sending()
         self.settle(SENT, until=until)
@@ -272,6 +270,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
         keys = [f"baseline.{region}.{mark}" for mark in baseline_fields.marks(props)]
         key = keys[0]
         reporter = self._reporter(props, self._settings().credentials.secrets())
+        windows = Windows(self._settings().read_timeout)
         unsure: AmbiguousCallError | None = None
         looks = 0
         while True:
@@ -279,7 +278,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
             journal.warn_of_problems(reporter.warn)  # (what the look found wrong with the record, once)
             if found.own:
                 return self._adopted(found, reporter, unsure), False
-            pending = max((until for until in (journal.unanswered_until(other, UNSETTLED_SECONDS) for other in keys)
+            pending = max((until for until in (journal.unanswered_until(other, windows.unsettled) for other in keys)
                            if until is not None), default=None)
             if pending is not None:  # an attempt may still take effect, or be missing from the listing: look, never create
                 looks += 1
@@ -292,7 +291,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
                 raise _name_taken(found.others[0], props, region)
             if deadline.expired:
                 raise _not_created(deadline, None, None)
-            sending = _Sending(journal, key)
+            sending = _Sending(journal, key, windows)
             try:
                 baseline_id = client.create_baseline(values, deadline, sending)
             except AmbiguousCallError as error:

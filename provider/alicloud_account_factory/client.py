@@ -87,7 +87,6 @@ READ_ACTION_PREFIXES = ("Get", "List")
 
 LIST_PAGE_SIZE = 100
 CONNECT_TIMEOUT_MS = 5_000
-READ_TIMEOUT_MS = 30_000
 
 
 @dataclass(frozen=True)
@@ -127,7 +126,7 @@ def _build_sdk_client(settings: ProviderSettings, region: str, kind: str) -> Any
     creds = settings.credentials
     config = Config(
         region_id=region,
-        read_timeout=READ_TIMEOUT_MS,
+        read_timeout=round(settings.read_timeout * 1000),  # `alicloud-account-factory:readTimeout`
         connect_timeout=CONNECT_TIMEOUT_MS,
         retry_options=_sdk_retry_options(kind),
         user_agent=f"alicloud-account-factory/{__version__}",
@@ -351,7 +350,7 @@ class GovernanceClient:
             except Exception as raw:  # noqa: BLE001 - every SDK failure is translated below
                 translated = self._translate(action, raw)
                 if isinstance(translated, ApiError) and translated.code == CONNECTION_FAILURE:
-                    cause = transport_cause(raw)
+                    cause = transport_cause(raw, self._settings.read_timeout)
             else:
                 self._pace.passed()
                 endpoint_health(self.endpoint.url).answered()
@@ -448,7 +447,7 @@ class GovernanceClient:
         endpoint = redact(self.endpoint.url, secrets)
         if not (_is_network_problem(raw) or _is_network_problem(inner)):
             return ClientFailure(action, endpoint, raw)
-        cause = transport_cause(raw)
+        cause = transport_cause(raw, self._settings.read_timeout)
         if _never_sent(raw):
             # No connection was made (refused, unknown host, connect timeout): nothing was carried out.
             return ApiError(action, CONNECTION_FAILURE, f"could not connect to {endpoint}: {cause}", retryable=True)
@@ -462,7 +461,7 @@ def answer_fields(body: Mapping[str, Any]) -> str:
     return f"it holds {', '.join(sorted(map(str, body)))}" if body else "it is empty"
 
 
-def transport_cause(error: BaseException) -> str:
+def transport_cause(error: BaseException, read_timeout: float) -> str:
     """What went wrong on the way to the service, from the exception types and errno alone.
 
     Never the exceptions' texts: urllib3's and requests' quote the request's URL, whose query string
@@ -489,7 +488,7 @@ def transport_cause(error: BaseException) -> str:
     if has(ssl.SSLError, urllib3.exceptions.SSLError, requests.exceptions.SSLError):
         return "the TLS handshake failed"
     if has(urllib3.exceptions.ReadTimeoutError, requests.exceptions.ReadTimeout):
-        return f"no answer within the {READ_TIMEOUT_MS // 1000} s read timeout"
+        return f"no answer within the {read_timeout:g} s read timeout"
     if codes:
         return _ERRNO_CAUSES.get(codes[-1]) or f"{os.strerror(codes[-1]).lower()} (errno {codes[-1]})"
     if has(urllib3.exceptions.ConnectTimeoutError, requests.exceptions.ConnectTimeout):

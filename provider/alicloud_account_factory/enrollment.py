@@ -39,6 +39,7 @@ from .enrollment_steps import (  # EnrollmentKey and resource_names are also the
     Operation,
     Target,
     WaitOut,
+    Windows,
     Wording,
     adoption_warnings,
     candidates,
@@ -52,7 +53,6 @@ from .enrollment_steps import (  # EnrollmentKey and resource_names are also the
     others_to_name,
     resource_names,
     sort_found,
-    unanswered_until,
 )
 from .errors import AmbiguousCallError, ApiError, is_transient
 from .fields import for_existing_account
@@ -93,9 +93,10 @@ class _Recorder:
     """Writes each EnrollAccount request of a new account to the journal before it leaves, and
     what became of it: a kill -9 at any point leaves at most the last request unsettled."""
 
-    def __init__(self, journal: AttemptJournal, key: str) -> None:
+    def __init__(self, journal: AttemptJournal, key: str, windows: Windows) -> None:
         self._journal = journal
         self._key = key
+        self._windows = windows
         self._attempt: Attempt | None = None
 
     def sending(self) -> None:
@@ -115,7 +116,8 @@ class _Recorder:
         if self._attempt is None:  # the client did not report the send: it left just now at the latest
             self.sending()
         assert self._attempt is not None
-        self._journal.settle(self._key, self._attempt, SENT, until=unanswered_until(error, self._attempt.at, now))
+        until = self._windows.unanswered_until(error, self._attempt.at, now)
+        self._journal.settle(self._key, self._attempt, SENT, until=until)
 
 
 def _tagged(request: EnrollRequest, target: Target) -> EnrollRequest:
@@ -137,13 +139,14 @@ class Enroller:
     existing (or adopted) one.
 
     `keyed_settings` names, for the user, the settings that make up the settings half of the key.
-    `backoff` spaces the looks that ride out an outage of the listing. `sleep` (by default the current
-    operation's pause) ends the waits before EnrollAccount early when the operation must stop."""
+    `backoff` spaces the looks that ride out an outage of the listing; `windows` says how long an
+    unanswered EnrollAccount may still turn up (from the client's read timeout). `sleep` (by default
+    the current operation's pause) ends the waits before EnrollAccount early when the operation must stop."""
 
     def __init__(self, client: GovernanceCalls, waiter: Waiter, listing: Listing | None = None, *,
                  keyed_settings: str = "the new-account settings", journal: AttemptJournal | None = None,
                  sleep: Callable[[float], None] = pause, clock: Callable[[], float] = time.time,
-                 backoff: Backoff = Backoff()) -> None:
+                 backoff: Backoff = Backoff(), windows: Windows = Windows()) -> None:
         self._client = client
         self._waiter = waiter
         self._listing: Listing = listing or _unshared(client)
@@ -152,6 +155,7 @@ class Enroller:
         self._sleep = sleep
         self._clock = clock
         self._backoff = backoff
+        self._windows = windows
 
     # --- entry points ----------------------------------------------------------------------
 
@@ -186,7 +190,8 @@ class Enroller:
         looks = 0
         while True:
             step = next_for_new_account(found.own, self._attempts(target), now=self._clock(),
-                                        unsure=unsure, looks=looks, remaining=deadline.remaining(), wording=wording)
+                                        unsure=unsure, looks=looks, remaining=deadline.remaining(), wording=wording,
+                                        windows=self._windows)
             if isinstance(step, Adopt):
                 for warning in (*step.warnings, *adoption_warnings(found, step.account)):
                     progress.warn(warning)
@@ -204,7 +209,7 @@ class Enroller:
                 continue
             if not isinstance(step, Enroll):
                 raise step.error
-            recorder = _Recorder(self._journal, target.text)
+            recorder = _Recorder(self._journal, target.text, self._windows)
             try:
                 account_uid = self._enroll(request, deadline, wording, recorder)
             except AmbiguousCallError as error:

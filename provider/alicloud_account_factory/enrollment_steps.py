@@ -27,20 +27,49 @@ from .errors import (
 )
 from .journal import ANSWERED, Attempt
 from .model import ENROLLMENT_KEY_TAG, FAILURE_STATUSES, FINISHED, Enrollment, EnrolledSummary, EnrollRequest
+from .settings import DEFAULT_READ_TIMEOUT_SECONDS
 
 #: After an unanswered EnrollAccount, look for the account it may have created after each of
 #: these pauses (seconds) before sending EnrollAccount again: the listing may show a new
 #: account only after a while, and a resent call would enroll a second one.
 AMBIGUOUS_LOOKUP_PAUSES = (1.0, 2.0, 4.0, 8.0)
-#: How long after it was sent an EnrollAccount may still take effect: the SDK stops reading
-#: after 30 s, but a gateway may hold the request and pass it on later (twice the read timeout
-#: is allowed). Chosen, not documented
-#: by the service (see RELIABILITY.md).
-IN_FLIGHT_SECONDS = 60.0
+#: How many read timeouts after it was sent an EnrollAccount may still take effect: the SDK stops
+#: reading after one, but a gateway may hold the request and pass it on later. Chosen, not
+#: documented by the service (see RELIABILITY.md).
+IN_FLIGHT_READ_TIMEOUTS = 2.0
 #: How long ListEnrolledAccounts may take to show an account once EnrollAccount took effect.
 LISTING_LAG_SECONDS = 15.0
-#: An unanswered EnrollAccount keeps a create of its key from enrolling (it looks instead) for this long.
-UNSETTLED_SECONDS = IN_FLIGHT_SECONDS + LISTING_LAG_SECONDS
+
+
+@dataclass(frozen=True)
+class Windows:
+    """How long an unanswered request may still turn up, all derived from the read timeout
+    (`alicloud-account-factory:readTimeout`, 30 s by default), so that a shorter or longer one
+    keeps the windows in proportion to the time a call may really take."""
+
+    read_timeout: float = DEFAULT_READ_TIMEOUT_SECONDS
+
+    @property
+    def in_flight(self) -> float:
+        """How long after it was sent a request may still take effect: twice the read timeout (60 s by default)."""
+        return IN_FLIGHT_READ_TIMEOUTS * self.read_timeout
+
+    @property
+    def unsettled(self) -> float:
+        """How long an unanswered EnrollAccount keeps a create of its key from enrolling (it looks
+        instead): the in-flight window plus the listing's lag (75 s by default)."""
+        return self.in_flight + LISTING_LAG_SECONDS
+
+    def unanswered_until(self, error: AmbiguousCallError, sent_at: float, now: float) -> float:
+        """Until when (wall clock) a request that got no usable answer may still show up.
+
+        Without any answer (a timeout) the service may still carry the request out until
+        `in_flight` after it left; otherwise whatever it did is done. Either way the listing
+        may take LISTING_LAG_SECONDS more to show it.
+        """
+        done_by = sent_at + self.in_flight if isinstance(error, UnansweredCallError) else now
+        return max(done_by, now) + LISTING_LAG_SECONDS
+
 
 #: The resource operation an enrollment runs for, as `CustomTimeouts` names its timeout.
 Operation = Literal["create", "update"]
@@ -322,22 +351,11 @@ def key_to_keep(wanted: EnrollmentKey, current: Enrollment | None, aliases: Abst
 # --- what the journal says -----------------------------------------------------------------
 
 
-def unanswered_until(error: AmbiguousCallError, sent_at: float, now: float) -> float:
-    """Until when (wall clock) an EnrollAccount that got no usable answer may still show up.
-
-    Without any answer (a timeout) the service may still carry the request out until
-    IN_FLIGHT_SECONDS after it left; otherwise whatever it did is done. Either way the listing
-    may take LISTING_LAG_SECONDS more to show it.
-    """
-    done_by = sent_at + IN_FLIGHT_SECONDS if isinstance(error, UnansweredCallError) else now
-    return max(done_by, now) + LISTING_LAG_SECONDS
-
-
-def unsettled_until(attempts: Iterable[Attempt], now: float) -> float | None:
+def unsettled_until(attempts: Iterable[Attempt], now: float, windows: Windows) -> float | None:
     """When the latest unanswered EnrollAccount of a key can no longer turn up (wall clock), if
     that is still to come. An attempt whose process died before it saw the failure has no
     `until`: the longest is assumed."""
-    until = max((a.until if a.until is not None else a.at + UNSETTLED_SECONDS
+    until = max((a.until if a.until is not None else a.at + windows.unsettled
                  for a in attempts if a.unanswered), default=None)
     return until if until is not None and until > now else None
 
@@ -512,13 +530,14 @@ def _enroll_in_time(remaining: float, wording: Wording) -> Enroll | TooLate:
 
 def next_for_new_account(own: Sequence[Enrollment], attempts: Iterable[Attempt], *, now: float,
                          unsure: AmbiguousCallError | None, looks: int, remaining: float,
-                         wording: Wording) -> NewAccountStep:
+                         wording: Wording, windows: Windows) -> NewAccountStep:
     """The next step of a create, once it has looked for what earlier attempts of its key enrolled.
 
     `own`: the accounts of this resource and settings the last look found, the one to resume
     first; `attempts`: the journal's EnrollAccount attempts of the key, at wall-clock time `now`;
     `unsure`: this run's last EnrollAccount went unanswered; `looks`: how often this run has
-    looked again since; `remaining`: the seconds left before the deadline.
+    looked again since; `remaining`: the seconds left before the deadline; `windows`: how long an
+    unanswered attempt may still turn up.
     """
     if own:
         account = own[0]
@@ -528,7 +547,7 @@ def next_for_new_account(own: Sequence[Enrollment], attempts: Iterable[Attempt],
             f"instead of enrolling a second account"]
         # A second one: only an attempt that took effect after the look-ups can have made it.
         return Adopt(account, (*adopting, *duplicate_warnings(own, account.account_uid)))
-    pending = unsettled_until(attempts, now)
+    pending = unsettled_until(attempts, now, windows)
     if pending is not None:
         # An attempt may still take effect, or be missing from the listing: look, never enroll.
         stop = EnrollmentUnconfirmed(unsure) if unsure is not None else wording.not_started(

@@ -34,6 +34,7 @@ from . import cancel_watch, fields, replace_on_changes
 from .catalog import items_answered_from_catalog
 from .client import GovernanceClient
 from .enrollment import Enroller, EnrollmentKey, resource_names
+from .enrollment_steps import Windows
 from .errors import AccountNotEnrolled, ApiError, ConfigurationError, NotEnrolledError, redact
 from .journal import ANSWERED, AttemptJournal, default_directory
 from .lifeline import watch_engine
@@ -94,12 +95,14 @@ def _services(settings: ProviderSettings, region: str) -> _Services:
         if key not in _services_cache:
             client = GovernanceClient(settings, region)
             keyed = ", ".join(fields.KEYED_FIELDS[:-1]) + f" and {fields.KEYED_FIELDS[-1]}"
+            windows = Windows(settings.read_timeout)
             if settings.fleet_mode:
                 listing = SharedListing(client)
                 waiter: Waiter = SharedStatusPoller(client, listing=listing)
-                enroller = Enroller(client, waiter, listing, keyed_settings=keyed, journal=journal)
+                enroller = Enroller(client, waiter, listing, keyed_settings=keyed, journal=journal, windows=windows)
             else:
-                enroller = Enroller(client, PollingWaiter(client), keyed_settings=keyed, journal=journal)
+                enroller = Enroller(client, PollingWaiter(client), keyed_settings=keyed, journal=journal,
+                                    windows=windows)
             _services_cache[key] = _Services(client, enroller)
         return _services_cache[key]
 

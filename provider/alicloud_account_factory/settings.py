@@ -14,7 +14,7 @@ from typing import Any, Callable, Mapping
 from urllib.parse import urlsplit
 
 from .errors import ConfigurationError
-from .timeouts import parse_duration
+from .timeouts import describe_seconds, parse_duration
 
 NAMESPACE = "alicloud-account-factory"
 ENDPOINT_KEY = f"{NAMESPACE}:endpoint"
@@ -23,6 +23,11 @@ DEFAULT_REGION = "cn-hangzhou"
 #: How long an operation that has sent nothing yet rides out nothing but connection failures.
 UNREACHABLE_TIMEOUT_KEY = f"{NAMESPACE}:unreachableTimeout"
 DEFAULT_UNREACHABLE_TIMEOUT = "3m"
+#: How long the SDK waits for an answer once a request has left (`alicloud-account-factory:readTimeout`).
+#: How long an unanswered EnrollAccount or CreateAccountFactoryBaseline may still take effect is
+#: derived from it (`enrollment_steps.Windows`).
+DEFAULT_READ_TIMEOUT_SECONDS = 30.0
+READ_TIMEOUT_RANGE = (1.0, 600.0)
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,8 @@ class ProviderSettings:
     endpoint_source: str = ""
     region_source: str = "the built-in default region"
     unreachable_timeout: str = DEFAULT_UNREACHABLE_TIMEOUT
+    #: Seconds the SDK waits for an answer; the windows after an unanswered call derive from it.
+    read_timeout: float = DEFAULT_READ_TIMEOUT_SECONDS
 
     @property
     def unreachable_seconds(self) -> float:
@@ -158,9 +165,27 @@ class ProviderSettings:
             endpoint_source=endpoint_source if endpoint_text else "",
             region_source=region_source,
             unreachable_timeout=unreachable_timeout,
+            read_timeout=_read_timeout(text(f"{NAMESPACE}:readTimeout")),
         )
 
 
 def _first_set(*candidates: tuple[str | None, str]) -> tuple[str | None, str]:
     """The first value that is set, with where it came from ((None, "") when none is)."""
     return next(((value, source) for value, source in candidates if value), (None, ""))
+
+
+def _read_timeout(spelled: str | None) -> float:
+    """`alicloud-account-factory:readTimeout`, a Go duration such as `30s` or `1m`."""
+    if spelled is None:
+        return DEFAULT_READ_TIMEOUT_SECONDS
+    low, high = READ_TIMEOUT_RANGE
+    try:
+        seconds = parse_duration(spelled)
+    except ValueError:
+        seconds = None
+    if seconds is None or not low <= seconds <= high:
+        raise ConfigurationError(
+            f"{NAMESPACE}:readTimeout {spelled!r} is not valid: give a duration from {describe_seconds(low)} to "
+            f"{describe_seconds(high)} such as 30s (the default) or 1m (`pulumi config set {NAMESPACE}:readTimeout 1m`)"
+        )
+    return seconds

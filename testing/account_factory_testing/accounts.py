@@ -24,6 +24,12 @@ ACCESS_KEY_ID = "LTAI5tProviderTestKey01"
 SECRET = "pr0vider-Test-Secret-MUST-NOT-LEAK-7Qx"
 #: Statuses of an enrollment still under way, as the API spells them.
 IN_PROGRESS = ("Pending", "Running", "Scheduling")
+#: A create or update timeout (`custom_timeouts`) for a test whose operation must time out after its
+#: EnrollAccount was sent: that takes under a second on an idle machine and a few seconds with the
+#: cores saturated, so this waits for it with a wide margin instead of guessing it. The enrollment
+#: must outlast it: a `Stuck` outcome, or an emulator whose enrollments take OUTLASTING_ENROLL_SECONDS.
+TIMEOUT_AFTER_SENDING = "15s"
+OUTLASTING_ENROLL_SECONDS = 20.0
 
 
 def emulator_for_tests(**options: Any) -> Emulator:

@@ -130,9 +130,10 @@ class FakeEngine:
             self._messages.clear()
 
     def wait_for(
-        self, predicate: Callable[[LogMessage], bool], timeout: float = 10.0
+        self, predicate: Callable[[LogMessage], bool], timeout: float = 120.0
     ) -> LogMessage:
-        """Wait until a message matching ``predicate`` arrives (Log calls may race the reply)."""
+        """Wait until a message matching ``predicate`` arrives (Log calls may race the reply);
+        ``timeout`` only ends a wait for one that never comes."""
         deadline = time.monotonic() + timeout
         while True:
             for m in self.messages:

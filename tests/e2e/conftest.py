@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, emulator_for_tests
-from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, SandboxFactory
+from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, SandboxFactory, end_processes_left_by
 from alicloud_account_factory.emulator import Emulator
 
 #: Short enrollments keep the suite fast; long enough for a test to act while one waits.
@@ -28,13 +28,15 @@ def emulator(request: pytest.FixtureRequest) -> Iterator[Emulator]:
 
 
 @pytest.fixture
-def sandbox_for(tmp_path: Path, pulumi_cli: Path, emulator: Emulator) -> SandboxFactory:
+def sandbox_for(tmp_path: Path, pulumi_cli: Path, emulator: Emulator) -> Iterator[SandboxFactory]:
     """sandbox_for(program_dir=PROGRAMS/"accounts", credentials=True) -> a configured PulumiSandbox.
 
     The stack config points the provider at the emulator, with the test key pair set as
-    secrets (`pulumi config set --secret`), as a user would.
+    secrets (`pulumi config set --secret`), as a user would. What a killed `pulumi up` left
+    running for a sandbox ends with the test.
     """
     count = 0
+    made: list[PulumiSandbox] = []
 
     def make(program: Path = PROGRAMS / "accounts", *, credentials: bool = True, **config: str) -> PulumiSandbox:
         nonlocal count
@@ -48,9 +50,12 @@ def sandbox_for(tmp_path: Path, pulumi_cli: Path, emulator: Emulator) -> Sandbox
             sandbox.set_config("alicloud:secretKey", SECRET, secret=True)
         for key, value in config.items():
             sandbox.set_config(key, value)
+        made.append(sandbox)
         return sandbox
 
-    return make
+    yield make
+    for sandbox in made:
+        end_processes_left_by(sandbox)
 
 
 @pytest.fixture

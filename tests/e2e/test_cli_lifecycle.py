@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from account_factory_testing.accounts import emulator_for_tests
+from account_factory_testing.accounts import OUTLASTING_ENROLL_SECONDS, TIMEOUT_AFTER_SENDING, emulator_for_tests
 from account_factory_testing.sandbox import EXAMPLES, PulumiSandbox, SandboxFactory, steps
 from account_factory_testing.sdk import enroll, sdk_client
 from alicloud_account_factory.emulator import Emulator
@@ -118,12 +118,13 @@ def test_a_failed_enrollment_fails_up_with_its_reason_and_the_next_up_reenrolls_
     assert [a["Status"] for a in emulator.state()["accounts"]] == ["Finished"]  # the same one, no second
 
 
+@pytest.mark.enroll_seconds(OUTLASTING_ENROLL_SECONDS)
 def test_custom_timeouts_reach_the_provider_and_the_next_up_resumes_the_same_account(
         sandbox: PulumiSandbox, emulator: Emulator) -> None:
-    sandbox.set_accounts({"team": {**NEW, "custom_timeouts": {"create": "1s"}}})
+    sandbox.set_accounts({"team": {**NEW, "custom_timeouts": {"create": TIMEOUT_AFTER_SENDING}}})
     timed_out = sandbox.up(check=False)
     assert timed_out.returncode != 0
-    assert "timed out after 1s" in timed_out.output, timed_out.output
+    assert f"timed out after {TIMEOUT_AFTER_SENDING} waiting" in timed_out.output, timed_out.output
     [account] = emulator.state()["accounts"]
 
     sandbox.set_accounts({"team": NEW})

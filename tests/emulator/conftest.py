@@ -19,6 +19,14 @@ def emu() -> Iterator[Emulator]:
 
 
 @pytest.fixture
+def frozen(clock: Clock) -> Iterator[Emulator]:
+    """An emulator on `clock`, which stands still unless the test moves it: an enrollment stays
+    Pending however long the test takes to look."""
+    with Emulator(enroll_seconds=1.0, clock=clock) as emulator:
+        yield emulator
+
+
+@pytest.fixture
 def client(emu: Emulator) -> Client:
     return make_client(emu)
 

@@ -85,7 +85,8 @@ def sdk_error(call: Callable[[], Any]) -> AlibabaCloudException:
     raise AssertionError("the call succeeded but an error was expected")
 
 
-def wait_until(predicate: Callable[[], bool], timeout: float = 10.0, interval: float = 0.05) -> None:
+def wait_until(predicate: Callable[[], bool], timeout: float = 120.0, interval: float = 0.05) -> None:
+    """Wait for an event; `timeout` only ends a wait for one that never comes (a hang)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:

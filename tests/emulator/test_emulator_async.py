@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 
 import pytest
 from alibabacloud_governance20210120 import models as m
@@ -16,15 +16,9 @@ from alibabacloud_governance20210120.client import Client
 from alibabacloud_tea_openapi.exceptions import ClientException
 from alicloud_account_factory.emulator import MEMBER_ACCOUNT_UIDS, Emulator
 from darabonba.exceptions import UnretryableException
-from emulator_support import Clock, make_client, sdk_error
+from emulator_support import Clock, make_client, sdk_error, wait_until
 
 UID = MEMBER_ACCOUNT_UIDS[0]
-
-
-@pytest.fixture
-def frozen(clock: Clock) -> Iterator[Emulator]:
-    with Emulator(enroll_seconds=1.0, clock=clock) as emulator:
-        yield emulator
 
 
 def enroll(client: Client) -> int:
@@ -96,10 +90,7 @@ def test_async_delay(emu: Emulator) -> None:
 
 def test_async_delay_longer_than_the_read_timeout(emu: Emulator) -> None:
     emu.set_faults([{"action": "EnrollAccount", "kind": "delay", "delay_seconds": 0.8, "times": 1}])
-    started = time.monotonic()
     with pytest.raises(UnretryableException):
         enroll(make_client(emu, read_timeout_ms=300))
-    assert time.monotonic() - started < 0.7  # the client gave up; the server carries on
-    assert emu.state()["accounts"] == []
-    time.sleep(0.7)
-    assert [a["AccountUid"] for a in emu.state()["accounts"]] == [UID]
+    # The client gave up (a read timeout); the server carries on: the account turns up.
+    wait_until(lambda: [a["AccountUid"] for a in emu.state()["accounts"]] == [UID])

@@ -45,17 +45,19 @@ def test_cli_serves_logs_and_exits_cleanly(sig: int) -> None:
 def test_console_script_and_options() -> None:
     script = shutil.which("account-factory-emulator", path=os.path.dirname(sys.executable))
     assert script, "the console script is not installed"
-    with running("--access-key-id", "LTAI5tCliKey", "--access-key-secret", "cli-secret", "--qps", "5",
+    with running("--access-key-id", "LTAI5tCliKey", "--access-key-secret", "cli-secret", "--qps", "2",
                  "--seed", "3", command=[script]) as (proc, endpoint):
         good = make_client(endpoint, "LTAI5tCliKey", "cli-secret")
-        throttled = 0
-        for _ in range(10):
+        answered = 0
+        while True:  # back to back until a third call comes within a second of two answered ones
+            assert answered < 200, "--qps 2 never throttled"
             try:
                 good.list_account_factory_baselines(m.ListAccountFactoryBaselinesRequest())
+                answered += 1
             except ClientException as exc:
                 assert (exc.code, exc.status_code) == ("Throttling.User", 400)
-                throttled += 1
-        assert throttled >= 4
+                break
+        assert answered >= 2  # the first two of a second are let through
         time.sleep(1.05)
         default_keys = make_client(endpoint)
         err = sdk_error(lambda: default_keys.list_account_factory_baselines(m.ListAccountFactoryBaselinesRequest()))
@@ -65,8 +67,10 @@ def test_console_script_and_options() -> None:
 
 
 def test_restart_with_state_file_resumes_the_enrollment(tmp_path: Path) -> None:
+    """An enrollment of 6 s, seen Running 1 s in, ends on that schedule after a restart whose own
+    enrollments take 60 s (the bounds leave a loaded machine tens of seconds either way)."""
     state_file = tmp_path / "state.json"
-    with running("--enroll-seconds", "3", "--state-file", str(state_file)) as (proc, endpoint):
+    with running("--enroll-seconds", "6", "--state-file", str(state_file)) as (proc, endpoint):
         client = make_client(endpoint)
         started = time.monotonic()
         uid = client.enroll_account(m.EnrollAccountRequest(account_name_prefix="durable", display_name="Durable",
@@ -80,14 +84,14 @@ def test_restart_with_state_file_resumes_the_enrollment(tmp_path: Path) -> None:
     assert saved["model"]["enrollments"][0]["account_uid"] == uid
     assert not list(tmp_path.glob(".*.tmp"))  # no temp file left behind
 
-    with running("--enroll-seconds", "30", "--state-file", str(state_file)) as (proc, endpoint):
+    with running("--enroll-seconds", "60", "--state-file", str(state_file)) as (proc, endpoint):
         client = make_client(endpoint)
         after = client.get_enrolled_account(m.GetEnrolledAccountRequest(account_uid=uid)).body
         assert after.status in ("Running", "Finished")
         assert (after.create_time, after.display_name, after.folder_id) == (
             before.create_time, "Durable", "fd-Workload01")
         while after.status != "Finished":
-            assert time.monotonic() - started < 6, "the enrollment did not finish on its recorded schedule"
+            assert time.monotonic() - started < 40, "the enrollment did not finish on its recorded schedule"
             time.sleep(0.1)
             after = client.get_enrolled_account(m.GetEnrolledAccountRequest(account_uid=uid)).body
         admin = EmulatorAdmin(endpoint.endpoint)

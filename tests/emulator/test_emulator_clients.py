@@ -99,8 +99,8 @@ def test_core_sdk_v1_signatures_every_way_of_sending_parameters(emu: Emulator, m
     assert emu.state()["calls_ok"] == {"EnrollAccount": 1, "GetEnrolledAccount": 1}
 
 
-def test_core_sdk_json_by_default_and_xml_when_asked(emu: Emulator) -> None:
-    client = core_client()
+def test_core_sdk_json_by_default_and_xml_when_asked(frozen: Emulator) -> None:
+    emu, client = frozen, core_client()  # the enrollments stay Pending while the test reads them
     for uid in (MEMBER_ACCOUNT_UIDS[0], BIG_UID):
         core_json(client, common(emu, "EnrollAccount", {"AccountUid": str(uid)}))
 
@@ -316,7 +316,8 @@ def no_sm3(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
 
 @pytest.mark.skipif(not signature.hash_available("sm3"), reason="this Python's OpenSSL has no SM3")
-def test_sm3_signatures_from_the_governance_sdk(emu: Emulator) -> None:
+def test_sm3_signatures_from_the_governance_sdk(frozen: Emulator) -> None:
+    emu = frozen  # the enrollment stays Pending while the test reads it
     client = make_client(emu, signature_algorithm="ACS3-HMAC-SM3")
     uid = client.enroll_account(m.EnrollAccountRequest(account_uid=MEMBER_ACCOUNT_UIDS[0])).body.account_uid
     assert client.get_enrolled_account(m.GetEnrolledAccountRequest(account_uid=uid)).body.status == "Pending"

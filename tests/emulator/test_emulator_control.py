@@ -80,7 +80,7 @@ def test_control_errors(emu: Emulator) -> None:
                                        ("PATCH", "/_emulator/settings", b"{}", 405)):
         request = urllib.request.Request(emu.endpoint + path, data=body, method=method)
         with pytest.raises(urllib.error.HTTPError) as info:
-            opener.open(request, timeout=5)
+            opener.open(request, timeout=60)
         assert info.value.code == status
         assert "error" in json.loads(info.value.read())
 

@@ -29,7 +29,7 @@ def logged() -> Iterator[tuple[Emulator, io.StringIO]]:
 def send(emu: Emulator, method: str, path: str = "/", headers: dict[str, str] | None = None,
          body: bytes = b"") -> tuple[http.client.HTTPResponse, bytes]:
     """One request with exactly these headers (http.client adds no Content-Length of its own)."""
-    conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=5)
+    conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=60)
     try:
         conn.putrequest(method, path, skip_accept_encoding=True)
         for name, value in (headers or {}).items():
@@ -76,7 +76,7 @@ def test_malformed_framing_is_a_json_bad_request(logged: tuple[Emulator, io.Stri
 
 def test_conflicting_content_lengths_are_a_bad_request(logged: tuple[Emulator, io.StringIO]) -> None:
     emu, _ = logged
-    conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=5)
+    conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=60)
     conn.putrequest("POST", "/")
     conn.putheader("Content-Length", "0")
     conn.putheader("Content-Length", "2")
@@ -99,7 +99,7 @@ def test_unsupported_methods_on_the_api_are_a_json_405(logged: tuple[Emulator, i
 
 def test_head_gets_the_status_and_headers_without_a_body(logged: tuple[Emulator, io.StringIO]) -> None:
     emu, log = logged
-    conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=5)
+    conn = http.client.HTTPConnection("127.0.0.1", emu.port, timeout=60)
     try:
         for _ in range(2):  # the connection stays usable: no stray body was sent
             conn.request("HEAD", "/")
@@ -130,7 +130,7 @@ def test_what_the_stdlib_refuses_is_answered_in_the_service_shape(
     logged: tuple[Emulator, io.StringIO], request_line: bytes, status: int, code: str
 ) -> None:
     emu, log = logged
-    with socket.create_connection(("127.0.0.1", emu.port), timeout=5) as sock:
+    with socket.create_connection(("127.0.0.1", emu.port), timeout=60) as sock:
         sock.sendall(request_line + b"\r\nHost: x\r\n\r\n")
         response = http.client.HTTPResponse(sock)
         response.begin()

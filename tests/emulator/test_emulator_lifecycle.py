@@ -1,4 +1,8 @@
-"""Enrollment lifecycle and outcomes, observed through the SDK in real time."""
+"""Enrollment lifecycle and outcomes, observed through the SDK.
+
+The emulators here run on a clock the test moves (`Clock`): what a status is at a given moment
+of an enrollment is then decided by the test, never by how fast the machine polls.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +13,7 @@ import pytest
 from alibabacloud_governance20210120 import models as m
 from alibabacloud_governance20210120.client import Client
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, MEMBER_ACCOUNT_UIDS, Emulator
-from emulator_support import Clock, make_client, sdk_error, wait_until
+from emulator_support import Clock, make_client, sdk_error
 
 VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
 NOTIFICATION = "ACS-BP_ACCOUNT_FACTORY_ACCOUNT_NOTIFICATION"
@@ -18,28 +22,35 @@ TERMINAL = ("Finished", "Failed", "ScheduleFailed")
 
 
 @pytest.fixture
-def slow() -> Iterator[Emulator]:
-    """Enrollments take 1.4 s: slow enough to watch item by item, fast enough for CI."""
-    with Emulator(enroll_seconds=1.4) as emulator:
+def slow(clock: Clock) -> Iterator[Emulator]:
+    """Enrollments take 1.4 s of `clock`: watched item by item."""
+    with Emulator(enroll_seconds=1.4, clock=clock) as emulator:
         yield emulator
 
 
 @pytest.fixture
-def quick() -> Iterator[Emulator]:
-    """Enrollments take 0.5 s, for tests that only care about the end state."""
-    with Emulator(enroll_seconds=0.5) as emulator:
+def quick(clock: Clock) -> Iterator[Emulator]:
+    """Enrollments take 0.5 s of `clock`, for tests that only care about the end state."""
+    with Emulator(enroll_seconds=0.5, clock=clock) as emulator:
         yield emulator
+
+
+def later(clock: Clock, seconds: float = 1.0) -> None:
+    """Move `clock` past the end of an enrollment of the `quick` emulator."""
+    clock.now += seconds
 
 
 def get(client: Client, uid: int) -> m.GetEnrolledAccountResponseBody:
     return client.get_enrolled_account(m.GetEnrolledAccountRequest(account_uid=uid)).body
 
 
-def watch(client: Client, uid: int, seconds: float) -> list[tuple[str, tuple[str, ...], str, str]]:
-    """Distinct (Status, Progress, UpdateTime from Get, UpdateTime from List) observed over time."""
+def watch(client: Client, uid: int, clock: Clock, seconds: float) -> list[tuple[str, tuple[str, ...], str, str]]:
+    """Distinct (Status, Progress, UpdateTime from Get, UpdateTime from List) observed every 20 ms of
+    `clock` for `seconds`."""
     seen: list[tuple[str, tuple[str, ...], str, str]] = []
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
+    start = clock.now
+    for step in range(int(seconds / 0.02)):
+        clock.now = start + step * 0.02
         body = get(client, uid)
         row = next(r for r in client.list_enrolled_accounts(m.ListEnrolledAccountsRequest(max_results=100))
                    .body.enrolled_accounts if r.account_uid == uid)
@@ -48,15 +59,14 @@ def watch(client: Client, uid: int, seconds: float) -> list[tuple[str, tuple[str
             seen.append(state)
         if body.status in TERMINAL:
             break
-        time.sleep(0.02)
     return seen
 
 
-def test_pending_running_finished_with_progress_and_update_time(slow: Emulator) -> None:
+def test_pending_running_finished_with_progress_and_update_time(slow: Emulator, clock: Clock) -> None:
     client = make_client(slow)
     request = m.EnrollAccountRequest(account_name_prefix="life", display_name="Life")
     uid = client.enroll_account(request).body.account_uid
-    seen = watch(client, uid, 3.0)
+    seen = watch(client, uid, clock, 3.0)
     statuses = [s[0] for s in seen]
     assert statuses[0] == "Pending" and set(seen[0][1]) == {"Pending"}
     assert statuses[-1] == "Finished" and set(seen[-1][1]) == {"Finished"}
@@ -114,11 +124,12 @@ def test_skipped_item_takes_no_time_and_reports_only_documented_statuses() -> No
         assert next(i for i in final.baseline_items if i.name == NOTIFICATION).skip is True
 
 
-def test_re_enroll_finished_account_applies_the_new_baseline(quick: Emulator) -> None:
+def test_re_enroll_finished_account_applies_the_new_baseline(quick: Emulator, clock: Clock) -> None:
     emu, client = quick, make_client(quick)
     uid = MEMBER_ACCOUNT_UIDS[3]
     client.enroll_account(m.EnrollAccountRequest(account_uid=uid, tag=[m.EnrollAccountRequestTag(key="a", value="1")]))
-    wait_until(lambda: get(client, uid).status == "Finished", timeout=5)
+    later(clock)
+    assert get(client, uid).status == "Finished"
     first = get(client, uid)
     again = client.enroll_account(m.EnrollAccountRequest(account_uid=uid, baseline_id=CUSTOM_BASELINE_ID))
     assert again.body.account_uid == uid
@@ -135,14 +146,14 @@ def test_re_enroll_finished_account_applies_the_new_baseline(quick: Emulator) ->
     assert member["enrollments"] == 2
 
 
-def test_outcome_failed_then_re_enroll_succeeds(quick: Emulator) -> None:
+def test_outcome_failed_then_re_enroll_succeeds(quick: Emulator, clock: Clock) -> None:
     emu, client = quick, make_client(quick)
     emu.add_outcome({"display_name": "Doomed", "status": "Failed"})
     other = client.enroll_account(m.EnrollAccountRequest(account_name_prefix="fine", display_name="Fine")).body
     uid = client.enroll_account(m.EnrollAccountRequest(
         account_name_prefix="doomed", display_name="Doomed", baseline_id=CUSTOM_BASELINE_ID)).body.account_uid
     assert emu.get_outcomes() == []  # consumed by the matching enrollment only
-    wait_until(lambda: get(client, uid).status in TERMINAL, timeout=5)
+    later(clock)
     body = get(client, uid)
     assert body.status == "Failed" and body.initialized is False
     progress = [(p.name, p.status) for p in body.progress]
@@ -154,33 +165,33 @@ def test_outcome_failed_then_re_enroll_succeeds(quick: Emulator) -> None:
         "Code": "EntityAlreadyExists.Role", "Message": "The role already exists.",
         "Recommend": "https://next.api.aliyun.com/troubleshoot?q=EntityAlreadyExists.Role&product=Ram",
         "RequestId": body.error_info.request_id}
-    wait_until(lambda: get(client, other.account_uid).status == "Finished", timeout=5)
+    assert get(client, other.account_uid).status == "Finished"
 
     client.enroll_account(m.EnrollAccountRequest(account_uid=uid))
-    wait_until(lambda: get(client, uid).status in TERMINAL, timeout=5)
+    later(clock)
     assert get(client, uid).status == "Finished" and get(client, uid).error_info is None
 
 
-def test_outcome_schedule_failed_with_custom_error(quick: Emulator) -> None:
+def test_outcome_schedule_failed_with_custom_error(quick: Emulator, clock: Clock) -> None:
     emu, client = quick, make_client(quick)
     uid = MEMBER_ACCOUNT_UIDS[1]
     emu.add_outcome({"account_uid": uid, "status": "ScheduleFailed", "error_code": "QuotaExceeded.Account",
                      "error_message": "Too many accounts.", "recommend": "https://example.com/fix"})
     client.enroll_account(m.EnrollAccountRequest(account_uid=uid))
     assert get(client, uid).status == "Scheduling"
-    wait_until(lambda: get(client, uid).status in TERMINAL, timeout=5)
+    later(clock)
     body = get(client, uid)
     assert body.status == "ScheduleFailed"
     assert (body.error_info.code, body.error_info.message, body.error_info.recommend) == (
         "QuotaExceeded.Account", "Too many accounts.", "https://example.com/fix")
 
 
-def test_outcome_stuck_stays_running(quick: Emulator) -> None:
+def test_outcome_stuck_stays_running(quick: Emulator, clock: Clock) -> None:
     emu, client = quick, make_client(quick)
     uid = MEMBER_ACCOUNT_UIDS[2]
     emu.add_outcome({"account_uid": uid, "status": "Stuck", "baseline_item": NOTIFICATION})
     client.enroll_account(m.EnrollAccountRequest(account_uid=uid))
-    time.sleep(0.8)  # longer than enroll_seconds
+    later(clock, 60.0)  # far longer than enroll_seconds
     body = get(client, uid)
     assert body.status == "Running" and body.error_info is None
     assert [p.status for p in body.progress] == ["Finished", "Running", "Pending", "Pending"]

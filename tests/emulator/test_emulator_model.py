@@ -108,13 +108,14 @@ def test_skipped_item_is_finished_when_the_run_reaches_it_and_the_provider_agree
     progress line reads them right: a skipped item counts as done once reached."""
     uid = model.enroll_account(account_uid=MEMBER_ACCOUNT_UIDS[0], baseline_id=CUSTOM_BASELINE_ID,
                                baseline_items=[ItemInput(ITEM_RAM_ROLE, skip=True)])
-    # 5 items, the 3rd (the RAM role) skipped: 4 applied items share 9 s, 2.25 s each.
+    # 5 items, the 3rd (the RAM role) skipped: 4 applied items share 9 s, 2.25 s each. The line
+    # counts the applied items only, and says how many were skipped.
     expected = [
-        (0.0, "Pending", "PPPPP", "Pending, [1/5] ACS-BP_ACCOUNT_FACTORY_ACCOUNT_NOTIFICATION: Pending"),
-        (1.0, "Running", "RPPPP", "[1/5] ACS-BP_ACCOUNT_FACTORY_ACCOUNT_NOTIFICATION: Running"),
-        (3.26, "Running", "FRPPP", "[2/5] ACS-BP_ACCOUNT_FACTORY_RAM_SECURITY_PREFERENCE: Running"),
-        (5.51, "Running", "FFFRP", f"[4/5] {ITEM_VPC}: Running"),
-        (7.76, "Running", "FFFFR", f"[5/5] {ITEM_SECURITY_GROUP}: Running"),
+        (0.0, "Pending", "PPPPP", "Pending, [1/4] ACS-BP_ACCOUNT_FACTORY_ACCOUNT_NOTIFICATION: Pending, 1 skipped"),
+        (1.0, "Running", "RPPPP", "[1/4] ACS-BP_ACCOUNT_FACTORY_ACCOUNT_NOTIFICATION: Running, 1 skipped"),
+        (3.26, "Running", "FRPPP", "[2/4] ACS-BP_ACCOUNT_FACTORY_RAM_SECURITY_PREFERENCE: Running, 1 skipped"),
+        (5.51, "Running", "FFFRP", f"[3/4] {ITEM_VPC}: Running, 1 skipped"),
+        (7.76, "Running", "FFFFR", f"[4/4] {ITEM_SECURITY_GROUP}: Running, 1 skipped"),
         (10.0, "Finished", "FFFFF", "Finished"),
     ]
     letters = {"Pending": "P", "Running": "R", "Finished": "F", "Failed": "X"}

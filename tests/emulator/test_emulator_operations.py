@@ -95,7 +95,7 @@ def test_new_account_defaults_to_root_folder_and_given_payer(client: Client) -> 
 def test_get_enrolled_account_raw_json_has_every_field_and_exact_integers(emu: Emulator, client: Client) -> None:
     uid = client.enroll_account(m.EnrollAccountRequest(account_name_prefix="raw", display_name="Raw")).body.account_uid
     wait_until(lambda: client.get_enrolled_account(
-        m.GetEnrolledAccountRequest(account_uid=uid)).body.status == "Finished", timeout=5)
+        m.GetEnrolledAccountRequest(account_uid=uid)).body.status == "Finished")
     status, body = raw_request(emu, "GetEnrolledAccount", {"AccountUid": str(uid)})
     assert status == 200
     assert set(body) == {"AccountUid", "BaselineId", "BaselineItems", "CreateTime", "DisplayName",

@@ -19,7 +19,7 @@ from alicloud_account_factory.emulator import (
     EmulatorAdmin,
 )
 from darabonba.runtime import ExtendsParameters, RuntimeOptions
-from emulator_support import make_client, raw_request, sdk_error
+from emulator_support import Clock, make_client, raw_request, sdk_error
 
 LIST = m.ListAccountFactoryBaselinesRequest
 
@@ -138,7 +138,7 @@ def test_sts_credentials_sync_and_async(emu: Emulator) -> None:
     assert asyncio.run(go()) in ("Pending", "Running", "Finished")
 
 
-def test_sts_wrong_missing_or_expired_token(emu: Emulator) -> None:
+def test_sts_wrong_missing_or_expired_token(emu: Emulator, clock: Clock) -> None:
     creds = emu.issue_sts()
     wrong = make_client(emu, creds["AccessKeyId"], creds["AccessKeySecret"], "CAISwrong-token")
     err = sdk_error(lambda: wrong.list_account_factory_baselines(LIST()))
@@ -147,12 +147,13 @@ def test_sts_wrong_missing_or_expired_token(emu: Emulator) -> None:
     err = sdk_error(lambda: missing.list_account_factory_baselines(LIST()))
     assert (err.code, err.status_code) == ("InvalidSecurityToken.Mismatch", 400)
 
-    short = emu.issue_sts(duration_seconds=0.3)
-    client = make_client(emu, short["AccessKeyId"], short["AccessKeySecret"], short["SecurityToken"])
-    assert client.list_account_factory_baselines(LIST()).body.baselines
-    time.sleep(0.4)
-    err = sdk_error(lambda: client.list_account_factory_baselines(LIST()))
-    assert (err.code, err.status_code) == ("InvalidSecurityToken.Expired", 400)
+    with Emulator(clock=clock) as clocked:  # expiry on a clock the test moves, not a race with a short token
+        short = clocked.issue_sts(duration_seconds=60)
+        client = make_client(clocked, short["AccessKeyId"], short["AccessKeySecret"], short["SecurityToken"])
+        assert client.list_account_factory_baselines(LIST()).body.baselines
+        clock.now += 61
+        err = sdk_error(lambda: client.list_account_factory_baselines(LIST()))
+        assert (err.code, err.status_code) == ("InvalidSecurityToken.Expired", 400)
 
 
 def test_announced_key_must_be_the_signing_key(emu: Emulator) -> None:

@@ -53,7 +53,9 @@ def create_all(server: ProviderServer, registrations: list[Registration]) -> lis
 
 
 def test_sixteen_creates_enroll_together_share_polling_and_leave_check_responsive(engine: FakeEngine) -> None:
-    enroll_seconds = 4.0
+    # Long enough that all 16 are sent, and the check answered, before the first one ends on a loaded
+    # machine; short of PROGRESS_REFRESH_SECONDS, so that progress details are never read.
+    enroll_seconds = 8.0
     with emulator_for_tests(enroll_seconds=enroll_seconds) as emulator, \
             ProviderServer(engine.address) as server:
         server.configure(provider_config(emulator.endpoint))
@@ -64,8 +66,10 @@ def test_sixteen_creates_enroll_together_share_polling_and_leave_check_responsiv
             # Wait until the fleet is enrolling, then ask for a check while every create blocks.
             wait_until(lambda: any(a["Status"] in IN_PROGRESS for a in emulator.state()["accounts"]),
                        timeout=60, failed=[results])
-            answer = server.check(other.urn, {}, other.inputs, deadline=enroll_seconds / 2)
+            answer = server.check(other.urn, {}, other.inputs, deadline=60)
             assert answer.failures == []
+            # Answered while every create still waited: not queued behind one (no enrollment had ended).
+            assert not [a for a in emulator.state()["accounts"] if a["Status"] not in IN_PROGRESS]
             created = results.result()
 
         # All 16 were enrolling at the same time: the stock server runs 4 calls at once, so this
@@ -78,9 +82,11 @@ def test_sixteen_creates_enroll_together_share_polling_and_leave_check_responsiv
         # Shared polling: one ListEnrolledAccounts sweep serves all 16; statuses are announced from
         # it, and GetEnrolledAccount is called once per account, at its terminal status (progress
         # details are not read in the first PROGRESS_REFRESH_SECONDS of a wait). A poll loop per
-        # account would make about enroll_seconds GetEnrolledAccount calls per account instead.
+        # account would make about enroll_seconds GetEnrolledAccount calls per account instead. An
+        # account left waiting alone (the first to start, the last to end: no more of them than listing
+        # pages) is read directly: a few reads more when a loaded machine spreads the creates out.
         assert calls["EnrollAccount"] == 16
-        assert calls["GetEnrolledAccount"] <= 16 + 2, calls
+        assert calls["GetEnrolledAccount"] <= 16 + 8, calls
         assert calls["ListEnrolledAccounts"] < 16, calls
         # Status messages still arrive per resource, the Running one from the listing alone.
         for registration in registrations:
@@ -137,7 +143,7 @@ def test_the_provider_server_is_widened_and_runs_more_than_four_blocking_creates
             wait_until(lambda: sum(a["Status"] in IN_PROGRESS for a in emulator.state()["accounts"]) == held,
                        timeout=60, failed=creates)
             assert not any(c.done() for c in creates), "a held create returned early"
-            assert server.check(other.urn, {}, other.inputs, deadline=10).failures == []
+            assert server.check(other.urn, {}, other.inputs, deadline=60).failures == []
         finally:
             server.kill()  # ends the held creates (UNAVAILABLE)
             pool.shutdown(wait=True)

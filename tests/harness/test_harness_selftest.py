@@ -154,7 +154,7 @@ def test_kill_really_kills_the_server() -> None:
         with pytest.raises(ProcessLookupError):
             os.kill(pid, 0)
         with pytest.raises(ProviderError) as info:
-            doomed.configure({}, deadline=5)
+            doomed.configure({}, deadline=60)
         assert info.value.code == grpc.StatusCode.UNAVAILABLE
 
 

@@ -55,7 +55,7 @@ def _engine_log(message: str, urn: str = "") -> None:
         with grpc.insecure_channel(sys.argv[1], options=[("grpc.enable_http_proxy", 0)]) as channel:
             engine_pb2_grpc.EngineStub(channel).Log(
                 engine_pb2.LogRequest(severity=engine_pb2.INFO, message=message, urn=urn, ephemeral=True),
-                timeout=5,
+                timeout=60,  # generous: only a hung engine stand-in trips it
             )
     except grpc.RpcError:
         pass  # logging must never fail an operation

@@ -83,6 +83,17 @@ def test_a_malformed_endpoint_names_the_setting(server_with) -> None:
     assert "endpoint" in failure.value.details and "http://host:port" in failure.value.details
 
 
+@pytest.mark.parametrize("spelled", ["30", "half a minute", "0.5s", "11m"])
+def test_a_read_timeout_that_is_no_duration_or_out_of_range_names_the_setting(server_with, emulator: Emulator,
+                                                                              spelled: str) -> None:
+    server = server_with({**provider_config(emulator.endpoint), "alicloud-account-factory:readTimeout": spelled})
+    with pytest.raises(ProviderError) as failure:
+        create(server)
+    assert f"alicloud-account-factory:readTimeout {spelled!r} is not valid" in failure.value.details
+    assert "from 1s to 10m" in failure.value.details
+    assert emulator.state()["calls"] == {}
+
+
 def test_get_reads_an_existing_enrollment_without_managing_it(stack: AccountStack) -> None:
     deployed = stack.create(**NEW)
     [read] = [r for r in capture_registrations(lambda: EnrolledAccount.get("looked-up", deployed.outputs["account_uid"]))

@@ -7,7 +7,7 @@ import base64
 import pulumi
 import pytest
 
-from account_factory_testing.accounts import SECRET, AccountStack, register
+from account_factory_testing.accounts import SECRET, TIMEOUT_AFTER_SENDING, AccountStack, register
 from account_factory_testing.engine import FakeEngine
 from account_factory_testing.provider_server import ProviderError
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, DEFAULT_BASELINE_ID, MEMBER_ACCOUNT_UIDS
@@ -222,16 +222,17 @@ def test_a_failed_enrollment_says_why_and_the_next_up_resumes_on_the_same_accoun
 
 def test_timeout_reports_where_it_stood_and_the_next_up_keeps_waiting(stack: AccountStack) -> None:
     stack.emulator.add_outcome({"display_name": "Team A dev", "status": "Stuck"})
-    short = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="3s"))
+    after_sending = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=TIMEOUT_AFTER_SENDING))
     with pytest.raises(ProviderError) as failure:
-        stack.create(opts=short, **NEW)
+        stack.create(opts=after_sending, **NEW)
     [account] = stack.accounts_named("Team A dev")
     text = failure.value.details
-    assert "timed out after 3s" in text and str(account["AccountUid"]) in text
+    assert f"timed out after {TIMEOUT_AFTER_SENDING} waiting" in text and str(account["AccountUid"]) in text
     assert "last status Running" in text and "ACS-BP_ACCOUNT_FACTORY_" in text
     assert "pulumi up` again to resume" in text
 
     # Still stuck: a second attempt waits on the same account (and times out again), no new account.
+    short = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="3s"))
     with pytest.raises(ProviderError):
         stack.create(opts=short, **NEW)
     assert len(stack.accounts_named("Team A dev")) == 1
@@ -280,9 +281,9 @@ def test_a_lost_enroll_answer_is_found_even_when_the_listing_lags(stack: Account
 
 def test_an_enroll_that_never_answers_fails_saying_the_next_up_looks_first(stack: AccountStack) -> None:
     stack.emulator.set_faults([{"action": "EnrollAccount", "kind": "drop"}])
-    short = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="3s"))
+    after_sending = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=TIMEOUT_AFTER_SENDING))
     with pytest.raises(ProviderError) as failure:
-        stack.create(opts=short, **NEW)
+        stack.create(opts=after_sending, **NEW)
     text = failure.value.details
     assert "ConnectionFailure" in text and "looks for the account first" in text and "no second account" in text
     assert stack.accounts() == []
@@ -323,9 +324,9 @@ def test_an_account_left_by_an_interrupted_run_under_other_settings_is_named(
     """The user changes a new-account setting (the prefix) after a timed-out create: a new account is
     right, but the first one must not be left behind unnoticed."""
     stack.emulator.add_outcome({"display_name": "Team A dev", "status": "Stuck"})
-    short = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="2s"))
+    after_sending = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create=TIMEOUT_AFTER_SENDING))
     with pytest.raises(ProviderError):
-        stack.create(opts=short, **NEW)
+        stack.create(opts=after_sending, **NEW)
     [stuck] = stack.accounts_named("Team A dev")
     deployed = stack.create(**{**NEW, "account_name_prefix": "team-a-development"})
     assert deployed.account_uid != stuck["AccountUid"]

@@ -133,9 +133,14 @@ def test_a_python_int_of_2_53_or_more_is_an_exact_account_uid(server: ProviderSe
     """Pulumi would carry the int as a float64 and round it; the resource passes its digits instead."""
     from alicloud_account_factory import EnrolledAccount
 
-    value: Any = pulumi.Output.from_input(BIG_UID) if as_output else BIG_UID
     new_account = {} if field == "account_uid" else {"account_name_prefix": "big-payer", "display_name": "Big payer"}
-    registration = registered(lambda: EnrolledAccount("acct", **{field: value, **new_account}), ":EnrolledAccount")
+
+    def program() -> None:
+        # The Output is made inside the program, as a user's is: under the program's event loop.
+        value: Any = pulumi.Output.from_input(BIG_UID) if as_output else BIG_UID
+        EnrolledAccount("acct", **{field: value, **new_account})
+
+    registration = registered(program, ":EnrolledAccount")
     assert registration.inputs[field] == str(BIG_UID)
     checked = server.check(registration.urn, {}, registration.inputs)
     assert checked.failures == []

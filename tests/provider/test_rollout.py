@@ -12,6 +12,8 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
+import pytest
+
 from account_factory_testing.accounts import AccountStack, Deployed, MostInProgress
 from account_factory_testing.baselines import baseline_stack
 from account_factory_testing.engine import FakeEngine
@@ -21,6 +23,12 @@ from alicloud_account_factory.emulator import Emulator
 FLEET = 10
 STOCK_WORKERS = 4
 VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
+
+
+@pytest.fixture(scope="module")
+def enroll_seconds() -> float:
+    """Long enough that the ten updates overlap, and each is seen Running, on a loaded machine."""
+    return 5.0
 
 
 def baseline_args(cidr: str) -> dict[str, Any]:

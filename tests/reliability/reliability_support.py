@@ -38,11 +38,27 @@ from alicloud_account_factory.resource import RESOURCE_TYPE
 
 #: Deadline of one gRPC call: generous, so that only a hung provider trips it.
 CALL_DEADLINE = 300.0
+#: How long a test waits for an event (a request in the emulator's log, an account, a message)
+#: before calling it a hang: far beyond what the event takes on a loaded machine.
+HANG_SECONDS = 120.0
 #: The suite's enrollments (the shared `emulator` fixture's too): short, so the suite is fast;
 #: every scenario still waits through all the statuses.
 ENROLL_SECONDS = 1.5
 #: Random kill points, lags and downtimes come from this seed (set RELIABILITY_SEED to explore others).
 SEED = int(os.environ.get("RELIABILITY_SEED", "20250117"))
+#: The read timeout (`alicloud-account-factory:readTimeout`) of the scenarios that wait out an
+#: unanswered request: a third of the real 30 s, so that the windows the provider derives from it
+#: (in flight for twice the read timeout, then the listing's 15 s) pass three times sooner. What a
+#: scenario's gateway holds is given in real seconds and scaled the same way (`held`), so every hold
+#: keeps its ratio to the read timeout: still longer than it, or still well within it.
+READ_TIMEOUT_SECONDS = 10.0
+REAL_READ_TIMEOUT_SECONDS = 30.0
+SHORT_READ_TIMEOUT = {"alicloud-account-factory:readTimeout": f"{READ_TIMEOUT_SECONDS:g}s"}
+
+
+def held(real_seconds: float) -> float:
+    """A hold of `real_seconds` against the real 30 s read timeout, at this suite's read timeout."""
+    return real_seconds * READ_TIMEOUT_SECONDS / REAL_READ_TIMEOUT_SECONDS
 
 
 # --- evidence: everything a user could ever see, scanned for the secret -----------------------
@@ -120,12 +136,26 @@ _summary_lock = threading.Lock()
 def record(section: str, **figures: Any) -> None:
     """Add figures to one section of the run summary (sections add up across tests)."""
     with _summary_lock:
-        target = SUMMARY.setdefault(section, {})
-        for key, value in figures.items():
-            if isinstance(value, (int, float)) and not isinstance(value, bool) and isinstance(target.get(key), (int, float)):
-                target[key] += value
-            else:
-                target[key] = value
+        merge_figures(SUMMARY, {section: figures})
+
+
+def _is_number(value: Any) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def merge_figures(target: dict[str, Any], figures: Mapping[str, Any]) -> None:
+    """Add `figures` into `target`: numbers add up, tables merge key by key, anything else is
+    replaced (so the summaries of several test processes add up like those of several tests)."""
+    for key, value in figures.items():
+        if _is_number(value) and _is_number(target.get(key)):
+            target[key] += value
+        elif isinstance(value, Mapping) and isinstance(target.get(key), dict):
+            merge_figures(target[key], value)
+        elif isinstance(value, Mapping):
+            target[key] = {}
+            merge_figures(target[key], value)
+        else:
+            target[key] = value
 
 
 # --- provider servers and resources ----------------------------------------------------------
@@ -231,7 +261,8 @@ def kill_right_after_enroll_took_effect(engine: FakeEngine, emulator: Any, regis
     thread = threading.Thread(target=check_and_create, args=(server, registration), daemon=True)
     thread.start()
     try:
-        assert wait_until(lambda: accounts_by_name(emulator.state()).get(display_name), timeout=30), "never enrolled"
+        assert wait_until(lambda: accounts_by_name(emulator.state()).get(display_name), timeout=HANG_SECONDS), \
+            "never enrolled"
         server.kill()
     finally:
         server.stop()

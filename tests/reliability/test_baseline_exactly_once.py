@@ -1,12 +1,15 @@
 """No second baseline of the same name while an earlier CreateAccountFactoryBaseline may still take effect.
 
 CreateAccountFactoryBaseline has no idempotency token, and a gateway may carry a request out
-after the SDK stopped waiting for its answer (30 s read timeout). Each scenario runs the real
+after the SDK stopped waiting for its answer (the read timeout). Each scenario runs the real
 provider server against its own emulator, whose gateway holds the first
 CreateAccountFactoryBaseline before carrying it out:
 
 * a create that gets no answer within the read timeout (its own deadline passed meanwhile),
-  followed at once by a create in a fresh provider process;
+  followed at once by a create in a fresh provider process (started while the first one waits, as
+  a loaded machine could otherwise take the hold's margin to start it); the gateway holds the
+  request 1.8 read timeouts (54 s against the real 30 s; the scenario runs with the suite's
+  shorter read timeout, `held`), and the second create looks while it is held;
 * a provider process killed (SIGKILL) right after the request left, and a fresh process
   creating at once.
 
@@ -30,9 +33,13 @@ from alicloud_account_factory import BaselineItemArgs
 from alicloud_account_factory.emulator import Emulator
 from tests.reliability.reliability_support import (
     EVIDENCE,
+    HANG_SECONDS,
+    READ_TIMEOUT_SECONDS,
+    SHORT_READ_TIMEOUT,
     CreateOutcome,
     check_and_create,
     create_in_a_new_provider,
+    held,
     start_server,
     wait_until,
 )
@@ -53,9 +60,15 @@ def _registration(opts: Optional[pulumi.ResourceOptions] = None) -> Registration
     return registration
 
 
-def _one_baseline_created_once(emulator: Emulator, held_until: float, outcome: CreateOutcome) -> dict[str, Any]:
-    """Once the held request has surely been carried out: one baseline of the name, the one returned."""
-    time.sleep(max(0.0, held_until + 2 - time.monotonic()))
+def _carried_out(emulator: Emulator) -> bool:
+    """Every CreateAccountFactoryBaseline the gateway received has been carried out and answered."""
+    answered = [r for r in emulator.requests() if r["action"] == CREATE]
+    return len(answered) == emulator.state()["calls"].get(CREATE, 0)
+
+
+def _one_baseline_created_once(emulator: Emulator, outcome: CreateOutcome) -> dict[str, Any]:
+    """Once the held request has been carried out: one baseline of the name, the one returned."""
+    assert wait_until(lambda: _carried_out(emulator), timeout=HANG_SECONDS), "the held request was never carried out"
     state = emulator.state()
     named = [b for b in state["baselines"] if b["BaselineName"] == NAME]
     assert len(named) == 1, f"{len(named)} baselines named {NAME}: {[b['BaselineId'] for b in named]}"
@@ -67,16 +80,29 @@ def _one_baseline_created_once(emulator: Emulator, held_until: float, outcome: C
 
 def test_a_create_unanswered_past_the_read_timeout_then_run_again_at_once_leaves_one_baseline(
         engine: FakeEngine) -> None:
-    delay = 38.0  # beyond the SDK's 30 s read timeout
     with emulator_for_tests(enroll_seconds=1.5) as emulator:
-        _hold_the_first_create(emulator, delay)
-        started = time.monotonic()
-        short = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="5s"))
-        timed_out = create_in_a_new_provider(engine, emulator.endpoint, _registration(short))
+        _hold_the_first_create(emulator, held(54))  # well beyond the read timeout, within twice it
+        # A deadline no longer than the read timeout: the create gives up when its read does.
+        short = _registration(pulumi.ResourceOptions(
+            custom_timeouts=pulumi.CustomTimeouts(create=f"{READ_TIMEOUT_SECONDS:g}s")))
+        unlimited = _registration()
+        first = start_server(engine, emulator.endpoint, warm_with=short, config=SHORT_READ_TIMEOUT)
+        second = start_server(engine, emulator.endpoint, warm_with=unlimited, config=SHORT_READ_TIMEOUT)
+        try:
+            timed_out = check_and_create(first, short)
+            first.stop()
+            first_ended = time.time()
+            again = check_and_create(second, unlimited)  # the next `pulumi up`, at once
+        finally:
+            first.stop()
+            second.stop()
         assert timed_out.error is not None
-        assert NAME not in {b["BaselineName"] for b in emulator.state()["baselines"]}  # still held
-        again = create_in_a_new_provider(engine, emulator.endpoint, _registration())  # the next `pulumi up`, at once
-        _one_baseline_created_once(emulator, started + delay, again)
+        _one_baseline_created_once(emulator, again)
+        # The second create looked while the request was still held (so the record, not the listing, held it back).
+        log = emulator.requests()
+        [held_create] = [r for r in log if r["action"] == CREATE]
+        looks = [r for r in log if r["action"] == "ListAccountFactoryBaselines" and r["time"] > first_ended]
+        assert looks[0]["time"] < held_create["time"], "the second create only looked once the request was carried out"
         # The first run said what happened, and that the next `pulumi up` finds it.
         assert "went unanswered" in timed_out.error.details and "pulumi up" in timed_out.error.details, \
             timed_out.error.details
@@ -89,13 +115,12 @@ def test_a_provider_killed_right_after_sending_a_create_leaves_one_baseline(engi
         registration = _registration()
         server = start_server(engine, emulator.endpoint, warm_with=registration)
         thread = threading.Thread(target=check_and_create, args=(server, registration), daemon=True)
-        started = time.monotonic()
         thread.start()
         try:
-            assert wait_until(lambda: emulator.state()["calls"].get(CREATE) == 1, timeout=30), "never sent"
+            assert wait_until(lambda: emulator.state()["calls"].get(CREATE) == 1, timeout=HANG_SECONDS), "never sent"
             server.kill()  # the request has left: the gateway holds it, and carries it out later
         finally:
             server.stop()
             thread.join(10)
         again = create_in_a_new_provider(engine, emulator.endpoint, registration)
-        _one_baseline_created_once(emulator, started + delay, again)
+        _one_baseline_created_once(emulator, again)

@@ -8,6 +8,11 @@ two random moments between 0 and 1.5 enrollment times. Then a new
 provider process runs Create again for every resource with the same inputs and URN, as the
 next `pulumi up` does (the engine never learned the ids). A user must find exactly one
 account per resource, Finished, and the id in state must be that account.
+
+The provider processes run with the suite's shorter read timeout (`SHORT_READ_TIMEOUT`): a kill
+while an EnrollAccount is in flight leaves an attempt the next process waits out, for a window
+derived from it. The answers the rounds hold back (20 s) need not scale: nobody waits for them, the
+kill comes first, and the longer they are, the surer it does.
 """
 
 from __future__ import annotations
@@ -26,7 +31,9 @@ from account_factory_testing.engine import FakeEngine
 from account_factory_testing.registration import Registration
 from tests.reliability.reliability_support import (
     ENROLL_SECONDS,
+    HANG_SECONDS,
     SEED,
+    SHORT_READ_TIMEOUT,
     CreateOutcome,
     accounts_by_name,
     check_and_create,
@@ -53,6 +60,8 @@ class Round:
     trigger: Optional[Callable[[dict[str, Any]], bool]] = None
     kill_after: float = 0.0
     faults: list[dict[str, Any]] = field(default_factory=list)
+    #: How long the round's enrollments take.
+    enroll_seconds: float = ENROLL_SECONDS
 
 
 @dataclass
@@ -72,8 +81,10 @@ def _rounds() -> list[Round]:
         # EnrollAccount refused (throttled) over and over: the kill lands before any account exists.
         Round("refused", trigger=lambda s: s["calls"].get("EnrollAccount", 0) >= 2 * PER_ROUND,
               faults=[{"action": "EnrollAccount", "code": "Throttling.User", "http_status": 400}]),
-        # Right after the first EnrollAccount took effect: its answer may not even have been read.
-        Round("after-first-enroll", trigger=lambda s: s["calls_ok"].get("EnrollAccount", 0) >= 1),
+        # Right after the first EnrollAccount took effect: its answer may not even have been read. Its
+        # enrollments take long enough that the kill, however loaded the machine, lands while they run.
+        Round("after-first-enroll", trigger=lambda s: s["calls_ok"].get("EnrollAccount", 0) >= 1,
+              enroll_seconds=20.0),
         # Every EnrollAccount took effect, no answer arrived: the provider never learned any AccountUid.
         Round("answers-lost", trigger=lambda s: s["calls_ok"].get("EnrollAccount", 0) >= PER_ROUND,
               faults=[{"action": "EnrollAccount", "kind": "delay", "delay_seconds": 20, "after_processing": True}]),
@@ -87,14 +98,14 @@ def _rounds() -> list[Round]:
 
 
 def _run_round(round_: Round, registrations: list[Registration], engine: FakeEngine, seed: int) -> RoundResult:
-    with emulator_for_tests(enroll_seconds=ENROLL_SECONDS, seed=seed) as emu:
-        doomed = start_server(engine, emu.endpoint, warm_with=registrations[0])
+    with emulator_for_tests(enroll_seconds=round_.enroll_seconds, seed=seed) as emu:
+        doomed = start_server(engine, emu.endpoint, warm_with=registrations[0], config=SHORT_READ_TIMEOUT)
         emu.set_faults(round_.faults)
         with ThreadPoolExecutor(len(registrations)) as pool:
             started = time.monotonic()
             futures = [pool.submit(check_and_create, doomed, r) for r in registrations]
             if round_.trigger is not None:
-                fired = wait_until(lambda: round_.trigger(emu.state()), timeout=30)  # type: ignore[misc]
+                fired = wait_until(lambda: round_.trigger(emu.state()), timeout=HANG_SECONDS)  # type: ignore[misc]
                 assert fired, f"round {round_.name}: the kill point never came: {emu.state()['calls']}"
             else:
                 time.sleep(round_.kill_after)
@@ -106,7 +117,7 @@ def _run_round(round_: Round, registrations: list[Registration], engine: FakeEng
         emu.set_faults([])
 
         # The next `pulumi up`: a new provider process, Create again with the same inputs and URN.
-        survivor = start_server(engine, emu.endpoint, warm_with=registrations[0])
+        survivor = start_server(engine, emu.endpoint, warm_with=registrations[0], config=SHORT_READ_TIMEOUT)
         recovered = create_all(survivor, registrations)
         survivor.stop()
         return RoundResult(round_, registrations, killed_after, at_kill, interrupted, recovered, emu.state())

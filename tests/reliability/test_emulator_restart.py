@@ -24,6 +24,7 @@ import pytest
 
 from account_factory_testing.engine import FakeEngine
 from tests.reliability.reliability_support import (
+    HANG_SECONDS,
     EmulatorCli,
     check_and_create,
     duplicates,
@@ -35,7 +36,9 @@ from tests.reliability.reliability_support import (
     wait_until,
 )
 
-ENROLL_SECONDS = 2.0
+#: Long enough that the crash, which follows the sixth EnrollAccount at once, comes before the first
+#: enrollment ends however loaded the machine (the creates start together, but not at the same instant).
+ENROLL_SECONDS = 12.0
 WAITING = 6
 DURING_OUTAGE = 2
 
@@ -59,7 +62,8 @@ def test_creates_finish_across_service_restarts(engine: FakeEngine, service: Emu
     with ThreadPoolExecutor(len(registered)) as pool:
         waiting = [pool.submit(check_and_create, server, r) for r in first]
         # Every EnrollAccount took effect: the creates are now waiting for the enrollments.
-        assert wait_until(lambda: len(service.admin.state()["accounts"]) == WAITING, timeout=30, interval=0.02)
+        assert wait_until(lambda: len(service.admin.state()["accounts"]) == WAITING, timeout=HANG_SECONDS,
+                          interval=0.02)
         at_crash = [a["Status"] for a in service.admin.state()["accounts"]]
         service.stop(signal.SIGKILL)  # a crash: only the state file survives
         outage = [pool.submit(check_and_create, server, r) for r in late]

@@ -5,12 +5,16 @@ enrollment ended Failed or ScheduleFailed, the provider must enroll that same ac
 (never a second account); if it only ran out of time, it must wait for it before anything else.
 The first error must say why and what the next `up` will do. Between the runs the user changes
 the tags and the baseline (settings that update in place): still the same accounts.
+
+The timed-out creates time out after their EnrollAccount was sent, however loaded the machine:
+their timeout leaves ample time to send it, and the test's enrollments outlast it.
 """
 
 from __future__ import annotations
 
 import pulumi
 
+from account_factory_testing.accounts import OUTLASTING_ENROLL_SECONDS, TIMEOUT_AFTER_SENDING, emulator_for_tests
 from account_factory_testing.engine import FakeEngine
 from alicloud_account_factory import EnrolledAccount
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, Emulator
@@ -31,7 +35,8 @@ SLOW = ("slow-1", "slow-2")  # a create timeout shorter than the enrollment
 def _program(first_run: bool) -> list[EnrolledAccount]:
     """The second run also changes what may change without losing the account: tags, the
     baseline and the timeouts (update-in-place settings are not part of the enrollment key)."""
-    opts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="1s" if first_run else "30m"))
+    opts = pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(
+        create=TIMEOUT_AFTER_SENDING if first_run else "30m"))
     tags = {"run": "first"} if first_run else {"run": "second"}
     baseline = None if first_run else CUSTOM_BASELINE_ID
     accounts = [EnrolledAccount(name, account_name_prefix=f"recover-{name}", display_name=f"Recover {name}", tags=tags,
@@ -43,7 +48,12 @@ def _program(first_run: bool) -> list[EnrolledAccount]:
     return accounts
 
 
-def test_failed_and_timed_out_creates_resume_on_the_same_account(engine: FakeEngine, emulator: Emulator) -> None:
+def test_failed_and_timed_out_creates_resume_on_the_same_account(engine: FakeEngine) -> None:
+    with emulator_for_tests(enroll_seconds=OUTLASTING_ENROLL_SECONDS) as emulator:
+        _fail_then_resume(engine, emulator)
+
+
+def _fail_then_resume(engine: FakeEngine, emulator: Emulator) -> None:
     for name, status in FAILS.items():
         # A code any enrollment can meet: the first run's default baseline creates no RAM role.
         emulator.add_outcome({"display_name": f"Recover {name}", "status": status, "error_code": "InternalError",
@@ -69,7 +79,7 @@ def test_failed_and_timed_out_creates_resume_on_the_same_account(engine: FakeEng
             assert expected in error.details, f"{name}: {expected!r} missing from {error.details[-600:]}"
     for name in SLOW:
         error = first[name].error
-        assert error is not None and "timed out after 1s" in error.details, (name, error)
+        assert error is not None and f"timed out after {TIMEOUT_AFTER_SENDING} waiting" in error.details, (name, error)
         assert "resume waiting" in error.details
 
     found = duplicates(state, [f"Recover {n}" for n in [*FAILS, *SLOW]])

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import math
 import os
+from collections.abc import Iterator
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
@@ -104,6 +106,21 @@ def _count() -> None:
     _examples["count"] += 1
 
 
+@pytest.fixture(autouse=True)
+def _figures(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Files each property's examples in the run summary once it ran (the properties may run in
+    different test processes: the summary adds their figures up)."""
+    ran, valid = _examples["count"], _examples["valid"]
+    yield
+    ran, valid = _examples["count"] - ran, _examples["valid"] - valid
+    assert ran > 0
+    if request.function is test_valid_inputs_are_stable:
+        # The stability property is only worth something if enough generated inputs were valid.
+        assert valid >= EXAMPLES // 10, f"only {valid} of {ran} generated inputs were valid"
+        record("fuzz", examples_per_property=EXAMPLES)  # once: this property runs in one process
+    record("fuzz", examples_run=ran, valid_examples_checked_for_stability=valid)
+
+
 def _has_unknown(value: Any) -> bool:
     return fields.is_unknown(value)
 
@@ -187,14 +204,3 @@ def test_an_account_id_is_ascii_digits_or_a_clear_failure(value: Any) -> None:
             assert value.strip().isascii(), f"{value!r} was accepted as an account id"
         changes = EnrolledAccountProvider().diff("1207465839102347", {name: value}, {name: value})
         assert isinstance(changes, DiffResult)
-
-
-@settings(max_examples=1, deadline=None)
-@given(st.just(None))
-def test_zz_record_fuzz_figures(_: None) -> None:
-    """Files the number of examples run above in the summary (runs after them, in file order)."""
-    assert _examples["count"] > 0
-    # The stability property is only worth something if enough generated inputs were valid.
-    assert _examples["valid"] >= EXAMPLES // 10, _examples
-    record("fuzz", examples_run=_examples["count"], valid_examples_checked_for_stability=_examples["valid"],
-           examples_per_property=EXAMPLES)

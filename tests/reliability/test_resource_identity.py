@@ -13,6 +13,10 @@ the engine would; the provider talks to the emulator over HTTP.
   whose stack or project was renamed (`pulumi stack rename`: the same state and StackIdentity, other
   URNs), also when its account's key was written before keys outlived such renames, while a new
   stack under the old names (another StackIdentity) never shares it.
+
+An interrupted create is one whose provider process is killed (kill -9: a cancelled CI job) as soon
+as its EnrollAccount took effect, the answer held back: the kill waits for that event, not for a
+guessed number of seconds.
 * A forced replacement (`pulumi up --replace`; replacements delete first by default) vends a
   new account, and no message ever suggests closing the account the stack holds afterwards.
 * Replacements are chained in the keys, not only in one machine's attempt record: a second
@@ -26,6 +30,7 @@ the engine would; the provider talks to the emulator over HTTP.
 from __future__ import annotations
 
 import hashlib
+import threading
 from pathlib import Path
 from typing import Callable
 
@@ -38,7 +43,13 @@ from account_factory_testing.stack import StackHarness
 from alicloud_account_factory.emulator import MEMBER_ACCOUNT_UIDS, Emulator
 from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
 from alicloud_account_factory.resource import RESOURCE_TYPE, STACK_IDENTITY_NAME
-from tests.reliability.reliability_support import EVIDENCE, accounts_by_name, enrollments_by_uid, wait_until
+from tests.reliability.reliability_support import (
+    EVIDENCE,
+    HANG_SECONDS,
+    accounts_by_name,
+    enrollments_by_uid,
+    wait_until,
+)
 
 PROGRAM = Path(__file__).resolve().parent / "programs" / "one_account.py"
 PROJECT = "identity"
@@ -81,6 +92,33 @@ def _fails(run: Callable[[], object]) -> str:
     return failed.value.details
 
 
+def _interrupted_up(stack: StackHarness, emulator: Emulator) -> str:
+    """`up` whose provider process is killed once its EnrollAccount took effect (its answer held back
+    meanwhile, so the create cannot get further first); returns the error the killed call ended with."""
+    emulator.set_faults([{"action": "EnrollAccount", "kind": "delay", "delay_seconds": 60, "after_processing": True,
+                          "times": 1}])
+    provider = stack.provider
+
+    def kill_once_enrolled() -> None:
+        if wait_until(lambda: bool(_accounts(emulator)), timeout=HANG_SECONDS):
+            provider.kill()
+
+    killer = threading.Thread(target=kill_once_enrolled, daemon=True)
+    killer.start()
+    try:
+        return _fails(stack.up)
+    finally:
+        killer.join(HANG_SECONDS)
+        emulator.set_faults([])
+
+
+def _delete_said(engine: FakeEngine, before: int, uid: int) -> bool:
+    """Whether the delete of `uid`'s resource has told the engine what became of it (its log
+    messages reach the engine a moment after the call returns)."""
+    said = (f"account {uid} is kept by this resource's replacement", f"account {uid} stays enrolled")
+    return any(text in m.message for m in engine.messages[before:] for text in said)
+
+
 def _warnings_naming(engine: FakeEngine, uid: int) -> list[str]:
     return [m.message for m in engine.messages if str(uid) in m.message]
 
@@ -104,12 +142,10 @@ def test_the_same_stack_and_resource_name_elsewhere_gets_its_own_account(
 
 def test_a_stack_s_own_interrupted_create_is_still_found(harness: Harness, emulator: Emulator,
                                                          engine: FakeEngine) -> None:
-    stack = harness(createTimeout="1s")
-    error = _fails(stack.up)
-    assert "timed out after 1s" in error
+    stack = harness()
+    _interrupted_up(stack, emulator)
     [interrupted] = _accounts(emulator)
     _new_process(stack, engine)
-    del stack.config[f"{PROJECT}:createTimeout"]
     uid = int(stack.up().stack_outputs["account_uid"])
     assert uid == interrupted["AccountUid"] and len(_accounts(emulator)) == 1
 
@@ -119,12 +155,11 @@ def test_a_stack_s_own_interrupted_create_is_still_found(harness: Harness, emula
 
 def test_a_rename_with_an_alias_resumes_the_interrupted_create(harness: Harness, emulator: Emulator,
                                                                engine: FakeEngine) -> None:
-    stack = harness(name="old-name", createTimeout="1s")
-    _fails(stack.up)
+    stack = harness(name="old-name")
+    _interrupted_up(stack, emulator)
     [interrupted] = _accounts(emulator)
     _new_process(stack, engine)
     stack.config.update({f"{PROJECT}:name": "new-name", f"{PROJECT}:aliasOf": "old-name"})
-    del stack.config[f"{PROJECT}:createTimeout"]
     uid = int(stack.up().stack_outputs["account_uid"])
     assert uid == interrupted["AccountUid"], "the renamed resource enrolled a second account"
     assert len(_accounts(emulator)) == 1
@@ -249,7 +284,7 @@ def test_with_create_before_delete_a_forced_replace_keeps_the_account_and_never_
     assert int(stack.up(replace=["acct"]).stack_outputs["account_uid"]) == old_uid
     kept = f"account {old_uid} is kept by this resource's replacement"
     # The delete comes last, and the provider's log messages reach the engine a moment later.
-    wait_until(lambda: any(kept in m.message for m in engine.messages[before:]), timeout=5)
+    assert wait_until(lambda: _delete_said(engine, before, old_uid), timeout=HANG_SECONDS)
     told = [m.message for m in engine.messages[before:]]
     assert any(kept in m for m in told), told
     assert not [m for m in told if str(old_uid) in m and ("close" in m or "Remove" in m or "stays enrolled" in m)], told
@@ -343,7 +378,7 @@ def test_replacing_an_account_uid_resource_never_asks_to_close_the_account_it_ke
     assert int(stack.up().stack_outputs["account_uid"]) == uid
     before = len(engine.messages)
     assert int(stack.up(replace=["acct"]).stack_outputs["account_uid"]) == uid
-    wait_until(lambda: any(str(uid) in m.message for m in engine.messages[before:]), timeout=5)
+    assert wait_until(lambda: _delete_said(engine, before, uid), timeout=HANG_SECONDS)
     told = [m.message for m in engine.messages[before:] if str(uid) in m.message]
     assert not [m for m in told if "close" in m or "Remove" in m or "stays enrolled" in m], told
 
@@ -361,8 +396,7 @@ def test_a_create_first_forced_replace_with_a_rename_says_the_account_is_kept_un
     before = len(engine.messages)
     plan = stack.up()
     assert int(plan.stack_outputs["account_uid"]) == uid
-    kept = f"account {uid} is kept by this resource's replacement"
-    wait_until(lambda: any(kept in m.message for m in engine.messages[before:]), timeout=5)
+    assert wait_until(lambda: _delete_said(engine, before, uid), timeout=HANG_SECONDS)
     told = [m.message for m in engine.messages[before:] if str(uid) in m.message]
     assert not [m for m in told if "close" in m or "Remove" in m or "stays enrolled" in m], told
     assert len(_accounts(emulator)) == 1

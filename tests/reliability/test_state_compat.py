@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import json
 import pickletools
-import time
 from pathlib import Path
 
 import dill
@@ -23,7 +22,15 @@ from account_factory_testing.sdk import enroll, sdk_client
 from alicloud_account_factory import __version__
 from alicloud_account_factory.emulator import Emulator
 from alicloud_account_factory.provider import EnrolledAccountProvider
-from tests.reliability.reliability_support import EVIDENCE, enrollments_by_uid, record, register_raw, start_server
+from tests.reliability.reliability_support import (
+    EVIDENCE,
+    HANG_SECONDS,
+    enrollments_by_uid,
+    record,
+    register_raw,
+    start_server,
+    wait_until,
+)
 
 DATA = Path(__file__).resolve().parent / "data"
 BLOBS = sorted(DATA.glob("enrolled-account-provider-*.b64"))
@@ -120,10 +127,10 @@ def test_a_past_resource_state_refreshes_diffs_updates_and_deletes(path: Path, e
         # The account as it stands in the cloud: enrolled with the settings that state recorded.
         enroll(sdk_client(emulator.endpoint), account_uid=uid, baseline_id=args["baseline_id"], tags=args["tags"],
                baseline_items=[{"Name": i["name"], "Config": json.dumps(i["config"])} for i in args["baseline_items"]])
-        deadline = time.monotonic() + 30
-        while next(a for a in emulator.state()["accounts"] if a["AccountUid"] == uid)["Status"] != "Finished":
-            assert time.monotonic() < deadline, "the out-of-band enrollment never finished"
-            time.sleep(0.1)
+        def finished() -> bool:
+            return next(a for a in emulator.state()["accounts"] if a["AccountUid"] == uid)["Status"] == "Finished"
+
+        assert wait_until(finished, timeout=HANG_SECONDS), "the out-of-band enrollment never finished"
         server = start_server(engine, emulator.endpoint)
         try:
             # `pulumi preview` with the unchanged program: today's Check of the same arguments, diffed

@@ -16,9 +16,7 @@ from hypothesis import strategies as st
 
 from alicloud_account_factory.enrollment_steps import (
     AMBIGUOUS_LOOKUP_PAUSES,
-    IN_FLIGHT_SECONDS,
     LISTING_LAG_SECONDS,
-    UNSETTLED_SECONDS,
     WITHIN_STACK,
     Accept,
     AccountStep,
@@ -34,6 +32,7 @@ from alicloud_account_factory.enrollment_steps import (
     Target,
     TooLate,
     WaitOut,
+    Windows,
     Wording,
     adoption_warnings,
     candidates,
@@ -47,7 +46,6 @@ from alicloud_account_factory.enrollment_steps import (
     resource_digest,
     resource_names,
     sort_found,
-    unanswered_until,
     unsettled_until,
     urn_path,
     whole_urn_digest,
@@ -88,6 +86,7 @@ UID = 1431653632361234
 EXISTING = EnrollRequest(account_uid=UID, baseline_items=(VPC,))
 WORDING = Wording("update", "90m", "display_name and folder_id")
 NOW = 1_800_000_000.0
+WINDOWS = Windows()  # the default read timeout, 30 s
 LOST = AmbiguousCallError("EnrollAccount", "ServiceUnavailable", "try later", status_code=503, retryable=True)
 TIMED_OUT = UnansweredCallError("EnrollAccount", "ConnectionFailure", "read timed out", retryable=True)
 STATUSES = ("Pending", "Running", "Scheduling", "Finished", "Failed", "ScheduleFailed")
@@ -110,7 +109,7 @@ def new_account_step(own: tuple[Enrollment, ...] = (), attempts: tuple[Attempt, 
                      unsure: AmbiguousCallError | None = None, looks: int = 0,
                      remaining: float = 600.0) -> NewAccountStep:
     return next_for_new_account(own, attempts, now=NOW, unsure=unsure, looks=looks, remaining=remaining,
-                                wording=WORDING)
+                                wording=WORDING, windows=WINDOWS)
 
 
 def account_step(current: Enrollment | None, *, answered: bool = False, unsure: AmbiguousCallError | None = None,
@@ -130,17 +129,17 @@ def test_an_unsettled_unanswered_attempt_means_look_again_not_enroll() -> None:
 
 
 def test_an_attempt_whose_process_died_before_its_answer_is_unsettled_for_the_longest_time() -> None:
-    died = Attempt(id="a1", at=NOW - UNSETTLED_SECONDS + 5, state=SENT)  # no `until`: never saw its failure
+    died = Attempt(id="a1", at=NOW - WINDOWS.unsettled + 5, state=SENT)  # no `until`: never saw its failure
     assert isinstance(new_account_step(attempts=(died,)), Look)
-    assert unsettled_until([died], NOW) == died.at + UNSETTLED_SECONDS
-    long_gone = Attempt(id="a1", at=NOW - UNSETTLED_SECONDS - 5, state=SENT)
+    assert unsettled_until([died], NOW, WINDOWS) == died.at + WINDOWS.unsettled
+    long_gone = Attempt(id="a1", at=NOW - WINDOWS.unsettled - 5, state=SENT)
     assert isinstance(new_account_step(attempts=(long_gone,)), Enroll)
 
 
 def test_settled_attempts_and_past_ones_do_not_hold_a_create_back() -> None:
     settled = (Attempt("a1", NOW - 5, ANSWERED, account_uid=UID), Attempt("a2", NOW - 3, REFUSED),
                unanswered(until=NOW - 1))
-    assert unsettled_until(settled, NOW) is None
+    assert unsettled_until(settled, NOW, WINDOWS) is None
     assert new_account_step(attempts=settled) == Enroll()
 
 
@@ -177,7 +176,7 @@ def test_a_create_enrolls_only_when_nothing_was_found_and_no_attempt_is_unsettle
     step = new_account_step(attempts=attempts, unsure=LOST if was_unsure else None, looks=looks, remaining=remaining)
     if isinstance(step, Enroll):
         assert remaining > 0 and step.after == 0
-        assert all(not a.unanswered or (a.until if a.until is not None else a.at + UNSETTLED_SECONDS) <= NOW
+        assert all(not a.unanswered or (a.until if a.until is not None else a.at + WINDOWS.unsettled) <= NOW
                    for a in attempts)
     elif isinstance(step, Look):
         assert step.after < remaining
@@ -379,10 +378,27 @@ def test_an_update_keeps_the_generation_its_account_carries_under_the_current_ur
 
 def test_an_unanswered_enroll_stays_unsettled_while_it_may_still_take_effect_and_be_listed() -> None:
     sent_at = NOW - 10
-    assert unanswered_until(TIMED_OUT, sent_at, NOW) == sent_at + IN_FLIGHT_SECONDS + LISTING_LAG_SECONDS
-    assert unanswered_until(LOST, sent_at, NOW) == NOW + LISTING_LAG_SECONDS  # answered with a 503: done by now
-    long_ago = NOW - 10 * IN_FLIGHT_SECONDS
-    assert unanswered_until(TIMED_OUT, long_ago, NOW) == NOW + LISTING_LAG_SECONDS
+    assert WINDOWS.unanswered_until(TIMED_OUT, sent_at, NOW) == sent_at + WINDOWS.in_flight + LISTING_LAG_SECONDS
+    assert WINDOWS.unanswered_until(LOST, sent_at, NOW) == NOW + LISTING_LAG_SECONDS  # answered with a 503: done by now
+    long_ago = NOW - 10 * WINDOWS.in_flight
+    assert WINDOWS.unanswered_until(TIMED_OUT, long_ago, NOW) == NOW + LISTING_LAG_SECONDS
+
+
+def test_the_windows_follow_the_read_timeout() -> None:
+    """In flight for twice the read timeout, then the listing's lag: 60 + 15 s by default; a shorter
+    read timeout (a gateway known to give up sooner) shortens the in-flight part in proportion."""
+    assert (WINDOWS.read_timeout, WINDOWS.in_flight, WINDOWS.unsettled) == (30.0, 60.0, 75.0)
+    short = Windows(read_timeout=6.0)
+    assert (short.in_flight, short.unsettled) == (12.0, 12.0 + LISTING_LAG_SECONDS)
+    sent_at = NOW - 10
+    assert short.unanswered_until(TIMED_OUT, sent_at, NOW) == sent_at + 12.0 + LISTING_LAG_SECONDS
+    assert short.unanswered_until(LOST, sent_at, NOW) == NOW + LISTING_LAG_SECONDS
+    died = (Attempt(id="a1", at=NOW - 20, state=SENT),)  # its process never saw the failure
+    assert isinstance(next_for_new_account((), died, now=NOW, unsure=None, looks=0, remaining=600.0,
+                                           wording=WORDING, windows=short), Look)
+    gone = (Attempt(id="a1", at=NOW - 28, state=SENT),)
+    assert next_for_new_account((), gone, now=NOW, unsure=None, looks=0, remaining=600.0, wording=WORDING,
+                                windows=short) == Enroll()
 
 
 def test_a_create_looks_last_when_its_account_was_not_found_or_an_attempt_went_unanswered() -> None:

@@ -108,7 +108,7 @@ def test_a_listing_outage_after_an_unanswered_enroll_is_ridden_out_not_a_failure
 def test_an_unanswered_enroll_with_the_deadline_gone_says_the_next_up_looks_first() -> None:
     factory = NothingEnrolled()
     with pytest.raises(EnrollmentUnconfirmed, match="looks for the account first"):
-        Enroller(factory, factory, factory.list_enrolled).create_new(REQUEST, Deadline.after(0.5), factory)
+        Enroller(factory, factory, factory.list_enrolled).create_new(REQUEST, Deadline.after(2.0), factory)
     assert factory.enroll_calls == 1
 
 

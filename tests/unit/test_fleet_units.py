@@ -12,6 +12,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent import futures
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -56,6 +57,11 @@ class FakeService:
         with self._lock:
             self._accounts[account_uid] = (time.monotonic(), duration)
 
+    def finish(self, account_uid: int) -> None:
+        """The enrollment ends now."""
+        with self._lock:
+            self._accounts[account_uid] = (self._accounts[account_uid][0], 0.0)
+
     def _phase(self, account_uid: int) -> tuple[str, tuple[str, ...], str]:
         """(Status, item statuses, UpdateTime) now."""
         started, duration = self._accounts[account_uid]
@@ -86,7 +92,7 @@ class FakeService:
             self.calls["Get"] += 1
             self.get_times.setdefault(account_uid, []).append(time.monotonic())
         if self.get_blocks is not None:
-            self.get_blocks.wait(5)
+            self.get_blocks.wait(60)
         if self.get_error is not None:
             raise self.get_error
         status, items, update_time = self._phase(account_uid)
@@ -130,6 +136,31 @@ def wait_for_all(poller: SharedStatusPoller, service: FakeService, plan: list[tu
 
 def poller_for(service: FakeService, **kwargs: Any) -> SharedStatusPoller:
     return SharedStatusPoller(service, FAST, listing=service.list_enrolled, **kwargs)  # type: ignore[arg-type]
+
+
+def until(condition: Callable[[], bool], what: str) -> None:
+    """Wait for `condition`; a minute means it never came."""
+    deadline = time.monotonic() + 60
+    while not condition():
+        assert time.monotonic() < deadline, what
+        time.sleep(0.01)
+
+
+@contextmanager
+def listed_throughout(poller: SharedStatusPoller, service: FakeService) -> Iterator[None]:
+    """Two long waits around the block's, so that more accounts wait than the listing has pages
+    all along (with one left the poller reads it directly), however spread out the block's waits
+    start and end on a loaded machine; ended when the block is done."""
+    anchors = [9100, 9101]
+    with futures.ThreadPoolExecutor(len(anchors)) as pool:
+        for uid in anchors:
+            service.enroll(uid, 3600.0)
+        held = [pool.submit(poller.wait, uid, Deadline.after(120.0), lambda _seen: None) for uid in anchors]
+        until(lambda: set(anchors) <= poller.remembered_accounts(), "the long waits never started")
+        yield
+        for uid in anchors:
+            service.finish(uid)
+        assert all(f.result().status == "Finished" for f in held)
 
 
 # --- one cadence ---------------------------------------------------------------------------
@@ -194,9 +225,11 @@ def test_staggered_waiters_share_sweeps_instead_of_adding_their_schedules_up() -
 def test_a_short_enrollment_costs_one_read_at_its_end_and_statuses_come_from_the_listing() -> None:
     service = FakeService()
     poller = poller_for(service)
-    outcomes = wait_for_all(poller, service, [(2000 + i, 0.0, 1.0) for i in range(20)])
+    with listed_throughout(poller, service):
+        outcomes = wait_for_all(poller, service, [(2000 + i, 0.0, 2.0) for i in range(20)])  # 1.8 s Running
     assert all(o.result is not None and o.result.status == "Finished" for o in outcomes)
-    assert service.calls["Get"] == 20, service.calls  # the terminal read only: no read on Pending -> Running
+    reads = {o.account_uid: len(service.get_times[o.account_uid]) for o in outcomes}
+    assert set(reads.values()) == {1}, reads  # the terminal read only: no read on Pending -> Running
     for outcome in outcomes:
         statuses = [seen.status for seen in outcome.seen]
         assert "Running" in statuses and statuses[-1] == "Finished", statuses
@@ -207,7 +240,8 @@ def test_progress_details_are_read_when_update_time_moved_and_not_too_often() ->
     refresh = 0.4
     service = FakeService()
     poller = poller_for(service, progress_refresh_seconds=refresh)
-    outcomes = wait_for_all(poller, service, [(3000 + i, 0.0, 3.0) for i in range(3)])
+    with listed_throughout(poller, service):
+        outcomes = wait_for_all(poller, service, [(3000 + i, 0.0, 3.0) for i in range(3)])
     for outcome in outcomes:
         reads = service.get_times[outcome.account_uid]
         assert reads[0] - outcome.started >= refresh  # none in the first refresh period
@@ -223,8 +257,15 @@ def test_fewer_waiting_accounts_than_listing_pages_are_read_directly() -> None:
     assert service.calls["List"] == 0, service.calls
 
     service = FakeService(filler=150)  # two pages
-    outcomes = wait_for_all(poller_for(service), service, [(4100, 0.0, 1.0), (4101, 0.0, 1.0)])
-    assert all(o.result is not None and o.result.status == "Finished" for o in outcomes)
+    poller = poller_for(service)
+    with futures.ThreadPoolExecutor(2) as pool:
+        for uid in (4100, 4101):
+            service.enroll(uid, 3600.0)
+        waits = [pool.submit(poller.wait, uid, Deadline.after(120.0), lambda _seen: None) for uid in (4100, 4101)]
+        until(lambda: service.calls["List"] >= 2, "the two waits were never listed")  # once both wait
+        for uid in (4100, 4101):
+            service.finish(uid)
+        assert all(f.result().status == "Finished" for f in waits)
     assert service.calls["List"] == 2, service.calls  # one listing taught it the page count
 
 
@@ -245,14 +286,17 @@ def test_a_bug_in_a_sweep_fails_the_waiters_at_once() -> None:
         assert isinstance(outcome.error, StatusPollingFailed), outcome.error
         assert isinstance(outcome.error.__cause__, ValueError)
         assert str(outcome.account_uid) in str(outcome.error) and "a bug" in str(outcome.error)
-        assert outcome.ended - outcome.started < 5.0
+        assert outcome.ended - outcome.started < 15.0  # at once: not at the 30 s deadline
 
 
 def test_transient_failures_are_retried_until_the_deadline_and_the_timeout_carries_the_last_one() -> None:
     cut = AmbiguousCallError("ListEnrolledAccounts", "ConnectionFailure", "could not complete the call",
                              retryable=True)  # as the client marks it
     service = FakeService(list_error=cut)
-    outcomes = wait_for_all(poller_for(service), service, [(7000, 0.0, 60.0), (7001, 0.0, 60.0)], deadline=1.0)
+    poller = poller_for(service)
+    with listed_throughout(poller, service):  # (alone, the one left would be read directly, not listed)
+        outcomes = wait_for_all(poller, service, [(7000, 0.0, 60.0), (7001, 0.0, 60.0)], deadline=3.0)
+        service.list_error = None  # the listing is back: the long waits around can end
     assert service.calls["List"] >= 3  # kept trying
     for outcome in outcomes:
         assert isinstance(outcome.error, WaitTimedOut), outcome.error
@@ -276,56 +320,88 @@ def test_the_last_look_of_a_timed_out_wait_takes_a_few_seconds_at_most(monkeypat
     finally:
         hung.set()
     assert isinstance(outcomes[0].error, WaitTimedOut)
-    assert outcomes[0].ended - outcomes[0].started < 2.0
+    assert outcomes[0].ended - outcomes[0].started < 30.0  # not held by the read that hangs 60 s
 
 
 # --- the shared listing --------------------------------------------------------------------
 
 
 class SlowLister:
-    def __init__(self, seconds: float, failing: ApiError | None = None) -> None:
+    """A listing that takes `seconds`, or, held, until `release` is set; `entered` is set once a
+    sweep is under way (and has reported `failing`, if given, as a retry)."""
+
+    def __init__(self, seconds: float = 0.0, failing: ApiError | None = None, *, held: bool = False) -> None:
         self.seconds = seconds
         self.failing = failing
         self.deadlines: list[float] = []
+        self.entered = threading.Event()
+        self.release = threading.Event()
+        if not held:
+            self.release.set()
 
     def list_enrolled(self, deadline: Deadline,
                       on_retry: Callable[[ApiError], None] | None = None) -> list[EnrolledSummary]:
         self.deadlines.append(deadline.seconds)
         if on_retry is not None and self.failing is not None:
             on_retry(self.failing)  # as the client does before it sleeps and tries again
+        self.entered.set()
+        assert self.release.wait(60), "the test never released the listing"
         time.sleep(self.seconds)
         return [EnrolledSummary(1, None, None, "Finished", "t0")]
 
 
+@dataclass(frozen=True)
+class Announced(Deadline):
+    """A deadline that counts its caller in `waiting` each time the shared listing reads it, which it
+    does, holding its lock, right before it waits for a sweep."""
+
+    waiting: threading.Semaphore = field(default_factory=lambda: threading.Semaphore(0), compare=False)
+
+    def remaining(self) -> float:
+        self.waiting.release()
+        return super().remaining()
+
+
 def test_a_sweep_has_its_own_deadline_and_a_short_caller_gives_up_alone() -> None:
-    lister = SlowLister(0.8)
+    lister = SlowLister(held=True)
     listing = SharedListing(lister)  # type: ignore[arg-type]
     with futures.ThreadPoolExecutor(2) as pool:
-        short = pool.submit(lambda: (listing(Deadline.after(0.1)), time.monotonic()))
-        time.sleep(0.05)
-        long = pool.submit(listing, Deadline.after(10.0))
-        began = time.monotonic()
+        long = pool.submit(listing, Deadline.after(60.0))
+        assert lister.entered.wait(60)
         with pytest.raises(TimeoutError):
-            short.result()
-        assert time.monotonic() - began < 0.6  # at its own deadline, not at the end of the sweep
+            listing(Deadline.after(0.1))  # gives up at its own deadline, while the sweep still runs
+        lister.release.set()
         assert [row.account_uid for row in long.result()] == [1]
     assert lister.deadlines and all(seconds == shared_listing.SWEEP_SECONDS for seconds in lister.deadlines)
 
 
 def test_a_caller_that_gives_up_learns_why_the_sweep_is_still_retrying() -> None:
     unreachable = AmbiguousCallError("ListEnrolledAccounts", "ConnectionFailure", "could not complete the call")
-    listing = SharedListing(SlowLister(0.5, failing=unreachable))  # type: ignore[arg-type]
-    with pytest.raises(TimeoutError, match="ConnectionFailure: could not complete the call"):
-        listing(Deadline.after(0.1))
+    lister = SlowLister(failing=unreachable, held=True)
+    listing = SharedListing(lister)  # type: ignore[arg-type]
+    with futures.ThreadPoolExecutor(1) as pool:
+        patient = pool.submit(listing, Deadline.after(60.0))
+        assert lister.entered.wait(60)  # the sweep has met the failure and retries
+        try:
+            with pytest.raises(TimeoutError, match="ConnectionFailure: could not complete the call"):
+                listing(Deadline.after(0.1))
+        finally:
+            lister.release.set()
+        patient.result()
 
 
 def test_callers_asking_together_share_one_sweep() -> None:
-    lister = SlowLister(0.3)
+    """Ten callers that ask while a sweep runs (held until all ten wait) share the next one."""
+    lister = SlowLister(held=True)
     listing = SharedListing(lister)  # type: ignore[arg-type]
+    deadline = Announced(time.monotonic() + 60.0, 60.0)
     with futures.ThreadPoolExecutor(10) as pool:
-        results = list(pool.map(lambda _: listing(Deadline.after(10.0)), range(10)))
-    assert all(len(rows) == 1 for rows in results)
-    assert len(lister.deadlines) <= 2
+        results = pool.map(lambda _: listing(deadline), range(10))
+        for _ in range(10):
+            assert deadline.waiting.acquire(timeout=60)
+        lister.release.set()
+        assert all(len(rows) == 1 for rows in results)
+    assert len(lister.deadlines) == 2
 
 
 def test_a_first_look_shares_a_recent_sweep_and_any_other_caller_gets_a_new_one() -> None:
@@ -342,16 +418,16 @@ def test_a_first_look_shares_a_recent_sweep_and_any_other_caller_gets_a_new_one(
 
 
 def test_a_first_look_joins_the_running_sweep() -> None:
-    lister = SlowLister(0.4)
+    lister = SlowLister(held=True)
     listing = SharedListing(lister)  # type: ignore[arg-type]
     with futures.ThreadPoolExecutor(2) as pool:
-        first = pool.submit(listing, Deadline.after(10.0))
-        time.sleep(0.1)
-        began = time.monotonic()
-        listing(Deadline.after(10.0), max_age=2.0)
-        assert time.monotonic() - began < 0.39  # answered by the running sweep, not a new one
+        first = pool.submit(listing, Deadline.after(60.0))
+        assert lister.entered.wait(60)
+        joined = pool.submit(listing, Deadline.after(60.0), max_age=60.0)
+        lister.release.set()
+        joined.result()
         first.result()
-    assert len(lister.deadlines) == 1
+    assert len(lister.deadlines) == 1  # answered by the running sweep, not a new one
 
 
 def test_a_failed_recent_sweep_is_not_shared() -> None:
@@ -423,7 +499,7 @@ def test_the_live_provider_server_pool_is_found_and_widened(provider_grpc_server
 
     jobs = [provider_grpc_server.submit(block) for _ in range(8)]
     try:
-        assert all(running.acquire(timeout=5) for _ in range(8))  # 8 at once, not 4
+        assert all(running.acquire(timeout=60) for _ in range(8))  # 8 at once, not 4
     finally:
         release.set()
         futures.wait(jobs)
@@ -474,7 +550,7 @@ class FakeStub:
     def Log(self, request: engine_pb2.LogRequest, timeout: float) -> None:  # noqa: N802 - gRPC's name
         self.entered.set()
         if self.hold is not None:
-            self.hold.wait(10)
+            self.hold.wait(60)
         time.sleep(self.delay)
         if self.failures:
             self.failures -= 1
@@ -487,12 +563,14 @@ def log_with(stub: FakeStub, **kwargs: Any) -> EngineLog:
 
 
 def test_status_messages_never_wait_for_a_slow_engine_and_warnings_are_delivered_before_log_returns() -> None:
-    stub = FakeStub(delay=0.3)
+    stub = FakeStub()
+    stub.hold = threading.Event()  # the engine hangs on the first message (for 60 s)
     engine = log_with(stub)
-    began = time.monotonic()
-    for i in range(5):
-        engine.log(f"status {i}", urn="urn:a", ephemeral=True)
-    assert time.monotonic() - began < 0.2
+    logged = threading.Thread(target=lambda: [engine.log(f"status {i}", urn="urn:a", ephemeral=True) for i in range(5)])
+    logged.start()
+    logged.join(30)
+    assert not logged.is_alive(), "status messages waited for the hung engine"
+    stub.hold.set()
     engine.log("mind this", urn="urn:a", warning=True)
     assert "mind this" in [r.message for r in stub.received]  # synchronous
     assert engine.flush(10)

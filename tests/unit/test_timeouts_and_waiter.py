@@ -39,3 +39,17 @@ def test_polling_backs_off_with_the_time_waited() -> None:
     assert delays == sorted(delays)
     assert delays[0] == ENROLLMENT_TERMINAL.min_delay
     assert delays[-1] == ENROLLMENT_TERMINAL.max_delay
+
+
+def test_the_read_timeout_setting_is_a_duration_with_a_default() -> None:
+    from alicloud_account_factory.errors import ConfigurationError
+    from alicloud_account_factory.settings import ProviderSettings
+
+    def settings(read_timeout: str | None) -> ProviderSettings:
+        return ProviderSettings.from_config({"alicloud-account-factory:readTimeout": read_timeout}.get, environ={})
+
+    assert settings(None).read_timeout == settings("").read_timeout == 30.0  # empty is unset, as for every key
+    assert settings("6s").read_timeout == 6.0 and settings("1m").read_timeout == 60.0
+    for bad in ("6", "0s", "10m1s"):
+        with pytest.raises(ConfigurationError, match="alicloud-account-factory:readTimeout"):
+            settings(bad)

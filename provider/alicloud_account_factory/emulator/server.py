@@ -422,7 +422,7 @@ class Emulator:
         self.responses = GovernanceResponses(self.model)
         self.verifier = SignatureVerifier(access_key_id, access_key_secret, clock=clock)
         self.faults = FaultInjector(seed, self.responses.actions)
-        self.limiter = QpsLimiter(qps) if qps else None
+        self.limiter = QpsLimiter(qps, clock=clock) if qps else None
         self._store = StateStore(state_file) if state_file else None
         self._log_stream = log_stream
         self._log_lock = threading.Lock()
