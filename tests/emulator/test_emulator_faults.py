@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 
 import pytest
@@ -163,6 +164,25 @@ def test_delay_longer_than_the_client_timeout(emu: Emulator) -> None:
         impatient.enroll_account(m.EnrollAccountRequest(account_uid=MEMBER_ACCOUNT_UIDS[0]))
     # The server carries on after the client gave up: the account turns up.
     wait_until(lambda: [a["AccountUid"] for a in emu.state()["accounts"]] == [MEMBER_ACCOUNT_UIDS[0]])
+
+
+def test_a_held_request_waits_for_its_release_then_takes_effect(emu: Emulator, client: Client) -> None:
+    """`until_released`: the gateway holds the request (its bound: an hour) until the control API
+    lets go; the request is then carried out and answered."""
+    admin = EmulatorAdmin(emu.endpoint)
+    admin.set_faults([{"action": "EnrollAccount", "kind": "delay", "delay_seconds": 3600, "until_released": True}])
+    answers: list[object] = []
+    sending = threading.Thread(target=lambda: answers.append(
+        client.enroll_account(m.EnrollAccountRequest(account_uid=MEMBER_ACCOUNT_UIDS[0])).body.account_uid))
+    sending.start()
+    wait_until(lambda: admin.faults()[0]["injected"] == 1)  # it arrived, and is held
+    assert emu.state()["accounts"] == [] and answers == []
+    assert admin.release_held() == 1
+    sending.join(60)
+    assert answers == [MEMBER_ACCOUNT_UIDS[0]], "the released request never answered"
+    assert [a["AccountUid"] for a in emu.state()["accounts"]] == [MEMBER_ACCOUNT_UIDS[0]]
+    with pytest.raises(EmulatorAdminError):
+        admin.set_faults([{"kind": "drop", "until_released": True}])  # only a delay can be held
 
 
 def test_signature_is_checked_before_faults(emu: Emulator) -> None:

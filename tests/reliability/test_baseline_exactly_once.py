@@ -39,7 +39,6 @@ from tests.reliability.reliability_support import (
     CreateOutcome,
     check_and_create,
     create_in_a_new_provider,
-    held,
     start_server,
     wait_until,
 )
@@ -80,29 +79,43 @@ def _one_baseline_created_once(emulator: Emulator, outcome: CreateOutcome) -> di
 
 def test_a_create_unanswered_past_the_read_timeout_then_run_again_at_once_leaves_one_baseline(
         engine: FakeEngine) -> None:
+    """The gateway holds the first CreateAccountFactoryBaseline past the read timeout, and carries it
+    out only once the next run's create has looked (and found nothing): within twice the read
+    timeout, as the provider assumes a gateway may. The release waits for that look in the
+    emulator's log, so a slow machine changes nothing but the test's duration."""
     with emulator_for_tests(enroll_seconds=1.5) as emulator:
-        _hold_the_first_create(emulator, held(54))  # well beyond the read timeout, within twice it
+        emulator.set_faults([{"action": CREATE, "kind": "delay", "delay_seconds": 2 * READ_TIMEOUT_SECONDS,
+                              "until_released": True, "times": 1}])
         # A deadline no longer than the read timeout: the create gives up when its read does.
         short = _registration(pulumi.ResourceOptions(
             custom_timeouts=pulumi.CustomTimeouts(create=f"{READ_TIMEOUT_SECONDS:g}s")))
         unlimited = _registration()
         first = start_server(engine, emulator.endpoint, warm_with=short, config=SHORT_READ_TIMEOUT)
         second = start_server(engine, emulator.endpoint, warm_with=unlimited, config=SHORT_READ_TIMEOUT)
+        outcome: dict[str, CreateOutcome] = {}
         try:
             timed_out = check_and_create(first, short)
             first.stop()
             first_ended = time.time()
-            again = check_and_create(second, unlimited)  # the next `pulumi up`, at once
+            # The next `pulumi up`, at once, while the gateway still holds the request.
+            thread = threading.Thread(target=lambda: outcome.update(again=check_and_create(second, unlimited)),
+                                      daemon=True)
+            thread.start()
+
+            def looked_while_held() -> bool:
+                return any(r["action"] == "ListAccountFactoryBaselines" and r["time"] > first_ended
+                           for r in emulator.requests())
+
+            assert wait_until(looked_while_held, timeout=HANG_SECONDS), "the second create never looked"
+            released = emulator.release_held()
+            thread.join(HANG_SECONDS)
         finally:
+            emulator.release_held()
             first.stop()
             second.stop()
+        assert released == 1, "the gateway let the request go before the second create looked (its bound passed)"
         assert timed_out.error is not None
-        _one_baseline_created_once(emulator, again)
-        # The second create looked while the request was still held (so the record, not the listing, held it back).
-        log = emulator.requests()
-        [held_create] = [r for r in log if r["action"] == CREATE]
-        looks = [r for r in log if r["action"] == "ListAccountFactoryBaselines" and r["time"] > first_ended]
-        assert looks[0]["time"] < held_create["time"], "the second create only looked once the request was carried out"
+        _one_baseline_created_once(emulator, outcome["again"])
         # The first run said what happened, and that the next `pulumi up` finds it.
         assert "went unanswered" in timed_out.error.details and "pulumi up" in timed_out.error.details, \
             timed_out.error.details

@@ -66,6 +66,10 @@ class EmulatorAdmin:
     def clear_faults(self) -> None:
         self.set_faults([])
 
+    def release_held(self) -> int:
+        """Let go of the requests `until_released` delay rules hold; returns how often they fired."""
+        return cast("dict[str, int]", self._call("POST", "faults/release"))["released"]
+
     def add_outcome(self, outcome: dict[str, Any] | list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Queue how the next matching enrollment(s) end; returns the whole queue."""
         return cast("list[dict[str, Any]]", self._call("POST", "outcomes", outcome))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import threading
+import time
 from dataclasses import asdict, dataclass
 from typing import Any
 
@@ -42,7 +43,7 @@ KNOWN_ERRORS: dict[str, tuple[int, str]] = {
 }
 
 _FIELDS = {"action", "kind", "code", "http_status", "message", "probability", "times",
-           "after_processing", "delay_seconds", "retry_after"}
+           "after_processing", "delay_seconds", "retry_after", "until_released"}
 
 
 @dataclass
@@ -59,6 +60,9 @@ class FaultRule:
     after_processing: bool = False
     delay_seconds: float = 0.0
     retry_after: int | None = None
+    #: A delay that ends early when the control API releases held requests (`delay_seconds` is then
+    #: its bound): a test holds a request at the gateway until the event it waits for, not for a guess.
+    until_released: bool = False
     injected: int = 0
 
     @classmethod
@@ -105,12 +109,15 @@ class FaultRule:
             raise ValueError("delay_seconds must be a number between 0 and 3600")
         if kind == "delay" and "delay_seconds" not in spec:
             raise ValueError("a delay rule needs delay_seconds")
+        until_released = spec.get("until_released", False)
+        if not isinstance(until_released, bool) or (until_released and kind != "delay"):
+            raise ValueError("until_released must be true or false, and only on a delay rule")
         retry_after = spec.get("retry_after")
         if retry_after is not None and (not isinstance(retry_after, int) or isinstance(retry_after, bool)):
             raise ValueError("retry_after must be an integer")
         return cls(action=action, kind=kind, code=code, http_status=http_status, message=message,
                    probability=float(probability), times=times, after_processing=after,
-                   delay_seconds=float(delay), retry_after=retry_after)
+                   delay_seconds=float(delay), retry_after=retry_after, until_released=until_released)
 
     @property
     def spent(self) -> bool:
@@ -123,6 +130,7 @@ class FaultRule:
                 out.pop(key)
         if self.kind != "delay":
             out.pop("delay_seconds")
+            out.pop("until_released")
         return out
 
 
@@ -134,6 +142,7 @@ class FaultInjector:
         self._actions = actions
         self._rules: list[FaultRule] = []
         self._lock = threading.Lock()
+        self._released = threading.Event()
 
     def set_rules(self, specs: Any) -> list[dict[str, Any]]:
         """Replace all rules (all-or-nothing validation); ``[]`` clears."""
@@ -144,6 +153,7 @@ class FaultInjector:
         rules = [FaultRule.from_spec(s, self._actions) for s in specs]
         with self._lock:
             self._rules = rules
+            self._released = threading.Event()
             return [r.to_dict() for r in self._rules]
 
     def rules_view(self) -> list[dict[str, Any]]:
@@ -153,6 +163,22 @@ class FaultInjector:
     def clear(self) -> None:
         with self._lock:
             self._rules = []
+
+    def delay(self, rule: FaultRule) -> None:
+        """Hold a request for a delay rule: its seconds, or until released when it says so."""
+        if rule.until_released:
+            with self._lock:
+                released = self._released
+            released.wait(rule.delay_seconds)
+        else:
+            time.sleep(rule.delay_seconds)
+
+    def release(self) -> int:
+        """End every hold of an `until_released` rule, now and for the rest of the current rules;
+        returns how many times such rules have fired."""
+        with self._lock:
+            self._released.set()
+            return sum(rule.injected for rule in self._rules if rule.until_released)
 
     def pick(self, action: str, after_processing: bool) -> FaultRule | None:
         """The first live rule for this action and phase that wins its dice roll (counted)."""

@@ -529,6 +529,10 @@ class Emulator:
     def get_faults(self) -> list[dict[str, Any]]:
         return self.faults.rules_view()
 
+    def release_held(self) -> int:
+        """Let go of every request an `until_released` delay rule holds (and holds from now on)."""
+        return self.faults.release()
+
     def add_outcome(self, outcome: dict[str, Any] | list[dict[str, Any]]) -> list[dict[str, Any]]:
         """Queue how the next matching enrollment(s) end; returns the queued outcomes."""
         specs = outcome if isinstance(outcome, list) else [outcome]
@@ -622,6 +626,8 @@ class Emulator:
                     return ok(self.set_faults(payload if payload is not None else []))
                 if method == "DELETE":
                     return ok(self.set_faults([]))
+            if route == "/faults/release" and method == "POST":
+                return ok({"released": self.release_held()})
             if route == "/outcomes":
                 if method == "GET":
                     return ok(self.get_outcomes())
@@ -658,7 +664,7 @@ class Emulator:
                     return ok(self.update_settings(**payload))
         except ValueError as exc:
             return Reply(status=400, body={"error": str(exc)}, action=action)
-        known = {"/health", "/state", "/faults", "/outcomes", "/reset", "/sts", "/requests", "/settings", "/catalog"}
+        known = {"/health", "/state", "/faults", "/faults/release", "/outcomes", "/reset", "/sts", "/requests", "/settings", "/catalog"}
         if route in known:
             return Reply(status=405, body={"error": f"{method} is not allowed on {path}"}, action=action)
         return Reply(status=404, body={"error": f"unknown control endpoint {path}"}, action=action)
@@ -742,7 +748,7 @@ class Emulator:
                 return Reply(drop=True, action=action, code="<dropped>")
             if rule.kind == "outage":
                 return Reply(drop=True, outage=True, action=action, code="<outage>")
-            time.sleep(rule.delay_seconds)
+            self.faults.delay(rule)
 
         status, answer = self.responses.dispatch(action, params, request_id)
         if status == 200:
@@ -763,5 +769,5 @@ class Emulator:
                 reply.code = reply.code or "<outage after answering>"
                 reply.headers["Connection"] = "close"
                 return reply
-            time.sleep(rule.delay_seconds)
+            self.faults.delay(rule)
         return reply
