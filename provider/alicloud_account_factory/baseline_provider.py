@@ -30,18 +30,19 @@ from typing import Any, Mapping
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from . import baseline_fields, replace_on_changes
-from .baseline_client import BaselineClient
-from .catalog import CATALOG_CODES, answered_from_catalog, shared_client
-from .enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES, Windows
-from .errors import AccountFactoryError, AmbiguousCallError, ApiError
-from .fields import INPUTS_RECORD, input_record
-from .journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
-from .operation import pause as pause_operation
-from .operation import provider_call
-from .progress import Reporter
+from .baselines import fields as baseline_fields
+from .core import replace_on_changes
+from .baselines.client import BaselineClient
+from .baselines.catalog import CATALOG_CODES, answered_from_catalog, shared_client
+from .accounts.enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES, Windows
+from .core.errors import AccountFactoryError, AmbiguousCallError, ApiError
+from .accounts.fields import INPUTS_RECORD, input_record
+from .core.journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
+from .core.operation import pause as pause_operation
+from .core.operation import provider_call
+from .core.progress import Reporter
 from .provider import EnrolledAccountProvider, _journal, read_answer
-from .timeouts import Deadline, operation_deadline
+from .core.timeouts import Deadline, operation_deadline
 
 READ_TIMEOUT_SECONDS = 300.0
 IN_USE_CODE = "DependencyViolation.Blueprint"

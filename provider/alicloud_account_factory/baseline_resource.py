@@ -7,7 +7,8 @@ from typing import Any, Optional, Sequence, overload
 import pulumi
 import pulumi.dynamic
 
-from . import baseline_fields, fields
+from .baselines import fields as baseline_fields
+from .accounts import fields
 from .baseline_provider import AccountFactoryBaselineProvider
 from .outputs import AccountFactoryBaselineItem
 from .resource import (

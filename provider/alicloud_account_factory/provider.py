@@ -30,23 +30,25 @@ from pulumi.dynamic import (
     UpdateResult,
 )
 
-from . import cancel_watch, fields, replace_on_changes
-from .catalog import items_answered_from_catalog
-from .client import GovernanceClient
-from .enrollment import Enroller, EnrollmentKey, resource_names
-from .enrollment_steps import Windows
-from .errors import AccountNotEnrolled, ApiError, ConfigurationError, NotEnrolledError, redact
-from .journal import ANSWERED, AttemptJournal, default_directory
-from .lifeline import watch_engine
-from .pool_widening import widen_provider_server_pool
-from .shared_listing import SharedListing
-from .shared_poller import SharedStatusPoller
-from .model import ENROLLMENT_KEY_TAG, Enrollment
-from .operation import engine_cancelled, provider_call
-from .progress import EngineLog, Reporter, process_engine_log, running_in_provider_server
-from .settings import ProviderSettings
-from .timeouts import Deadline, operation_deadline
-from .waiter import PollingWaiter, Waiter
+from .dynamic import cancel_watch
+from .accounts import fields
+from .core import replace_on_changes
+from .baselines.catalog import items_answered_from_catalog
+from .core.transport import GovernanceClient
+from .accounts.enrollment import Enroller, EnrollmentKey, resource_names
+from .accounts.enrollment_steps import Windows
+from .core.errors import AccountNotEnrolled, ApiError, ConfigurationError, NotEnrolledError, redact
+from .core.journal import ANSWERED, AttemptJournal, default_directory
+from .dynamic.lifeline import watch_engine
+from .dynamic.pool_widening import widen_provider_server_pool
+from .accounts.shared_listing import SharedListing
+from .accounts.shared_poller import SharedStatusPoller
+from .accounts.model import ENROLLMENT_KEY_TAG, Enrollment
+from .core.operation import engine_cancelled, provider_call
+from .core.progress import EngineLog, Reporter, process_engine_log, running_in_provider_server
+from .core.settings import ProviderSettings
+from .core.timeouts import Deadline, operation_deadline
+from .accounts.waiter import PollingWaiter, Waiter
 
 READ_TIMEOUT_SECONDS = 300.0
 

@@ -17,8 +17,9 @@ import pulumi.dynamic
 import pulumi.runtime.settings
 from pulumi.runtime.resource import all_aliases
 
-from . import fields, replace_on_changes
-from .model import MAX_EXACT_INTEGER, canonical_json, uid_property
+from .accounts import fields
+from .core import replace_on_changes
+from .accounts.model import MAX_EXACT_INTEGER, canonical_json, uid_property
 from .outputs import (
     AccountFactoryBaselineItem,
     EnrolledAccountBaselineItem,

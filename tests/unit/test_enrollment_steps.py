@@ -14,7 +14,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alicloud_account_factory.enrollment_steps import (
+from alicloud_account_factory.accounts.enrollment_steps import (
     AMBIGUOUS_LOOKUP_PAUSES,
     LISTING_LAG_SECONDS,
     WITHIN_STACK,
@@ -50,7 +50,7 @@ from alicloud_account_factory.enrollment_steps import (
     urn_path,
     whole_urn_digest,
 )
-from alicloud_account_factory.errors import (
+from alicloud_account_factory.core.errors import (
     AmbiguousCallError,
     EnrollmentFailed,
     EnrollmentNotStarted,
@@ -58,9 +58,9 @@ from alicloud_account_factory.errors import (
     EnrollmentUnconfirmed,
     UnansweredCallError,
 )
-from alicloud_account_factory.fields import replacement_generation
-from alicloud_account_factory.journal import ANSWERED, REFUSED, SENT, Attempt
-from alicloud_account_factory.model import (
+from alicloud_account_factory.accounts.fields import replacement_generation
+from alicloud_account_factory.core.journal import ANSWERED, REFUSED, SENT, Attempt
+from alicloud_account_factory.accounts.model import (
     ENROLLMENT_KEY_TAG,
     BaselineItem,
     Enrollment,

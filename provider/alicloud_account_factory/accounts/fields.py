@@ -33,7 +33,7 @@ from .model import (
     canonical_json,
     uid_property,
 )
-from .timeouts import TIMEOUT_KEYS, parse_duration
+from ..core.timeouts import TIMEOUT_KEYS, parse_duration
 
 MAX_TAGS = 20
 

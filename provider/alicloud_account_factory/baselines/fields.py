@@ -21,9 +21,9 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .enrollment_steps import urn_path
-from .fields import ChangeKind, Invalid, _as_is, _text, alias_urns, canonical, is_unknown, stack_identity
-from .model import canonical_json
+from ..accounts.enrollment_steps import urn_path
+from ..accounts.fields import ChangeKind, Invalid, _as_is, _text, alias_urns, canonical, is_unknown, stack_identity
+from ..accounts.model import canonical_json
 
 ITEM_NAME_PREFIX = "ACS-BP_ACCOUNT_FACTORY_"
 _ITEM_NAME = re.compile(r"ACS-BP_ACCOUNT_FACTORY_[A-Z0-9_]+")

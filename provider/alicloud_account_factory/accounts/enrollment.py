@@ -27,7 +27,7 @@ import time
 from dataclasses import replace
 from typing import Callable, Protocol
 
-from .client import Backoff, GovernanceCalls, SendObserver
+from ..core.transport import Backoff, GovernanceCalls, SendObserver
 from .enrollment_steps import (  # EnrollmentKey and resource_names are also the provider's, from here
     Accept,
     Adopt,
@@ -54,12 +54,12 @@ from .enrollment_steps import (  # EnrollmentKey and resource_names are also the
     resource_names,
     sort_found,
 )
-from .errors import AmbiguousCallError, ApiError, is_transient
+from ..core.errors import AmbiguousCallError, ApiError, is_transient
 from .fields import for_existing_account
-from .journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
+from ..core.journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
 from .model import ENROLLMENT_KEY_TAG, FINISHED, Enrollment, EnrolledSummary, EnrollRequest
-from .operation import pause
-from .timeouts import Deadline
+from ..core.operation import pause
+from ..core.timeouts import Deadline
 from .waiter import Waiter, WaitTimedOut, changed
 
 __all__ = ["Enroller", "EnrollmentKey", "Listing", "Progress", "resource_names"]

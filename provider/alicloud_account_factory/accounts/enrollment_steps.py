@@ -17,7 +17,7 @@ import time
 from dataclasses import dataclass
 from typing import AbstractSet, Callable, Iterable, Literal, Mapping, Sequence, Union
 
-from .errors import (
+from ..core.errors import (
     AmbiguousCallError,
     EnrollmentFailed,
     EnrollmentNotStarted,
@@ -25,9 +25,9 @@ from .errors import (
     EnrollmentUnconfirmed,
     UnansweredCallError,
 )
-from .journal import ANSWERED, Attempt
+from ..core.journal import ANSWERED, Attempt
 from .model import ENROLLMENT_KEY_TAG, FAILURE_STATUSES, FINISHED, Enrollment, EnrolledSummary, EnrollRequest
-from .settings import DEFAULT_READ_TIMEOUT_SECONDS
+from ..core.settings import DEFAULT_READ_TIMEOUT_SECONDS
 
 #: After an unanswered EnrollAccount, look for the account it may have created after each of
 #: these pauses (seconds) before sending EnrollAccount again: the listing may show a new

@@ -7,7 +7,7 @@ import re
 import traceback
 from typing import Callable, Iterable
 
-from .model import Enrollment
+from ..accounts.model import Enrollment
 
 
 class AccountFactoryError(Exception):

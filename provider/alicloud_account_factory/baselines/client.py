@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from .client import LIST_PAGE_SIZE, GovernanceClient, SendObserver, answer_fields, sdk_model
-from .errors import AmbiguousCallError, ApiError
-from .settings import ProviderSettings
-from .timeouts import Deadline
+from ..core.transport import LIST_PAGE_SIZE, GovernanceClient, SendObserver, answer_fields, sdk_model
+from ..core.errors import AmbiguousCallError, ApiError
+from ..core.settings import ProviderSettings
+from ..core.timeouts import Deadline
 
 
 class BaselineClient(GovernanceClient):

@@ -39,7 +39,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Protocol, TypeVar
 
-from . import __version__
+from .. import __version__
 from .errors import (
     AmbiguousCallError,
     ApiError,
@@ -49,8 +49,8 @@ from .errors import (
     redact,
     without_query_strings,
 )
-from .fields import enroll_parameters
-from .model import Enrollment, EnrolledSummary, EnrollRequest
+from ..accounts.fields import enroll_parameters
+from ..accounts.model import Enrollment, EnrolledSummary, EnrollRequest
 from .operation import Operation, current_operation, endpoint_health
 from .pacing import AdaptivePace
 from .settings import ProviderSettings

@@ -13,10 +13,10 @@ import functools
 import threading
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
-from .baseline_client import BaselineClient
-from .errors import ApiError
-from .settings import ProviderSettings
-from .timeouts import Deadline
+from .client import BaselineClient
+from ..core.errors import ApiError
+from ..core.settings import ProviderSettings
+from ..core.timeouts import Deadline
 
 CATALOG_CODES = frozenset({"InvalidBaselineItem.NotFound", "DependencyViolation.BaselineItem"})
 #: How long the catalog may take to answer, after the service refused an item.
