@@ -1,8 +1,8 @@
 """The dynamic provider of `AccountFactoryBaseline`.
 
 `AccountFactoryBaselineProvider` is pickled BY REFERENCE into every stack's state, so this
-module path and the class name must never change. It inherits configuration (stack config,
-credential chain, endpoint override) and the empty pickle from `EnrolledAccountProvider`.
+module path and the class name must never change. Configuration (stack config, credential chain,
+endpoint override) and the empty pickle are the dynamic front door's (`dynamic.serving.DynamicProvider`).
 
 Exactly once. CreateAccountFactoryBaseline has no idempotency token, the service lets two
 baselines share a name and a gateway may carry a request out after the client stopped waiting.
@@ -31,18 +31,20 @@ from typing import Any, Mapping
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
 from .baselines import fields as baseline_fields
-from .core import replace_on_changes
-from .baselines.client import BaselineClient
 from .baselines.catalog import CATALOG_CODES, answered_from_catalog, shared_client
-from .accounts.enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES, Windows
+from .baselines.client import BaselineClient
+from .core import replace_on_changes
+from .core.context import process_journal
 from .core.errors import AccountFactoryError, AmbiguousCallError, ApiError
-from .accounts.fields import INPUTS_RECORD, input_record
+from .core.exactly_once import AMBIGUOUS_LOOKUP_PAUSES, Windows
+from .core.field_kit import INPUTS_RECORD, input_record
 from .core.journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
 from .core.operation import pause as pause_operation
 from .core.operation import provider_call
 from .core.progress import Reporter
-from .provider import EnrolledAccountProvider, _journal, read_answer
 from .core.timeouts import Deadline, operation_deadline
+from .dynamic.answers import read_answer
+from .dynamic.serving import DynamicProvider
 
 READ_TIMEOUT_SECONDS = 300.0
 IN_USE_CODE = "DependencyViolation.Blueprint"
@@ -167,7 +169,7 @@ class _Found:
     others: list[dict[str, Any]]  # Custom baselines of the same name that are not its own
 
 
-class AccountFactoryBaselineProvider(EnrolledAccountProvider):
+class AccountFactoryBaselineProvider(DynamicProvider):
     """Creates, reads, updates and deletes Account Factory baselines."""
 
     def _client(self, props: Mapping[str, Any]) -> tuple[BaselineClient, str]:
@@ -265,7 +267,7 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
                      deadline: Deadline, replaced: str | None) -> tuple[str, bool]:
         """This resource's baseline: (id, True) if this call made it, (id, False) if an earlier attempt did.
         `replaced`: the baseline of the resource this create replaces, never its own."""
-        journal = _journal()
+        journal = process_journal()
         # The journal's keys, one file per resource and region: its own mark's first, then its other marks'
         # (aliases; as earlier builds marked it), whose attempts count too.
         keys = [f"baseline.{region}.{mark}" for mark in baseline_fields.marks(props)]

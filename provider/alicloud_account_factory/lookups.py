@@ -23,9 +23,9 @@ from .baselines import fields as baseline_fields
 from .baselines.catalog import shared_client
 from .baselines.client import BaselineClient
 from .core.errors import ApiError
-from .outputs import AccountFactoryBaselineItem, BaselineCatalogItem, BaselineItemDependency, BaselineSummary, GetBaselineResult
 from .core.settings import ProviderSettings
 from .core.timeouts import Deadline
+from .outputs import AccountFactoryBaselineItem, BaselineCatalogItem, BaselineItemDependency, BaselineSummary, GetBaselineResult
 
 T = TypeVar("T")
 #: Gives the client and region for a `region_id` argument (None: the stack's region).

@@ -14,10 +14,12 @@ from typing import Any
 
 import pytest
 
-from alicloud_account_factory.core.transport import Backoff, GovernanceClient
+from alicloud_account_factory.accounts.client import GovernanceClient
+from alicloud_account_factory.core.transport import Backoff
 from alicloud_account_factory.accounts.enrollment import Enroller, EnrollmentKey
-from alicloud_account_factory.accounts.enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES
-from alicloud_account_factory.core.errors import AmbiguousCallError, ApiError, EnrollmentUnconfirmed
+from alicloud_account_factory.core.exactly_once import AMBIGUOUS_LOOKUP_PAUSES
+from alicloud_account_factory.accounts.errors import EnrollmentUnconfirmed
+from alicloud_account_factory.core.errors import AmbiguousCallError, ApiError
 from alicloud_account_factory.accounts.model import ENROLLMENT_KEY_TAG, Enrollment, EnrolledSummary, EnrollRequest
 from alicloud_account_factory.core.settings import Credentials, Endpoint, ProviderSettings
 from alicloud_account_factory.core.timeouts import Deadline

@@ -14,7 +14,7 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from account_factory_testing.secrets import spellings_found
-from alicloud_account_factory.core.transport import GovernanceClient
+from alicloud_account_factory.accounts.client import GovernanceClient
 from alicloud_account_factory.emulator import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, Emulator
 from alicloud_account_factory.core.errors import AmbiguousCallError, ApiError, ClientFailure
 from alicloud_account_factory.accounts.model import BaselineItem, EnrollRequest

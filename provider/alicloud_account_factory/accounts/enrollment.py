@@ -27,7 +27,8 @@ import time
 from dataclasses import replace
 from typing import Callable, Protocol
 
-from ..core.transport import Backoff, GovernanceCalls, SendObserver
+from ..core.transport import Backoff, SendObserver
+from .client import GovernanceCalls
 from .enrollment_steps import (  # EnrollmentKey and resource_names are also the provider's, from here
     Accept,
     Adopt,
@@ -39,7 +40,6 @@ from .enrollment_steps import (  # EnrollmentKey and resource_names are also the
     Operation,
     Target,
     WaitOut,
-    Windows,
     Wording,
     adoption_warnings,
     candidates,
@@ -55,6 +55,7 @@ from .enrollment_steps import (  # EnrollmentKey and resource_names are also the
     sort_found,
 )
 from ..core.errors import AmbiguousCallError, ApiError, is_transient
+from ..core.exactly_once import Windows
 from .fields import for_existing_account
 from ..core.journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
 from .model import ENROLLMENT_KEY_TAG, FINISHED, Enrollment, EnrolledSummary, EnrollRequest

@@ -5,7 +5,7 @@ from __future__ import annotations
 import threading
 import time
 
-from ..core.transport import GovernanceClient
+from .client import GovernanceClient
 from ..core.errors import AccountFactoryError, ApiError
 from .model import EnrolledSummary
 from ..core.operation import LOOK_SECONDS, current_operation

@@ -17,7 +17,8 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from ..core.transport import LIST_PAGE_SIZE, GovernanceClient
+from ..core.transport import LIST_PAGE_SIZE
+from .client import GovernanceClient
 from ..core.errors import AccountFactoryError, ApiError, is_transient
 from .model import PENDING, TERMINAL_STATUSES, Enrollment, EnrolledSummary
 from ..core.operation import current_operation

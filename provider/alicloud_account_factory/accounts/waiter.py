@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass
 from typing import Callable, Literal, Protocol
 
-from ..core.transport import GovernanceClient
+from .client import GovernanceClient
 from ..core.errors import ApiError
 from .model import FAILURE_STATUSES, FINISHED, IN_PROGRESS_STATUSES, Enrollment
 from ..core.timeouts import Deadline
