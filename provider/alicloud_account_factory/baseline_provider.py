@@ -36,9 +36,9 @@ from .baselines.client import BaselineClient
 from .core import replace_on_changes
 from .core.context import process_journal
 from .core.errors import AccountFactoryError, AmbiguousCallError, ApiError
-from .core.exactly_once import AMBIGUOUS_LOOKUP_PAUSES, Windows
+from .core.exactly_once import AMBIGUOUS_LOOKUP_PAUSES, AttemptRecorder, Windows
 from .core.field_kit import INPUTS_RECORD, input_record
-from .core.journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
+from .core.journal import ANSWERED, AttemptJournal
 from .core.operation import pause as pause_operation
 from .core.operation import provider_call
 from .core.progress import Reporter
@@ -129,36 +129,6 @@ def _not_created(deadline: Deadline, pending: float | None, unsure: AmbiguousCal
         f"{what} Run `pulumi up` again: the provider looks for this resource's baseline first (on this machine it waits "
         f"as long as an unanswered request may still take effect) and adopts it, so no second baseline is created; "
         f"or allow more time with ResourceOptions(custom_timeouts=CustomTimeouts(create='30m')).")
-
-
-@dataclass
-class _Sending:
-    """Hears each CreateAccountFactoryBaseline leave (`client.SendObserver`) and keeps the journal
-    in step: sent before it leaves (a kill -9 right after keeps the record), then settled."""
-
-    journal: AttemptJournal
-    key: str
-    windows: Windows
-    attempt: Attempt | None = None
-
-    def sending(self) -> None:
-        self.attempt = self.journal.sending(self.key)
-
-    def refused(self) -> None:
-        self.settle(REFUSED)
-
-    def settle(self, state: str, *, baseline_id: str | None = None, until: float | None = None) -> None:
-        if self.attempt is not None:
-            self.journal.settle(self.key, self.attempt, state, until=until, resource_id=baseline_id)
-
-    def unanswered(self, error: AmbiguousCallError) -> float:
-        """Records until when the attempt may still turn up (`Windows.unanswered_until`), and returns it."""
-        now = time.time()
-        until = self.windows.unanswered_until(error, self.attempt.at if self.attempt is not None else now, now)
-        if self.attempt is None:
-            self.sending()
-        self.settle(SENT, until=until)
-        return until
 
 
 @dataclass(frozen=True)
@@ -294,21 +264,21 @@ class AccountFactoryBaselineProvider(DynamicProvider):
                 raise _name_taken(found.others[0], props, region)
             if deadline.expired:
                 raise _not_created(deadline, None, None)
-            sending = _Sending(journal, key, windows)
+            recorder = AttemptRecorder(journal, key, windows)
             try:
-                baseline_id = client.create_baseline(values, deadline, sending)
+                baseline_id = client.create_baseline(values, deadline, recorder)
             except AmbiguousCallError as error:
                 unsure = error  # looked for until it can no longer appear
-                until = sending.unanswered(error)
+                until = recorder.unanswered(error)
                 reporter.status(f"{CREATE} went unanswered ({error.code}); looking for the baseline it may have "
                                 f"made until {_clock_time(until)} before creating one")
                 continue
             except ApiError:
-                sending.settle(REFUSED)  # the service said no: it did not take effect
+                recorder.refused()  # the service said no: it did not take effect
                 raise
             finally:
                 journal.warn_of_problems(reporter.warn)  # a record that failed as the request left
-            sending.settle(ANSWERED, baseline_id=baseline_id)
+            recorder.answered(resource_id=baseline_id)
             return baseline_id, True
 
     @staticmethod

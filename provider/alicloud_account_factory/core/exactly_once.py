@@ -5,9 +5,12 @@ for what an earlier attempt made, adopting it, before it sends."""
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
+from typing import Callable
 
 from .errors import AmbiguousCallError, UnansweredCallError
+from .journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
 from .settings import DEFAULT_READ_TIMEOUT_SECONDS
 
 
@@ -51,3 +54,45 @@ class Windows:
         """
         done_by = sent_at + self.in_flight if isinstance(error, UnansweredCallError) else now
         return max(done_by, now) + LISTING_LAG_SECONDS
+
+
+class AttemptRecorder:
+    """Hears each request of a non-idempotent create leave (`transport.SendObserver`) and keeps the
+    attempt record in step: written before the request leaves (a kill -9 right after keeps the record),
+    then settled as answered, refused, or unanswered until it can no longer turn up. A kill -9 at any
+    point leaves at most the last request unsettled. One per create (EnrollAccount,
+    CreateAccountFactoryBaseline, ...) and record key."""
+
+    def __init__(self, journal: AttemptJournal, key: str, windows: Windows,
+                 clock: Callable[[], float] = time.time) -> None:
+        self._journal = journal
+        self._key = key
+        self._windows = windows
+        self._clock = clock
+        self._attempt: Attempt | None = None
+
+    def sending(self) -> None:
+        self._attempt = self._journal.sending(self._key)
+
+    def refused(self) -> None:
+        """The service refused the request: it did not take effect (settled once; a retry is a new attempt)."""
+        if self._attempt is not None and self._attempt.unanswered:
+            self._journal.settle(self._key, self._attempt, REFUSED)
+            self._attempt = None
+
+    def answered(self, *, account_uid: int | None = None, resource_id: str | None = None) -> None:
+        """The request was answered with what it made: an account, or another resource's id."""
+        if self._attempt is not None:
+            self._journal.settle(self._key, self._attempt, ANSWERED, account_uid, resource_id=resource_id)
+            self._attempt = None  # settled for good: nothing that follows changes what it made
+
+    def unanswered(self, error: AmbiguousCallError, now: float | None = None) -> float:
+        """No usable answer: the attempt stays unsettled until it can no longer turn up
+        (`Windows.unanswered_until`), which is recorded and returned."""
+        now = self._clock() if now is None else now
+        if self._attempt is None:  # the client did not report the send: it left just now at the latest
+            self.sending()
+        assert self._attempt is not None
+        until = self._windows.unanswered_until(error, self._attempt.at, now)
+        self._journal.settle(self._key, self._attempt, SENT, until=until)
+        return until
