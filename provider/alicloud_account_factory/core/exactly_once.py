@@ -5,7 +5,6 @@ for what an earlier attempt made, adopting it, before it sends."""
 
 from __future__ import annotations
 
-import time
 from dataclasses import dataclass
 from typing import Callable
 
@@ -64,11 +63,11 @@ class AttemptRecorder:
     CreateAccountFactoryBaseline, ...) and record key."""
 
     def __init__(self, journal: AttemptJournal, key: str, windows: Windows,
-                 clock: Callable[[], float] = time.time) -> None:
+                 clock: Callable[[], float] | None = None) -> None:
         self._journal = journal
         self._key = key
         self._windows = windows
-        self._clock = clock
+        self._clock = clock or journal.clock  # (the record's own clock, unless the caller keeps another)
         self._attempt: Attempt | None = None
 
     def sending(self) -> None:
