@@ -19,7 +19,7 @@ WITH_TOOLCHAIN = scripts/node-packages.sh >/dev/null && scripts/sdkgen.sh --path
 # check 43-49 s against 53-59 s).
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(max(4, 4 * (os.cpu_count() or 1)))')
 
-.PHONY: venv pulumi hosts sdks test check demo bench bench-engine dist test-bounds clean
+.PHONY: venv pulumi hosts sdks test check demo bench bench-engine dist test-bounds drawing clean
 
 venv: $(VENV)/.installed
 
@@ -51,6 +51,10 @@ test: venv
 
 check: venv
 	@$(NOPROXY) $(PY) -m pytest -n $(TEST_WORKERS) --dist worksteal tests/unit tests/provider $(PYTEST_ARGS)
+
+# The drawing of the package's imports in docs/development.md, from the imports themselves (after a change of them).
+drawing: venv
+	@$(PY) -m account_factory_testing.architecture --write
 
 demo: venv
 	@$(WITH_PULUMI) $(NOPROXY) $(PY) examples/demo.py

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-__version__ = "0.2.0"  # the one place it is written: pyproject.toml reads it; a release is tagged v__version__
+from .core.version import __version__ as __version__  # written in core/version.py, which pyproject.toml reads
 
 #: Each export, by the module that defines it.
 _EXPORTS = {

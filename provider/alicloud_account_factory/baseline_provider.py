@@ -1,51 +1,38 @@
 """The dynamic provider of `AccountFactoryBaseline`.
 
 `AccountFactoryBaselineProvider` is pickled BY REFERENCE into every stack's state, so this
-module path and the class name must never change. It inherits configuration (stack config,
-credential chain, endpoint override) and the empty pickle from `EnrolledAccountProvider`.
+module path and the class name must never change. Configuration (stack config, credential chain,
+endpoint override) and the empty pickle are the dynamic front door's (`dynamic.serving.DynamicProvider`).
 
-Exactly once. CreateAccountFactoryBaseline has no idempotency token, the service lets two
-baselines share a name and a gateway may carry a request out after the client stopped waiting.
-So, as for EnrollAccount (`enrollment.py`), create:
-
-* writes the resource's mark at the end of the description (a hash of the stack's identity and
-  the resource's type and name, `baseline_fields.mark`; read hides it), and records each request in the
-  attempt journal before it leaves, then its answer (the baseline id) or that none came;
-* first looks for its own baseline, one carrying its mark (whatever its name now) or one a
-  recorded attempt was answered with, and adopts it;
-* does not create while an unanswered attempt may still take effect or be missing from the
-  listing (the windows of `enrollment.py`): it looks again instead;
-* never adopts a same-named Custom baseline that is not its own (another stack's, the
-  console's): it fails, naming it. `baseline_id=` takes over an existing baseline on purpose.
+Exactly once (no second baseline, whatever fails when): the baselines wing's `creation_steps` decides
+and `creation.create_once` executes; this module translates Pulumi's protocol to them, and remembers
+within one `pulumi up` which baselines a replacement keeps.
 """
 
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from typing import Any, Mapping
 
 from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, UpdateResult
 
-from . import baseline_fields, replace_on_changes
-from .baseline_client import BaselineClient
-from .catalog import CATALOG_CODES, answered_from_catalog, shared_client
-from .enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES, Windows
-from .errors import AccountFactoryError, AmbiguousCallError, ApiError
-from .fields import INPUTS_RECORD, input_record
-from .journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
-from .operation import pause as pause_operation
-from .operation import provider_call
-from .progress import Reporter
-from .provider import EnrolledAccountProvider, _journal, read_answer
-from .timeouts import Deadline, operation_deadline
+from .baselines import creation
+from .baselines import fields as baseline_fields
+from .baselines.catalog import CATALOG_CODES, answered_from_catalog, shared_client
+from .baselines.client import BaselineClient
+from .core import replace_on_changes
+from .core.context import process_journal
+from .core.errors import ApiError
+from .core.exactly_once import Windows
+from .core.field_kit import INPUTS_RECORD, input_record
+from .core.operation import provider_call
+from .core.timeouts import Deadline, operation_deadline
+from .dynamic.answers import read_answer
+from .dynamic.serving import DynamicProvider
 
 READ_TIMEOUT_SECONDS = 300.0
-IN_USE_CODE = "DependencyViolation.Blueprint"
-CREATE = "CreateAccountFactoryBaseline"
 
 #: The baseline each create in this process (one `pulumi up`) returned by URN, when that baseline existed
 #: before the create (adopted by its mark, or taken over with `baseline_id=`). The stack holds such a
@@ -82,91 +69,19 @@ def _catalog_named(client: BaselineClient, props: Mapping[str, Any], deadline: D
         raise named from None
 
 
-class BaselineInUse(AccountFactoryError):
-    """Delete refused by the service because enrolled accounts still use the baseline."""
 
 
-class BaselineNameTaken(AccountFactoryError):
-    """A Custom baseline of this name exists and is not this resource's: it is never adopted
-    unasked (it may be another stack's), and a second one of the name would be ambiguous."""
 
 
-class BaselineNotCreated(AccountFactoryError):
-    """The deadline came while an unanswered CreateAccountFactoryBaseline may still take effect."""
 
 
-def _clock_time(at: float) -> str:
-    return time.strftime("%H:%M:%S", time.localtime(at))
 
 
-def _name_taken(other: Mapping[str, Any], props: Mapping[str, Any], region: str) -> BaselineNameTaken:
-    baseline_id = other.get("BaselineId")
-    return BaselineNameTaken(
-        f"a baseline named {props['baseline_name']!r} already exists in {region} ({baseline_id}, created "
-        f"{other.get('CreateTime') or 'at an unknown time'}) and it is not this resource's: it does not carry this "
-        f"resource's mark (it was made in the console, by another stack, or by a build of this provider that did not "
-        f"mark its baselines). Baseline names tell baselines apart, so this resource neither creates a second one "
-        f"nor takes that one over unasked. Give this resource another baseline_name; or, to manage {baseline_id} from "
-        f"this resource (`pulumi import` cannot bring in a dynamic resource), add baseline_id='{baseline_id}' to it: "
-        f"it is then updated to this program's values, and deleted with the resource unless retain_on_delete=True; "
-        f"or, to use it as it is, pass '{baseline_id}' to EnrolledAccount(baseline_id=...) instead.")
 
 
-def _not_created(deadline: Deadline, pending: float | None, unsure: AmbiguousCallError | None) -> BaselineNotCreated:
-    until = f" until {_clock_time(pending)}" if pending is not None else ""
-    if unsure is not None:
-        what = (f"{CREATE} went unanswered ({unsure}) and the service may still carry it out{until}: whether it made "
-                f"a baseline is not known, and none turned up before the create timed out after {deadline.describe()}.")
-    elif pending is not None:
-        what = (f"timed out after {deadline.describe()} before {CREATE} was sent: an earlier {CREATE} of this resource "
-                f"went unanswered and may still take effect or show up in the listing{until}. This run created nothing.")
-    else:
-        what = f"timed out after {deadline.describe()} before {CREATE} was sent. This run created nothing."
-    return BaselineNotCreated(
-        f"{what} Run `pulumi up` again: the provider looks for this resource's baseline first (on this machine it waits "
-        f"as long as an unanswered request may still take effect) and adopts it, so no second baseline is created; "
-        f"or allow more time with ResourceOptions(custom_timeouts=CustomTimeouts(create='30m')).")
 
 
-@dataclass
-class _Sending:
-    """Hears each CreateAccountFactoryBaseline leave (`client.SendObserver`) and keeps the journal
-    in step: sent before it leaves (a kill -9 right after keeps the record), then settled."""
-
-    journal: AttemptJournal
-    key: str
-    windows: Windows
-    attempt: Attempt | None = None
-
-    def sending(self) -> None:
-        self.attempt = self.journal.sending(self.key)
-
-    def refused(self) -> None:
-        self.settle(REFUSED)
-
-    def settle(self, state: str, *, baseline_id: str | None = None, until: float | None = None) -> None:
-        if self.attempt is not None:
-            self.journal.settle(self.key, self.attempt, state, until=until, resource_id=baseline_id)
-
-    def unanswered(self, error: AmbiguousCallError) -> float:
-        """Records until when the attempt may still turn up (`Windows.unanswered_until`), and returns it."""
-        now = time.time()
-        until = self.windows.unanswered_until(error, self.attempt.at if self.attempt is not None else now, now)
-        if self.attempt is None:
-            self.sending()
-        self.settle(SENT, until=until)
-        return until
-
-
-@dataclass(frozen=True)
-class _Found:
-    """What a look for this resource's baselines found."""
-
-    own: list[dict[str, Any]]  # carrying its mark, or answered to a recorded attempt; oldest first
-    others: list[dict[str, Any]]  # Custom baselines of the same name that are not its own
-
-
-class AccountFactoryBaselineProvider(EnrolledAccountProvider):
+class AccountFactoryBaselineProvider(DynamicProvider):
     """Creates, reads, updates and deletes Account Factory baselines."""
 
     def _client(self, props: Mapping[str, Any]) -> tuple[BaselineClient, str]:
@@ -199,14 +114,17 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
         deadline = operation_deadline(props.get("custom_timeouts"), "create")
         with _catalog_named(client, props, deadline):
             if props.get("baseline_id") is not None:  # taken over: made what the program asks for (unset: kept)
-                baseline_id = self._taken_over(client, props, region, deadline)
+                baseline_id = creation.taken_over(client, props, region, deadline)
                 client.update_baseline(baseline_id, baseline_fields.request_values(props), deadline)
                 made = False
             else:
                 values = baseline_fields.request_values(props, creating=True)
                 with _kept_lock:
                     replaced = _replaced_baselines.pop(_urn(props), None)
-                baseline_id, made = self._create_once(client, props, region, values, deadline, replaced)
+                baseline_id, made = creation.create_once(
+                    client, props, region, values, deadline, replaced, journal=process_journal(),
+                    reporter=self._reporter(props, self._settings().credentials.secrets()),
+                    windows=Windows(self._settings().read_timeout))
                 if not made:  # adopted: make it what the program asks for
                     client.update_baseline(baseline_id, values, deadline)
         if not made:  # it existed before: the resource this one replaces (or another) may hold it
@@ -245,122 +163,9 @@ class AccountFactoryBaselineProvider(EnrolledAccountProvider):
         deadline = operation_deadline(props.get("custom_timeouts"), "delete")
         with _kept_lock:  # a create of this URN in this run replaces it (delete_before_replace=True)
             _replaced_baselines.setdefault(_urn(props), id_)
-        try:
-            client.delete_baseline(id_, deadline)
-        except ApiError as error:
-            if error.code != IN_USE_CODE:
-                raise
-            users = [row for row in client.enrolled_rows(deadline) if row.get("BaselineId") == id_]
-            named = ", ".join(f"{row.get('DisplayName') or '?'} ({row.get('AccountUid')})" for row in users)
-            raise BaselineInUse(
-                f"baseline {id_} ({props.get('baseline_name')}) was not deleted: {len(users) or 'some'} enrolled "
-                f"account(s) still use it{': ' + named if named else ''}. Move them to another baseline first "
-                f"(set their baseline_id and run `pulumi up`), or keep the baseline with "
-                f"`retain_on_delete=True`. ({error.code}, RequestId {error.request_id})") from None
+        creation.delete(client, id_, props.get("baseline_name"), deadline)
 
     # --- helpers -------------------------------------------------------------------------
-
-    def _create_once(self, client: BaselineClient, props: Mapping[str, Any], region: str, values: Mapping[str, Any],
-                     deadline: Deadline, replaced: str | None) -> tuple[str, bool]:
-        """This resource's baseline: (id, True) if this call made it, (id, False) if an earlier attempt did.
-        `replaced`: the baseline of the resource this create replaces, never its own."""
-        journal = _journal()
-        # The journal's keys, one file per resource and region: its own mark's first, then its other marks'
-        # (aliases; as earlier builds marked it), whose attempts count too.
-        keys = [f"baseline.{region}.{mark}" for mark in baseline_fields.marks(props)]
-        key = keys[0]
-        reporter = self._reporter(props, self._settings().credentials.secrets())
-        windows = Windows(self._settings().read_timeout)
-        unsure: AmbiguousCallError | None = None
-        looks = 0
-        while True:
-            found = self._look(client, props, journal, keys, deadline, replaced)
-            journal.warn_of_problems(reporter.warn)  # (what the look found wrong with the record, once)
-            if found.own:
-                return self._adopted(found, reporter, unsure), False
-            pending = max((until for until in (journal.unanswered_until(other, windows.unsettled) for other in keys)
-                           if until is not None), default=None)
-            if pending is not None:  # an attempt may still take effect, or be missing from the listing: look, never create
-                looks += 1
-                pause = AMBIGUOUS_LOOKUP_PAUSES[min(looks, len(AMBIGUOUS_LOOKUP_PAUSES)) - 1]
-                if deadline.remaining() <= pause:
-                    raise _not_created(deadline, pending, unsure)
-                pause_operation(pause)  # (stops early when cancelled: nothing was sent by this run)
-                continue
-            if found.others:
-                raise _name_taken(found.others[0], props, region)
-            if deadline.expired:
-                raise _not_created(deadline, None, None)
-            sending = _Sending(journal, key, windows)
-            try:
-                baseline_id = client.create_baseline(values, deadline, sending)
-            except AmbiguousCallError as error:
-                unsure = error  # looked for until it can no longer appear
-                until = sending.unanswered(error)
-                reporter.status(f"{CREATE} went unanswered ({error.code}); looking for the baseline it may have "
-                                f"made until {_clock_time(until)} before creating one")
-                continue
-            except ApiError:
-                sending.settle(REFUSED)  # the service said no: it did not take effect
-                raise
-            finally:
-                journal.warn_of_problems(reporter.warn)  # a record that failed as the request left
-            sending.settle(ANSWERED, baseline_id=baseline_id)
-            return baseline_id, True
-
-    @staticmethod
-    def _look(client: BaselineClient, props: Mapping[str, Any], journal: AttemptJournal, keys: list[str],
-              deadline: Deadline, replaced: str | None) -> _Found:
-        """This resource's baselines (its mark, whatever their name now; or the answer of a recorded
-        attempt, read directly since the listing may lag) and same-named Custom ones that are not;
-        neither holds the `replaced` baseline (this resource's, which its replacement does not take)."""
-        marks = baseline_fields.marks(props)
-        rows = [b for b in client.list_baselines(deadline) if b.get("Type") == "Custom" and b.get("BaselineId") != replaced]
-        own = {str(b["BaselineId"]): b for b in rows if baseline_fields.mark_in(b.get("Description")) in marks}
-        answered = {a.resource_id for key in keys for a in journal.attempts(key) if a.state == ANSWERED and a.resource_id}
-        for baseline_id in sorted(answered - set(own) - {replaced}):
-            raw = client.get_baseline(baseline_id, deadline)
-            if raw is not None and raw.get("Type") == "Custom":
-                own[baseline_id] = raw
-        others = [b for b in rows if b.get("BaselineName") == props["baseline_name"] and str(b["BaselineId"]) not in own]
-        return _Found(sorted(own.values(), key=lambda b: str(b.get("CreateTime") or "")), others)
-
-    @staticmethod
-    def _adopted(found: _Found, reporter: Reporter, unsure: AmbiguousCallError | None) -> str:
-        """The oldest of this resource's baselines; the others are named (a request carried out after
-        the provider had stopped waiting for it made them)."""
-        own, *extra = found.own
-        own_id = str(own["BaselineId"])
-        if unsure is not None:
-            reporter.status(f"the unanswered {CREATE} made baseline {own_id}")
-        else:  # (a targeted replace sends no old inputs and no Diff: the create cannot tell it from a retry)
-            reporter.warn(f"adopting baseline {own_id} ({own.get('BaselineName')!r}), which carries this resource's "
-                          f"mark, instead of creating a second one; it is updated to this program's values. It was "
-                          f"made for this resource by an earlier `pulumi up` that did not record it (interrupted, "
-                          f"failed or timed out), or this is a create-first replacement (`pulumi up --replace`) "
-                          f"of the resource that holds it, whose delete then keeps it")
-        for other in extra:
-            reporter.warn(f"baseline {other['BaselineId']} ({other.get('BaselineName')!r}) was also created for this "
-                          f"resource, by a {CREATE} carried out after the provider had stopped waiting for it, and no "
-                          f"stack manages it. This resource keeps baseline {own_id}; delete "
-                          f"{other['BaselineId']} in the Cloud Governance Center console.")
-        return own_id
-
-    @staticmethod
-    def _taken_over(client: BaselineClient, props: Mapping[str, Any], region: str, deadline: Deadline) -> str:
-        """The existing baseline `baseline_id` names, which this resource manages from now on."""
-        baseline_id = str(props["baseline_id"])
-        raw = client.get_baseline(baseline_id, deadline)
-        if raw is None:
-            raise ApiError("GetAccountFactoryBaseline", "InvalidBaseline.NotFound",
-                           f"there is no baseline {baseline_id} in {region}: remove baseline_id to create a new "
-                           f"baseline, or give the id of an existing one", arguments=("baseline_id",))
-        if raw.get("Type") != "Custom":
-            raise ApiError("GetAccountFactoryBaseline", "OperationDenied.SystemBaseline",
-                           f"baseline {baseline_id} is the System baseline, which cannot be changed or deleted: to use "
-                           f"it, pass its id to EnrolledAccount(baseline_id=...) and remove this resource",
-                           arguments=("baseline_id",))
-        return baseline_id
 
     @staticmethod
     def _outputs(client: BaselineClient, baseline_id: str, props: Mapping[str, Any], region: str,

@@ -7,13 +7,14 @@ from typing import Any, Optional, Sequence, overload
 import pulumi
 import pulumi.dynamic
 
-from . import baseline_fields, fields
+from .baselines import fields as baseline_fields
+from .core import field_kit
 from .baseline_provider import AccountFactoryBaselineProvider
 from .outputs import AccountFactoryBaselineItem
 from .resource import (
     BaselineItemInput,
-    _baseline_items_property,
     baseline_items_output,
+    baseline_items_property,
     provider_inputs,
     resource_args_and_options,
     set_arguments,
@@ -97,15 +98,15 @@ class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-f
         """
         arguments, opts = resource_args_and_options(AccountFactoryBaselineArgs, args, kwargs)
         props: dict[str, Any] = {field.name: getattr(arguments, field.name) for field in baseline_fields.FIELDS}
-        props["baseline_items"] = _baseline_items_property(props["baseline_items"])
+        props["baseline_items"] = baseline_items_property(props["baseline_items"])
         props.update({name: None for name in baseline_fields.COMPUTED_OUTPUTS})
         # (whose baseline it is, URN, aliases and the stack's identity, makes the mark create writes)
         props.update(provider_inputs(resource_name, RESOURCE_TYPE, opts))
         # Always secret: a baseline read from the service (made in the console, or adopted) may carry
         # secrets in its item configs (webhook tokens) that no input of this program marks.
-        # (and the record of its inputs, which may hold any secret input: `fields.INPUTS_RECORD`)
+        # (and the record of its inputs, which may hold any secret input: `field_kit.INPUTS_RECORD`)
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
-            additional_secret_outputs=["baseline_items", fields.INPUTS_RECORD]))
+            additional_secret_outputs=["baseline_items", field_kit.INPUTS_RECORD]))
         super().__init__(AccountFactoryBaselineProvider(), resource_name, props, opts)
 
     baseline_id: pulumi.Output[str]

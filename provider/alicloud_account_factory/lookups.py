@@ -19,13 +19,13 @@ from typing import Any, Callable, Optional, Sequence, TypeVar
 
 import pulumi
 
-from . import baseline_fields
-from .catalog import shared_client
-from .baseline_client import BaselineClient
-from .errors import ApiError
+from .baselines import fields as baseline_fields
+from .baselines.catalog import shared_client
+from .baselines.client import BaselineClient
+from .core.errors import ApiError
+from .core.settings import ProviderSettings
+from .core.timeouts import Deadline
 from .outputs import AccountFactoryBaselineItem, BaselineCatalogItem, BaselineItemDependency, BaselineSummary, GetBaselineResult
-from .settings import ProviderSettings
-from .timeouts import Deadline
 
 T = TypeVar("T")
 #: Gives the client and region for a `region_id` argument (None: the stack's region).

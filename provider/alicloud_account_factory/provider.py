@@ -8,8 +8,6 @@ pickle would carry: settings and clients are built inside the provider process.
 
 from __future__ import annotations
 
-import functools
-import inspect
 import os
 import secrets
 import threading
@@ -17,36 +15,32 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
-from pulumi.dynamic import (
-    CheckFailure,
-    CheckResult,
-    ConfigureRequest,
-    CreateResult,
-    DiffResult,
-    ReadResult,
-    ResourceProvider,
-    UpdateResult,
-)
+from pulumi.dynamic import CheckFailure, CheckResult, CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
-from . import cancel_watch, fields, replace_on_changes
-from .catalog import items_answered_from_catalog
-from .client import GovernanceClient
-from .enrollment import Enroller, EnrollmentKey, resource_names
-from .enrollment_steps import Windows
-from .errors import AccountNotEnrolled, ApiError, ConfigurationError, NotEnrolledError, redact
-from .journal import ANSWERED, AttemptJournal, default_directory
-from .lifeline import watch_engine
-from .pool_widening import widen_provider_server_pool
-from .shared_listing import SharedListing
-from .shared_poller import SharedStatusPoller
-from .model import ENROLLMENT_KEY_TAG, Enrollment
-from .operation import engine_cancelled, provider_call
-from .progress import EngineLog, Reporter, process_engine_log, running_in_provider_server
-from .settings import ProviderSettings
-from .timeouts import Deadline, operation_deadline
-from .waiter import PollingWaiter, Waiter
+from .accounts import fields
+from .accounts.client import GovernanceClient
+from .accounts.enrollment import Enroller, EnrollmentKey, resource_names
+from .accounts.errors import AccountNotEnrolled
+from .accounts.model import ENROLLMENT_KEY_TAG, Enrollment
+from .accounts.shared_listing import SharedListing
+from .accounts.shared_poller import SharedStatusPoller
+from .accounts.waiter import PollingWaiter, Waiter
+from .baselines.catalog import items_answered_from_catalog
+from .core import field_kit, replace_on_changes
+from .core.context import connection, process_journal
+from .core.errors import ApiError, ConfigurationError, NotEnrolledError, redact
+from .core.exactly_once import Windows
+from .core.journal import ANSWERED
+from .core.operation import provider_call
+from .core.progress import Reporter
+from .core.settings import ProviderSettings
+from .core.timeouts import Deadline, operation_deadline
+from .dynamic.answers import read_answer, refresh_stores_inputs
+from .dynamic.serving import DynamicProvider
+
+__all__ = ["EnrolledAccountProvider", "StackIdentityProvider", "read_answer", "refresh_stores_inputs"]
 
 READ_TIMEOUT_SECONDS = 300.0
 
@@ -59,7 +53,6 @@ class _Services:
 
 _services_cache: dict[tuple[ProviderSettings, str], _Services] = {}
 _services_lock = threading.Lock()
-_attempts: AttemptJournal | None = None
 #: The AccountUid each create in this process returned by URN, when that account existed before
 #: the create (an `account_uid`, or one it adopted). Pulumi deletes a resource after a create of the
 #: same URN only when that create replaced it: a delete whose account is the one listed here is of
@@ -79,21 +72,13 @@ _replaced_lock = threading.Lock()
 _checked_accounts: dict[str, int] = {}
 
 
-def _journal() -> AttemptJournal:
-    global _attempts
-    with _services_lock:
-        if _attempts is None:
-            _attempts = AttemptJournal(default_directory())
-        return _attempts
-
-
 def _services(settings: ProviderSettings, region: str) -> _Services:
-    """One client, poller and enroller per endpoint, credentials and region, per process."""
-    journal = _journal()
+    """One poller and enroller per endpoint, credentials and region, per process, over its one connection."""
+    journal = process_journal()
     with _services_lock:
         key = (settings, region)
         if key not in _services_cache:
-            client = GovernanceClient(settings, region)
+            client = GovernanceClient(settings, region, connection=connection(settings, region))
             keyed = ", ".join(fields.KEYED_FIELDS[:-1]) + f" and {fields.KEYED_FIELDS[-1]}"
             windows = Windows(settings.read_timeout)
             if settings.fleet_mode:
@@ -105,10 +90,6 @@ def _services(settings: ProviderSettings, region: str) -> _Services:
                                     windows=windows)
             _services_cache[key] = _Services(client, enroller)
         return _services_cache[key]
-
-
-def _engine() -> EngineLog:
-    return process_engine_log()
 
 
 @contextmanager
@@ -127,14 +108,14 @@ def _errors_name_arguments() -> Iterator[None]:
 def _replaced_by(props: Mapping[str, Any]) -> int | None:
     """The account of the resource this create replaces, if this run's Diff decided to replace it."""
     with _replaced_lock:
-        return _replaced_accounts.pop(str(props.get(fields.RESOURCE_URN) or ""), None)
+        return _replaced_accounts.pop(str(props.get(field_kit.RESOURCE_URN) or ""), None)
 
 
 def _enrolled_since(started: float, key: str, account_uid: int) -> bool:
     """Whether an EnrollAccount sent since `started` (wall clock) made this account: a new account,
     which no resource replaced in this run can hold."""
     return any(a.state == ANSWERED and a.account_uid == account_uid and a.at >= started
-               for a in _journal().attempts(key))
+               for a in process_journal().attempts(key))
 
 
 #: The engine then writes the state once, at the end of a run (see `StackIdentityProvider.create`).
@@ -150,48 +131,18 @@ def _skips_checkpoints(environ: Mapping[str, str]) -> bool:
 def _existing_account(inputs: Mapping[str, Any]) -> int | None:
     """The existing account checked inputs name (`account_uid`), when known."""
     value = inputs.get(fields.ACCOUNT_UID)
-    if value is None or fields.is_unknown(value):
+    if value is None or field_kit.is_unknown(value):
         return None
     try:
         return fields.parse_account_uid(fields.ACCOUNT_UID, value)
-    except fields.Invalid:
+    except field_kit.Invalid:
         return None
 
 
-@functools.cache
-def _read_result_takes_inputs() -> bool:
-    """Whether this pulumi SDK's ReadResult carries inputs: since 3.216 (3.139, the oldest supported, does not)."""
-    return "inputs" in inspect.signature(ReadResult.__init__).parameters
 
 
-@functools.cache
-def refresh_stores_inputs() -> bool:
-    """Whether, with this pulumi SDK, a refresh stores the inputs it read (so that the next preview names
-    the drift): its ReadResult carries inputs (since 3.216) and its provider server hands Read the
-    record of the inputs, an internal (`__`) output, which servers before 3.235 drop as they decode the
-    old outputs. Otherwise Read finds no record and the stored inputs stay as they are."""
-    from google.protobuf import struct_pb2
-    from pulumi.runtime import rpc
-
-    probe = struct_pb2.Struct()
-    probe.update({fields.INPUTS_RECORD: {}})
-    return _read_result_takes_inputs() and fields.INPUTS_RECORD in rpc.deserialize_properties(probe)
 
 
-def read_answer(id_: str, outs: dict[str, Any], old_outputs: Mapping[str, Any],
-                inputs_after_read: Callable[[dict[str, Any]], dict[str, Any]]) -> ReadResult:
-    """What Read answers: the outputs read, and the inputs a refresh should store (the recorded ones,
-    as `inputs_after_read` makes them meet what the service reports) so that the next preview names
-    the drift it found; recorded again in the outputs. Old outputs without a record (a `get`, a state
-    from before it) and a pulumi SDK that cannot carry inputs leave the stored inputs as they are."""
-    recorded = fields.recorded_inputs(old_outputs)
-    if recorded is None:
-        return ReadResult(id_, outs)
-    inputs = inputs_after_read(recorded)
-    outs[fields.INPUTS_RECORD] = fields.input_record(inputs)
-    if not _read_result_takes_inputs():
-        return ReadResult(id_, outs)
-    return ReadResult(id_, outs, inputs)  # type: ignore[call-arg]  (the field an SDK before it lacks)
 
 
 def _replacement_warning(replaces: list[str], account_uid: int | None, news: Mapping[str, Any]) -> str | None:
@@ -201,7 +152,7 @@ def _replacement_warning(replaces: list[str], account_uid: int | None, news: Map
         return None
     named = " and ".join(replaces)
     why = ("which an account cannot take in place" if all(fields.FIELDS_BY_NAME.get(name) is not None and
-           fields.FIELDS_BY_NAME[name].change is fields.ChangeKind.REPLACE for name in replaces)
+           fields.FIELDS_BY_NAME[name].change is field_kit.ChangeKind.REPLACE for name in replaces)
            else "which replace_on_changes makes a replacement")
     held = f"account {account_uid}" if account_uid is not None else "the account this resource holds"
     if news.get(fields.ACCOUNT_UID) is not None:
@@ -223,61 +174,25 @@ def _managed(props: Mapping[str, Any]) -> bool:
 def _account_uid(resource_id: str) -> int:
     try:
         return fields.parse_account_uid("id", resource_id)
-    except fields.Invalid as problem:
+    except field_kit.Invalid as problem:
         raise ApiError("Read", "InvalidId", f"{problem}; an EnrolledAccount's id is its AccountUid") from None
 
 
-class EnrolledAccountProvider(ResourceProvider):
+class EnrolledAccountProvider(DynamicProvider):
     """Creates, reads, updates and forgets Account Factory enrollments."""
 
-    def __getstate__(self) -> dict[str, Any]:
-        return {}  # settings and credentials never travel with the pickled provider
-
-    def __setstate__(self, state: Mapping[str, Any]) -> None:
-        pass
-
-    # --- configuration -------------------------------------------------------------------
-
-    def configure(self, req: ConfigureRequest) -> None:
-        watch_engine(_engine().address)  # a killed `pulumi up` must not leave this process polling
-        if running_in_provider_server():  # a Ctrl-C ends what has sent nothing (operation.py)
-            cancel_watch.listen_once(engine_cancelled, report=_engine().debug)
-        try:
-            self._settings_value: ProviderSettings | ConfigurationError = ProviderSettings.from_config(req.config.get)
-        except ConfigurationError as problem:
-            self._settings_value = problem
-            return
-        if self._settings_value.fleet_mode:
-            widen_provider_server_pool(warn=lambda detail: _engine().log(detail, warning=True))
-
-    def _settings(self) -> ProviderSettings:
-        value = getattr(self, "_settings_value", None)
-        if value is None:
-            value = self._settings_value = ProviderSettings.from_config(lambda key: None)
-        if isinstance(value, ConfigurationError):
-            raise value
-        return value
+    # --- configuration (`DynamicProvider`) -----------------------------------------------
 
     def _context(self, props: Mapping[str, Any]) -> tuple[str, _Services, Reporter]:
         settings = self._settings()
         region = props.get("region_id") or settings.region
         return region, _services(settings, region), self._reporter(props, settings.credentials.secrets())
 
-    def _known_secrets(self) -> tuple[str, ...]:
-        """The credentials to keep out of messages, for calls that need no settings (and must not fail
-        on a broken configuration)."""
-        value = getattr(self, "_settings_value", None)
-        return value.credentials.secrets() if isinstance(value, ProviderSettings) else ()
-
-    @staticmethod
-    def _reporter(props: Mapping[str, Any], secrets: tuple[str, ...]) -> Reporter:
-        return Reporter(_engine(), str(props.get(fields.RESOURCE_URN) or ""), secrets)
-
     # --- the Pulumi protocol -------------------------------------------------------------
 
     @provider_call("check")
     def check(self, olds: dict[str, Any], news: dict[str, Any]) -> CheckResult:
-        urn = str(news.get(fields.RESOURCE_URN) or "")
+        urn = str(news.get(field_kit.RESOURCE_URN) or "")
         inputs, failures = fields.check(news)
         existing = _existing_account(inputs) if not failures else None
         with _replaced_lock:  # a new step of this resource: what an earlier create of it returned is history
@@ -295,11 +210,11 @@ class EnrolledAccountProvider(ResourceProvider):
         if replaces:
             try:
                 replaced = fields.parse_account_uid("id", id_)
-            except fields.Invalid:
+            except field_kit.Invalid:
                 replaced = None
             if replaced is not None:
                 with _replaced_lock:
-                    _replaced_accounts[str(news.get(fields.RESOURCE_URN) or "")] = replaced
+                    _replaced_accounts[str(news.get(field_kit.RESOURCE_URN) or "")] = replaced
             # Diff runs in preview: the one place to say, before anything happens, that an account is left behind.
             warning = _replacement_warning(replaces, replaced, news)
             if warning is not None:
@@ -316,7 +231,7 @@ class EnrolledAccountProvider(ResourceProvider):
     def create(self, props: dict[str, Any]) -> CreateResult:
         checked, props = props, fields.normalized(props)  # (the inputs as the state holds them, and as used)
         region, services, reporter = self._context(props)
-        deadline = operation_deadline(props.get(fields.CUSTOM_TIMEOUTS), "create")
+        deadline = operation_deadline(props.get(field_kit.CUSTOM_TIMEOUTS), "create")
         replaced = _replaced_by(props)
         with _errors_name_arguments():
             if props.get(fields.ACCOUNT_UID) is not None:
@@ -342,7 +257,7 @@ class EnrolledAccountProvider(ResourceProvider):
                     return CreateResult(str(final.account_uid), self._outputs(final, props, region, inputs=checked))
         with _replaced_lock:  # an account that existed before: the resource this one replaces may hold it
             # (under its alias URNs too: renamed, the replaced resource is deleted under its old URN)
-            for urn in (str(props.get(fields.RESOURCE_URN) or ""), *fields.alias_urns(props)):
+            for urn in (str(props.get(field_kit.RESOURCE_URN) or ""), *field_kit.alias_urns(props)):
                 _replacements[urn] = final.account_uid
         reporter.finish(final.status_line())
         return CreateResult(str(final.account_uid), self._outputs(final, props, region, inputs=checked))
@@ -356,7 +271,7 @@ class EnrolledAccountProvider(ResourceProvider):
         except NotEnrolledError as answer:  # never "gone": see AccountNotEnrolled
             raise AccountNotEnrolled(
                 account_uid, answer, endpoint=redact(services.client.endpoint.url, self._settings().credentials.secrets()),
-                region=region, managed_urn=str(props.get(fields.RESOURCE_URN) or "") if _managed(props) else None,
+                region=region, managed_urn=str(props.get(field_kit.RESOURCE_URN) or "") if _managed(props) else None,
             ) from None
         assert enrollment is not None
         return read_answer(str(enrollment.account_uid), self._outputs(enrollment, props, region, inputs=None), props,
@@ -368,7 +283,7 @@ class EnrolledAccountProvider(ResourceProvider):
         checked, news = news, fields.normalized(news)
         region, services, reporter = self._context(news)
         account_uid = _account_uid(id_)
-        deadline = operation_deadline(news.get(fields.CUSTOM_TIMEOUTS), "update")
+        deadline = operation_deadline(news.get(field_kit.CUSTOM_TIMEOUTS), "update")
         if news.get(fields.ACCOUNT_UID) is not None:
             request = fields.enroll_request(news)
         else:
@@ -388,7 +303,7 @@ class EnrolledAccountProvider(ResourceProvider):
             account_uid = _account_uid(id_)
         except ApiError:
             account_uid = None
-        urn = str(props.get(fields.RESOURCE_URN) or "")
+        urn = str(props.get(field_kit.RESOURCE_URN) or "")
         with _replaced_lock:
             kept = account_uid is not None and account_uid in (_replacements.get(urn), _checked_accounts.get(urn))
         if kept:
@@ -398,10 +313,10 @@ class EnrolledAccountProvider(ResourceProvider):
             reporter.status(f"account {id_} is kept by this resource's replacement, which holds it from now on")
             return
         if account_uid is not None:  # (the outputs always hold account_uid: it tells no existing account apart)
-            _journal().release(account_uid)  # a later create of this resource must not adopt it
-            _journal().warn_of_problems(reporter.warn)  # (a release that could not be recorded, once)
+            process_journal().release(account_uid)  # a later create of this resource must not adopt it
+            process_journal().warn_of_problems(reporter.warn)  # (a release that could not be recorded, once)
             with _replaced_lock:  # a create of this URN in this run replaces it (delete_before_replace)
-                _replaced_accounts.setdefault(str(props.get(fields.RESOURCE_URN) or ""), account_uid)
+                _replaced_accounts.setdefault(str(props.get(field_kit.RESOURCE_URN) or ""), account_uid)
         reporter.warn(
             f"account {id_} stays enrolled in Account Factory and stays in the resource directory: "
             f"Cloud Governance Center has no API to un-enroll an account, so removing this resource only "
@@ -413,7 +328,7 @@ class EnrolledAccountProvider(ResourceProvider):
     @staticmethod
     def _key(props: Mapping[str, Any], generation: int | None = None) -> EnrollmentKey:
         """The resource's enrollment key; `generation`: a replacement's (else the inputs' own, 0 since 0.2)."""
-        return EnrollmentKey.derive(props.get(fields.RESOURCE_URN), fields.stack_identity(props),
+        return EnrollmentKey.derive(props.get(field_kit.RESOURCE_URN), field_kit.stack_identity(props),
                                     {name: props.get(name) for name in fields.KEYED_FIELDS},
                                     fields.generation(props) if generation is None else generation)
 
@@ -421,8 +336,8 @@ class EnrolledAccountProvider(ResourceProvider):
     def _names(props: Mapping[str, Any]) -> frozenset[str]:
         """The `resource` parts this resource's keys may carry: its URN's and its aliases', as written
         now and as builds before rename-proof keys wrote them (`resource_names`)."""
-        urns = (str(props.get(fields.RESOURCE_URN) or ""), *fields.alias_urns(props))
-        return resource_names(urns, fields.stack_identity(props))
+        urns = (str(props.get(field_kit.RESOURCE_URN) or ""), *field_kit.alias_urns(props))
+        return resource_names(urns, field_kit.stack_identity(props))
 
     @staticmethod
     def _outputs(enrollment: Enrollment, props: Mapping[str, Any], region: str, *,
@@ -430,7 +345,7 @@ class EnrolledAccountProvider(ResourceProvider):
         """Every output; with the record of the `inputs` the state holds from now on (create, update)."""
         outs = fields.outputs(enrollment, {**props, "region_id": props.get("region_id") or region})
         if inputs is not None:
-            outs[fields.INPUTS_RECORD] = fields.input_record(inputs)
+            outs[field_kit.INPUTS_RECORD] = field_kit.input_record(inputs)
         return outs
 
 
@@ -463,13 +378,13 @@ class StackIdentityProvider(ResourceProvider):
                 f"later ones may use it."
             )
         value = secrets.token_hex(16)
-        return CreateResult(value, {fields.STACK_IDENTITY_VALUE: value})
+        return CreateResult(value, {field_kit.STACK_IDENTITY_VALUE: value})
 
     def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
-        return ReadResult(id_, {**props, fields.STACK_IDENTITY_VALUE: props.get(fields.STACK_IDENTITY_VALUE) or id_})
+        return ReadResult(id_, {**props, field_kit.STACK_IDENTITY_VALUE: props.get(field_kit.STACK_IDENTITY_VALUE) or id_})
 
     def update(self, id_: str, _olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
-        return UpdateResult({fields.STACK_IDENTITY_VALUE: id_})
+        return UpdateResult({field_kit.STACK_IDENTITY_VALUE: id_})
 
     def delete(self, id_: str, props: dict[str, Any]) -> None:
         pass

@@ -17,8 +17,10 @@ import pulumi.dynamic
 import pulumi.runtime.settings
 from pulumi.runtime.resource import all_aliases
 
-from . import fields, replace_on_changes
-from .model import MAX_EXACT_INTEGER, canonical_json, uid_property
+from .accounts import fields
+from .accounts.model import uid_property
+from .core import field_kit, replace_on_changes
+from .core.field_kit import MAX_EXACT_INTEGER, canonical_json
 from .outputs import (
     AccountFactoryBaselineItem,
     EnrolledAccountBaselineItem,
@@ -285,12 +287,12 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         # cannot see, so they are always secret; the account's own items when they may hold one.
         secret_outputs = (list(BASELINE_ECHOES) if _may_hold_secrets(arguments.baseline_items)
                           else ["applied_baseline_items"])
-        secret_outputs.append(fields.INPUTS_RECORD)  # a copy of the inputs, secret ones included
+        secret_outputs.append(field_kit.INPUTS_RECORD)  # a copy of the inputs, secret ones included
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(additional_secret_outputs=secret_outputs))
         props: dict[str, Any] = {field.name: getattr(arguments, field.name) for field in fields.FIELDS}
         for uid in ("account_uid", "payer_account_uid"):
             props[uid] = _exact_uid_input(props[uid])
-        props["baseline_items"] = _baseline_items_property(props["baseline_items"])
+        props["baseline_items"] = baseline_items_property(props["baseline_items"])
         props.update({name: None for name in fields.COMPUTED_OUTPUTS})
         props.update(provider_inputs(resource_name, RESOURCE_TYPE, opts))
         super().__init__(EnrolledAccountProvider(), resource_name, props, opts)
@@ -407,7 +409,7 @@ class StackIdentity(pulumi.dynamic.Resource, module="alicloud-account-factory", 
     value: pulumi.Output[str]
 
     def __init__(self, resource_name: str, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(StackIdentityProvider(), resource_name, {fields.STACK_IDENTITY_VALUE: None}, opts)
+        super().__init__(StackIdentityProvider(), resource_name, {field_kit.STACK_IDENTITY_VALUE: None}, opts)
 
 
 #: The name of the one StackIdentity of a stack.
@@ -431,11 +433,11 @@ def provider_inputs(resource_name: str, type_: str, opts: pulumi.ResourceOptions
     which the engine applies only to a detailed diff, which a dynamic provider cannot send), and whose
     resource it is (URN, aliases, the stack's identity). In one place, so that no resource drops one."""
     return {
-        fields.CUSTOM_TIMEOUTS: _custom_timeouts(opts.custom_timeouts),
+        field_kit.CUSTOM_TIMEOUTS: _custom_timeouts(opts.custom_timeouts),
         replace_on_changes.INPUT: list(opts.replace_on_changes) if opts.replace_on_changes else None,
-        fields.RESOURCE_URN: pulumi.create_urn(resource_name, type_, parent=opts.parent),
-        fields.RESOURCE_ALIASES: _alias_urns(resource_name, opts, type_),
-        fields.STACK_IDENTITY: None if opts.id is not None else _stack_identity(),
+        field_kit.RESOURCE_URN: pulumi.create_urn(resource_name, type_, parent=opts.parent),
+        field_kit.RESOURCE_ALIASES: _alias_urns(resource_name, opts, type_),
+        field_kit.STACK_IDENTITY: None if opts.id is not None else _stack_identity(),
     }
 
 
@@ -446,12 +448,12 @@ def _alias_urns(resource_name: str, opts: pulumi.ResourceOptions, type_: str) ->
     return pulumi.Output.all(*aliases).apply(lambda urns: sorted({u for u in urns if u})) if aliases else None
 
 
-def _baseline_items_property(items: Any) -> Any:
+def baseline_items_property(items: Any) -> Any:
     """BaselineItemArgs as plain mappings (what Pulumi can serialize), also inside an Output."""
     if items is None:
         return None
     if isinstance(items, pulumi.Output):
-        return items.apply(_baseline_items_property)
+        return items.apply(baseline_items_property)
     if not isinstance(items, (list, tuple)):
         return items  # not a list: check says what is wrong with it
     return [item.to_property() if isinstance(item, BaselineItemArgs) else item for item in items]

@@ -39,7 +39,7 @@ CHANNEL_OPTIONS = [("grpc.enable_http_proxy", 0)]
 DEFAULT_DEADLINE = 300.0
 
 
-#: Where a provider process records its EnrollAccount attempts (alicloud_account_factory.journal).
+#: Where a provider process records its EnrollAccount attempts (alicloud_account_factory.core.journal).
 JOURNAL_ENV = "ALICLOUD_ACCOUNT_FACTORY_STATE_DIR"
 _journal_directory: list[str] = []
 

@@ -16,7 +16,7 @@ from alicloud_account_factory.emulator.model import (
     GovernanceModel,
     ItemInput,
 )
-from alicloud_account_factory.model import PROGRESS_STATUSES, Enrollment
+from alicloud_account_factory.accounts.model import PROGRESS_STATUSES, Enrollment
 from emulator_support import Clock
 
 T0 = 1_800_000_000.25  # a quarter second into a wall-clock second

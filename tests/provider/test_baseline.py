@@ -23,7 +23,7 @@ from account_factory_testing.registration import (
 from alicloud_account_factory import AccountFactoryBaseline, BaselineItemArgs, get_baseline, get_baselines
 from alicloud_account_factory.baseline_resource import RESOURCE_TYPE
 from alicloud_account_factory.emulator import DEFAULT_BASELINE_ID, Emulator
-from alicloud_account_factory.fields import INPUTS_RECORD, RESOURCE_ALIASES, STACK_IDENTITY
+from alicloud_account_factory.accounts.fields import INPUTS_RECORD, RESOURCE_ALIASES, STACK_IDENTITY
 
 VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
 SG = "ACS-BP_ACCOUNT_FACTORY_SECURITY_GROUP"

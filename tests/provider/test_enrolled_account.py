@@ -11,8 +11,8 @@ from account_factory_testing.accounts import SECRET, TIMEOUT_AFTER_SENDING, Acco
 from account_factory_testing.engine import FakeEngine
 from account_factory_testing.provider_server import ProviderError
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, DEFAULT_BASELINE_ID, MEMBER_ACCOUNT_UIDS
-from alicloud_account_factory.fields import INPUTS_RECORD
-from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
+from alicloud_account_factory.accounts.fields import INPUTS_RECORD
+from alicloud_account_factory.accounts.model import ENROLLMENT_KEY_TAG
 from alicloud_account_factory.provider import refresh_stores_inputs
 from pulumi.runtime.proto import engine_pb2
 

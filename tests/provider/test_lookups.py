@@ -21,11 +21,11 @@ from account_factory_testing.provider_server import ProviderServer
 from account_factory_testing.registration import program_outputs, unwrap_secrets
 from account_factory_testing.stack import StackHarness
 from alicloud_account_factory import get_baseline, get_baseline_items, get_baselines
-from alicloud_account_factory.baseline_client import BaselineClient
+from alicloud_account_factory.baselines.client import BaselineClient
 from alicloud_account_factory.emulator import CUSTOM_BASELINE_ID, DEFAULT_BASELINE_ID, Emulator, EmulatorAdmin
-from alicloud_account_factory.errors import ApiError, ConfigurationError
-from alicloud_account_factory.settings import ENDPOINT_ENV, ProviderSettings
-from alicloud_account_factory.timeouts import Deadline
+from alicloud_account_factory.core.errors import ApiError, ConfigurationError
+from alicloud_account_factory.core.settings import ENDPOINT_ENV, ProviderSettings
+from alicloud_account_factory.core.timeouts import Deadline
 
 VPC = "ACS-BP_ACCOUNT_FACTORY_VPC"
 PROGRAMS = Path(__file__).parent / "programs"

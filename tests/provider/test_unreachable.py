@@ -63,7 +63,7 @@ def test_a_dead_endpoint_is_told_and_ends_the_create_after_the_unreachable_timeo
     with pytest.raises(ProviderError) as failure:
         outcome.result(timeout=120)  # a bound for a create that never ends, far above its 3 s
     reason = failure.value.details.splitlines()[0]
-    assert reason.startswith("alicloud_account_factory.errors.EndpointUnreachable: "), failure.value.details
+    assert reason.startswith("alicloud_account_factory.core.errors.EndpointUnreachable: "), failure.value.details
     assert (f"{dead_endpoint} could not be reached for 3s" in reason and "connection refused" in reason
             and f"stack config alicloud-account-factory:endpoint" in reason and UNREACHABLE_TIMEOUT in reason), reason
     assert "it had sent nothing" in reason
@@ -113,9 +113,9 @@ def test_a_failure_reaches_the_engine_reason_first_and_its_traceback_at_debug_se
     with pytest.raises(ProviderError) as failure:
         outcome.result(timeout=60)
     lines = failure.value.details.splitlines()
-    assert lines[0].startswith("alicloud_account_factory.errors.ConfigurationError: stack config sets only one of "
+    assert lines[0].startswith("alicloud_account_factory.core.errors.ConfigurationError: stack config sets only one of "
                                "alicloud:accessKey and alicloud:secretKey"), failure.value.details
-    assert lines[-1].startswith("alicloud_account_factory.errors.ProviderCallFailed: the create of "
+    assert lines[-1].startswith("alicloud_account_factory.core.errors.ProviderCallFailed: the create of "
                                 "'half-a-key-pair' failed for the reason above"), failure.value.details
     assert "provider.py" not in failure.value.details  # the long traceback is not in the error
     [traceback] = [m.message for m in engine.messages_for(urn) if m.severity == DEBUG and "Traceback" in m.message]

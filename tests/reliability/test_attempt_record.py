@@ -23,7 +23,7 @@ from account_factory_testing.baselines import register_baseline
 from account_factory_testing.engine import WARNING, FakeEngine
 from account_factory_testing.provider_server import JOURNAL_ENV
 from alicloud_account_factory import BaselineItemArgs
-from alicloud_account_factory.journal import RELEASED_KEY, STATE_DIR_ENV, AttemptJournal
+from alicloud_account_factory.core.journal import RELEASED_KEY, STATE_DIR_ENV, AttemptJournal
 from tests.reliability.reliability_support import (
     EVIDENCE,
     check_and_create,
@@ -116,7 +116,7 @@ def test_a_record_directory_that_cannot_be_written_is_told_once_by_the_first_cre
 RELEASER = """
 import sys
 from pathlib import Path
-from alicloud_account_factory.journal import AttemptJournal
+from alicloud_account_factory.core.journal import AttemptJournal
 journal = AttemptJournal(Path(sys.argv[1]))
 first, count = int(sys.argv[2]), int(sys.argv[3])
 print("ready", flush=True)

@@ -21,7 +21,7 @@ from account_factory_testing.provider_server import ProviderError, ProviderServe
 from account_factory_testing.stack import has_unknown
 from alicloud_account_factory import BaselineItemArgs, EnrolledAccount
 from alicloud_account_factory.emulator import Emulator
-from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
+from alicloud_account_factory.accounts.model import ENROLLMENT_KEY_TAG
 from tests.reliability.reliability_support import (
     EVIDENCE,
     record,

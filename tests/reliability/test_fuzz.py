@@ -18,8 +18,8 @@ import pytest
 from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 
-from alicloud_account_factory import fields
-from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
+from alicloud_account_factory.accounts import fields
+from alicloud_account_factory.accounts.model import ENROLLMENT_KEY_TAG
 from alicloud_account_factory.provider import EnrolledAccountProvider
 from pulumi.dynamic import CheckResult, DiffResult
 from pulumi.output import Unknown

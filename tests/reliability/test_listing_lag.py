@@ -31,7 +31,7 @@ from account_factory_testing.accounts import OUTLASTING_ENROLL_SECONDS, TIMEOUT_
 from account_factory_testing.engine import FakeEngine
 from account_factory_testing.sdk import enroll, sdk_client
 from alicloud_account_factory.emulator import Emulator
-from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
+from alicloud_account_factory.accounts.model import ENROLLMENT_KEY_TAG
 from tests.reliability.reliability_support import (
     HANG_SECONDS,
     SEED,

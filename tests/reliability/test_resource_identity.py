@@ -41,7 +41,7 @@ from account_factory_testing.engine import FakeEngine
 from account_factory_testing.provider_server import JOURNAL_ENV, ProviderError, ProviderServer
 from account_factory_testing.stack import StackHarness
 from alicloud_account_factory.emulator import MEMBER_ACCOUNT_UIDS, Emulator
-from alicloud_account_factory.model import ENROLLMENT_KEY_TAG
+from alicloud_account_factory.accounts.model import ENROLLMENT_KEY_TAG
 from alicloud_account_factory.resource import RESOURCE_TYPE, STACK_IDENTITY_NAME
 from tests.reliability.reliability_support import (
     EVIDENCE,

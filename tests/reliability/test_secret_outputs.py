@@ -18,7 +18,7 @@ import pulumi
 from account_factory_testing.engine import FakeEngine
 from alicloud_account_factory import BaselineItemArgs, EnrolledAccount
 from alicloud_account_factory.emulator import Emulator
-from alicloud_account_factory.fields import INPUTS_RECORD
+from alicloud_account_factory.accounts.fields import INPUTS_RECORD
 from tests.reliability.reliability_support import create_in_a_new_provider, register_program, register_raw
 
 WEBHOOK_TOKEN = "whk-0b7c1d-baseline-item-secret"

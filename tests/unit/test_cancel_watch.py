@@ -12,7 +12,7 @@ from typing import Any
 
 import grpc
 
-from alicloud_account_factory.cancel_watch import CANCEL_METHOD, CancelListener, listen
+from alicloud_account_factory.dynamic.cancel_watch import CANCEL_METHOD, CancelListener, listen
 
 
 @dataclass

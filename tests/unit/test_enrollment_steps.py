@@ -14,9 +14,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from alicloud_account_factory.enrollment_steps import (
-    AMBIGUOUS_LOOKUP_PAUSES,
-    LISTING_LAG_SECONDS,
+from alicloud_account_factory.core.exactly_once import AMBIGUOUS_LOOKUP_PAUSES, LISTING_LAG_SECONDS, Windows
+from alicloud_account_factory.accounts.enrollment_steps import (
     WITHIN_STACK,
     Accept,
     AccountStep,
@@ -32,7 +31,6 @@ from alicloud_account_factory.enrollment_steps import (
     Target,
     TooLate,
     WaitOut,
-    Windows,
     Wording,
     adoption_warnings,
     candidates,
@@ -50,17 +48,16 @@ from alicloud_account_factory.enrollment_steps import (
     urn_path,
     whole_urn_digest,
 )
-from alicloud_account_factory.errors import (
-    AmbiguousCallError,
+from alicloud_account_factory.accounts.errors import (
     EnrollmentFailed,
     EnrollmentNotStarted,
     EnrollmentTimeout,
     EnrollmentUnconfirmed,
-    UnansweredCallError,
 )
-from alicloud_account_factory.fields import replacement_generation
-from alicloud_account_factory.journal import ANSWERED, REFUSED, SENT, Attempt
-from alicloud_account_factory.model import (
+from alicloud_account_factory.core.errors import AmbiguousCallError, UnansweredCallError
+from alicloud_account_factory.accounts.fields import replacement_generation
+from alicloud_account_factory.core.journal import ANSWERED, REFUSED, SENT, Attempt
+from alicloud_account_factory.accounts.model import (
     ENROLLMENT_KEY_TAG,
     BaselineItem,
     Enrollment,

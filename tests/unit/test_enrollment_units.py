@@ -14,13 +14,15 @@ from typing import Any
 
 import pytest
 
-from alicloud_account_factory.client import Backoff, GovernanceClient
-from alicloud_account_factory.enrollment import Enroller, EnrollmentKey
-from alicloud_account_factory.enrollment_steps import AMBIGUOUS_LOOKUP_PAUSES
-from alicloud_account_factory.errors import AmbiguousCallError, ApiError, EnrollmentUnconfirmed
-from alicloud_account_factory.model import ENROLLMENT_KEY_TAG, Enrollment, EnrolledSummary, EnrollRequest
-from alicloud_account_factory.settings import Credentials, Endpoint, ProviderSettings
-from alicloud_account_factory.timeouts import Deadline
+from alicloud_account_factory.accounts.client import GovernanceClient
+from alicloud_account_factory.core.transport import Backoff
+from alicloud_account_factory.accounts.enrollment import Enroller, EnrollmentKey
+from alicloud_account_factory.core.exactly_once import AMBIGUOUS_LOOKUP_PAUSES
+from alicloud_account_factory.accounts.errors import EnrollmentUnconfirmed
+from alicloud_account_factory.core.errors import AmbiguousCallError, ApiError
+from alicloud_account_factory.accounts.model import ENROLLMENT_KEY_TAG, Enrollment, EnrolledSummary, EnrollRequest
+from alicloud_account_factory.core.settings import Credentials, Endpoint, ProviderSettings
+from alicloud_account_factory.core.timeouts import Deadline
 
 KEY = EnrollmentKey.derive("urn:pulumi:dev::p::t::acct", "stack-identity", {"display_name": "Team A"})
 REQUEST = EnrollRequest(account_name_prefix="team-a", display_name="Team A", tags={ENROLLMENT_KEY_TAG: str(KEY)})

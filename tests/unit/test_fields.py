@@ -6,8 +6,8 @@ import pytest
 from pulumi.output import UNKNOWN as UNKNOWN_VALUE
 from pulumi.runtime.rpc import UNKNOWN
 
-from alicloud_account_factory import fields
-from alicloud_account_factory.model import ENROLLMENT_KEY_TAG, Enrollment
+from alicloud_account_factory.accounts import fields
+from alicloud_account_factory.accounts.model import ENROLLMENT_KEY_TAG, Enrollment
 
 NEW = {"account_name_prefix": "team-a-prod", "display_name": "Team A production", "folder_id": "fd-Platform01"}
 EXISTING = {"account_uid": 1431653632361234}

@@ -21,15 +21,15 @@ import pytest
 from pulumi.runtime.proto import engine_pb2, provider_pb2_grpc
 
 from account_factory_testing.engine import FakeEngine
-from alicloud_account_factory import shared_listing, shared_poller
-from alicloud_account_factory.errors import AmbiguousCallError, ApiError
-from alicloud_account_factory.model import Enrollment, EnrolledSummary
-from alicloud_account_factory.pool_widening import PoolWidener, provider_server_pools
-from alicloud_account_factory.progress import EngineLog, Reporter, engine_address
-from alicloud_account_factory.shared_listing import SharedListing
-from alicloud_account_factory.shared_poller import SharedStatusPoller, StatusPollingFailed, next_sweep_at
-from alicloud_account_factory.timeouts import Deadline
-from alicloud_account_factory.waiter import ENROLLMENT_TERMINAL, WaiterModel, WaitTimedOut
+from alicloud_account_factory.accounts import shared_listing, shared_poller
+from alicloud_account_factory.core.errors import AmbiguousCallError, ApiError
+from alicloud_account_factory.accounts.model import Enrollment, EnrolledSummary
+from alicloud_account_factory.dynamic.pool_widening import PoolWidener, provider_server_pools
+from alicloud_account_factory.core.progress import EngineLog, Reporter, engine_address
+from alicloud_account_factory.accounts.shared_listing import SharedListing
+from alicloud_account_factory.accounts.shared_poller import SharedStatusPoller, StatusPollingFailed, next_sweep_at
+from alicloud_account_factory.core.timeouts import Deadline
+from alicloud_account_factory.accounts.waiter import ENROLLMENT_TERMINAL, WaiterModel, WaitTimedOut
 
 #: The enrollment waiter's model, twenty times faster.
 FAST = WaiterModel("Fast", min_delay=0.05, max_delay=1.5, delay_fraction=0.25, acceptors=ENROLLMENT_TERMINAL.acceptors)

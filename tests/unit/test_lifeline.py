@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from alicloud_account_factory.lifeline import EngineLifeline, engine_answers
+from alicloud_account_factory.dynamic.lifeline import EngineLifeline, engine_answers
 
 
 def _run(answers: list[bool], refusals: int = 3) -> tuple[list[str], int]:

@@ -11,8 +11,8 @@ import time
 
 import pytest
 
-from alicloud_account_factory.pacing import AdaptivePace, PaceModel
-from alicloud_account_factory.timeouts import Deadline
+from alicloud_account_factory.core.pacing import AdaptivePace, PaceModel
+from alicloud_account_factory.core.timeouts import Deadline
 
 MODEL = PaceModel(cut=0.8, window=1.0, growth=0.1, min_growth=1.0, floor=0.5, keep_of_best=0.5, relax_after=30.0)
 LONG = Deadline.after(3600)

@@ -22,7 +22,7 @@ from account_factory_testing.dependencies import constraint_pins, lower_bound
 from account_factory_testing.engine import FakeEngine
 from account_factory_testing.provider_server import ProviderServer
 from account_factory_testing.sandbox import REPO
-from alicloud_account_factory.pool_widening import VERIFIED_WITH
+from alicloud_account_factory.dynamic.pool_widening import VERIFIED_WITH
 
 
 def _installed() -> dict[str, str]:

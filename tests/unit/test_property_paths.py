@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 from pulumi.runtime.rpc import UNKNOWN
 
-from alicloud_account_factory.replace_on_changes import parse_path, replaced_fields
+from alicloud_account_factory.core.replace_on_changes import parse_path, replaced_fields
 
 
 @pytest.mark.parametrize(("text", "path"), [

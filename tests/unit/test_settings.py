@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from alicloud_account_factory.errors import ConfigurationError
-from alicloud_account_factory.settings import ProviderSettings
+from alicloud_account_factory.core.errors import ConfigurationError
+from alicloud_account_factory.core.settings import ProviderSettings
 
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from alicloud_account_factory.timeouts import DEFAULT_TIMEOUT_SECONDS, parse_duration, timeout_seconds
-from alicloud_account_factory.waiter import ENROLLMENT_TERMINAL
+from alicloud_account_factory.core.timeouts import DEFAULT_TIMEOUT_SECONDS, parse_duration, timeout_seconds
+from alicloud_account_factory.accounts.waiter import ENROLLMENT_TERMINAL
 
 
 @pytest.mark.parametrize("text, seconds", [("90m", 5400), ("1h30m", 5400), ("45s", 45), ("1.5h", 5400), ("2h0m0s", 7200)])
@@ -42,8 +42,8 @@ def test_polling_backs_off_with_the_time_waited() -> None:
 
 
 def test_the_read_timeout_setting_is_a_duration_with_a_default() -> None:
-    from alicloud_account_factory.errors import ConfigurationError
-    from alicloud_account_factory.settings import ProviderSettings
+    from alicloud_account_factory.core.errors import ConfigurationError
+    from alicloud_account_factory.core.settings import ProviderSettings
 
     def settings(read_timeout: str | None) -> ProviderSettings:
         return ProviderSettings.from_config({"alicloud-account-factory:readTimeout": read_timeout}.get, environ={})

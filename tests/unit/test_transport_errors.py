@@ -14,12 +14,12 @@ from collections.abc import Callable, Iterator
 import pytest
 
 from account_factory_testing.secrets import spellings_found
-from alicloud_account_factory.client import GovernanceClient
+from alicloud_account_factory.accounts.client import GovernanceClient
 from alicloud_account_factory.emulator import DEFAULT_ACCESS_KEY_ID, DEFAULT_ACCESS_KEY_SECRET, Emulator
-from alicloud_account_factory.errors import AmbiguousCallError, ApiError, ClientFailure
-from alicloud_account_factory.model import BaselineItem, EnrollRequest
-from alicloud_account_factory.settings import Credentials, Endpoint, ProviderSettings
-from alicloud_account_factory.timeouts import Deadline
+from alicloud_account_factory.core.errors import AmbiguousCallError, ApiError, ClientFailure
+from alicloud_account_factory.accounts.model import BaselineItem, EnrollRequest
+from alicloud_account_factory.core.settings import Credentials, Endpoint, ProviderSettings
+from alicloud_account_factory.core.timeouts import Deadline
 
 ITEM_SECRET = 'item-Secret+not/LEAKED "q" &x=1 é'
 REQUEST = EnrollRequest(account_name_prefix="wire", display_name="Wire",

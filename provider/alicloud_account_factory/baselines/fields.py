@@ -21,9 +21,18 @@ import re
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 
-from .enrollment_steps import urn_path
-from .fields import ChangeKind, Invalid, _as_is, _text, alias_urns, canonical, is_unknown, stack_identity
-from .model import canonical_json
+from ..core.field_kit import (
+    ChangeKind,
+    Invalid,
+    alias_urns,
+    as_is,
+    canonical,
+    canonical_json,
+    is_unknown,
+    stack_identity,
+    text,
+    urn_path,
+)
 
 ITEM_NAME_PREFIX = "ACS-BP_ACCOUNT_FACTORY_"
 _ITEM_NAME = re.compile(r"ACS-BP_ACCOUNT_FACTORY_[A-Z0-9_]+")
@@ -194,7 +203,7 @@ class Field:
     #: Whether a checked value means what the service holds (both checked).
     same: Callable[[Any, Any], bool] = operator.eq
     #: A checked value as Create/UpdateAccountFactoryBaseline's parameter, in the SDK's map form.
-    to_api: Callable[[Any], Any] = _as_is
+    to_api: Callable[[Any], Any] = as_is
 
 
 def _top(api_name: str) -> Callable[[Mapping[str, Any]], Any]:
@@ -210,11 +219,11 @@ FIELDS: tuple[Field, ...] = (
           required=True, example="[BaselineItemArgs(name='ACS-BP_ACCOUNT_FACTORY_VPC', config={...})]",
           same=_same_items, to_api=_api_items),
     Field(name="region_id", api_name="RegionId", change=ChangeKind.REPLACE,
-          validate=_text(r"[a-z]{2,}(-[a-z0-9]+)+", "a region id such as 'cn-hangzhou'"), read=None),
+          validate=text(r"[a-z]{2,}(-[a-z0-9]+)+", "a region id such as 'cn-hangzhou'"), read=None),
     # Set only to take over an existing baseline (there is no `pulumi import` for a dynamic resource);
     # otherwise what create made. Never sent as a value: it says which baseline to write.
     Field(name="baseline_id", api_name="BaselineId", change=ChangeKind.REPLACE,
-          validate=_text(r"afb-[A-Za-z0-9]{4,}", "an Account Factory baseline id such as 'afb-bp1durvn3lgqe28v'"),
+          validate=text(r"afb-[A-Za-z0-9]{4,}", "an Account Factory baseline id such as 'afb-bp1durvn3lgqe28v'"),
           read=_top("BaselineId")),
 )
 FIELDS_BY_NAME = {field.name: field for field in FIELDS}

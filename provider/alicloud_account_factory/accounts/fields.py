@@ -19,30 +19,39 @@ from dataclasses import dataclass, replace
 from typing import Any, Callable, Mapping
 from urllib.parse import urlencode
 
-from pulumi.output import Unknown
-from pulumi.runtime.rpc import UNKNOWN
-
 from .model import (
     ENROLLMENT_KEY_TAG,
     FAILURE_STATUSES,
-    MAX_EXACT_INTEGER,
     BaselineItem,
     Enrollment,
     EnrollRequest,
     baseline_items_key,
-    canonical_json,
     uid_property,
 )
-from .timeouts import TIMEOUT_KEYS, parse_duration
+from ..core.field_kit import (
+    CUSTOM_TIMEOUTS,
+    INPUTS_RECORD,
+    MAX_EXACT_INTEGER,
+    PROVIDER_KEY,
+    RESOURCE_ALIASES,
+    RESOURCE_URN,
+    STACK_IDENTITY,
+    STACK_IDENTITY_VALUE,
+    ChangeKind,
+    Invalid,
+    alias_urns,
+    as_is,
+    canonical,
+    canonical_json,
+    input_record,
+    is_unknown,
+    recorded_inputs,
+    stack_identity,
+    text,
+)
+from ..core.timeouts import TIMEOUT_KEYS, parse_duration
 
 MAX_TAGS = 20
-
-
-class ChangeKind(enum.Enum):
-    """What a change of a field does to the resource."""
-
-    UPDATE = "update in place"
-    REPLACE = "replace"
 
 
 class Scope(enum.Enum):
@@ -53,24 +62,7 @@ class Scope(enum.Enum):
     EXISTING_ACCOUNT = "existing account"  # only when enrolling an existing account_uid
 
 
-class Invalid(ValueError):
-    """A value a field cannot accept; the message says what to do instead."""
-
-
 # --- validators: each returns the canonical value for state or raises Invalid -------------
-
-
-def _text(pattern: str, hint: str) -> Callable[[str, Any], str]:
-    regex = re.compile(pattern)
-
-    def validate(name: str, value: Any) -> str:
-        if not isinstance(value, str):
-            raise Invalid(f"{name} must be a string ({hint}), not {type(value).__name__}")
-        if not regex.fullmatch(value):
-            raise Invalid(f"{name} {value!r} is not valid: use {hint}")
-        return value
-
-    return validate
 
 
 def _display_name(name: str, value: Any) -> str:
@@ -276,10 +268,6 @@ def _kept(_name: str, value: Any) -> Any:
     return value
 
 
-def _as_is(value: Any) -> Any:
-    return value
-
-
 def _request_items(_name: str, value: Any) -> tuple[BaselineItem, ...]:
     return baseline_items_from_property(value)
 
@@ -383,11 +371,11 @@ class Field:
     #: empty value: "none", a change when the service holds some.
     empty: Any = None
     #: A checked value in a form where equal meaning compares equal.
-    comparable: Callable[[Any], Any] = _as_is
+    comparable: Callable[[Any], Any] = as_is
     #: A checked value as `EnrollRequest` holds it (its attribute of the same name).
     to_request: Callable[[str, Any], Any] = _kept
     #: A request value as EnrollAccount's parameter, in the SDK's map form (None: not sent).
-    to_api: Callable[[Any], Any] = _as_is
+    to_api: Callable[[Any], Any] = as_is
     #: How a list parameter travels in the query string, in groups each encoded on its own (for the
     #: request's size); None: a plain parameter, encoded with the other plain ones.
     query: Callable[[str, Any], list[dict[str, Any]]] | None = None
@@ -399,19 +387,19 @@ class Field:
 
 FIELDS: tuple[Field, ...] = (
     Field(name="account_name_prefix", api_name="AccountNamePrefix", change=ChangeKind.REPLACE, scope=Scope.NEW_ACCOUNT,
-          validate=_text(r"[A-Za-z0-9][A-Za-z0-9._\-]{1,49}", "2-50 letters, digits, '.', '_' or '-' (e.g. 'team-a-prod')"),
+          validate=text(r"[A-Za-z0-9][A-Za-z0-9._\-]{1,49}", "2-50 letters, digits, '.', '_' or '-' (e.g. 'team-a-prod')"),
           read=_input("AccountNamePrefix"), required_for_new_account=True, example="'team-a-prod'"),
     Field(name="display_name", api_name="DisplayName", change=ChangeKind.REPLACE, scope=Scope.NEW_ACCOUNT,
           validate=_display_name, read=_top("DisplayName"), required_for_new_account=True, example="'Team A production'"),
     Field(name="folder_id", api_name="FolderId", change=ChangeKind.REPLACE, scope=Scope.NEW_ACCOUNT,
-          validate=_text(r"(fd|r)-[A-Za-z0-9]{4,}", "a resource directory folder id such as 'fd-5ESoku4Xyz'"),
+          validate=text(r"(fd|r)-[A-Za-z0-9]{4,}", "a resource directory folder id such as 'fd-5ESoku4Xyz'"),
           read=_top("FolderId")),
     Field(name="payer_account_uid", api_name="PayerAccountUid", change=ChangeKind.REPLACE, scope=Scope.NEW_ACCOUNT,
           validate=_account_uid, read=_read_uid("PayerAccountUid"), to_request=parse_account_uid),
     Field(name="account_uid", api_name="AccountUid", change=ChangeKind.REPLACE, scope=Scope.EXISTING_ACCOUNT,
           validate=_account_uid, read=_read_uid("AccountUid"), to_request=parse_account_uid),
     Field(name="baseline_id", api_name="BaselineId", change=ChangeKind.UPDATE, scope=Scope.ANY,
-          validate=_text(r"afb-[A-Za-z0-9]{4,}", "an Account Factory baseline id such as 'afb-bp1durvn3lgqe28v'"),
+          validate=text(r"afb-[A-Za-z0-9]{4,}", "an Account Factory baseline id such as 'afb-bp1durvn3lgqe28v'"),
           read=_top("BaselineId")),
     Field(name="baseline_items", api_name="BaselineItems", change=ChangeKind.UPDATE, scope=Scope.ANY,
           validate=_baseline_items, read=_read_baseline_items, empty=[], comparable=_items_key,
@@ -421,7 +409,7 @@ FIELDS: tuple[Field, ...] = (
     Field(name="resell_account_type", api_name="ResellAccountType", change=ChangeKind.REPLACE, scope=Scope.NEW_ACCOUNT,
           validate=_resell_account_type, read=None),
     Field(name="region_id", api_name="RegionId", change=ChangeKind.REPLACE, scope=Scope.ANY,
-          validate=_text(r"[a-z]{2,}(-[a-z0-9]+)+", "a region id such as 'cn-hangzhou'"), read=None),
+          validate=text(r"[a-z]{2,}(-[a-z0-9]+)+", "a region id such as 'cn-hangzhou'"), read=None),
 )
 FIELDS_BY_NAME = {field.name: field for field in FIELDS}
 #: The settings that, changed, vend a new account: a new account's enrollment key hashes them.
@@ -449,28 +437,10 @@ COMPUTED_OUTPUTS: dict[str, Callable[[Enrollment], Any]] = {
     "applied_baseline_items": lambda e: [BaselineItem.from_api(i).to_property() for i in e.raw.get("BaselineItems") or ()],
 }
 
-#: Inputs that steer the provider itself; they never cause a diff.
-CUSTOM_TIMEOUTS = "custom_timeouts"
-RESOURCE_URN = "resource_urn"
-PROVIDER_KEY = "__provider"
-#: (and `replace_on_changes.INPUT`: the option, which the provider applies itself)
-#: The URNs of the resource's aliases: Pulumi takes them for this resource, so do its enrollment keys.
-RESOURCE_ALIASES = "resource_aliases"
-#: The stack's random identity (`resource.StackIdentity`): the same URN in another organization
-#: or backend is another resource.
-STACK_IDENTITY = "stack_identity"
-#: The output of `resource.StackIdentity` that holds it.
-STACK_IDENTITY_VALUE = "value"
 #: 0, or set by create for a replacement (`replacement_generation`): part of the enrollment key,
 #: so the replacement's key differs from the account it replaces. Inputs written by 0.2 development
 #: builds may hold a small count: it is read like any generation.
 GENERATION = "enrollment_generation"
-#: An output holding the inputs the state holds (as checked, the provider blob aside). Pulumi's Python
-#: provider server hands Read the old outputs only, while the inputs a Read returns replace the stored
-#: ones whole: a refresh can keep every input it does not mean to change (URN, aliases, stack identity,
-#: timeouts, replace_on_changes, the program's own spelling of each value) only from here. Internal
-#: (`__`: the CLI never shows it) and always a secret output, since any input may have been secret.
-INPUTS_RECORD = "__inputs"
 
 
 def generation(props: Mapping[str, Any]) -> int:
@@ -491,34 +461,7 @@ def replacement_generation(replaced_account_uid: int) -> int:
     return REPLACEMENT_GENERATIONS + replaced_account_uid % REPLACEMENT_GENERATIONS
 
 
-def stack_identity(props: Mapping[str, Any]) -> str | None:
-    """The stack's identity in checked inputs (None: a resource read with `id=`, or a state from before it)."""
-    value = props.get(STACK_IDENTITY)
-    return value if isinstance(value, str) and value else None
-
-
-def alias_urns(props: Mapping[str, Any]) -> tuple[str, ...]:
-    """The alias URNs a resource registered (whatever a state file holds: only texts count)."""
-    value = props.get(RESOURCE_ALIASES)
-    return tuple(urn for urn in value if isinstance(urn, str) and urn) if isinstance(value, (list, tuple)) else ()
-
-
 # --- check ---------------------------------------------------------------------------------
-
-
-def is_unknown(value: Any) -> bool:
-    """Whether a value (or anything inside it) is not known yet, as during a preview.
-
-    The provider server hands Check and Diff `pulumi.output.Unknown` objects; the wire
-    sentinel string is accepted too.
-    """
-    if isinstance(value, Unknown) or (isinstance(value, str) and value == UNKNOWN):
-        return True
-    if isinstance(value, Mapping):
-        return any(is_unknown(v) for v in value.values())
-    if isinstance(value, (list, tuple)):
-        return any(is_unknown(v) for v in value)
-    return False
 
 
 def check(news: Mapping[str, Any]) -> tuple[dict[str, Any], list[tuple[str, str]]]:
@@ -647,27 +590,6 @@ def normalized(props: Mapping[str, Any]) -> dict[str, Any]:
         if value is not None and not is_unknown(value):
             values[field.name] = field.validate(field.name, value)
     return values
-
-
-def input_record(inputs: Mapping[str, Any]) -> dict[str, Any]:
-    """What INPUTS_RECORD keeps of checked inputs: every one that is set, but the provider blob (the
-    provider server copies that one itself)."""
-    return {name: value for name, value in inputs.items() if value is not None and name != PROVIDER_KEY}
-
-
-def recorded_inputs(outputs: Mapping[str, Any]) -> dict[str, Any] | None:
-    """The inputs old outputs recorded; None for a state written before the record, or a `get`."""
-    record = outputs.get(INPUTS_RECORD)
-    return dict(record) if isinstance(record, Mapping) else None
-
-
-def canonical(validate: Callable[[str, Any], Any], name: str, value: Any) -> Any:
-    """A value in check's form; as it is if check would refuse it (the service may hold what a program
-    cannot ask for, such as a tag key it reserves)."""
-    try:
-        return validate(name, value)
-    except Invalid:
-        return value
 
 
 def inputs_after_read(recorded: Mapping[str, Any], enrollment: Enrollment) -> dict[str, Any]:

@@ -39,7 +39,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any, Callable, Mapping, Protocol, TypeVar
 
-from . import __version__
 from .errors import (
     AmbiguousCallError,
     ApiError,
@@ -49,12 +48,11 @@ from .errors import (
     redact,
     without_query_strings,
 )
-from .fields import enroll_parameters
-from .model import Enrollment, EnrolledSummary, EnrollRequest
 from .operation import Operation, current_operation, endpoint_health
 from .pacing import AdaptivePace
 from .settings import ProviderSettings
 from .timeouts import Deadline
+from .version import __version__
 
 T = TypeVar("T")
 
@@ -247,89 +245,56 @@ class SendObserver(Protocol):
     def refused(self) -> None: ...
 
 
-class GovernanceCalls(Protocol):
-    """The calls the enroller makes: GovernanceClient's, or a test's in-memory Account Factory."""
+class Connection:
+    """The SDK clients (reads, writes) and the one `AdaptivePace` of an endpoint, credentials and region:
+    every client of every resource over them waits its turn under the same pace."""
 
-    def enroll(self, request: EnrollRequest, deadline: Deadline, observer: SendObserver | None = None) -> int: ...
+    def __init__(self, settings: ProviderSettings, region: str, pace: AdaptivePace | None = None) -> None:
+        self.settings = settings
+        self.region = region
+        self.pace = pace or AdaptivePace()
+        self._sdk: dict[str, Any] = {}
+        self._lock = threading.Lock()
 
-    def get(self, account_uid: int, deadline: Deadline) -> Enrollment | None: ...
+    def sdk(self, kind: str) -> Any:
+        """The SDK client for "read" or "write" calls, built on first use."""
+        with self._lock:
+            if kind not in self._sdk:
+                self._sdk[kind] = _build_sdk_client(self.settings, self.region, kind)
+            return self._sdk[kind]
 
-    def list_enrolled(self, deadline: Deadline) -> list[EnrolledSummary]: ...
+
+_connections: dict[tuple[ProviderSettings, str], Connection] = {}
+_connections_lock = threading.Lock()
 
 
-class GovernanceClient:
-    """The three calls the provider needs, with retries inside the caller's deadline."""
+def shared_connection(settings: ProviderSettings, region: str) -> Connection:
+    """The process's one connection (so one pace) per endpoint, credentials and region: the client cache
+    that accounts and baselines share."""
+    with _connections_lock:
+        key = (settings, region)
+        if key not in _connections:
+            _connections[key] = Connection(settings, region)
+        return _connections[key]
+
+
+class ServiceClient:
+    """Calls of the governance API with retries inside the caller's deadline; each resource's client
+    (`accounts.client`, `baselines.client`) adds its operations. Without a `connection` (a test's
+    client) it has SDK clients and a pace of its own."""
 
     def __init__(self, settings: ProviderSettings, region: str, *, backoff: Backoff = Backoff(),
-                 pace: AdaptivePace | None = None) -> None:
+                 pace: AdaptivePace | None = None, connection: Connection | None = None) -> None:
         self._settings = settings
         self._region = region
         #: Where the calls go, what set it, how long an operation that sent nothing waits for it.
         self.endpoint = settings.endpoint_info(region)
         self._backoff = backoff
-        self._pace = pace or AdaptivePace()
-        self._sdk: dict[str, Any] = {}
-        self._lock = threading.Lock()
+        self._connection = connection or Connection(settings, region, pace)
+        self._pace = self._connection.pace
 
     def _client(self, kind: str) -> Any:
-        with self._lock:
-            if kind not in self._sdk:
-                self._sdk[kind] = _build_sdk_client(self._settings, self._region, kind)
-            return self._sdk[kind]
-
-    # --- operations ------------------------------------------------------------------------
-
-    def enroll(self, request: EnrollRequest, deadline: Deadline, observer: SendObserver | None = None) -> int:
-        """EnrollAccount; returns the AccountUid. Raises AmbiguousCallError if unsure it ran.
-
-        `observer` hears of every request about to leave and of every refusal that is retried,
-        so that a record of attempts knows which one may still be in flight."""
-        from alibabacloud_governance20210120 import models
-
-        parameters = enroll_parameters(request)
-        parameters["RegionId"] = parameters.get("RegionId") or self._region
-        sdk_request = sdk_model(models.EnrollAccountRequest, parameters)
-        body = self._call("EnrollAccount", lambda c: c.enroll_account(sdk_request), deadline, idempotent=False,
-                          observer=observer)
-        uid_text = str(body.get("AccountUid") or "")
-        if not (uid_text.isascii() and uid_text.isdigit()):  # carried out, but the answer is unusable
-            raise AmbiguousCallError("EnrollAccount", "InvalidResponse",
-                                     f"the answer holds no usable AccountUid ({answer_fields(body)})",
-                                     request_id=body.get("RequestId"))
-        return int(body["AccountUid"])
-
-    def get(self, account_uid: int, deadline: Deadline, *, missing_raises: bool = False) -> Enrollment | None:
-        """GetEnrolledAccount; None when the account is not enrolled (a 404 of the service), or with
-        `missing_raises` that answer as a NotEnrolledError (which says what the service answered)."""
-        from alibabacloud_governance20210120 import models
-
-        sdk_request = models.GetEnrolledAccountRequest(account_uid=account_uid, region_id=self._region)
-        try:
-            body = self._call("GetEnrolledAccount", lambda c: c.get_enrolled_account(sdk_request), deadline)
-        except NotEnrolledError:
-            if missing_raises:
-                raise
-            return None
-        return Enrollment.from_api(body)
-
-    def list_enrolled(self, deadline: Deadline, *,
-                      on_retry: Callable[[ApiError], None] | None = None) -> list[EnrolledSummary]:
-        """Every enrolled account, all pages of ListEnrolledAccounts (`on_retry` hears each failure
-        that is about to be retried)."""
-        from alibabacloud_governance20210120 import models
-
-        rows: list[EnrolledSummary] = []
-        token: str | None = None
-        while True:
-            sdk_request = models.ListEnrolledAccountsRequest(
-                max_results=LIST_PAGE_SIZE, next_token=token, region_id=self._region
-            )
-            body = self._call("ListEnrolledAccounts", lambda c: c.list_enrolled_accounts(sdk_request), deadline,
-                              on_retry=on_retry)
-            rows.extend(EnrolledSummary.from_api(row) for row in body.get("EnrolledAccounts") or ())
-            token = body.get("NextToken") or None
-            if not token:
-                return rows
+        return self._connection.sdk(kind)
 
     # --- retries and errors ----------------------------------------------------------------
 

@@ -34,7 +34,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping, TypeVar
 
 from .errors import EndpointUnreachable, OperationCancelled, ProviderCallFailed
-from .fields import RESOURCE_URN  # (a baseline's is the same input)
+from .field_kit import RESOURCE_URN  # (a baseline's is the same input)
 from .progress import Reporter, process_engine_log
 from .settings import UNREACHABLE_TIMEOUT_KEY, EndpointInfo, ProviderSettings
 

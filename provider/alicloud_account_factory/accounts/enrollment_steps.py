@@ -17,58 +17,12 @@ import time
 from dataclasses import dataclass
 from typing import AbstractSet, Callable, Iterable, Literal, Mapping, Sequence, Union
 
-from .errors import (
-    AmbiguousCallError,
-    EnrollmentFailed,
-    EnrollmentNotStarted,
-    EnrollmentTimeout,
-    EnrollmentUnconfirmed,
-    UnansweredCallError,
-)
-from .journal import ANSWERED, Attempt
+from ..core.errors import AmbiguousCallError
+from ..core.exactly_once import AMBIGUOUS_LOOKUP_PAUSES, Windows
+from ..core.field_kit import urn_path
+from ..core.journal import ANSWERED, Attempt
+from .errors import EnrollmentFailed, EnrollmentNotStarted, EnrollmentTimeout, EnrollmentUnconfirmed
 from .model import ENROLLMENT_KEY_TAG, FAILURE_STATUSES, FINISHED, Enrollment, EnrolledSummary, EnrollRequest
-from .settings import DEFAULT_READ_TIMEOUT_SECONDS
-
-#: After an unanswered EnrollAccount, look for the account it may have created after each of
-#: these pauses (seconds) before sending EnrollAccount again: the listing may show a new
-#: account only after a while, and a resent call would enroll a second one.
-AMBIGUOUS_LOOKUP_PAUSES = (1.0, 2.0, 4.0, 8.0)
-#: How many read timeouts after it was sent an EnrollAccount may still take effect: the SDK stops
-#: reading after one, but a gateway may hold the request and pass it on later. Chosen, not
-#: documented by the service (see RELIABILITY.md).
-IN_FLIGHT_READ_TIMEOUTS = 2.0
-#: How long ListEnrolledAccounts may take to show an account once EnrollAccount took effect.
-LISTING_LAG_SECONDS = 15.0
-
-
-@dataclass(frozen=True)
-class Windows:
-    """How long an unanswered request may still turn up, all derived from the read timeout
-    (`alicloud-account-factory:readTimeout`, 30 s by default), so that a shorter or longer one
-    keeps the windows in proportion to the time a call may really take."""
-
-    read_timeout: float = DEFAULT_READ_TIMEOUT_SECONDS
-
-    @property
-    def in_flight(self) -> float:
-        """How long after it was sent a request may still take effect: twice the read timeout (60 s by default)."""
-        return IN_FLIGHT_READ_TIMEOUTS * self.read_timeout
-
-    @property
-    def unsettled(self) -> float:
-        """How long an unanswered EnrollAccount keeps a create of its key from enrolling (it looks
-        instead): the in-flight window plus the listing's lag (75 s by default)."""
-        return self.in_flight + LISTING_LAG_SECONDS
-
-    def unanswered_until(self, error: AmbiguousCallError, sent_at: float, now: float) -> float:
-        """Until when (wall clock) a request that got no usable answer may still show up.
-
-        Without any answer (a timeout) the service may still carry the request out until
-        `in_flight` after it left; otherwise whatever it did is done. Either way the listing
-        may take LISTING_LAG_SECONDS more to show it.
-        """
-        done_by = sent_at + self.in_flight if isinstance(error, UnansweredCallError) else now
-        return max(done_by, now) + LISTING_LAG_SECONDS
 
 
 #: The resource operation an enrollment runs for, as `CustomTimeouts` names its timeout.
@@ -125,13 +79,6 @@ class EnrollmentKey:
 #: never a hex digit: it tells such keys from those whose `resource` hashes the whole URN.
 WITHIN_STACK = "r"
 _WHOLE_URN_DIGEST = re.compile(r"[0-9a-f]{16}")
-
-
-def urn_path(urn: str) -> str:
-    """A URN without its stack and project names: the resource's qualified type and name, which
-    `pulumi stack rename` (also into another project) leaves as they are."""
-    parts = urn.split("::", 2)
-    return parts[2] if len(parts) == 3 and parts[0].startswith("urn:pulumi:") else urn
 
 
 def resource_digest(resource_urn: str | None, stack_identity: str | None) -> str:

@@ -12,9 +12,9 @@ from dataclasses import dataclass
 from typing import Callable, Literal, Protocol
 
 from .client import GovernanceClient
-from .errors import ApiError
+from ..core.errors import ApiError
 from .model import FAILURE_STATUSES, FINISHED, IN_PROGRESS_STATUSES, Enrollment
-from .timeouts import Deadline
+from ..core.timeouts import Deadline
 
 Verdict = Literal["success", "failure", "retry"]
 #: Hears each status or progress the waited-for enrollment reports that differs from the last.

@@ -27,7 +27,8 @@ import time
 from dataclasses import replace
 from typing import Callable, Protocol
 
-from .client import Backoff, GovernanceCalls, SendObserver
+from ..core.transport import Backoff, SendObserver
+from .client import GovernanceCalls
 from .enrollment_steps import (  # EnrollmentKey and resource_names are also the provider's, from here
     Accept,
     Adopt,
@@ -39,7 +40,6 @@ from .enrollment_steps import (  # EnrollmentKey and resource_names are also the
     Operation,
     Target,
     WaitOut,
-    Windows,
     Wording,
     adoption_warnings,
     candidates,
@@ -54,12 +54,13 @@ from .enrollment_steps import (  # EnrollmentKey and resource_names are also the
     resource_names,
     sort_found,
 )
-from .errors import AmbiguousCallError, ApiError, is_transient
+from ..core.errors import AmbiguousCallError, ApiError, is_transient
+from ..core.exactly_once import AttemptRecorder, Windows
 from .fields import for_existing_account
-from .journal import ANSWERED, REFUSED, SENT, Attempt, AttemptJournal
+from ..core.journal import Attempt, AttemptJournal
 from .model import ENROLLMENT_KEY_TAG, FINISHED, Enrollment, EnrolledSummary, EnrollRequest
-from .operation import pause
-from .timeouts import Deadline
+from ..core.operation import pause
+from ..core.timeouts import Deadline
 from .waiter import Waiter, WaitTimedOut, changed
 
 __all__ = ["Enroller", "EnrollmentKey", "Listing", "Progress", "resource_names"]
@@ -87,37 +88,6 @@ class Progress(Protocol):
 
 def _unanswered_status(error: AmbiguousCallError) -> str:
     return f"EnrollAccount went unanswered ({error.code}); checking whether it took effect"
-
-
-class _Recorder:
-    """Writes each EnrollAccount request of a new account to the journal before it leaves, and
-    what became of it: a kill -9 at any point leaves at most the last request unsettled."""
-
-    def __init__(self, journal: AttemptJournal, key: str, windows: Windows) -> None:
-        self._journal = journal
-        self._key = key
-        self._windows = windows
-        self._attempt: Attempt | None = None
-
-    def sending(self) -> None:
-        self._attempt = self._journal.sending(self._key)
-
-    def refused(self) -> None:
-        if self._attempt is not None and self._attempt.unanswered:
-            self._journal.settle(self._key, self._attempt, REFUSED)
-            self._attempt = None
-
-    def answered(self, account_uid: int) -> None:
-        if self._attempt is not None:
-            self._journal.settle(self._key, self._attempt, ANSWERED, account_uid)
-
-    def unanswered(self, error: AmbiguousCallError, now: float) -> None:
-        """No usable answer: the attempt stays unsettled until it can no longer turn up."""
-        if self._attempt is None:  # the client did not report the send: it left just now at the latest
-            self.sending()
-        assert self._attempt is not None
-        until = self._windows.unanswered_until(error, self._attempt.at, now)
-        self._journal.settle(self._key, self._attempt, SENT, until=until)
 
 
 def _tagged(request: EnrollRequest, target: Target) -> EnrollRequest:
@@ -209,7 +179,7 @@ class Enroller:
                 continue
             if not isinstance(step, Enroll):
                 raise step.error
-            recorder = _Recorder(self._journal, target.text, self._windows)
+            recorder = AttemptRecorder(self._journal, target.text, self._windows, clock=self._clock)
             try:
                 account_uid = self._enroll(request, deadline, wording, recorder)
             except AmbiguousCallError as error:
@@ -222,7 +192,7 @@ class Enroller:
                 raise
             finally:
                 self._journal.warn_of_problems(progress.warn)  # a record that failed as the request left
-            recorder.answered(account_uid)
+            recorder.answered(account_uid=account_uid)
             progress.status(f"enrolling new account {account_uid}")
             final = self._wait(account_uid, deadline, progress, wording)
             return self._after(final, request, target, deadline, progress, checked=unsure is None)

@@ -100,6 +100,11 @@ class AttemptJournal:
         self._problems: dict[str, str] = {}  # what the user must hear, by problem (told once each)
         self._told: set[str] = set()
 
+    @property
+    def clock(self) -> Callable[[], float]:
+        """The wall clock the record's times are read from."""
+        return self._clock
+
     def warn_of_problems(self, warn: Callable[[str], None]) -> None:
         """Tell each problem not told yet, once per process (`warn`: a resource's reporter)."""
         with self._lock:

@@ -29,7 +29,7 @@ from typing import Any, Iterable, Iterator, Mapping, Union
 from pulumi.output import Unknown
 from pulumi.runtime.rpc import UNKNOWN
 
-from .fields import is_unknown
+from .field_kit import is_unknown
 
 #: The input that carries the option to the provider; it never causes a diff itself.
 INPUT = "replace_on_changes"

@@ -10,31 +10,25 @@ from __future__ import annotations
 
 import difflib
 import functools
-import threading
 from typing import Any, Callable, Mapping, Sequence, TypeVar
 
-from .baseline_client import BaselineClient
-from .errors import ApiError
-from .settings import ProviderSettings
-from .timeouts import Deadline
+from ..core.context import connection
+from ..core.errors import ApiError
+from ..core.settings import ProviderSettings
+from ..core.timeouts import Deadline
+from .client import BaselineClient
 
 CATALOG_CODES = frozenset({"InvalidBaselineItem.NotFound", "DependencyViolation.BaselineItem"})
 #: How long the catalog may take to answer, after the service refused an item.
 CATALOG_SECONDS = 60.0
 
-_clients: dict[tuple[ProviderSettings, str], BaselineClient] = {}
-_clients_lock = threading.Lock()
-
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def shared_client(settings: ProviderSettings, region: str) -> BaselineClient:
-    """One client (so one pace) per endpoint, credentials and region, per process."""
-    with _clients_lock:
-        key = (settings, region)
-        if key not in _clients:
-            _clients[key] = BaselineClient(settings, region)
-        return _clients[key]
+    """A client over the process's one connection (so one pace, the accounts' too) for this endpoint,
+    credentials and region."""
+    return BaselineClient(settings, region, connection=connection(settings, region))
 
 
 def catalog_problems(client: BaselineClient, items: Sequence[Mapping[str, Any]], deadline: Deadline, *,

@@ -10,6 +10,8 @@ import json
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Sequence
 
+from ..core.field_kit import MAX_EXACT_INTEGER, canonical_json
+
 #: Enrollment statuses, as the API spells them.
 PENDING = "Pending"
 RUNNING = "Running"
@@ -30,28 +32,6 @@ TERMINAL_STATUSES = FAILURE_STATUSES | {FINISHED}
 #: interrupted after EnrollAccount (or failed, or timed out) finds its account again instead
 #: of enrolling a second one. Its value is derived from the resource's URN and settings.
 ENROLLMENT_KEY_TAG = "pulumi:enrollment-key"
-
-
-#: Pulumi sends every number as a float64: integers below this arrive exactly (2^53 itself may
-#: be 2^53 + 1 rounded on the way).
-MAX_EXACT_INTEGER = 2**53
-
-
-def _whole_numbers_as_ints(value: Any) -> Any:
-    """16.0 back to 16: Pulumi turns every number of a program's dict into a float64 on the
-    wire, and the service must receive (and diff must compare) the number the user wrote."""
-    if isinstance(value, float) and value.is_integer() and abs(value) < MAX_EXACT_INTEGER:
-        return int(value)
-    if isinstance(value, Mapping):
-        return {key: _whole_numbers_as_ints(item) for key, item in value.items()}
-    if isinstance(value, (list, tuple)):
-        return [_whole_numbers_as_ints(item) for item in value]
-    return value
-
-
-def canonical_json(value: Any) -> str:
-    """One spelling per JSON value, so that configs compare by meaning and not by layout."""
-    return json.dumps(_whole_numbers_as_ints(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False)
 
 
 def uid_property(account_uid: int) -> int | str:

@@ -1,6 +1,6 @@
 """The baseline operations of the governance API, with the same retries and errors as accounts.
 
-`BaselineClient` extends `GovernanceClient` (one pace, one credential chain, one error
+`BaselineClient` extends the core's `ServiceClient` (one pace, one credential chain, one error
 translation) with Create/Update/Delete/GetAccountFactoryBaseline and the listings. Writes are
 not idempotent: an unsure answer raises `AmbiguousCallError`, and the caller looks before it
 tries again.
@@ -10,13 +10,13 @@ from __future__ import annotations
 
 from typing import Any, Callable, Mapping
 
-from .client import LIST_PAGE_SIZE, GovernanceClient, SendObserver, answer_fields, sdk_model
-from .errors import AmbiguousCallError, ApiError
-from .settings import ProviderSettings
-from .timeouts import Deadline
+from ..core.transport import LIST_PAGE_SIZE, SendObserver, ServiceClient, answer_fields, sdk_model
+from ..core.errors import AmbiguousCallError, ApiError
+from ..core.settings import ProviderSettings
+from ..core.timeouts import Deadline
 
 
-class BaselineClient(GovernanceClient):
+class BaselineClient(ServiceClient):
     """Account Factory baselines and their item catalog."""
 
     def __init__(self, settings: ProviderSettings, region: str, *, page_size: int = LIST_PAGE_SIZE,

@@ -6,10 +6,10 @@ import threading
 import time
 
 from .client import GovernanceClient
-from .errors import AccountFactoryError, ApiError
+from ..core.errors import AccountFactoryError, ApiError
 from .model import EnrolledSummary
-from .operation import LOOK_SECONDS, current_operation
-from .timeouts import Deadline
+from ..core.operation import LOOK_SECONDS, current_operation
+from ..core.timeouts import Deadline
 
 #: How long one sweep (a whole listing, or one read) may take, retries included.
 SWEEP_SECONDS = 120.0

@@ -17,12 +17,13 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import Callable, Iterable
 
-from .client import LIST_PAGE_SIZE, GovernanceClient
-from .errors import AccountFactoryError, ApiError, is_transient
+from ..core.transport import LIST_PAGE_SIZE
+from .client import GovernanceClient
+from ..core.errors import AccountFactoryError, ApiError, is_transient
 from .model import PENDING, TERMINAL_STATUSES, Enrollment, EnrolledSummary
-from .operation import current_operation
+from ..core.operation import current_operation
 from .shared_listing import SWEEP_SECONDS
-from .timeouts import Deadline
+from ..core.timeouts import Deadline
 from .waiter import ENROLLMENT_TERMINAL, PollingWaiter, StatusCallback, WaiterModel, WaitTimedOut
 
 #: Sweeps an account may be missing from the listing (eventual consistency) before it is

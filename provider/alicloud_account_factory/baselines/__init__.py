@@ -1,0 +1,1 @@
+"""The AccountFactoryBaseline wing: its field table, API calls, item catalog, decisions and their execution."""
