@@ -93,3 +93,50 @@ def test_a_yaml_program_enrolls_previews_refreshes_and_destroys_through_the_nati
     destroyed = sandbox.pulumi("destroy", "--yes")
     assert "stays enrolled in Account Factory" in one_line(destroyed.output), destroyed
     assert sandbox.resources() == []
+
+
+def test_a_yaml_program_vends_a_baseline_and_two_accounts_one_feeding_the_other(
+        native_sandbox_for: NativeSandboxFactory, emulator: Emulator) -> None:
+    sandbox = native_sandbox_for("fleet")
+    sandbox.up()
+    outputs = sandbox.outputs()
+    accounts = {str(a["AccountUid"]): a for a in emulator.state()["accounts"]}
+    assert set(accounts) == {outputs["first"], outputs["second"]}
+    assert outputs["secondTags"] == {"follows": outputs["first"]}
+    assert outputs["baselineId"].startswith("afb-")
+    assert [item["name"] for item in outputs["baselineItems"]] == ["ACS-BP_ACCOUNT_FACTORY_VPC"]
+    [baseline] = sandbox.resources(":AccountFactoryBaseline")
+    assert baseline["id"] == outputs["baselineId"]
+
+    # A changed item config updates the baseline in place; the accounts are left as they are.
+    sandbox.set_config("vpcName", "other")
+    planned = {step["urn"].rsplit("::", 1)[-1]: step["op"] for step in sandbox.preview_json()["steps"]}
+    assert planned["network"] == "update" and "first" not in planned and "second" not in planned, planned
+    sandbox.up()
+    assert '"VpcName":"other"' in sandbox.outputs()["baselineItems"][0]["config"].replace(" ", "")
+    assert sandbox.outputs()["baselineId"] == outputs["baselineId"]
+    sandbox.up("--expect-no-changes")
+    sandbox.pulumi("destroy", "--yes")
+    assert sandbox.resources(":AccountFactoryBaseline") == [] and sandbox.resources() == []
+
+
+def test_pulumi_import_adopts_an_enrolled_account_into_the_native_resource(
+        native_sandbox_for: NativeSandboxFactory, emulator: Emulator) -> None:
+    """`pulumi import alicloud-account-factory:index:EnrolledAccount NAME UID`: the engine reads the
+    account through the plugin (the dynamic provider cannot: see test_cli_import_and_fleet)."""
+    sandbox = native_sandbox_for()
+    sandbox.up()
+    uid = sandbox.outputs()["accountUid"]
+    other = native_sandbox_for()  # another stack, whose program has no such resource
+    calls = sum(emulator.state()["calls"].get(action, 0) for action in ("EnrollAccount",))
+
+    imported = other.pulumi("import", f"{NATIVE}:index:EnrolledAccount", "adopted", uid, "--yes")
+    assert "imported" in one_line(imported.output), imported
+    [adopted] = [r for r in other.resources() if r["urn"].endswith("::adopted")]
+    assert adopted["id"] == uid and adopted["outputs"]["status"] == "Finished"
+    assert adopted["inputs"]["accountNamePrefix"] == "native-team" and "accountUid" not in adopted["inputs"]
+    assert "accountNamePrefix: native-team" in imported.output, "the generated code holds the read inputs"
+    assert sum(emulator.state()["calls"].get(action, 0) for action in ("EnrollAccount",)) == calls
+    assert len(emulator.state()["accounts"]) == 1
+    refreshed = other.pulumi("refresh", "--yes")
+    assert "adopted" in refreshed.output

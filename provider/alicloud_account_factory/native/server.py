@@ -190,7 +190,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
             kind.provider._settings_value = settings
         if isinstance(settings, core.ProviderSettings):
             self._secrets = settings.credentials.secrets()
-        return proto.ConfigureResponse(acceptSecrets=True, supportsPreview=False, acceptResources=False)
+        return proto.ConfigureResponse(acceptSecrets=True, supportsPreview=True, acceptResources=False)
 
     def Cancel(self, request: Any, context: Any) -> Any:
         core.engine_cancelled()
@@ -259,6 +259,8 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
 
     def Create(self, request: Any, context: Any) -> Any:
         kind = self._kind(request.urn, context)
+        if request.preview:  # what will be known: the inputs (the SDKs take what is missing for unknown)
+            return proto.CreateResponse(id="", properties=request.properties)
         props, secret = _unwrapped(request.properties)
         props = {**kind.from_wire(props), URN: request.urn}
         if _timeouts("create", request.timeout):
@@ -327,6 +329,11 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
 
     def Update(self, request: Any, context: Any) -> Any:
         kind = self._kind(request.urn, context)
+        if request.preview:  # what an update in place keeps (a baseline's id, an account's uid) stays known
+            preview = proto.UpdateResponse()
+            preview.properties.CopyFrom(request.olds)
+            preview.properties.update({k: v for k, v in request.news.items()})
+            return preview
         olds, _ = _unwrapped(request.olds)
         news, secret = _unwrapped(request.news)
         olds, news = kind.from_wire(olds), kind.from_wire(news)
