@@ -140,3 +140,25 @@ def test_pulumi_import_adopts_an_enrolled_account_into_the_native_resource(
     assert len(emulator.state()["accounts"]) == 1
     refreshed = other.pulumi("refresh", "--yes")
     assert "adopted" in refreshed.output
+
+
+@pytest.mark.enroll_seconds(15)
+def test_a_create_that_times_out_while_enrolling_is_kept_and_the_next_up_continues_it(
+        native_sandbox_for: NativeSandboxFactory, emulator: Emulator) -> None:
+    """The create answers a partially created resource (ErrorResourceInitFailed with its id and outputs):
+    the engine keeps the account in the state, and the next `up` waits for it through Update, with no
+    second EnrollAccount."""
+    sandbox = native_sandbox_for("timeout")
+    first = sandbox.up(check=False)
+    assert first.returncode != 0 and "timed out after 3s" in one_line(first.output), first
+    [slow] = sandbox.resources()
+    [account] = emulator.state()["accounts"]
+    assert slow["id"] == str(account["AccountUid"]) and slow["outputs"]["status"] != "Finished"
+    assert slow.get("initErrors"), slow
+
+    second = sandbox.up()
+    assert "slow updated" in one_line(second.output) or "slow updating" in second.output, second
+    assert emulator.state()["calls"]["EnrollAccount"] == 1, "the next up continued the enrollment"
+    assert sandbox.outputs() == {"accountUid": str(account["AccountUid"]), "status": "Finished"}
+    assert len(emulator.state()["accounts"]) == 1
+    assert not sandbox.resources()[0].get("initErrors")
