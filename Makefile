@@ -44,6 +44,11 @@ hosts:
 schema: venv
 	$(PY) -m alicloud_account_factory.native.schema > schema.json
 
+# The native plugin as an archive for `pulumi plugin install resource alicloud-account-factory <version>
+# --file <archive>` (docs/native-plugin.md), into dist/.
+plugin:
+	@scripts/plugin-archive.sh dist
+
 # sdk/nodejs, sdk/python and sdk/go from schema.json, by Pulumi's generators (tools/sdkgen).
 sdks:
 	@test -f schema.json || { echo "make sdks: there is no schema.json at the repository root yet (the native plugin's schema)" >&2; exit 1; }

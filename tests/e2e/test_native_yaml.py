@@ -9,13 +9,15 @@ the checkout's plugin/ directory); its configuration is its own namespace (`alic
 from __future__ import annotations
 
 import re
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
-from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
-from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, end_processes_left_by, steps
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, emulator_for_tests
+from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, end_processes_left_by, project_manifest, steps
+from alicloud_account_factory import __version__ as VERSION
 from alicloud_account_factory.emulator import Emulator
 
 PLUGIN_DIR = Path(__file__).resolve().parents[2] / "plugin"
@@ -162,3 +164,36 @@ def test_a_create_that_times_out_while_enrolling_is_kept_and_the_next_up_continu
     assert sandbox.outputs() == {"accountUid": str(account["AccountUid"]), "status": "Finished"}
     assert len(emulator.state()["accounts"]) == 1
     assert not sandbox.resources()[0].get("initErrors")
+
+
+def test_two_explicit_provider_instances_use_their_own_endpoint_and_credentials(
+        native_sandbox_for: NativeSandboxFactory, emulator: Emulator) -> None:
+    sandbox = native_sandbox_for("providers")
+    with emulator_for_tests(enroll_seconds=1.0) as other:
+        sandbox.set_config("endpointA", emulator.endpoint)
+        sandbox.set_config("endpointB", other.endpoint)
+        sandbox.set_config("accessKey", ACCESS_KEY_ID)
+        sandbox.set_config("secretKey", SECRET, secret=True)
+        run = sandbox.up()
+        outputs = sandbox.outputs()
+        assert [str(a["AccountUid"]) for a in emulator.state()["accounts"]] == [outputs["east"]]
+        assert [str(a["AccountUid"]) for a in other.state()["accounts"]] == [outputs["west"]]
+        assert outputs["westRegion"] == "cn-shanghai"
+        assert SECRET not in sandbox.files_text() and SECRET not in run.output
+        sandbox.pulumi("destroy", "--yes")
+
+
+def test_the_plugin_archive_installs_with_pulumi_plugin_install_and_runs_a_program(
+        tmp_path: Path, native_sandbox_for: NativeSandboxFactory, emulator: Emulator) -> None:
+    """`make plugin`'s archive, installed into the plugin cache: the program's Pulumi.yaml names no path."""
+    built = subprocess.run([str(PLUGIN_DIR.parent / "scripts" / "plugin-archive.sh"), str(tmp_path / "dist")],
+                           capture_output=True, text=True, check=True)
+    archive = Path(built.stdout.strip())
+    sandbox = native_sandbox_for()
+    (sandbox.project_dir / "Pulumi.yaml").write_text(project_manifest(sandbox.project, "yaml", {}))
+    sandbox.pulumi("plugin", "install", "resource", NATIVE, VERSION, "--file", str(archive), stack_flag=False)
+    listed = sandbox.pulumi("plugin", "ls", stack_flag=False).output
+    assert re.search(rf"{NATIVE}\s+resource\s+{re.escape(VERSION)}", listed), listed
+    sandbox.up()
+    assert sandbox.outputs()["status"] == "Finished"
+    sandbox.pulumi("destroy", "--yes")
