@@ -109,6 +109,12 @@ def test_a_yaml_program_vends_a_baseline_and_two_accounts_one_feeding_the_other(
     assert [item["name"] for item in outputs["baselineItems"]] == ["ACS-BP_ACCOUNT_FACTORY_VPC"]
     [baseline] = sandbox.resources(":AccountFactoryBaseline")
     assert baseline["id"] == outputs["baselineId"]
+    # The look-ups as invokes, one fed by the baseline's output.
+    assert {row["name"] for row in outputs["catalog"]} == {"ACS-BP_ACCOUNT_FACTORY_VPC"}
+    assert all("dependsOn" in row for row in outputs["catalog"])
+    assert outputs["readBackName"] == "native-network"
+    # (getBaselines depends on nothing: it runs before the baseline is created, and lists the service's own)
+    assert "System" in {row["type"] for row in outputs["baselines"]}, outputs["baselines"]
 
     # A changed item config updates the baseline in place; the accounts are left as they are.
     sandbox.set_config("vpcName", "other")

@@ -151,6 +151,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
     def __init__(self) -> None:
         self._kinds = _kinds()
         self._secrets: tuple[str, ...] = ()
+        self._configured: Any = None
 
     # --- plugin and configuration ---------------------------------------------------------
 
@@ -188,6 +189,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
             # What `EnrolledAccountProvider.configure` would keep; configure itself is for the dynamic
             # provider server (it widens that server's pool and watches its Cancel: this one has its own).
             kind.provider._settings_value = settings
+        self._configured = settings
         if isinstance(settings, core.ProviderSettings):
             self._secrets = settings.credentials.secrets()
         return proto.ConfigureResponse(acceptSecrets=True, supportsPreview=True, acceptResources=False)
@@ -195,6 +197,41 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
     def Cancel(self, request: Any, context: Any) -> Any:
         core.engine_cancelled()
         return empty_pb2.Empty()
+
+    # --- look-ups -------------------------------------------------------------------------
+
+    def Invoke(self, request: Any, context: Any) -> Any:
+        """getBaseline, getBaselines and getBaselineItems: what the Python look-ups answer, camelCase."""
+        args, _ = _unwrapped(request.args)
+        answer = self._call(context, lambda: self._look_up(request.tok, args))
+        if answer is None:
+            context.abort(grpc.StatusCode.UNIMPLEMENTED, f"{request.tok} is not a function of {core.NAMESPACE}")
+        secret = {"baselineItems"} if request.tok == schema.GET_BASELINE else set()
+        return proto.InvokeResponse(**{"return": _struct(_camel_keys(answer), secret)})
+
+    def _look_up(self, token: str, args: Mapping[str, Any]) -> dict[str, Any] | None:
+        settings = self._configured
+        if settings is None:
+            settings = self._configured = core.ProviderSettings.from_config(lambda key: None)
+        if isinstance(settings, core.ConfigurationError):
+            raise settings
+        region = args.get("regionId") or settings.region
+        client = core.shared_client(settings, region)
+        deadline = core.Deadline.after(core.LOOKUP_SECONDS)
+        if token == schema.GET_BASELINE_ITEMS:
+            rows = client.list_baseline_items(deadline, type_=args.get("type"), names=args.get("names"),
+                                              versions=args.get("versions"))
+            return {"items": [core.item_row(row) for row in rows]}
+        if token == schema.GET_BASELINES:
+            return {"baselines": [core.baseline_row(row) for row in client.list_baselines(deadline)]}
+        if token == schema.GET_BASELINE:
+            baseline_id = str(args.get("baselineId") or "")
+            raw = client.get_baseline(baseline_id, deadline)
+            if raw is None:
+                raise LookupError(f"there is no baseline {baseline_id!r} in region {region}: getBaselines lists the "
+                                  f"baselines")
+            return core.baseline_fields.outputs(raw, {"region_id": region})
+        return None
 
     # --- resources ------------------------------------------------------------------------
 
@@ -352,6 +389,15 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         props.setdefault(URN, request.urn)
         self._call(context, lambda: kind.provider.delete(request.id, props))
         return empty_pb2.Empty()
+
+
+def _camel_keys(value: Any) -> Any:
+    """A look-up's answer (rows of snake_case keys, no user-keyed maps) as the schema spells it."""
+    if isinstance(value, Mapping):
+        return {schema.camel(k): _camel_keys(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_camel_keys(v) for v in value]
+    return value
 
 
 def _variables_struct(variables: Mapping[str, str]) -> struct_pb2.Struct:
