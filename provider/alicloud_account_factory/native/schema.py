@@ -187,7 +187,7 @@ def generate() -> dict[str, Any]:
                 "resource stops managing the account (the service cannot un-enroll it)."),
             BASELINE: _resource(
                 BASELINE_PROPERTIES, baseline_inputs,
-                [f.name for f in core.baseline_fields.FIELDS if f.change is core.baseline_fields.ChangeKind.REPLACE],
+                [f.name for f in core.baseline_fields.FIELDS if f.change is replace],
                 _BASELINE_REQUIRED_INPUTS, "An Account Factory baseline: the items an enrollment applies."),
         },
         "types": {f"{PACKAGE}:index:{name}": spec for name, spec in _TYPES.items()},

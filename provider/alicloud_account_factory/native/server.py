@@ -28,9 +28,9 @@ from concurrent import futures
 from dataclasses import dataclass
 from typing import Any
 
-import grpc
-from google.protobuf import any_pb2, empty_pb2, struct_pb2
-from google.rpc import status_pb2
+import grpc  # type: ignore[import-untyped]
+from google.protobuf import any_pb2, empty_pb2, struct_pb2  # type: ignore[import-untyped]
+from google.rpc import status_pb2  # type: ignore[import-untyped]
 from pulumi.runtime import proto, rpc
 from pulumi.runtime.proto import provider_pb2_grpc
 
@@ -360,8 +360,6 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         skip = {"account_uid", "region_id"} if kind.token == schema.ENROLLED_ACCOUNT else {"region_id", "baseline_id"}
         values = {name: outs.get(name) for name in kind.inputs if name not in skip}
         values = {name: value for name, value in values.items() if value not in (None, "", [], {})}
-        if kind.token == schema.ENROLLED_ACCOUNT and isinstance(values.get("tags"), Mapping):
-            values["tags"] = dict(values["tags"])
         return values
 
     def Update(self, request: Any, context: Any) -> Any:
