@@ -9,14 +9,17 @@ the checkout's plugin/ directory); its configuration is its own namespace (`alic
 from __future__ import annotations
 
 import re
+import signal
 import subprocess
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
 
 from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, emulator_for_tests
-from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, end_processes_left_by, project_manifest, steps
+from account_factory_testing.sandbox import (PROGRAMS, PulumiSandbox, end_processes_left_by, processes_left_by,
+                                             project_manifest, steps, stop_run)
 from alicloud_account_factory import __version__ as VERSION
 from alicloud_account_factory.emulator import Emulator
 
@@ -203,3 +206,39 @@ def test_the_plugin_archive_installs_with_pulumi_plugin_install_and_runs_a_progr
     sandbox.up()
     assert sandbox.outputs()["status"] == "Finished"
     sandbox.pulumi("destroy", "--yes")
+
+
+@pytest.mark.enroll_seconds(6)
+def test_a_killed_up_leaves_no_second_account_and_its_plugin_ends_by_itself(
+        native_sandbox_for: NativeSandboxFactory, emulator: Emulator, tmp_path: Path) -> None:
+    """kill -9 of `pulumi up` while the create waits (a cancelled CI job): the orphaned plugin ends once
+    its engine is gone (lifeline), and the next `up` adopts the account by its enrollment key."""
+    sandbox = native_sandbox_for()
+    log = tmp_path / "up.log"
+    process = sandbox.start("up", "--yes", "--skip-preview", log=log)
+    try:
+        deadline = time.monotonic() + 60
+        while not emulator.state()["accounts"]:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the create never enrolled the account"
+            time.sleep(0.1)
+        sandbox.signal_group(process, signal.SIGKILL)
+        process.wait(timeout=30)
+        plugins = processes_left_by(sandbox, b"alicloud_account_factory.native")
+        assert plugins, "the plugin outlives the killed CLI (it runs in a process group of its own)"
+        deadline = time.monotonic() + 120  # it ends within about 15 s (lifeline.py); this bound only catches a hang
+        while plugins and time.monotonic() < deadline:
+            time.sleep(0.5)
+            plugins = processes_left_by(sandbox, b"alicloud_account_factory.native")
+        assert plugins == [], "the plugin outlived its engine by more than 120 s"
+    finally:
+        stop_run(sandbox, process)
+    [enrolled] = emulator.state()["accounts"]
+
+    sandbox.pulumi("cancel", "--yes")
+    sandbox.pulumi("refresh", "--yes", "--clear-pending-creates")
+    resumed = sandbox.up()
+    assert f"adopting account {enrolled['AccountUid']}" in resumed.output, resumed.output
+    assert emulator.state()["calls"]["EnrollAccount"] == 1
+    assert [str(a["AccountUid"]) for a in emulator.state()["accounts"]] == [sandbox.outputs()["accountUid"]]
+    sandbox.pulumi("preview", "--expect-no-changes")
