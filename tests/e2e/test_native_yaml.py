@@ -20,6 +20,7 @@ import pytest
 from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, emulator_for_tests
 from account_factory_testing.sandbox import (PROGRAMS, PulumiSandbox, end_processes_left_by, processes_left_by,
                                              project_manifest, steps, stop_run)
+from account_factory_testing.sdk import enroll, sdk_client
 from alicloud_account_factory import __version__ as VERSION
 from alicloud_account_factory.emulator import Emulator
 
@@ -242,3 +243,66 @@ def test_a_killed_up_leaves_no_second_account_and_its_plugin_ends_by_itself(
     assert emulator.state()["calls"]["EnrollAccount"] == 1
     assert [str(a["AccountUid"]) for a in emulator.state()["accounts"]] == [sandbox.outputs()["accountUid"]]
     sandbox.pulumi("preview", "--expect-no-changes")
+
+
+def test_refresh_finds_drift_and_the_next_preview_names_it(native_sandbox_for: NativeSandboxFactory,
+                                                           emulator: Emulator) -> None:
+    sandbox = native_sandbox_for()
+    sandbox.up()
+    uid = sandbox.outputs()["accountUid"]
+    # Someone re-applies the account's baseline in the console with other tags.
+    enroll(sdk_client(emulator.endpoint), account_uid=int(uid), tags={"env": "changed-by-hand"})
+    sandbox.pulumi("refresh", "--yes")
+    [team] = sandbox.resources()
+    assert team["outputs"]["tags"] == {"env": "changed-by-hand"}
+    preview = sandbox.pulumi("preview", "--diff").output
+    assert re.search(r'~ env\s*: "changed-by-hand" => "dev"', preview), preview
+    sandbox.up()
+    sandbox.pulumi("refresh", "--yes")
+    sandbox.up("--expect-no-changes")
+    assert len(emulator.state()["accounts"]) == 1
+
+
+def test_a_failed_enrollment_fails_the_up_with_its_reason_and_the_next_up_retries_the_same_account(
+        native_sandbox_for: NativeSandboxFactory, emulator: Emulator) -> None:
+    emulator.add_outcome({"display_name": "Native team", "status": "Failed", "error_code": "InternalError",
+                          "error_message": "A system error occurred."})
+    sandbox = native_sandbox_for()
+    failed = sandbox.up(check=False)
+    [enrolled] = emulator.state()["accounts"]
+    assert failed.returncode != 0 and enrolled["Status"] == "Failed", failed.output
+    assert re.search(r"enrollment of account \d+ ended with status Failed; error InternalError",
+                     one_line(failed.output)), failed.output
+    retried = sandbox.up()
+    [account] = emulator.state()["accounts"]
+    assert account["AccountUid"] == enrolled["AccountUid"] and account["Status"] == "Finished", retried.output
+    assert sandbox.outputs()["accountUid"] == str(enrolled["AccountUid"])
+    assert emulator.state()["calls"]["EnrollAccount"] == 2
+
+
+def test_a_renamed_resource_keeps_its_account_and_replace_on_changes_is_applied_by_the_engine(
+        native_sandbox_for: NativeSandboxFactory, emulator: Emulator) -> None:
+    """The plugin never hears of aliases: the URN the account's key was made from is kept in the state,
+    so an update after a rename still finds its account. `replaceOnChanges: [tags]` then makes a tag
+    change a replacement, planned by the engine."""
+    sandbox = native_sandbox_for()
+    sandbox.up()
+    uid = sandbox.outputs()["accountUid"]
+    [team] = sandbox.resources()
+    program = (PROGRAMS / "native" / "renamed" / "Main.yaml").read_text().replace("ALIAS_URN", team["urn"])
+    (sandbox.project_dir / "Main.yaml").write_text(program)
+
+    renamed = sandbox.up()
+    assert "2 unchanged" in renamed.output and "created" not in renamed.output, renamed
+    sandbox.set_config("env", "prod")  # an update of the renamed resource: it re-enrolls the same account
+    updated = sandbox.up()
+    assert "squad updated" in one_line(updated.output), updated
+    assert sandbox.outputs()["accountUid"] == uid and len(emulator.state()["accounts"]) == 1
+    [squad] = sandbox.resources()
+    assert squad["urn"].endswith("::squad") and squad["outputs"]["resource_urn"] == team["urn"]
+    assert squad["outputs"]["tags"] == {"env": "prod"}
+
+    (sandbox.project_dir / "Main.yaml").write_text(program.replace("# REPLACE_ON_CHANGES", "replaceOnChanges: [tags]"))
+    sandbox.set_config("env", "staging")
+    planned = steps(sandbox.preview_json())["squad"]
+    assert planned["op"] == "replace" and "tags" in planned.get("replaceReasons", []), planned
