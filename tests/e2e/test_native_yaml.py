@@ -8,6 +8,7 @@ the checkout's plugin/ directory); its configuration is its own namespace (`alic
 
 from __future__ import annotations
 
+import json
 import re
 import signal
 import subprocess
@@ -30,6 +31,8 @@ pytestmark = pytest.mark.timeout(600)
 
 PLUGIN_DIR = Path(__file__).resolve().parents[2] / "plugin"
 NATIVE = "alicloud-account-factory"
+#: A secret tag value (programs/native/yaml's `owner` config): the tags that hold it are a secret output.
+OWNER = "owner-7f3a9c@example.com"
 NativeSandboxFactory = Callable[..., PulumiSandbox]
 
 
@@ -47,12 +50,26 @@ def native_sandbox_for(tmp_path: Path, pulumi_toolchain: Path, emulator: Emulato
         sandbox.set_config(f"{NATIVE}:endpoint", emulator.endpoint)
         sandbox.set_config(f"{NATIVE}:accessKey", ACCESS_KEY_ID, secret=True)
         sandbox.set_config(f"{NATIVE}:secretKey", SECRET, secret=True)
+        sandbox.set_config("owner", OWNER, secret=True)
         made.append(sandbox)
         return sandbox
 
     yield make
     for sandbox in made:
         end_processes_left_by(sandbox)
+
+
+def _is_secret(value: object) -> bool:
+    """A value `pulumi stack export` shows encrypted."""
+    return isinstance(value, dict) and "ciphertext" in value
+
+
+def plain_outputs(sandbox: PulumiSandbox, name: str = "team") -> dict[str, object]:
+    """A resource's outputs with their secrets in plain text (`pulumi stack export --show-secrets`)."""
+    shown = json.loads(sandbox.pulumi("stack", "export", "--show-secrets").stdout)
+    [resource] = [r for r in shown["deployment"]["resources"] if r["urn"].endswith(f"::{name}")]
+    return {key: json.loads(value["plaintext"]) if isinstance(value, dict) and "plaintext" in value else value
+            for key, value in resource["outputs"].items()}
 
 
 def one_line(text: str) -> str:
@@ -91,14 +108,17 @@ def test_a_yaml_program_enrolls_previews_refreshes_and_destroys_through_the_nati
     sandbox.up()
     assert len(emulator.state()["accounts"]) == 1, "an update enrolls no second account"
     [team] = sandbox.resources()
-    assert team["outputs"]["tags"] == {"env": "prod"} and team["inputs"]["tags"] == {"env": "prod"}
+    assert _is_secret(team["outputs"]["tags"]) and _is_secret(team["inputs"]["tags"]), team
+    assert _is_secret(team["outputs"]["__inputs"]), "the record of the inputs is always a secret"
+    assert plain_outputs(sandbox)["tags"] == {"env": "prod", "owner": OWNER}
     refreshed = sandbox.pulumi("refresh", "--yes")
     assert "error" not in refreshed.output.lower(), refreshed
     sandbox.up("--expect-no-changes")
 
-    # The secret key is nowhere: not in the state, the history, the logs, nor the CLI's output.
-    assert SECRET not in sandbox.files_text()
-    assert SECRET not in run.output and SECRET not in refreshed.output
+    # The secret key and the secret tag are nowhere: not in the state, the history, the logs, nor the CLI's output.
+    for secret in (SECRET, OWNER):
+        assert secret not in sandbox.files_text()
+        assert secret not in run.output and secret not in refreshed.output
 
     destroyed = sandbox.pulumi("destroy", "--yes")
     assert "stays enrolled in Account Factory" in one_line(destroyed.output), destroyed
@@ -257,9 +277,8 @@ def test_refresh_finds_drift_and_the_next_preview_names_it(native_sandbox_for: N
     # Someone re-applies the account's baseline in the console with other tags.
     enroll(sdk_client(emulator.endpoint), account_uid=int(uid), tags={"env": "changed-by-hand"})
     sandbox.pulumi("refresh", "--yes")
-    [team] = sandbox.resources()
-    assert team["outputs"]["tags"] == {"env": "changed-by-hand"}
-    preview = sandbox.pulumi("preview", "--diff").output
+    assert plain_outputs(sandbox)["tags"] == {"env": "changed-by-hand"}
+    preview = sandbox.pulumi("preview", "--diff", "--show-secrets").output
     assert re.search(r'~ env\s*: "changed-by-hand" => "dev"', preview), preview
     sandbox.up()
     sandbox.pulumi("refresh", "--yes")
