@@ -21,6 +21,8 @@ inputs is translated here:
 from __future__ import annotations
 
 import asyncio
+import functools
+import re
 import sys
 import threading
 from collections.abc import Callable, Mapping
@@ -46,7 +48,7 @@ UID_OUTPUTS = ("account_uid", "payer_account_uid", "master_account_uid")
 
 
 @dataclass(frozen=True)
-class Kind:
+class Kind:  # (frozen: its cached_property writes the instance __dict__ directly)
     """One resource type: the dynamic provider class that does the work, and its property names."""
 
     token: str
@@ -57,6 +59,15 @@ class Kind:
 
     def to_wire(self, values: Mapping[str, Any]) -> dict[str, Any]:
         return {schema.camel(k) if k in self.properties else k: v for k, v in values.items()}
+
+    def in_words(self, text: str) -> str:
+        """A message of the core as a user of the schema reads it: `display_name` -> `displayName`."""
+        return self._names.sub(lambda match: schema.camel(match.group(0)), text)
+
+    @functools.cached_property
+    def _names(self) -> re.Pattern[str]:
+        snake = sorted((name for name in self.properties if "_" in name), key=len, reverse=True)
+        return re.compile(r"\b(?:" + "|".join(map(re.escape, snake)) + r")\b")
 
     def from_wire(self, values: Mapping[str, Any]) -> dict[str, Any]:
         names = {schema.camel(name): name for name in self.properties}
@@ -84,33 +95,23 @@ def _type_of(urn: str) -> str:
 
 
 def _unwrapped(struct: struct_pb2.Struct) -> tuple[dict[str, Any], set[str]]:
-    """Properties as plain values (unknowns kept), and the names of those that were secret."""
+    """Properties as plain values (unknowns kept), and the names of those that held a secret."""
     values = rpc.deserialize_properties(struct, keep_unknowns=True) or {}
-    secret = set()
-    for name, value in list(values.items()):
-        if _holds_secret(value):
-            secret.add(name)
-            values[name] = _unwrap(value)
-    return values, secret
+    plain = {name: _plain(value) for name, value in values.items()}
+    return {name: value for name, (value, _) in plain.items()}, {name for name, (_, secret) in plain.items() if secret}
 
 
-def _holds_secret(value: Any) -> bool:
+def _plain(value: Any) -> tuple[Any, bool]:
+    """A value with every secret inside it unwrapped, and whether there was one."""
     if rpc.is_rpc_secret(value):
-        return True
+        return _plain(rpc.unwrap_rpc_secret(value))[0], True
     if isinstance(value, dict):
-        return any(_holds_secret(v) for v in value.values())
+        entries = {key: _plain(entry) for key, entry in value.items()}
+        return {key: plain for key, (plain, _) in entries.items()}, any(held for _, held in entries.values())
     if isinstance(value, list):
-        return any(_holds_secret(v) for v in value)
-    return False
-
-
-def _unwrap(value: Any) -> Any:
-    value = rpc.unwrap_rpc_secret(value)
-    if isinstance(value, dict):
-        return {k: _unwrap(v) for k, v in value.items()}
-    if isinstance(value, list):
-        return [_unwrap(v) for v in value]
-    return value
+        elements = [_plain(element) for element in value]
+        return [plain for plain, _ in elements], any(held for _, held in elements)
+    return value, False
 
 
 def _struct(values: Mapping[str, Any], secret: set[str] = frozenset()) -> struct_pb2.Struct:  # type: ignore[assignment]
@@ -241,11 +242,12 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"unknown resource type in {urn}")
         return kind  # type: ignore[return-value]
 
-    def _call(self, context: Any, call: Callable[[], Any]) -> Any:
+    def _call(self, context: Any, call: Callable[[], Any], kind: Kind | None = None) -> Any:
         try:
             return call()
         except Exception as error:  # noqa: BLE001 - every failure goes back to the engine as text
-            context.abort(grpc.StatusCode.UNKNOWN, self._redacted(_error_text(error)))
+            text = self._redacted(_error_text(error))
+            context.abort(grpc.StatusCode.UNKNOWN, kind.in_words(text) if kind is not None else text)
 
     def _redacted(self, text: str) -> str:
         return core.redact(text, self._secrets)
@@ -255,9 +257,10 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         olds, _ = _unwrapped(request.olds)
         news, secret = _unwrapped(request.news)
         olds, news = kind.from_wire(olds), {**kind.from_wire(news), URN: request.urn}
-        result = self._call(context, lambda: kind.provider.check(olds, news))
+        result = self._call(context, lambda: kind.provider.check(olds, news), kind)
         inputs = {k: v for k, v in result.inputs.items() if k != URN}
-        failures = [proto.CheckFailure(property=schema.camel(f.property), reason=f.reason) for f in result.failures]
+        failures = [proto.CheckFailure(property=schema.camel(f.property), reason=kind.in_words(f.reason))
+                    for f in result.failures]
         return proto.CheckResponse(inputs=_struct(kind.to_wire(inputs), {schema.camel(s) for s in secret} | secret),
                                    failures=failures)
 
@@ -266,7 +269,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         olds, _ = _unwrapped(request.olds)
         news, _ = _unwrapped(request.news)
         olds, news = kind.from_wire(olds), {**kind.from_wire(news), URN: request.urn}
-        result = self._call(context, lambda: kind.provider.diff(request.id, olds, news))
+        result = self._call(context, lambda: kind.provider.diff(request.id, olds, news), kind)
         replaces = set(result.replaces or ())
         detailed = {}
         for name, _replaces in kind.changes(olds, news):
@@ -309,7 +312,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
             if partial is not None:
                 self._abort_init_failed(context, error, partial[0], self._outputs(kind, partial[1], secret),
                                         request.properties)
-            context.abort(grpc.StatusCode.UNKNOWN, self._redacted(_error_text(error)))
+            context.abort(grpc.StatusCode.UNKNOWN, kind.in_words(self._redacted(_error_text(error))))
         return proto.CreateResponse(id=result.id, properties=self._outputs(kind, result.outs, secret))
 
     def _partially_created(self, kind: Kind, props: Mapping[str, Any],
@@ -332,7 +335,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
     def _abort_init_failed(self, context: Any, error: BaseException, id_: str, outputs: struct_pb2.Struct,
                            inputs: struct_pb2.Struct) -> None:
         """Fail the call, carrying the resource that exists (the engine saves it with its init error)."""
-        text = self._redacted(_error_text(error))
+        text = self._redacted(_error_text(error))  # (the ids and statuses it names need no translation)
         detail = any_pb2.Any()
         detail.Pack(proto.ErrorResourceInitFailed(id=id_, properties=outputs, reasons=[text], inputs=inputs))
         status = status_pb2.Status(code=grpc.StatusCode.UNKNOWN.value[0], message=text, details=[detail])
@@ -343,7 +346,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         kind = self._kind(request.urn, context)
         props, secret = _unwrapped(request.properties)
         props = kind.from_wire(props)
-        result = self._call(context, lambda: kind.provider.read(request.id, props))
+        result = self._call(context, lambda: kind.provider.read(request.id, props), kind)
         inputs = getattr(result, "inputs", None)
         if inputs is None and not props:  # an import (or a `get`): the inputs a program would give
             inputs = self._inputs_of(kind, result.outs)
@@ -377,7 +380,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         news = {**news, URN: keyed, **({ALIASES: [request.urn]} if keyed != request.urn else {})}
         if _timeouts("update", request.timeout):
             news[TIMEOUTS] = _timeouts("update", request.timeout)
-        result = self._call(context, lambda: kind.provider.update(request.id, olds, news))
+        result = self._call(context, lambda: kind.provider.update(request.id, olds, news), kind)
         return proto.UpdateResponse(properties=self._outputs(kind, result.outs, secret))
 
     def Delete(self, request: Any, context: Any) -> Any:
@@ -385,7 +388,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         props, _ = _unwrapped(request.properties)
         props = kind.from_wire(props)
         props.setdefault(URN, request.urn)
-        self._call(context, lambda: kind.provider.delete(request.id, props))
+        self._call(context, lambda: kind.provider.delete(request.id, props), kind)
         return empty_pb2.Empty()
 
 
