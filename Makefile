@@ -19,7 +19,7 @@ WITH_TOOLCHAIN = scripts/node-packages.sh >/dev/null && scripts/sdkgen.sh --path
 # check 43-49 s against 53-59 s).
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(max(4, 4 * (os.cpu_count() or 1)))')
 
-.PHONY: venv pulumi hosts sdks test check demo bench bench-engine dist test-bounds drawing clean
+.PHONY: venv pulumi hosts schema plugin sdks test check demo bench bench-engine dist test-bounds drawing clean
 
 venv: $(VENV)/.installed
 
@@ -38,6 +38,16 @@ pulumi:
 # the last line is the directory holding the CLI and the hosts.
 hosts:
 	@scripts/node-packages.sh >/dev/null && scripts/pulumi-hosts.sh
+
+# schema.json, the native plugin's schema, generated from the field tables (tests/unit/test_native_schema.py
+# fails while it is stale).
+schema: venv
+	$(PY) -m alicloud_account_factory.native.schema > schema.json
+
+# The native plugin as an archive for `pulumi plugin install resource alicloud-account-factory <version>
+# --file <archive>` (docs/native-plugin.md), into dist/.
+plugin:
+	@scripts/plugin-archive.sh dist
 
 # sdk/nodejs, sdk/python and sdk/go from schema.json, by Pulumi's generators (tools/sdkgen).
 sdks:

@@ -67,7 +67,7 @@ def _looked_up(fetch: Callable[..., T], *inputs: Any, secret: bool = False) -> p
     return (values.apply(pulumi.Output.secret) if secret else values).apply(run)
 
 
-def _item_row(row: dict[str, Any]) -> BaselineCatalogItem:
+def item_row(row: dict[str, Any]) -> BaselineCatalogItem:
     return BaselineCatalogItem(
         name=str(row.get("Name") or ""),
         version=row.get("Version"),
@@ -78,7 +78,7 @@ def _item_row(row: dict[str, Any]) -> BaselineCatalogItem:
     )
 
 
-def _baseline_row(row: dict[str, Any]) -> BaselineSummary:
+def baseline_row(row: dict[str, Any]) -> BaselineSummary:
     return BaselineSummary(baseline_id=str(row.get("BaselineId") or ""), baseline_name=row.get("BaselineName"),
                            description=baseline_fields.unmarked(row.get("Description")), type=row.get("Type"),
                            create_time=row.get("CreateTime"), update_time=row.get("UpdateTime"))
@@ -103,7 +103,7 @@ def get_baseline_items(*, type: Optional[pulumi.Input[str]] = None,  # noqa: A00
               versions_: Optional[list[str]], region: Optional[str]) -> list[BaselineCatalogItem]:
         rows = client_for(region)[0].list_baseline_items(Deadline.after(LOOKUP_SECONDS), type_=type_,
                                                    names=names_, versions=versions_)
-        return [_item_row(row) for row in rows]
+        return [item_row(row) for row in rows]
 
     return _looked_up(fetch, type, names, versions, region_id)
 
@@ -116,7 +116,7 @@ def get_baselines(*, region_id: Optional[pulumi.Input[str]] = None) -> pulumi.Ou
     """
 
     def fetch(client_for: ClientFor, region: Optional[str]) -> list[BaselineSummary]:
-        return [_baseline_row(row) for row in client_for(region)[0].list_baselines(Deadline.after(LOOKUP_SECONDS))]
+        return [baseline_row(row) for row in client_for(region)[0].list_baselines(Deadline.after(LOOKUP_SECONDS))]
 
     return _looked_up(fetch, region_id)
 

@@ -35,10 +35,15 @@ IDLE_SECONDS = 30.0
 FINISH_TIMEOUT_SECONDS = 5.0
 
 
+#: The `__main__` modules of the provider servers the engine starts with its address: Pulumi's dynamic
+#: provider server, and this package's native plugin (`alicloud_account_factory.native`).
+PROVIDER_SERVER_MAINS = frozenset({"pulumi.dynamic.__main__", "alicloud_account_factory.native.__main__"})
+
+
 def running_in_provider_server() -> bool:
-    """Whether this process is `python -m pulumi.dynamic` (the only one the engine gave an address)."""
+    """Whether this process is a provider server the engine started (the only kind it gave an address)."""
     main = sys.modules.get("__main__")
-    return getattr(getattr(main, "__spec__", None), "name", "") == "pulumi.dynamic.__main__"
+    return getattr(getattr(main, "__spec__", None), "name", "") in PROVIDER_SERVER_MAINS
 
 
 def engine_address(args: Sequence[str]) -> str | None:

@@ -1,0 +1,102 @@
+"""The native plugin over gRPC, as the engine drives it: the executable started with the engine's address,
+its port read from stdout, Pulumi's own stubs and (de)serializers. Fast checks of what the CLI tests
+(tests/e2e/test_native_yaml.py) would take minutes to reach: check-time errors in the schema's names,
+the configuration's own namespace, and the partially created resource a timed-out create answers."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import grpc
+import pytest
+from google.protobuf import empty_pb2, struct_pb2
+from google.rpc import status_pb2
+
+from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, TIMEOUT_AFTER_SENDING, emulator_for_tests
+from alicloud_account_factory import __version__
+from alicloud_account_factory.emulator import Emulator
+from alicloud_account_factory.native import schema
+from pulumi.runtime import rpc
+from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
+
+PLUGIN = Path(__file__).resolve().parents[2] / "plugin" / "pulumi-resource-alicloud-account-factory"
+URN = "urn:pulumi:dev::native::alicloud-account-factory:index:EnrolledAccount::team"
+#: Nothing listens there: the plugin's messages to the engine fail quietly, as in the dynamic provider's tests.
+ENGINE = "127.0.0.1:1"
+
+
+def struct(values: dict[str, Any]) -> struct_pb2.Struct:
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(rpc.serialize_properties(values, {}))
+    finally:
+        loop.close()
+
+
+@pytest.fixture
+def plugin(tmp_path: Path) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
+    env = {"ALICLOUD_ACCOUNT_FACTORY_STATE_DIR": str(tmp_path / "state"), "PATH": "/usr/bin:/bin"}
+    process = subprocess.Popen([str(PLUGIN), ENGINE], stdout=subprocess.PIPE, env=env)
+    try:
+        assert process.stdout is not None
+        port = int(process.stdout.readline())
+        channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.enable_http_proxy", 0)])
+        yield provider_pb2_grpc.ResourceProviderStub(channel)
+        channel.close()
+    finally:
+        process.kill()
+        process.wait(timeout=30)
+
+
+def configure(plugin: provider_pb2_grpc.ResourceProviderStub, emulator: Emulator) -> None:
+    args = struct({"endpoint": emulator.endpoint, "accessKey": ACCESS_KEY_ID, "secretKey": rpc.wrap_rpc_secret(SECRET)})
+    plugin.Configure(provider_pb2.ConfigureRequest(args=args, acceptSecrets=True))
+
+
+def test_the_plugin_tells_its_version_and_its_generated_schema(plugin: provider_pb2_grpc.ResourceProviderStub) -> None:
+    assert plugin.GetPluginInfo(empty_pb2.Empty()).version == __version__
+    assert plugin.GetSchema(provider_pb2.GetSchemaRequest()).schema == schema.text()
+
+
+def test_config_errors_name_the_plugins_own_keys(plugin: provider_pb2_grpc.ResourceProviderStub) -> None:
+    answer = plugin.CheckConfig(provider_pb2.CheckRequest(urn="urn:pulumi:dev::native::pulumi:providers:x::p",
+                                                          news=struct({"accessKey": ACCESS_KEY_ID})))
+    [failure] = answer.failures
+    assert "alicloud-account-factory:secretKey" in failure.reason and "alicloud:" not in failure.reason
+
+
+def test_check_names_the_schemas_property_and_the_fix(plugin: provider_pb2_grpc.ResourceProviderStub) -> None:
+    with emulator_for_tests() as emulator:
+        configure(plugin, emulator)
+        answer = plugin.Check(provider_pb2.CheckRequest(urn=URN, news=struct({"accountNamePrefix": "team-a"})))
+        assert sum(emulator.state()["calls"].values()) == 0, "check calls no API"
+    [failure] = answer.failures
+    assert failure.property == "displayName"
+    assert failure.reason.startswith("displayName is required to create a new account: set displayName"), failure
+    assert "display_name" not in failure.reason and "account_uid" not in failure.reason
+
+
+def test_a_create_that_times_out_while_enrolling_answers_the_partially_created_account(
+        plugin: provider_pb2_grpc.ResourceProviderStub) -> None:
+    seconds = float(TIMEOUT_AFTER_SENDING.rstrip("s"))
+    with emulator_for_tests(enroll_seconds=4 * seconds) as emulator:
+        configure(plugin, emulator)
+        inputs = struct({"accountNamePrefix": "team-a", "displayName": "Team A"})
+        checked = plugin.Check(provider_pb2.CheckRequest(urn=URN, news=inputs))
+        with pytest.raises(grpc.RpcError) as raised:
+            plugin.Create(provider_pb2.CreateRequest(urn=URN, properties=checked.inputs, timeout=seconds))
+        [account] = emulator.state()["accounts"]
+    error: Any = raised.value
+    [details] = [value for key, value in error.trailing_metadata() if key == "grpc-status-details-bin"]
+    [packed] = status_pb2.Status.FromString(details).details
+    partial = provider_pb2.ErrorResourceInitFailed()
+    assert packed.Unpack(partial)
+    outputs = rpc.deserialize_properties(partial.properties)
+    assert partial.id == str(account["AccountUid"]) == outputs["accountUid"]
+    assert outputs["status"] in ("Pending", "Running", "Scheduling") and outputs["displayName"] == "Team A"
+    assert rpc.is_rpc_secret(outputs["__inputs"])
+    assert f"timed out after {TIMEOUT_AFTER_SENDING}" in partial.reasons[0]
