@@ -9,6 +9,7 @@ from typing import Any, Mapping
 from pulumi.dynamic import ConfigureRequest, ResourceProvider
 
 from ..core.context import ProviderContext, engine_log, reporter
+from ..core.errors import ConfigurationError
 from ..core.operation import engine_cancelled
 from ..core.progress import Reporter, running_in_provider_server
 from ..core.settings import ProviderSettings
@@ -35,6 +36,15 @@ class DynamicProvider(ResourceProvider):
         settings = self._provider_context.configured
         if settings is not None and settings.fleet_mode:
             widen_provider_server_pool(warn=lambda detail: engine_log().log(detail, warning=True))
+
+    def use_settings(self, settings: ProviderSettings | ConfigurationError) -> None:
+        """Configure from settings read elsewhere: the native plugin reads its own namespace and
+        serves its own pool and Cancel, so it needs none of what `configure` does beside this."""
+        self._provider_context = ProviderContext(settings)
+
+    def settings(self) -> ProviderSettings:
+        """The provider's settings (the configuration's error raised if it had one)."""
+        return self._settings()
 
     def _context_of_provider(self) -> ProviderContext:
         context = getattr(self, "_provider_context", None)

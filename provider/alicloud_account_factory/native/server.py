@@ -189,7 +189,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         for kind in self._kinds.values():
             # What `EnrolledAccountProvider.configure` would keep; configure itself is for the dynamic
             # provider server (it widens that server's pool and watches its Cancel: this one has its own).
-            kind.provider._settings_value = settings
+            kind.provider.use_settings(settings)
         self._configured = settings
         if isinstance(settings, core.ProviderSettings):
             self._secrets = settings.credentials.secrets()
@@ -322,7 +322,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         if kind.token != schema.ENROLLED_ACCOUNT or not isinstance(timeout, core.EnrollmentTimeout):
             return None
         checked = {k: v for k, v in props.items() if k != TIMEOUTS}
-        region = props.get("region_id") or kind.provider._settings().region
+        region = props.get("region_id") or kind.provider.settings().region
         known = {**core.fields.normalized(checked), "region_id": region, "account_uid": timeout.account_uid}
         if timeout.last is not None:
             outs = core.fields.outputs(timeout.last, known)
