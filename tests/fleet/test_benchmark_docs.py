@@ -21,7 +21,7 @@ def _block(name: str) -> str:
     """The page's text between `<!-- name -->` and `<!-- /name -->` (what a benchmark run produced)."""
     text = FLEETS.read_text()
     for marker in (f"<!-- {name} -->", f"<!-- /{name} -->"):
-        assert text.count(marker) == 1, f"docs/fleets.md has {text.count(marker)} {marker} markers: one, around the figures"
+        assert text.count(marker) == 1, f"docs/fleets.md has {text.count(marker)} {marker}: one, around the figures"
     match = re.search(rf"<!-- {name} -->(.*?)<!-- /{name} -->", text, re.S)
     assert match, f"docs/fleets.md has no {name} block"
     return match.group(1)
