@@ -75,7 +75,7 @@ bench: venv
 bench-engine: venv
 	@$(WITH_PULUMI) $(NOPROXY) $(PY) benchmarks/engine.py $(BENCH_ARGS)
 
-# The sdist and the wheel into dist/ (a release: README "Releases"), built by constraints.txt's setuptools.
+# The sdist and the wheel into dist/ (a release: docs/releasing.md), built by constraints.txt's setuptools.
 dist: venv
 	rm -rf dist
 	PIP_CONSTRAINT="$(CURDIR)/constraints.txt" $(PY) -m build --outdir dist .

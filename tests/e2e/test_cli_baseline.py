@@ -30,7 +30,8 @@ def test_preview_then_up_creates_the_baseline_first_and_the_accounts_use_it(sand
 
 def test_a_rollout_preview_names_the_baselines_items_and_each_accounts_baseline_id(
         sandbox_for: SandboxFactory, emulator: Emulator) -> None:
-    """README, "Rolling a changed baseline out": what the preview shows, then the accounts re-enrolled in place."""
+    """docs/account-factory-baseline.md, "Rolling a changed baseline out": what the preview shows, then the
+    accounts re-enrolled in place."""
     sandbox = sandbox_for(PROGRAMS / "baseline", followItems="true")
     sandbox.up()
     uids = {a["AccountUid"] for a in emulator.state()["accounts"]}

@@ -41,7 +41,7 @@ FLEET_ENROLL_SECONDS = 12.0
 @pytest.mark.enroll_seconds(FLEET_ENROLL_SECONDS)
 def test_a_fleet_enrolls_all_at_once_through_the_widened_provider_server(sandbox: PulumiSandbox,
                                                                          emulator: Emulator) -> None:
-    """With --parallel at least the fleet's size (the engine's default is 4 x CPUs, see the README), the
+    """With --parallel at least the fleet's size (the engine's default is 4 x CPUs, see docs/fleets.md), the
     provider server, widened from its 4 workers, runs every create at once: every EnrollAccount goes
     out before the first enrollment ends."""
     sandbox.set_accounts({f"acct{i}": {"account_name_prefix": f"fleet-{i}", "display_name": f"Fleet {i}"}

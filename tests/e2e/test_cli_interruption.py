@@ -1,7 +1,7 @@
 """An interrupted `pulumi up` (Ctrl-C, or the runner killed) ends with exactly one account.
 
 The signal goes to the `pulumi up` process group, as a terminal's Ctrl-C or a CI runner's kill
-does. Then the steps the README gives a user: `pulumi cancel` (a killed run leaves its lock),
+does. Then the steps docs/enrolled-account.md gives a user: `pulumi cancel` (a killed run leaves its lock),
 `pulumi refresh --clear-pending-creates`, `pulumi up`.
 """
 

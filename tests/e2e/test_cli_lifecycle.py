@@ -150,7 +150,7 @@ def test_refresh_shows_drift(sandbox: PulumiSandbox, emulator: Emulator) -> None
 
 def test_refresh_uses_the_endpoint_of_the_last_up_until_an_up_applies_the_changed_one(
         sandbox: PulumiSandbox, emulator: Emulator) -> None:
-    """README, Configuration: refresh does not run the program, so the engine configures the provider
+    """docs/configuration.md: refresh does not run the program, so the engine configures the provider
     with the config the last `up` stored in the state; a changed endpoint applies from the next `up`."""
     existing = 1207465839102347
     sandbox.set_accounts({"team": {"account_uid": existing}})

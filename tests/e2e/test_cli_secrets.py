@@ -17,14 +17,14 @@ from account_factory_testing.secrets import where_found
 from alicloud_account_factory.emulator import Emulator
 
 #: At -v=9 the Pulumi engine itself logs the plaintext inputs of every provider's Configure call,
-#: whatever the provider: the one place outside our reach (README says not to share such logs).
+#: whatever the provider: the one place outside our reach (docs/configuration.md: do not share such logs).
 ENGINE_CONFIGURE_LOG = re.compile(r'"msg":"Marshaling property for RPC\[Provider\[0x[0-9a-f]+\]\.Configure\(\)\.inputs\]')
 #: Likewise every property the engine (un)marshals on any RPC, resource inputs included: secret item configs
 #: in clear in the engine's own -v=9 lines, whatever the provider does.
 ENGINE_PROPERTY_LOG = re.compile(r'"msg":"(?:Un)?[Mm]arshaling property for RPC\[')
 
 NEW = {"account_name_prefix": "e2e-secret", "display_name": "E2E secret", "folder_id": "fd-Sandbox001"}
-#: Where the engine keeps the stack's config in the state (README, Configuration): the default provider of
+#: Where the engine keeps the stack's config in the state (docs/configuration.md): the default provider of
 #: dynamic resources, whose inputs and outputs are the whole stack config.
 DEFAULT_PROVIDER = "::pulumi:providers:pulumi-python::default"
 #: How Pulumi marks a secret value in a state file.
@@ -61,7 +61,7 @@ def _without_engine_configure_log(text: str) -> str:
 
 def test_the_state_holds_config_credentials_only_encrypted_and_only_in_the_default_provider(
         sandbox_for: SandboxFactory, emulator: Emulator) -> None:
-    """What README's Configuration says is stored where: keys set with `pulumi config set --secret` are in
+    """What docs/configuration.md says is stored where: keys set with `pulumi config set --secret` are in
     the state only as ciphertext, in the default provider's inputs and outputs; credentials from the
     environment are nowhere in it."""
     sandbox = sandbox_for()

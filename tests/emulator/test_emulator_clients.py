@@ -51,7 +51,7 @@ def core_client(access_key_id: str = DEFAULT_ACCESS_KEY_ID,
 
 def common(emu: Emulator, action: str, params: dict[str, str] | None = None, *, method: str = "POST",
            in_body: bool = False, fmt: str | None = None) -> CommonRequest:
-    """A CommonRequest with the emulator as its domain, as the README shows it."""
+    """A CommonRequest with the emulator as its domain, as docs/emulator.md shows it."""
     request = CommonRequest(domain=emu.host_port, version=VERSION, action_name=action)
     request.set_protocol_type("http")
     request.set_method(method)
@@ -334,10 +334,10 @@ def test_sm3_is_refused_clearly_without_openssl_support(emu: Emulator, no_sm3: N
     assert "ACS3-HMAC-SM3" in str(err.data) and "use ACS3-HMAC-SHA256" in str(err.data)
 
 
-def test_the_readme_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
-    """The README's core-SDK example, as written there."""
-    readme = (Path(__file__).resolve().parents[2] / "README.md").read_text(encoding="utf-8")
-    section = readme.split("### With another Alibaba client", 1)[1]
+def test_the_documented_core_sdk_example_runs(capsys: pytest.CaptureFixture[str]) -> None:
+    """docs/emulator.md's core-SDK example, as written there."""
+    page = (Path(__file__).resolve().parents[2] / "docs" / "emulator.md").read_text(encoding="utf-8")
+    section = page.split("\n## With another Alibaba client\n", 1)[1]
     code = section.split("```python\n", 1)[1].split("```", 1)[0]
-    exec(compile(code, "README.md", "exec"), {})  # noqa: S102 - our own documentation
+    exec(compile(code, "docs/emulator.md", "exec"), {})  # noqa: S102 - our own documentation
     assert "'AccountUid': 1207465839102347" in capsys.readouterr().out

@@ -1,4 +1,4 @@
-"""The versions the README's benchmark figures name are those the suite runs with, and come from the tools.
+"""The versions the benchmark figures of docs/fleets.md name are those the suite runs with, and come from the tools.
 
 Why: figures measured with one Pulumi and labelled with another mislead; when constraints.txt or
 scripts/pulumi-cli.sh moves to another version, these fail until the benchmarks are run again.
@@ -13,14 +13,17 @@ from account_factory_testing.dependencies import constraint_pins
 from account_factory_testing.sandbox import REPO
 from benchmarks import fleet as fleet_benchmark
 
-README = REPO / "README.md"
+#: Where the benchmark tables live, between their markers (README.md links to it).
+FLEETS = REPO / "docs" / "fleets.md"
 
 
 def _block(name: str) -> str:
-    """The README's text between `<!-- name -->` and `<!-- /name -->` (what a benchmark run produced)."""
-    text = README.read_text()
+    """The page's text between `<!-- name -->` and `<!-- /name -->` (what a benchmark run produced)."""
+    text = FLEETS.read_text()
+    for marker in (f"<!-- {name} -->", f"<!-- /{name} -->"):
+        assert text.count(marker) == 1, f"docs/fleets.md has {text.count(marker)} {marker}: one, around the figures"
     match = re.search(rf"<!-- {name} -->(.*?)<!-- /{name} -->", text, re.S)
-    assert match, f"README has no {name} block"
+    assert match, f"docs/fleets.md has no {name} block"
     return match.group(1)
 
 

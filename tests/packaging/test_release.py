@@ -25,11 +25,22 @@ def test_the_code_the_changelog_and_a_tag_on_head_agree() -> None:
     assert not problems, problems
 
 
+def install_lines_versions(text: str) -> set[str]:
+    """The versions a page's install lines name: the git URL's tag and the wheel's file name."""
+    return {*re.findall(r"alicloud-account-factory@v(\d+\.\d+\.\d+)", text),
+            *re.findall(r"alicloud_account_factory-(\d+\.\d+\.\d+)", text)}
+
+
 def test_the_readmes_install_lines_name_this_version() -> None:
-    readme = (REPO / "README.md").read_text()
-    named = {*re.findall(r"alicloud-account-factory@v(\d+\.\d+\.\d+)", readme),  # the git URL
-             *re.findall(r"alicloud_account_factory-(\d+\.\d+\.\d+)", readme)}  # the wheel
+    named = install_lines_versions((REPO / "README.md").read_text())
     assert named == {__version__}, f"README.md's install lines name {sorted(named)}, the code says {__version__}"
+
+
+def test_no_page_of_the_docs_names_another_version() -> None:
+    """docs/ may name the version (installing, releasing) or not, but never an old one."""
+    named = {page.relative_to(REPO).as_posix(): versions for page in sorted((REPO / "docs").glob("*.md"))
+             if (versions := install_lines_versions(page.read_text())) - {__version__}}
+    assert not named, f"these pages name other versions than {__version__}: {named}"
 
 
 @pytest.mark.parametrize("version, changelog, tags, urls, expected", [

@@ -82,7 +82,7 @@ def test_a_refresh_returns_the_inputs_the_service_reports_and_keeps_every_other_
     items = [{"name": "ACS-BP_ACCOUNT_FACTORY_VPC", "config": {"VpcName": "main"}}]
     deployed = stack.create(opts=timeouts, **{**NEW, "baseline_items": items})
     _id, _outs, unchanged = stack.server.read(deployed.id, deployed.urn, deployed.outputs, deployed.inputs)
-    if not refresh_stores_inputs():  # pulumi before 3.235 (README, Supported versions): the stored inputs stay
+    if not refresh_stores_inputs():  # pulumi before 3.235 (docs/installing.md): the stored inputs stay
         assert unchanged is None
         return
     assert deployed.outputs[INPUTS_RECORD]["custom_timeouts"] == {"create": "90m"}

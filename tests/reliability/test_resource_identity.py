@@ -297,7 +297,7 @@ def test_a_failed_replacement_is_resumed_on_its_own_account_not_a_third(
     """Deleted first (or, with retain_on_delete=True, dropped from the state without a delete), a
     replacement whose enrollment Failed leaves the stack without the resource: the next `up` creates it
     with no Diff to say it replaces, and must follow the chain to the account the failed replacement
-    made and enroll it again (README: "the next `pulumi up` enrolls the new account again, never a
+    made and enroll it again (docs/enrolled-account.md: "the next `pulumi up` enrolls the new account again, never a
     third")."""
     stack = harness(**config)
     old_uid = int(stack.up().stack_outputs["account_uid"])

@@ -4,7 +4,8 @@ Config: `baselineName`, `vpcName` (the VPC item's VpcName), `webhookToken` (a se
 notification item's config), `accounts` (how many, default 2), `retainBaseline` (retain_on_delete),
 `protectBaseline` (protect), `description`, `replaceOnChanges` (a JSON list: the replace_on_changes option),
 `baselineResource` (the resource's name, default "platform-baseline"), `baselineAliasOf` (an earlier
-name of it: an alias) and `followItems` (the accounts also take the baseline's items, as README's roll-out does).
+name of it: an alias) and `followItems` (the accounts also take the baseline's items, as the roll-out
+of docs/account-factory-baseline.md does).
 """
 
 import pulumi
