@@ -18,6 +18,7 @@ import pulumi.runtime.settings
 from pulumi.runtime.resource import all_aliases
 
 from . import fields, replace_on_changes
+from .engine_parallelism import account_declared
 from .model import MAX_EXACT_INTEGER, canonical_json, uid_property
 from .outputs import (
     AccountFactoryBaselineItem,
@@ -293,6 +294,8 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         props["baseline_items"] = _baseline_items_property(props["baseline_items"])
         props.update({name: None for name in fields.COMPUTED_OUTPUTS})
         props.update(provider_inputs(resource_name, RESOURCE_TYPE, opts))
+        if opts.id is None:  # a read (`get`) never waits for an enrollment
+            account_declared()  # more than the engine's --parallel: warned once (engine_parallelism.py)
         super().__init__(EnrolledAccountProvider(), resource_name, props, opts)
 
     @staticmethod
