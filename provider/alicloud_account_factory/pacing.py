@@ -38,6 +38,9 @@ class PaceModel:
     #: `relax_after` seconds: refusals that come whatever the rate must not slow the pace to the floor.
     keep_of_best: float = 0.5
     relax_after: float = 30.0  # seconds without a throttle: stop pacing
+    #: Above the rate that drew the last throttle, the pace grows at this share of its growth: it
+    #: probes for more slowly where it was refused, instead of being refused again within seconds.
+    probe_share: float = 0.1
     #: Unthrottled, calls a second a burst starts at (None: unpaced until the first throttle)...
     start_rate: float | None = 20.0
     start_growth: float = 2.0  # ...and at most this many times what was sent in the last window
@@ -68,6 +71,7 @@ class AdaptivePace:
         self._best_at = float("-inf")
         self._cut_to: float | None = None  # the pace right after the last cut; None: not pacing
         self._cut_at = float("-inf")
+        self._refused_at = float("inf")  # the rate that drew the last cut's throttle
 
     @property
     def waiting(self) -> int:
@@ -151,6 +155,7 @@ class AdaptivePace:
             cut_to = max(self._model.floor, best * self._model.keep_of_best, base * self._model.cut)
             self._cut_to = cut_to if rate is None else min(rate, cut_to)
             self._cut_at = now
+            self._refused_at = max(base, self._cut_to)
             for waiter in self._queue:  # turns moved later: a waiter's may now be past its deadline
                 waiter.notify()
 
@@ -158,9 +163,19 @@ class AdaptivePace:
         if self._cut_to is not None:
             since = now - self._cut_at
             if since < self._model.relax_after:
-                return self._cut_to + max(self._model.min_growth, self._model.growth * self._cut_to) * since
+                return self._grown(since)
             self._cut_to = None
         return self._starting_rate(now)
+
+    def _grown(self, since: float) -> float:
+        """The cut pace `since` seconds after the cut: additive growth, slower above where it was refused."""
+        assert self._cut_to is not None
+        growth = max(self._model.min_growth, self._model.growth * self._cut_to)
+        grown = self._cut_to + growth * since
+        if grown <= self._refused_at:
+            return grown
+        reached = (self._refused_at - self._cut_to) / growth  # seconds after the cut
+        return self._refused_at + growth * self._model.probe_share * (since - reached)
 
     def _starting_rate(self, now: float) -> float | None:
         """Not cut: a burst grows from `start_rate` by at most `start_growth` a window (None: unpaced)."""
