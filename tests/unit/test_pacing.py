@@ -74,7 +74,8 @@ def test_one_burst_cuts_once(clock: FakeClock) -> None:
     pace.throttled(sent_at=clock.now - 0.1)  # the same window: the service is still counting the burst
     clock.now += 2.0
     pace.throttled(sent_at=clock.now - 2.5)  # a call sent before the cut: says nothing about the new pace
-    assert pace.rate() == pytest.approx(8.0 + 1.0 * 2.3)  # only grown since the one cut
+    # only grown since the one cut: 1 a second up to the 10 that passed, a tenth of that above them
+    assert pace.rate() == pytest.approx(10.0 + 0.1 * 1.0 * 0.3)
 
 
 def test_a_throttle_under_the_pace_cuts_again_but_never_below_the_floors(clock: FakeClock) -> None:
@@ -118,10 +119,22 @@ def test_the_pace_grows_back_and_is_dropped_after_a_quiet_spell(clock: FakeClock
     traffic(pace, clock, sent=400, passed=200)
     pace.throttled(sent_at=clock.now)
     assert pace.rate() == pytest.approx(160.0)
-    clock.now += 5.0
-    assert pace.rate() == pytest.approx(160.0 + 0.1 * 160.0 * 5.0)  # 10% of the cut pace a second
+    clock.now += 2.0
+    assert pace.rate() == pytest.approx(160.0 + 0.1 * 160.0 * 2.0)  # 10% of the cut pace a second...
+    clock.now += 3.0  # ...up to the 200 that passed (at 2.5 s), a tenth of that above them
+    assert pace.rate() == pytest.approx(200.0 + 0.1 * 0.1 * 160.0 * 2.5)
     clock.now += MODEL.relax_after - 5.0
     assert pace.rate() is None
+
+
+def test_above_the_rate_that_was_refused_the_pace_probes_slowly(clock: FakeClock) -> None:
+    pace = AdaptivePace(MODEL, clock)
+    traffic(pace, clock, sent=40, passed=10)  # the service admits 10 a second
+    pace.throttled(sent_at=clock.now - 0.2)  # cut to 8
+    clock.now += 2.0
+    assert pace.rate() == pytest.approx(10.0)  # back where it was refused in 2 s...
+    clock.now += 10.0
+    assert pace.rate() == pytest.approx(11.0)  # ...but 10 s more to ask for one more a second
 
 
 def test_a_burst_starts_slowly_and_doubles_each_window_until_the_service_throttles(clock: FakeClock) -> None:
