@@ -10,7 +10,8 @@ one process and one after another, on emulators in processes of their own:
   above Q requests a second (`Throttling.User`).
 
 Per row: wall; (wall - floor - overhead) / D, where overhead is an `up` of a program without
-accounts and floor the instant row's wall less that overhead (the target is at most 1.3); API calls
+accounts and floor the instant row's wall less that overhead (the target is at most 1.3; the overhead
+cancels out: it is (wall - the floor row's wall) / D, so a noisy overhead does not move it); API calls
 and refusals per enrollment (the floor is 2: EnrollAccount and the GetEnrolledAccount whose answer
 becomes the outputs); the provider process's peak resident memory (VmHWM of `python -m
 pulumi.dynamic`, sampled until it ends); and the latency of `check` for an unrelated resource, sent
@@ -178,7 +179,7 @@ class Row:
         return None if self.qps is None else (self.calls - self.refused) / self.qps
 
 
-HEADER = ["N", "D", "row", "wall", "floor (beyond overhead)", "(wall - floor - overhead) / D", "calls/enr",
+HEADER = ["N", "D", "row", "wall", "floor's wall", "(wall - floor - overhead) / D", "calls/enr",
           "refused/enr", "provider peak MiB", "check p50 / p99 / max ms (samples)", "rate floor", "wall / (rate floor + D)"]
 
 
@@ -194,7 +195,7 @@ def cells(row: Row) -> list[str]:
     latencies = row.watch.check_latencies
     return [
         str(row.size), f"{row.enroll_seconds:g} s", row.kind, f"{row.wall:.1f} s",
-        "" if row.floor is None else f"{row.floor:.1f} s",
+        "" if row.floor is None else f"{row.floor + row.overhead:.1f} s",
         "" if row.beyond is None or not fleet else f"{row.beyond:.2f}",
         f"{row.calls / row.size:.2f}" if fleet else "",
         f"{row.refused / row.size:.2f}" if fleet else "",
