@@ -51,6 +51,7 @@ from account_factory_testing.sandbox import PulumiSandbox, locate_cli, processes
 from alicloud_account_factory import EnrolledAccount
 from alicloud_account_factory.resource import RESOURCE_TYPE
 from benchmarks.engine import INSTANT, accounts, overhead, sandbox, timed
+from benchmarks.fleet import _sizes_arg
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
 PROBE_INTERVAL = 0.5
@@ -268,18 +269,14 @@ def verdicts(rows: list[Row]) -> list[str]:
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--sizes", default="100,300,1000", help="fleet sizes N (default 100,300,1000)")
+    parser.add_argument("--sizes", type=_sizes_arg, default=[100, 300, 1000], help="fleet sizes N (default 100,300,1000)")
     parser.add_argument("--enroll-seconds", type=float, default=60.0, help="the emulator's enrollment time D")
     parser.add_argument("--qps", type=int, default=10, help="the rate-limited row's limit (0: no such row)")
     parser.add_argument("--qps-size", type=int, default=None, help="N of the rate-limited row (default: the largest)")
     parser.add_argument("--markdown", type=Path, default=None, metavar="PATH", help="also write the table here")
     args = parser.parse_args(argv)
-    try:
-        args.sizes = [int(size) for size in args.sizes.split(",") if size.strip()]
-    except ValueError:
-        parser.error(f"--sizes takes positive integers separated by commas, not {args.sizes!r}")
-    if not args.sizes or min(args.sizes) < 1 or args.enroll_seconds <= 0 or args.qps < 0:
-        parser.error("sizes must be positive integers, the enrollment time positive and --qps at least 0")
+    if args.enroll_seconds <= 0 or args.qps < 0:
+        parser.error("the enrollment time must be positive and --qps at least 0")
     if args.qps_size is None:
         args.qps_size = max(args.sizes)
     return args
