@@ -31,6 +31,7 @@ A quick run to try it out: `make bench-scale BENCH_ARGS="--sizes 20 --enroll-sec
 from __future__ import annotations
 
 import argparse
+import calendar
 import math
 import os
 import subprocess
@@ -107,8 +108,10 @@ def listening_port(pid: int) -> Optional[int]:
 
 def probe_registration() -> Registration:
     """An EnrolledAccount outside the fleet, whose `check` the probe sends."""
-    registrations = capture_registrations(lambda: EnrolledAccount(
-        "check-probe", account_name_prefix="bench-probe", display_name="Bench probe"))
+    def program() -> None:
+        EnrolledAccount("check-probe", account_name_prefix="bench-probe", display_name="Bench probe")
+
+    registrations = capture_registrations(program)
     return next(r for r in registrations if r.type_ == RESOURCE_TYPE)
 
 
@@ -168,6 +171,9 @@ class Row:
     refused: int = 0
     qps: Optional[int] = None
     watch: Watch = field(default_factory=Watch)
+    #: Where the wall went (1-s resolution, the emulator's timestamps): `up` start -> first
+    #: EnrollAccount, first -> last EnrollAccount, last enrollment finished -> `up` end.
+    phases: Optional[tuple[float, float, float]] = None
 
     @property
     def beyond(self) -> Optional[float]:
@@ -181,7 +187,8 @@ class Row:
 
 
 HEADER = ["N", "D", "row", "wall", "floor's wall", "(wall - floor - overhead) / D", "calls/enr",
-          "refused/enr", "provider peak MiB", "check p50 / p99 / max ms (samples)", "rate floor", "wall / (rate floor + D)"]
+          "refused/enr", "provider peak MiB", "check p50 / p99 / max ms (samples)", "rate floor", "wall / (rate floor + D)",
+          "to 1st enroll / enrolls spread / after last finish"]
 
 
 def _ms(values: list[float], q: float) -> str:
@@ -205,6 +212,7 @@ def cells(row: Row) -> list[str]:
          if fleet else ""),
         "" if row.rate_floor is None else f"{row.rate_floor:.0f} s",
         "" if row.rate_floor is None else f"{row.wall / (row.rate_floor + row.enroll_seconds):.2f}",
+        "" if row.phases is None else " / ".join(f"{seconds:.0f} s" for seconds in row.phases),
     ]
 
 
@@ -213,8 +221,8 @@ def table(rows: list[Row]) -> str:
     return "\n".join(lines + ["| " + " | ".join(cells(row)) + " |" for row in rows])
 
 
-def watched_up(box: PulumiSandbox, size: int, probe: Optional[Registration]) -> tuple[float, Watch]:
-    """`pulumi up --parallel N` with the provider process watched; (wall, what was seen)."""
+def watched_up(box: PulumiSandbox, size: int, probe: Optional[Registration]) -> tuple[float, Watch, float]:
+    """`pulumi up --parallel N` with the provider process watched; (wall, what was seen, when it ended)."""
     seen, stop = Watch(), threading.Event()
     watcher = threading.Thread(target=watch_provider, args=(box, probe, stop, seen), daemon=True)
     watcher.start()
@@ -223,13 +231,28 @@ def watched_up(box: PulumiSandbox, size: int, probe: Optional[Registration]) -> 
     finally:
         stop.set()
         watcher.join()
-    return wall, seen
+    return wall, seen, time.time()
+
+
+def phases(accounts: list[dict[str, Any]], started: float, ended: float) -> Optional[tuple[float, float, float]]:
+    """`up` start -> first EnrollAccount, first -> last EnrollAccount, last finish -> `up` end (seconds)."""
+    def epoch(stamp: str) -> float:
+        return calendar.timegm(time.strptime(stamp, "%Y-%m-%dT%H:%M:%SZ"))
+
+    try:
+        created = sorted(epoch(a["CreateTime"]) for a in accounts)
+        finished = max(epoch(a["UpdateTime"]) for a in accounts)
+    except (KeyError, ValueError):
+        return None
+    if not created:
+        return None
+    return created[0] - started, created[-1] - created[0], ended - finished
 
 
 def measure_floor(cli_dir: Path, work: Path, size: int, enroll_seconds: float, up_overhead: float) -> Row:
     box = PulumiSandbox(work / f"floor-{size}", cli_dir, INSTANT)
     box.set_config("count", str(size))
-    wall, seen = watched_up(box, size, None)
+    wall, seen, _ended = watched_up(box, size, None)
     return Row(size, enroll_seconds, "floor", wall, up_overhead, floor=wall - up_overhead, watch=seen)
 
 
@@ -238,7 +261,7 @@ def measure_fleet(cli_dir: Path, work: Path, size: int, enroll_seconds: float, u
     with EmulatorProcess(enroll_seconds, qps) as emulator:
         box = sandbox(work / f"fleet-{size}-{qps}", cli_dir, emulator.endpoint, fleet_mode=True)
         box.set_accounts(accounts(size))
-        wall, seen = watched_up(box, size, probe)
+        wall, seen, ended = watched_up(box, size, probe)
         state = emulator.admin.state()
     finished = sum(1 for a in state["accounts"] if a["Status"] == "Finished")
     if finished != size:
@@ -247,7 +270,7 @@ def measure_fleet(cli_dir: Path, work: Path, size: int, enroll_seconds: float, u
     refused = calls - sum(state["calls_ok"].values())
     kind = "ours" if qps is None else f"ours, --qps {qps}"
     return Row(size, enroll_seconds, kind, wall, up_overhead, floor=floor, calls=calls, refused=refused,
-               qps=qps, watch=seen)
+               qps=qps, watch=seen, phases=phases(state["accounts"], ended - wall, ended))
 
 
 def verdicts(rows: list[Row]) -> list[str]:
