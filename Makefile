@@ -19,7 +19,7 @@ WITH_TOOLCHAIN = scripts/node-packages.sh >/dev/null && scripts/sdkgen.sh --path
 # check 43-49 s against 53-59 s).
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(max(4, 4 * (os.cpu_count() or 1)))')
 
-.PHONY: venv pulumi hosts schema plugin sdks test check demo bench bench-engine dist test-bounds drawing clean
+.PHONY: venv pulumi hosts schema plugin sdks test check demo bench bench-engine bench-scale dist test-bounds drawing clean
 
 venv: $(VENV)/.installed
 
@@ -74,6 +74,11 @@ bench: venv
 
 bench-engine: venv
 	@$(WITH_PULUMI) $(NOPROXY) $(PY) benchmarks/engine.py $(BENCH_ARGS)
+
+# Issue 23's rows: N = 100, 300, 1000 with --parallel N and D = 60 s, each beside the engine's floor,
+# and N = 1000 against --qps 10 (about an hour on 2 cores; docs/fleets-at-scale.md). Not in make test.
+bench-scale: venv
+	@$(WITH_PULUMI) $(NOPROXY) $(PY) -m benchmarks.scale $(BENCH_ARGS)
 
 # The sdist and the wheel into dist/ (a release: docs/releasing.md), built by constraints.txt's setuptools.
 dist: venv

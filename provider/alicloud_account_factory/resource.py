@@ -21,6 +21,7 @@ from .accounts import fields
 from .accounts.model import uid_property
 from .core import field_kit, replace_on_changes
 from .core.field_kit import MAX_EXACT_INTEGER, canonical_json
+from .engine_parallelism import account_declared
 from .outputs import (
     AccountFactoryBaselineItem,
     EnrolledAccountBaselineItem,
@@ -295,6 +296,8 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         props["baseline_items"] = baseline_items_property(props["baseline_items"])
         props.update({name: None for name in fields.COMPUTED_OUTPUTS})
         props.update(provider_inputs(resource_name, RESOURCE_TYPE, opts))
+        if opts.id is None:  # a read (`get`) never waits for an enrollment
+            account_declared()  # more than the engine's --parallel: warned once (engine_parallelism.py)
         super().__init__(EnrolledAccountProvider(), resource_name, props, opts)
 
     @staticmethod

@@ -1,4 +1,4 @@
-"""The shared pace: unpaced until the service throttles, cut at a throttle, grown back, relaxed.
+"""The shared pace: a burst starts slowly, cut at a throttle, grown back, relaxed.
 
 The model is driven with a fake clock; the queue's spacing is checked in real time (a paced
 call can only ever wait longer than its spacing, never less, so the checks are lower bounds).
@@ -14,7 +14,9 @@ import pytest
 from alicloud_account_factory.core.pacing import AdaptivePace, PaceModel
 from alicloud_account_factory.core.timeouts import Deadline
 
-MODEL = PaceModel(cut=0.8, window=1.0, growth=0.1, min_growth=1.0, floor=0.5, keep_of_best=0.5, relax_after=30.0)
+#: The cut-and-grow part alone (no slow start; that has tests of its own below).
+MODEL = PaceModel(cut=0.8, window=1.0, growth=0.1, min_growth=1.0, floor=0.5, keep_of_best=0.5, relax_after=30.0,
+                  start_rate=None)
 LONG = Deadline.after(3600)
 
 
@@ -72,7 +74,8 @@ def test_one_burst_cuts_once(clock: FakeClock) -> None:
     pace.throttled(sent_at=clock.now - 0.1)  # the same window: the service is still counting the burst
     clock.now += 2.0
     pace.throttled(sent_at=clock.now - 2.5)  # a call sent before the cut: says nothing about the new pace
-    assert pace.rate() == pytest.approx(8.0 + 1.0 * 2.3)  # only grown since the one cut
+    # only grown since the one cut: 1 a second up to the 10 that passed, a tenth of that above them
+    assert pace.rate() == pytest.approx(10.0 + 0.1 * 1.0 * 0.3)
 
 
 def test_a_throttle_under_the_pace_cuts_again_but_never_below_the_floors(clock: FakeClock) -> None:
@@ -85,7 +88,7 @@ def test_a_throttle_under_the_pace_cuts_again_but_never_below_the_floors(clock: 
         pace.throttled(sent_at=clock.now - 0.1)
     assert pace.rate() == pytest.approx(5.0)  # ...but not below half of the 10 that once passed in a window
 
-    lonely = AdaptivePace(PaceModel(floor=2.0, keep_of_best=0.0), clock)
+    lonely = AdaptivePace(PaceModel(floor=2.0, keep_of_best=0.0, start_rate=None), clock)
     lonely.wait_turn(LONG)
     lonely.throttled(sent_at=clock.now)
     assert lonely.rate() == pytest.approx(2.0)  # not 0.8 x the 1 call sent
@@ -116,10 +119,51 @@ def test_the_pace_grows_back_and_is_dropped_after_a_quiet_spell(clock: FakeClock
     traffic(pace, clock, sent=400, passed=200)
     pace.throttled(sent_at=clock.now)
     assert pace.rate() == pytest.approx(160.0)
-    clock.now += 5.0
-    assert pace.rate() == pytest.approx(160.0 + 0.1 * 160.0 * 5.0)  # 10% of the cut pace a second
+    clock.now += 2.0
+    assert pace.rate() == pytest.approx(160.0 + 0.1 * 160.0 * 2.0)  # 10% of the cut pace a second...
+    clock.now += 3.0  # ...up to the 200 that passed (at 2.5 s), a tenth of that above them
+    assert pace.rate() == pytest.approx(200.0 + 0.1 * 0.1 * 160.0 * 2.5)
     clock.now += MODEL.relax_after - 5.0
     assert pace.rate() is None
+
+
+def test_above_the_rate_that_was_refused_the_pace_probes_slowly(clock: FakeClock) -> None:
+    pace = AdaptivePace(MODEL, clock)
+    traffic(pace, clock, sent=40, passed=10)  # the service admits 10 a second
+    pace.throttled(sent_at=clock.now - 0.2)  # cut to 8
+    clock.now += 2.0
+    assert pace.rate() == pytest.approx(10.0)  # back where it was refused in 2 s...
+    clock.now += 10.0
+    assert pace.rate() == pytest.approx(11.0)  # ...but 10 s more to ask for one more a second
+
+
+def test_a_burst_starts_slowly_and_doubles_each_window_until_the_service_throttles(clock: FakeClock) -> None:
+    pace = AdaptivePace(PaceModel(start_rate=20.0, start_growth=2.0, window=1.0), clock)
+
+    def burst(calls: int) -> None:
+        """`calls` turns, each taken when the start rate allows it (the fake clock moves to it)."""
+        for i in range(calls):
+            if i:
+                clock.now += 0.0501
+            pace.wait_turn(LONG)
+
+    assert pace.rate() == pytest.approx(20.0)  # a first burst of 1,000 goes out at 20 a second...
+    burst(20)
+    assert pace.rate() == pytest.approx(40.0)  # ...then at most twice what went out in the last second
+    clock.now += 1.0
+    assert pace.rate() == pytest.approx(20.0)  # a quiet second: back to the start
+    burst(20)
+    for _ in range(10):
+        pace.passed()  # the service admits 10 a second: the first throttle cuts below that
+    pace.throttled(sent_at=clock.now)
+    assert pace.rate() == pytest.approx(8.0)
+
+
+def test_a_process_that_does_not_burst_is_not_held_back() -> None:
+    pace = AdaptivePace(PaceModel(start_rate=20.0))
+    started = time.monotonic()
+    pace.wait_turn(LONG)
+    assert time.monotonic() - started < 0.5  # the first call goes at once
 
 
 def queue_up(pace: AdaptivePace, count: int, deadline: Deadline = LONG) -> tuple[list[threading.Thread], dict[int, float]]:
@@ -137,7 +181,7 @@ def queue_up(pace: AdaptivePace, count: int, deadline: Deadline = LONG) -> tuple
 
 def paced(rate: float) -> AdaptivePace:
     """A pace already cut to a steady `rate`, with a turn just taken."""
-    pace = AdaptivePace(PaceModel(min_growth=0.0, growth=0.0, floor=rate, keep_of_best=0.0))
+    pace = AdaptivePace(PaceModel(min_growth=0.0, growth=0.0, floor=rate, keep_of_best=0.0, start_rate=None))
     pace.wait_turn(LONG)
     pace.throttled(sent_at=time.monotonic())
     return pace

@@ -2,9 +2,11 @@
 
 `pulumi.dynamic`'s server runs provider calls on a pool of 4 threads, and each create holds one
 while it waits: 32 accounts take 8 enrollment times, and check/diff/read calls queue behind them.
-`widen_provider_server_pool` raises that pool's limit. It reaches into private attributes of grpc
-(`grpc._server._ServerState`) and concurrent.futures (`ThreadPoolExecutor._max_workers`), so it
-verifies everything it touches and, when anything is not as expected, leaves the server alone and
+`widen_provider_server_pool` lifts that pool's limit: by default the pool starts a thread for
+every call that finds none idle, so every create the engine sends (`pulumi up --parallel N`) is in
+flight at once, however many (a waiting create costs a thread and its wait, about 0.16 MiB:
+docs/fleets-at-scale.md). It reaches into private attributes of grpc (`grpc._server._ServerState`)
+and concurrent.futures (`ThreadPoolExecutor._max_workers`), so it verifies everything it touches and, when anything is not as expected, leaves the server alone and
 says so once: another grpcio or pulumi is never a crash, at worst 4 calls at a time. This is the
 project's one real maintenance risk: VERIFIED_WITH names the versions the widening was proven with,
 and tests/unit/test_pool_widening.py checks it with whatever is installed (`make test` runs it with
@@ -14,13 +16,17 @@ constraints.txt's pins, `make test-bounds` at both ends of the supported ranges)
 from __future__ import annotations
 
 import gc
+import sys
 import threading
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any, Callable
 
-#: Provider calls one process may run at once after widening (the stock server allows 4).
-FLEET_WORKERS = 256
+#: What the pool's limit becomes by default: no ceiling. `ThreadPoolExecutor` starts a thread for a
+#: call that finds none idle while it has fewer threads than its limit, so every call the engine sends
+#: runs at once; the engine's `--parallel` is what bounds them (a fixed 256 made a fleet of 300 wait
+#: for a second round of enrollments).
+NO_CEILING = sys.maxsize
 #: The gRPC service the provider server serves (how its grpc server is told from others).
 PROVIDER_SERVICE = "pulumirpc.ResourceProvider"
 #: The versions of the distributions whose private internals the widening reaches, with which it was
@@ -79,8 +85,8 @@ class PoolWidener:
         self._warned = False
         self._lock = threading.Lock()
 
-    def widen(self, workers: int = FLEET_WORKERS, warn: Callable[[str], None] | None = None) -> PoolWidening:
-        """Let the provider server run `workers` calls at once instead of 4.
+    def widen(self, workers: int = NO_CEILING, warn: Callable[[str], None] | None = None) -> PoolWidening:
+        """Let the provider server run `workers` calls at once instead of 4 (by default, all it is sent).
 
         If it cannot, `warn` hears why (once per widener), and the stock server keeps working.
         """
@@ -108,7 +114,8 @@ class PoolWidener:
             return _not_widened(f"its thread pool ({type(pool).__name__}) has no integer _max_workers "
                                 f"and _adjust_thread_count")
         pool._max_workers = max(before, workers)
-        return PoolWidening(True, f"provider server runs up to {pool._max_workers} calls at once (was {before})")
+        limit = "every call it is sent" if pool._max_workers >= NO_CEILING else f"up to {pool._max_workers} calls"
+        return PoolWidening(True, f"provider server runs {limit} at once (was {before})")
 
 
 def _not_widened(problem: str) -> PoolWidening:
@@ -124,7 +131,7 @@ def _not_widened(problem: str) -> PoolWidening:
 _PROCESS_WIDENER = PoolWidener()
 
 
-def widen_provider_server_pool(workers: int = FLEET_WORKERS,
+def widen_provider_server_pool(workers: int = NO_CEILING,
                                warn: Callable[[str], None] | None = None) -> PoolWidening:
     """`PoolWidener.widen` for this process's provider server: decided once per process."""
     return _PROCESS_WIDENER.widen(workers, warn)

@@ -20,7 +20,7 @@ from ..core.settings import NAMESPACE, ProviderSettings
 from ..core.timeouts import Deadline
 from ..core.version import __version__ as VERSION
 from ..dynamic.lifeline import watch_engine
-from ..dynamic.pool_widening import FLEET_WORKERS
+from ..dynamic.pool_widening import NO_CEILING
 
 # The look-ups' row builders, so that an invoke answers what get_baselines() and get_baseline_items() do.
 from ..lookups import LOOKUP_SECONDS, baseline_row, item_row
@@ -28,6 +28,6 @@ from ..provider import EnrolledAccountProvider
 
 __all__ = [
     "LOOKUP_SECONDS", "VERSION", "AccountFactoryBaselineProvider", "baseline_row", "item_row", "shared_client", "ConfigurationError", "Deadline", "EnrolledAccountProvider",
-    "EnrollmentTimeout", "FLEET_WORKERS", "GovernanceClient", "NAMESPACE", "ProviderSettings", "baseline_fields",
+    "EnrollmentTimeout", "NO_CEILING", "GovernanceClient", "NAMESPACE", "ProviderSettings", "baseline_fields",
     "engine_address", "engine_cancelled", "fields", "redact", "watch_engine",
 ]

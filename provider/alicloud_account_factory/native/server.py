@@ -410,7 +410,9 @@ def _variables_struct(variables: Mapping[str, str]) -> struct_pb2.Struct:
 
 def serve() -> None:
     """Serve on a free loopback port and print it, as the engine expects of a plugin; watch the engine."""
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=core.FLEET_WORKERS,
+    # No ceiling: a thread for every call that finds none idle, so every create the engine sends
+    # (`--parallel`) is in flight at once, as in the dynamic provider's widened server.
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=core.NO_CEILING,
                                                     thread_name_prefix="alicloud-account-factory"))
     provider_pb2_grpc.add_ResourceProviderServicer_to_server(AccountFactoryProvider(), server)
     port = server.add_insecure_port("127.0.0.1:0")
