@@ -65,7 +65,7 @@ def test_a_credentials_uri_answer_never_reaches_errors_or_logs(engine: FakeEngin
     try:
         # No keys in the stack config: the SDK's default chain is used.
         server.configure({"alicloud:region": "cn-hangzhou", "alicloud-account-factory:endpoint": emulator.endpoint})
-        registration = register_raw("uri-creds", pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="5s")),
+        registration = register_raw("uri-creds", pulumi.ResourceOptions(custom_timeouts=pulumi.CustomTimeouts(create="60s")),
                                     account_name_prefix="uri-creds", display_name="Uri creds")
         outcome = check_and_create(server, registration)
     finally:
