@@ -177,6 +177,16 @@ def test_pulumi_import_adopts_an_enrolled_account_into_the_native_resource(
     refreshed = other.pulumi("refresh", "--yes")
     assert "adopted" in refreshed.output
 
+    # The `import` option of a program, in a third stack: the program's inputs must match what Read found.
+    third = native_sandbox_for()
+    program = (PROGRAMS / "native" / "imported" / "Main.yaml").read_text().replace("IMPORT_UID", uid)
+    (third.project_dir / "Main.yaml").write_text(program)
+    option = third.up()
+    assert "adopted imported" in one_line(option.output), option
+    assert third.outputs() == {"accountUid": uid}
+    assert emulator.state()["calls"].get("EnrollAccount", 0) == calls, option.output
+    assert len(emulator.state()["accounts"]) == 1
+
 
 @pytest.mark.enroll_seconds(OUTLASTING_ENROLL_SECONDS)
 def test_a_create_that_times_out_while_enrolling_is_kept_and_the_next_up_continues_it(
