@@ -334,7 +334,7 @@ def test_a_renamed_resource_keeps_its_account_and_replace_on_changes_is_applied_
     assert sandbox.outputs()["accountUid"] == uid and len(emulator.state()["accounts"]) == 1
     [squad] = sandbox.resources()
     assert squad["urn"].endswith("::squad") and squad["outputs"]["resource_urn"] == team["urn"]
-    assert squad["outputs"]["tags"] == {"env": "prod"}
+    assert plain_outputs(sandbox, "squad")["tags"] == {"env": "prod", "owner": OWNER}
 
     (sandbox.project_dir / "Main.yaml").write_text(program.replace("# REPLACE_ON_CHANGES", "replaceOnChanges: [tags]"))
     sandbox.set_config("env", "staging")
