@@ -367,3 +367,31 @@ def test_a_typescript_program_runs_on_the_generated_nodejs_sdk(
         sandbox.pulumi("destroy", "--yes")
     finally:
         end_processes_left_by(sandbox)
+
+
+@pytest.mark.enroll_seconds(6)
+def test_ctrl_c_lets_the_enrolling_create_finish_and_keeps_it(native_sandbox_for: NativeSandboxFactory,
+                                                              emulator: Emulator, tmp_path: Path) -> None:
+    """The first Ctrl-C makes the engine send Cancel: what has sent nothing stops, a create whose
+    EnrollAccount was sent finishes (its outcome belongs in the state)."""
+    sandbox = native_sandbox_for()
+    log = tmp_path / "up.log"
+    process = sandbox.start("up", "--yes", "--skip-preview", log=log)
+    try:
+        deadline = time.monotonic() + 60
+        while not emulator.state()["accounts"]:
+            assert process.poll() is None, log.read_text()
+            assert time.monotonic() < deadline, "the create never enrolled the account"
+            time.sleep(0.1)
+        sandbox.signal_group(process, signal.SIGINT)
+        assert process.wait(timeout=120) != 0
+    finally:
+        stop_run(sandbox, process)
+    output = one_line(log.read_text())
+    assert "cancel" in output.lower() and "team created" in output, output
+    [account] = emulator.state()["accounts"]
+    [team] = sandbox.resources()  # (the stack's outputs were never registered: the program was cancelled)
+    assert team["id"] == str(account["AccountUid"]) and team["outputs"]["status"] == "Finished"
+    sandbox.up()
+    assert sandbox.outputs()["accountUid"] == team["id"]
+    assert emulator.state()["calls"]["EnrollAccount"] == 1 and len(emulator.state()["accounts"]) == 1
