@@ -73,6 +73,18 @@ def plain_outputs(sandbox: PulumiSandbox, name: str = "team") -> dict[str, objec
             for key, value in resource["outputs"].items()}
 
 
+def start_up_and_wait_for_the_enrollment(sandbox: PulumiSandbox, emulator: Emulator, log: Path) -> subprocess.Popen[bytes]:
+    """`pulumi up` in the background, returned once the emulator holds the enrollment it sent."""
+    process = sandbox.start("up", "--yes", "--skip-preview", log=log)
+    deadline = time.monotonic() + 60
+    while not emulator.state()["accounts"]:
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_run(sandbox, process)
+            raise AssertionError(f"the create never enrolled the account:\n{log.read_text()}")
+        time.sleep(0.1)
+    return process
+
+
 def one_line(text: str) -> str:
     return " ".join(text.split())
 
@@ -251,13 +263,8 @@ def test_a_killed_up_leaves_no_second_account_and_its_plugin_ends_by_itself(
     its engine is gone (lifeline), and the next `up` adopts the account by its enrollment key."""
     sandbox = native_sandbox_for()
     log = tmp_path / "up.log"
-    process = sandbox.start("up", "--yes", "--skip-preview", log=log)
+    process = start_up_and_wait_for_the_enrollment(sandbox, emulator, log)
     try:
-        deadline = time.monotonic() + 60
-        while not emulator.state()["accounts"]:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the create never enrolled the account"
-            time.sleep(0.1)
         sandbox.signal_group(process, signal.SIGKILL)
         process.wait(timeout=30)
         plugins = processes_left_by(sandbox, b"alicloud_account_factory.native")
@@ -376,13 +383,8 @@ def test_ctrl_c_lets_the_enrolling_create_finish_and_keeps_it(native_sandbox_for
     EnrollAccount was sent finishes (its outcome belongs in the state)."""
     sandbox = native_sandbox_for()
     log = tmp_path / "up.log"
-    process = sandbox.start("up", "--yes", "--skip-preview", log=log)
+    process = start_up_and_wait_for_the_enrollment(sandbox, emulator, log)
     try:
-        deadline = time.monotonic() + 60
-        while not emulator.state()["accounts"]:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the create never enrolled the account"
-            time.sleep(0.1)
         sandbox.signal_group(process, signal.SIGINT)
         assert process.wait(timeout=120) != 0
     finally:
