@@ -23,6 +23,7 @@ from account_factory_testing.accounts import (ACCESS_KEY_ID, OUTLASTING_ENROLL_S
 from account_factory_testing.sandbox import (PROGRAMS, PulumiSandbox, end_processes_left_by, processes_left_by,
                                              project_manifest, steps, stop_run)
 from account_factory_testing.sdk import enroll, sdk_client
+from account_factory_testing.toolchain import build_node_sdk, generate_sdks, link_node_modules
 from alicloud_account_factory import __version__ as VERSION
 from alicloud_account_factory.emulator import Emulator
 
@@ -70,6 +71,18 @@ def plain_outputs(sandbox: PulumiSandbox, name: str = "team") -> dict[str, objec
     [resource] = [r for r in shown["deployment"]["resources"] if r["urn"].endswith(f"::{name}")]
     return {key: json.loads(value["plaintext"]) if isinstance(value, dict) and "plaintext" in value else value
             for key, value in resource["outputs"].items()}
+
+
+def start_up_and_wait_for_the_enrollment(sandbox: PulumiSandbox, emulator: Emulator, log: Path) -> subprocess.Popen[bytes]:
+    """`pulumi up` in the background, returned once the emulator holds the enrollment it sent."""
+    process = sandbox.start("up", "--yes", "--skip-preview", log=log)
+    deadline = time.monotonic() + 60
+    while not emulator.state()["accounts"]:
+        if process.poll() is not None or time.monotonic() > deadline:
+            stop_run(sandbox, process)
+            raise AssertionError(f"the create never enrolled the account:\n{log.read_text()}")
+        time.sleep(0.1)
+    return process
 
 
 def one_line(text: str) -> str:
@@ -177,6 +190,16 @@ def test_pulumi_import_adopts_an_enrolled_account_into_the_native_resource(
     refreshed = other.pulumi("refresh", "--yes")
     assert "adopted" in refreshed.output
 
+    # The `import` option of a program, in a third stack: the program's inputs must match what Read found.
+    third = native_sandbox_for()
+    program = (PROGRAMS / "native" / "imported" / "Main.yaml").read_text().replace("IMPORT_UID", uid)
+    (third.project_dir / "Main.yaml").write_text(program)
+    option = third.up()
+    assert "adopted imported" in one_line(option.output), option
+    assert third.outputs() == {"accountUid": uid}
+    assert emulator.state()["calls"].get("EnrollAccount", 0) == calls, option.output
+    assert len(emulator.state()["accounts"]) == 1
+
 
 @pytest.mark.enroll_seconds(OUTLASTING_ENROLL_SECONDS)
 def test_a_create_that_times_out_while_enrolling_is_kept_and_the_next_up_continues_it(
@@ -240,13 +263,8 @@ def test_a_killed_up_leaves_no_second_account_and_its_plugin_ends_by_itself(
     its engine is gone (lifeline), and the next `up` adopts the account by its enrollment key."""
     sandbox = native_sandbox_for()
     log = tmp_path / "up.log"
-    process = sandbox.start("up", "--yes", "--skip-preview", log=log)
+    process = start_up_and_wait_for_the_enrollment(sandbox, emulator, log)
     try:
-        deadline = time.monotonic() + 60
-        while not emulator.state()["accounts"]:
-            assert process.poll() is None, log.read_text()
-            assert time.monotonic() < deadline, "the create never enrolled the account"
-            time.sleep(0.1)
         sandbox.signal_group(process, signal.SIGKILL)
         process.wait(timeout=30)
         plugins = processes_left_by(sandbox, b"alicloud_account_factory.native")
@@ -323,9 +341,59 @@ def test_a_renamed_resource_keeps_its_account_and_replace_on_changes_is_applied_
     assert sandbox.outputs()["accountUid"] == uid and len(emulator.state()["accounts"]) == 1
     [squad] = sandbox.resources()
     assert squad["urn"].endswith("::squad") and squad["outputs"]["resource_urn"] == team["urn"]
-    assert squad["outputs"]["tags"] == {"env": "prod"}
+    assert plain_outputs(sandbox, "squad")["tags"] == {"env": "prod", "owner": OWNER}
 
     (sandbox.project_dir / "Main.yaml").write_text(program.replace("# REPLACE_ON_CHANGES", "replaceOnChanges: [tags]"))
     sandbox.set_config("env", "staging")
     planned = steps(sandbox.preview_json())["squad"]
     assert planned["op"] == "replace" and "tags" in planned.get("replaceReasons", []), planned
+
+
+@pytest.fixture(scope="session")
+def native_sdks(sdkgen_program: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The plugin's SDKs, generated from schema.json as `make sdks` does."""
+    return generate_sdks(sdkgen_program, PLUGIN_DIR.parent / "schema.json", tmp_path_factory.mktemp("native") / "sdk")
+
+
+def test_a_typescript_program_runs_on_the_generated_nodejs_sdk(
+        tmp_path: Path, pulumi_toolchain: Path, node_packages: Path, native_sdks: Path, emulator: Emulator) -> None:
+    sdk = build_node_sdk(native_sdks / "nodejs", node_packages)
+    sandbox = PulumiSandbox(tmp_path / "ts", pulumi_toolchain, PROGRAMS / "native" / "typescript",
+                            project="native-typescript", runtime="nodejs", plugins={NATIVE: PLUGIN_DIR},
+                            provider_state=tmp_path / "provider-state")
+    try:
+        link_node_modules(sandbox.project_dir, node_packages, {"@alicloud-account-factory/pulumi": sdk})
+        sandbox.set_config(f"{NATIVE}:endpoint", emulator.endpoint)
+        sandbox.set_config(f"{NATIVE}:accessKey", ACCESS_KEY_ID, secret=True)
+        sandbox.set_config(f"{NATIVE}:secretKey", SECRET, secret=True)
+        run = sandbox.up()
+        outputs = sandbox.outputs()
+        [account] = emulator.state()["accounts"]
+        assert outputs == {"accountUid": str(account["AccountUid"]), "status": "Finished", "readBackName": "ts-network"}
+        assert SECRET not in sandbox.files_text() and SECRET not in run.output
+        sandbox.pulumi("destroy", "--yes")
+    finally:
+        end_processes_left_by(sandbox)
+
+
+@pytest.mark.enroll_seconds(6)
+def test_ctrl_c_lets_the_enrolling_create_finish_and_keeps_it(native_sandbox_for: NativeSandboxFactory,
+                                                              emulator: Emulator, tmp_path: Path) -> None:
+    """The first Ctrl-C makes the engine send Cancel: what has sent nothing stops, a create whose
+    EnrollAccount was sent finishes (its outcome belongs in the state)."""
+    sandbox = native_sandbox_for()
+    log = tmp_path / "up.log"
+    process = start_up_and_wait_for_the_enrollment(sandbox, emulator, log)
+    try:
+        sandbox.signal_group(process, signal.SIGINT)
+        assert process.wait(timeout=120) != 0
+    finally:
+        stop_run(sandbox, process)
+    output = one_line(log.read_text())
+    assert "cancel" in output.lower() and "team created" in output, output
+    [account] = emulator.state()["accounts"]
+    [team] = sandbox.resources()  # (the stack's outputs were never registered: the program was cancelled)
+    assert team["id"] == str(account["AccountUid"]) and team["outputs"]["status"] == "Finished"
+    sandbox.up()
+    assert sandbox.outputs()["accountUid"] == team["id"]
+    assert emulator.state()["calls"]["EnrollAccount"] == 1 and len(emulator.state()["accounts"]) == 1

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import subprocess
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -37,19 +37,35 @@ def struct(values: dict[str, Any]) -> struct_pb2.Struct:
         loop.close()
 
 
+PluginFactory = Callable[..., provider_pb2_grpc.ResourceProviderStub]
+
+
 @pytest.fixture
-def plugin(tmp_path: Path) -> Iterator[provider_pb2_grpc.ResourceProviderStub]:
-    env = {"ALICLOUD_ACCOUNT_FACTORY_STATE_DIR": str(tmp_path / "state"), "PATH": "/usr/bin:/bin"}
-    process = subprocess.Popen([str(PLUGIN), ENGINE], stdout=subprocess.PIPE, env=env)
-    try:
+def start_plugin(tmp_path: Path) -> Iterator[PluginFactory]:
+    """start_plugin(**env) -> a stub of a plugin process started as the engine starts it, with `env` added."""
+    processes: list[subprocess.Popen[bytes]] = []
+    channels: list[grpc.Channel] = []
+
+    def start(**env: str) -> provider_pb2_grpc.ResourceProviderStub:
+        environment = {"ALICLOUD_ACCOUNT_FACTORY_STATE_DIR": str(tmp_path / "state"), "PATH": "/usr/bin:/bin", **env}
+        process = subprocess.Popen([str(PLUGIN), ENGINE], stdout=subprocess.PIPE, env=environment)
+        processes.append(process)
         assert process.stdout is not None
         port = int(process.stdout.readline())
-        channel = grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.enable_http_proxy", 0)])
-        yield provider_pb2_grpc.ResourceProviderStub(channel)
+        channels.append(grpc.insecure_channel(f"127.0.0.1:{port}", options=[("grpc.enable_http_proxy", 0)]))
+        return provider_pb2_grpc.ResourceProviderStub(channels[-1])
+
+    yield start
+    for channel in channels:
         channel.close()
-    finally:
+    for process in processes:
         process.kill()
         process.wait(timeout=30)
+
+
+@pytest.fixture
+def plugin(start_plugin: PluginFactory) -> provider_pb2_grpc.ResourceProviderStub:
+    return start_plugin()
 
 
 def configure(plugin: provider_pb2_grpc.ResourceProviderStub, emulator: Emulator) -> None:
@@ -100,3 +116,17 @@ def test_a_create_that_times_out_while_enrolling_answers_the_partially_created_a
     assert outputs["status"] in ("Pending", "Running", "Scheduling") and outputs["displayName"] == "Team A"
     assert rpc.is_rpc_secret(outputs["__inputs"])
     assert f"timed out after {TIMEOUT_AFTER_SENDING}" in partial.reasons[0]
+
+
+def test_without_keys_in_its_configuration_the_plugin_uses_the_default_credential_chain(
+        start_plugin: PluginFactory) -> None:
+    with emulator_for_tests(enroll_seconds=0.5) as emulator:
+        plugin = start_plugin(ALIBABA_CLOUD_ACCESS_KEY_ID=ACCESS_KEY_ID, ALIBABA_CLOUD_ACCESS_KEY_SECRET=SECRET)
+        plugin.Configure(provider_pb2.ConfigureRequest(args=struct({"endpoint": emulator.endpoint}), acceptSecrets=True))
+        checked = plugin.Check(provider_pb2.CheckRequest(
+            urn=URN, news=struct({"accountNamePrefix": "team-a", "displayName": "Team A"})))
+        created = plugin.Create(provider_pb2.CreateRequest(urn=URN, properties=checked.inputs, timeout=300))
+        [account] = emulator.state()["accounts"]
+    assert created.id == str(account["AccountUid"])
+    assert rpc.deserialize_properties(created.properties)["status"] == "Finished"
+    assert SECRET not in str(created)

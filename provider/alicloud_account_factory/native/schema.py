@@ -78,6 +78,9 @@ BASELINE_PROPERTIES: dict[str, tuple[dict[str, Any], str]] = {
 #: Outputs that are also required inputs of a new account are required inputs here (a `check` error says
 #: the same); the rest are optional: an existing account (`accountUid`) needs none of them.
 _BASELINE_REQUIRED_INPUTS = ("baseline_name", "baseline_items")
+#: The outputs every resource has (what read always reports), typed as not optional in the SDKs.
+_ACCOUNT_OUTPUTS = ("account_uid", "status", "progress")
+_BASELINE_OUTPUTS = ("baseline_id", "baseline_name", "baseline_items")
 
 CONFIG_VARIABLES: dict[str, dict[str, Any]] = {
     "region": {**_STRING, "description": "The region of the Cloud Governance Center API (default cn-hangzhou)."},
@@ -137,7 +140,7 @@ _FUNCTIONS: dict[str, Any] = {
 
 
 def _resource(table: dict[str, tuple[dict[str, Any], str]], inputs: list[str], replaces: list[str],
-              required_inputs: tuple[str, ...], description: str) -> dict[str, Any]:
+              required_inputs: tuple[str, ...], required: tuple[str, ...], description: str) -> dict[str, Any]:
     def prop(name: str, *, replace: bool = False) -> dict[str, Any]:
         spec, text = table[name]
         return {**spec, "description": text, **({"replaceOnChanges": True} if replace else {})}
@@ -147,7 +150,7 @@ def _resource(table: dict[str, tuple[dict[str, Any], str]], inputs: list[str], r
         "inputProperties": {camel(name): prop(name, replace=name in replaces) for name in inputs},
         "requiredInputs": [camel(name) for name in required_inputs],
         "properties": {camel(name): prop(name) for name in table},
-        "required": ["status"] if "status" in table else [],
+        "required": [camel(name) for name in required],
     }
 
 
@@ -181,14 +184,14 @@ def generate() -> dict[str, Any]:
         "resources": {
             ENROLLED_ACCOUNT: _resource(
                 ENROLLED_ACCOUNT_PROPERTIES, account_inputs,
-                [f.name for f in core.fields.FIELDS if f.change is replace], (),
+                [f.name for f in core.fields.FIELDS if f.change is replace], (), _ACCOUNT_OUTPUTS,
                 "An account enrolled in Account Factory: a new account (accountNamePrefix, displayName) or an "
                 "existing one (accountUid). `pulumi up` waits until the enrollment is finished; deleting the "
                 "resource stops managing the account (the service cannot un-enroll it)."),
             BASELINE: _resource(
                 BASELINE_PROPERTIES, baseline_inputs,
                 [f.name for f in core.baseline_fields.FIELDS if f.change is replace],
-                _BASELINE_REQUIRED_INPUTS, "An Account Factory baseline: the items an enrollment applies."),
+                _BASELINE_REQUIRED_INPUTS, _BASELINE_OUTPUTS, "An Account Factory baseline: the items an enrollment applies."),
         },
         "types": {f"{PACKAGE}:index:{name}": spec for name, spec in _TYPES.items()},
         "functions": _FUNCTIONS,
