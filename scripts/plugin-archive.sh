@@ -7,8 +7,8 @@
 set -eu
 root="$(cd "$(dirname "$0")/.." && pwd)"
 out="${1:-$root/dist}"
-version="$(sed -n 's/^__version__ = "\([^"]*\)".*/\1/p' "$root/provider/alicloud_account_factory/__init__.py")"
-[ -n "$version" ] || { echo "plugin-archive: no __version__ in provider/alicloud_account_factory/__init__.py" >&2; exit 1; }
+version="$(sed -n 's/^__version__ = "\([^"]*\)".*/\1/p' "$root/provider/alicloud_account_factory/core/version.py")"
+[ -n "$version" ] || { echo "plugin-archive: no __version__ in provider/alicloud_account_factory/core/version.py" >&2; exit 1; }
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT INT TERM
 mkdir -p "$work/lib" "$out"
