@@ -7,7 +7,10 @@ one process and one after another, on emulators in processes of their own:
   engine and the provider server spend per resource, which no provider can take away;
 * ours: `pulumi up --parallel N` of N EnrolledAccounts whose enrollments take D seconds;
 * with `--qps Q` (once, at the largest N by default): the same against an emulator that refuses
-  above Q requests a second (`Throttling.User`).
+  above Q requests a second (`Throttling.User`);
+* with `--no-checkpoints`: ours again with `PULUMI_SKIP_CHECKPOINTS=true` after a first `up` of the
+  stack's identity (the provider refuses it on a stack's first `up`): how much of the wall is the
+  engine writing the whole state after every step.
 
 Per row: wall; (wall - floor - overhead) / D, where overhead is an `up` of a program without
 accounts and floor the instant row's wall less that overhead (the target is at most 1.3; the overhead
@@ -24,7 +27,7 @@ the whole wall is shown beside it).
 Usage (from the repository root, the CLI and .venv/bin first on PATH; `make bench-scale`):
 
     .venv/bin/python -m benchmarks.scale [--sizes 100,300,1000] [--enroll-seconds 60]
-                                         [--qps 10] [--qps-size 1000] [--markdown PATH]
+                                         [--qps 10] [--qps-size 1000] [--no-checkpoints] [--markdown PATH]
 
 A quick run to try it out: `make bench-scale BENCH_ARGS="--sizes 20 --enroll-seconds 10 --qps-size 20"`.
 """
@@ -52,7 +55,7 @@ from account_factory_testing.registration import Registration, capture_registrat
 from account_factory_testing.sandbox import PulumiSandbox, locate_cli, processes_left_by
 from alicloud_account_factory import EnrolledAccount
 from alicloud_account_factory.resource import RESOURCE_TYPE
-from benchmarks.engine import INSTANT, accounts, overhead, sandbox, timed
+from benchmarks.engine import INSTANT, accounts, identity_urn, overhead, sandbox, timed
 from benchmarks.fleet import _sizes_arg
 from pulumi.runtime.proto import provider_pb2, provider_pb2_grpc
 
@@ -258,10 +261,14 @@ def measure_floor(cli_dir: Path, work: Path, size: int, enroll_seconds: float, u
 
 
 def measure_fleet(cli_dir: Path, work: Path, size: int, enroll_seconds: float, up_overhead: float,
-                  floor: float, probe: Registration, qps: Optional[int] = None) -> Row:
+                  floor: float, probe: Registration, qps: Optional[int] = None, checkpoints: bool = True) -> Row:
     with EmulatorProcess(enroll_seconds, qps) as emulator:
-        box = sandbox(work / f"fleet-{size}-{qps}", cli_dir, emulator.endpoint, fleet_mode=True)
+        box = sandbox(work / f"fleet-{size}-{qps}-{checkpoints}", cli_dir, emulator.endpoint, fleet_mode=True)
         box.set_accounts(accounts(size))
+        if not checkpoints:
+            # Refused on a stack's first up (it could lose the stack's identity): the identity first.
+            box.pulumi("up", "--yes", "--skip-preview", "--target", identity_urn(box))
+            box.env["PULUMI_SKIP_CHECKPOINTS"] = "true"
         wall, seen, ended = watched_up(box, size, probe)
         state = emulator.admin.state()
     finished = sum(1 for a in state["accounts"] if a["Status"] == "Finished")
@@ -269,7 +276,7 @@ def measure_fleet(cli_dir: Path, work: Path, size: int, enroll_seconds: float, u
         raise RuntimeError(f"{finished} of {size} accounts finished")
     calls = sum(state["calls"].values())
     refused = calls - sum(state["calls_ok"].values())
-    kind = "ours" if qps is None else f"ours, --qps {qps}"
+    kind = ("ours" if qps is None else f"ours, --qps {qps}") + ("" if checkpoints else ", no checkpoints")
     return Row(size, enroll_seconds, kind, wall, up_overhead, floor=floor, calls=calls, refused=refused,
                qps=qps, watch=seen, phases=phases(state["accounts"], ended - wall, ended))
 
@@ -303,6 +310,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--qps", type=int, default=10, help="the rate-limited row's limit (0: no such row)")
     parser.add_argument("--qps-size", type=int, default=None, help="N of the rate-limited row (default: the largest)")
     parser.add_argument("--markdown", type=Path, default=None, metavar="PATH", help="also write the table here")
+    parser.add_argument("--no-checkpoints", action="store_true",
+                        help="also a row per N with PULUMI_SKIP_CHECKPOINTS=true: the engine's checkpoint share")
     args = parser.parse_args(argv)
     if args.enroll_seconds <= 0 or args.qps < 0:
         parser.error("the enrollment time must be positive and --qps at least 0")
@@ -337,6 +346,10 @@ def main(argv: Optional[list[str]] = None) -> int:
                 print(table(rows[-1:]).splitlines()[-1], flush=True)
             rows.append(measure_fleet(cli_dir, work, size, args.enroll_seconds, up_overhead, floors[size], probe, qps))
             print(table(rows[-1:]).splitlines()[-1], flush=True)
+            if qps is None and args.no_checkpoints:
+                rows.append(measure_fleet(cli_dir, work, size, args.enroll_seconds, up_overhead, floors[size], probe,
+                                          checkpoints=False))
+                print(table(rows[-1:]).splitlines()[-1], flush=True)
     text = "\n".join([f"pulumi v{version.lstrip('v')}, {os.cpu_count()} CPUs, overhead {up_overhead:.1f} s, "
                       f"D = {args.enroll_seconds:g} s", "", table(rows), "", *(f"- {line}" for line in verdicts(rows))])
     print()
