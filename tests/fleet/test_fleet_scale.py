@@ -15,9 +15,9 @@ from pathlib import Path
 from account_factory_testing.accounts import ACCESS_KEY_ID, IN_PROGRESS, SECRET, emulator_for_tests, provider_config
 from account_factory_testing.engine import FakeEngine
 from account_factory_testing.provider_server import ProviderServer
-from alicloud_account_factory.client import GovernanceClient
-from alicloud_account_factory.settings import Credentials, Endpoint, ProviderSettings
-from alicloud_account_factory.timeouts import Deadline
+from alicloud_account_factory.accounts.client import GovernanceClient
+from alicloud_account_factory.core.settings import Credentials, Endpoint, ProviderSettings
+from alicloud_account_factory.core.timeouts import Deadline
 from tests.fleet.test_fleet import fleet, wait_until
 
 #: More than the 256 calls the widened pool used to allow.
