@@ -125,3 +125,25 @@ def test_a_typescript_program_on_the_generated_sdk_vends_a_baseline_and_accounts
     destroyed = sandbox.pulumi("destroy", "--yes")
     assert "stays enrolled in Account Factory" in one_line(destroyed.output), destroyed
     assert sandbox.resources("") == []
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_a_go_program_on_the_generated_sdk_enrolls_two_accounts_and_destroys(
+        sdk_sandbox_for: SdkSandboxFactory, emulator: Emulator) -> None:
+    """The Go host compiles the program (minutes on a cold Go build cache): one test, marked slow like the
+    toolchain's Go test (`-m 'not slow'` leaves it out; make test and CI run it)."""
+    # -mod=readonly: the program's checked-in go.sum must cover what the generated SDK requires.
+    sandbox = sdk_sandbox_for("go", "go", env={"GOFLAGS": "-mod=readonly"})
+    replace_go_module(sandbox.project_dir, GO_MODULE, SDK / "go")
+    run = sandbox.pulumi("up", "--yes", "--skip-preview", timeout=1080)
+    assert f"{NATIVE}:index:EnrolledAccount second created" in one_line(run.output), run
+    outputs = sandbox.outputs()
+    uids = enrolled_uids(emulator)
+    assert set(uids) == {outputs["firstUid"], outputs["secondUid"]} and set(uids.values()) == {"Finished"}, uids
+    assert outputs["secondTags"] == {"follows": outputs["firstUid"]} and outputs["firstStatus"] == "Finished"
+    assert SECRET not in sandbox.files_text()
+
+    destroyed = sandbox.pulumi("destroy", "--yes", timeout=1080)
+    assert "stays enrolled in Account Factory" in one_line(destroyed.output), destroyed
+    assert sandbox.resources("") == []
