@@ -20,7 +20,7 @@ import pytest
 
 from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
 from account_factory_testing.sandbox import PROGRAMS, REPO, PulumiSandbox, end_processes_left_by
-from account_factory_testing.toolchain import install_python_sdk
+from account_factory_testing.toolchain import configure_native_plugin, install_python_sdk
 from alicloud_account_factory.emulator import Emulator
 
 pytestmark = pytest.mark.timeout(600)
@@ -50,10 +50,8 @@ def migrating_sandbox(tmp_path: Path, pulumi_cli: Path, python_sdk: Path, emulat
     sandbox.set_config("alicloud:region", "cn-hangzhou")
     sandbox.set_config("alicloud:accessKey", ACCESS_KEY_ID, secret=True)
     sandbox.set_config("alicloud:secretKey", SECRET, secret=True)
-    sandbox.set_config(f"{NATIVE}:endpoint", emulator.endpoint)  # read by both
-    sandbox.set_config(f"{NATIVE}:region", "cn-hangzhou")
-    sandbox.set_config(f"{NATIVE}:accessKey", ACCESS_KEY_ID, secret=True)
-    sandbox.set_config(f"{NATIVE}:secretKey", SECRET, secret=True)
+    # alicloud-account-factory:endpoint is read by both.
+    configure_native_plugin(sandbox, emulator.endpoint, access_key_id=ACCESS_KEY_ID, secret=SECRET)
     yield sandbox
     end_processes_left_by(sandbox)
 

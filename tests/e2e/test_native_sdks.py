@@ -18,7 +18,8 @@ import pytest
 
 from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
 from account_factory_testing.sandbox import PROGRAMS, REPO, PulumiSandbox, end_processes_left_by
-from account_factory_testing.toolchain import build_node_sdk, link_node_modules, replace_go_module
+from account_factory_testing.toolchain import (build_node_sdk, configure_native_plugin, link_node_modules,
+                                               replace_go_module)
 from alicloud_account_factory.emulator import Emulator
 
 #: Each test runs the CLI several times; the TypeScript host compiles the program on each run.
@@ -49,10 +50,7 @@ def sdk_sandbox_for(tmp_path: Path, pulumi_toolchain: Path, emulator: Emulator) 
     def make(program: str, runtime: str, env: Optional[Mapping[str, str]] = None) -> PulumiSandbox:
         sandbox = PulumiSandbox(tmp_path / program, pulumi_toolchain, PROGRAMS / "native" / program,
                                 project=f"native-{program}", runtime=runtime, plugins={NATIVE: PLUGIN_DIR}, env=env)
-        sandbox.set_config(f"{NATIVE}:region", "cn-hangzhou")
-        sandbox.set_config(f"{NATIVE}:endpoint", emulator.endpoint)
-        sandbox.set_config(f"{NATIVE}:accessKey", ACCESS_KEY_ID, secret=True)
-        sandbox.set_config(f"{NATIVE}:secretKey", SECRET, secret=True)
+        configure_native_plugin(sandbox, emulator.endpoint, access_key_id=ACCESS_KEY_ID, secret=SECRET)
         made.append(sandbox)
         return sandbox
 
