@@ -36,7 +36,8 @@ READS = ("Get", "List", "Describe")
 def python_sdk(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """sdk/python pip-installed into a directory for PYTHONPATH (built from a copy: pip builds in the tree)."""
     root = tmp_path_factory.mktemp("python-sdk")
-    shutil.copytree(REPO / "sdk" / "python", root / "python")
+    shutil.copytree(REPO / "sdk" / "python", root / "python",
+                    ignore=shutil.ignore_patterns("build", "*.egg-info", "__pycache__"))  # a local build's
     return install_python_sdk(root / "python", root / "site-packages")
 
 

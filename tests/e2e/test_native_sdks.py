@@ -37,7 +37,7 @@ SdkSandboxFactory = Callable[..., PulumiSandbox]
 def node_sdk(node_packages: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
     """sdk/nodejs compiled (in a copy: the checked-in tree stays as `make sdks` wrote it)."""
     copy = tmp_path_factory.mktemp("node-sdk") / "nodejs"
-    shutil.copytree(SDK / "nodejs", copy)
+    shutil.copytree(SDK / "nodejs", copy, ignore=shutil.ignore_patterns("bin", "node_modules"))  # a local build's
     return build_node_sdk(copy, node_packages)
 
 
