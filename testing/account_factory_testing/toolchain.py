@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import Optional
 
-from account_factory_testing.sandbox import REPO
+from account_factory_testing.sandbox import REPO, PulumiSandbox
 
 SCRIPTS = REPO / "scripts"
 #: What a directory must hold, beside `pulumi`, to run YAML, TypeScript and Go programs.
@@ -128,3 +128,13 @@ def replace_go_module(project: Path, module: str, sdk: Path) -> None:
     """Point a Go program's requirement of MODULE at a generated SDK (`go mod edit -replace`), as a user
     of an unpublished SDK does."""
     subprocess.run(["go", "mod", "edit", "-replace", f"{module}={sdk}"], cwd=project, check=True)
+
+
+def configure_native_plugin(sandbox: PulumiSandbox, endpoint: str, *, access_key_id: str, secret: str) -> None:
+    """Point the native plugin at ENDPOINT in its own namespace (it reads no `alicloud:*` key), with the
+    key pair as secrets, as a user would set them."""
+    namespace = "alicloud-account-factory"
+    sandbox.set_config(f"{namespace}:region", "cn-hangzhou")
+    sandbox.set_config(f"{namespace}:endpoint", endpoint)
+    sandbox.set_config(f"{namespace}:accessKey", access_key_id, secret=True)
+    sandbox.set_config(f"{namespace}:secretKey", secret, secret=True)

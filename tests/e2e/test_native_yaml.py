@@ -23,7 +23,6 @@ from account_factory_testing.accounts import (ACCESS_KEY_ID, OUTLASTING_ENROLL_S
 from account_factory_testing.sandbox import (PROGRAMS, PulumiSandbox, end_processes_left_by, processes_left_by,
                                              project_manifest, steps, stop_run)
 from account_factory_testing.sdk import enroll, sdk_client
-from account_factory_testing.toolchain import build_node_sdk, generate_sdks, link_node_modules
 from alicloud_account_factory import __version__ as VERSION
 from alicloud_account_factory.emulator import Emulator
 
@@ -347,33 +346,6 @@ def test_a_renamed_resource_keeps_its_account_and_replace_on_changes_is_applied_
     sandbox.set_config("env", "staging")
     planned = steps(sandbox.preview_json())["squad"]
     assert planned["op"] == "replace" and "tags" in planned.get("replaceReasons", []), planned
-
-
-@pytest.fixture(scope="session")
-def native_sdks(sdkgen_program: Path, tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """The plugin's SDKs, generated from schema.json as `make sdks` does."""
-    return generate_sdks(sdkgen_program, PLUGIN_DIR.parent / "schema.json", tmp_path_factory.mktemp("native") / "sdk")
-
-
-def test_a_typescript_program_runs_on_the_generated_nodejs_sdk(
-        tmp_path: Path, pulumi_toolchain: Path, node_packages: Path, native_sdks: Path, emulator: Emulator) -> None:
-    sdk = build_node_sdk(native_sdks / "nodejs", node_packages)
-    sandbox = PulumiSandbox(tmp_path / "ts", pulumi_toolchain, PROGRAMS / "native" / "typescript",
-                            project="native-typescript", runtime="nodejs", plugins={NATIVE: PLUGIN_DIR},
-                            provider_state=tmp_path / "provider-state")
-    try:
-        link_node_modules(sandbox.project_dir, node_packages, {"@alicloud-account-factory/pulumi": sdk})
-        sandbox.set_config(f"{NATIVE}:endpoint", emulator.endpoint)
-        sandbox.set_config(f"{NATIVE}:accessKey", ACCESS_KEY_ID, secret=True)
-        sandbox.set_config(f"{NATIVE}:secretKey", SECRET, secret=True)
-        run = sandbox.up()
-        outputs = sandbox.outputs()
-        [account] = emulator.state()["accounts"]
-        assert outputs == {"accountUid": str(account["AccountUid"]), "status": "Finished", "readBackName": "ts-network"}
-        assert SECRET not in sandbox.files_text() and SECRET not in run.output
-        sandbox.pulumi("destroy", "--yes")
-    finally:
-        end_processes_left_by(sandbox)
 
 
 @pytest.mark.enroll_seconds(6)

@@ -195,6 +195,9 @@ def generate() -> dict[str, Any]:
         },
         "types": {f"{PACKAGE}:index:{name}": spec for name, spec in _TYPES.items()},
         "functions": _FUNCTIONS,
+        # supportPack: the Go generator writes sdk/go/go.mod (module github.com/OWNER/alicloud-account-factory/sdk/go),
+        # without which a Go program cannot require (or `replace`) the generated SDK.
+        "meta": {"supportPack": True},
         "language": {
             "nodejs": {"packageName": "@alicloud-account-factory/pulumi", "respectSchemaVersion": True},
             "python": {"packageName": "pulumi_alicloud_account_factory", "respectSchemaVersion": True,
