@@ -39,15 +39,15 @@ export class AccountFactoryBaseline extends pulumi.CustomResource {
     /**
      * An existing baseline to take over (`afb-...`); otherwise the one the create made.
      */
-    declare public readonly baselineId: pulumi.Output<string | undefined>;
+    declare public readonly baselineId: pulumi.Output<string>;
     /**
      * The baseline's items and their configs.
      */
-    declare public readonly baselineItems: pulumi.Output<outputs.AccountFactoryBaselineItem[] | undefined>;
+    declare public readonly baselineItems: pulumi.Output<outputs.AccountFactoryBaselineItem[]>;
     /**
      * The baseline's name, unique in the account (at most 64 characters).
      */
-    declare public readonly baselineName: pulumi.Output<string | undefined>;
+    declare public readonly baselineName: pulumi.Output<string>;
     /**
      * When the baseline was created.
      */

@@ -43,7 +43,7 @@ export class EnrolledAccount extends pulumi.CustomResource {
     /**
      * An existing account to enroll instead of creating a new one (its AccountUid).
      */
-    declare public readonly accountUid: pulumi.Output<string | undefined>;
+    declare public readonly accountUid: pulumi.Output<string>;
     /**
      * The baseline items the service applied.
      */
@@ -87,7 +87,7 @@ export class EnrolledAccount extends pulumi.CustomResource {
     /**
      * Each baseline item's step and its status.
      */
-    declare public /*out*/ readonly progress: pulumi.Output<outputs.EnrolledAccountProgress[] | undefined>;
+    declare public /*out*/ readonly progress: pulumi.Output<outputs.EnrolledAccountProgress[]>;
     /**
      * The API region of this enrollment; the provider's region if omitted.
      */

@@ -17,11 +17,11 @@ type AccountFactoryBaseline struct {
 	pulumi.CustomResourceState
 
 	// An existing baseline to take over (`afb-...`); otherwise the one the create made.
-	BaselineId pulumi.StringPtrOutput `pulumi:"baselineId"`
+	BaselineId pulumi.StringOutput `pulumi:"baselineId"`
 	// The baseline's items and their configs.
 	BaselineItems AccountFactoryBaselineItemArrayOutput `pulumi:"baselineItems"`
 	// The baseline's name, unique in the account (at most 64 characters).
-	BaselineName pulumi.StringPtrOutput `pulumi:"baselineName"`
+	BaselineName pulumi.StringOutput `pulumi:"baselineName"`
 	// When the baseline was created.
 	CreateTime pulumi.StringPtrOutput `pulumi:"createTime"`
 	// The baseline's description.
@@ -194,8 +194,8 @@ func (o AccountFactoryBaselineOutput) ToAccountFactoryBaselineOutputWithContext(
 }
 
 // An existing baseline to take over (`afb-...`); otherwise the one the create made.
-func (o AccountFactoryBaselineOutput) BaselineId() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *AccountFactoryBaseline) pulumi.StringPtrOutput { return v.BaselineId }).(pulumi.StringPtrOutput)
+func (o AccountFactoryBaselineOutput) BaselineId() pulumi.StringOutput {
+	return o.ApplyT(func(v *AccountFactoryBaseline) pulumi.StringOutput { return v.BaselineId }).(pulumi.StringOutput)
 }
 
 // The baseline's items and their configs.
@@ -204,8 +204,8 @@ func (o AccountFactoryBaselineOutput) BaselineItems() AccountFactoryBaselineItem
 }
 
 // The baseline's name, unique in the account (at most 64 characters).
-func (o AccountFactoryBaselineOutput) BaselineName() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *AccountFactoryBaseline) pulumi.StringPtrOutput { return v.BaselineName }).(pulumi.StringPtrOutput)
+func (o AccountFactoryBaselineOutput) BaselineName() pulumi.StringOutput {
+	return o.ApplyT(func(v *AccountFactoryBaseline) pulumi.StringOutput { return v.BaselineName }).(pulumi.StringOutput)
 }
 
 // When the baseline was created.

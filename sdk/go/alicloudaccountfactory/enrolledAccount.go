@@ -18,7 +18,7 @@ type EnrolledAccount struct {
 	// The new account's name prefix: 2-50 letters, digits, '.', '_' or '-'.
 	AccountNamePrefix pulumi.StringPtrOutput `pulumi:"accountNamePrefix"`
 	// An existing account to enroll instead of creating a new one (its AccountUid).
-	AccountUid pulumi.StringPtrOutput `pulumi:"accountUid"`
+	AccountUid pulumi.StringOutput `pulumi:"accountUid"`
 	// The baseline items the service applied.
 	AppliedBaselineItems BaselineItemArrayOutput `pulumi:"appliedBaselineItems"`
 	// The Account Factory baseline to apply (`afb-...`); the default baseline if omitted.
@@ -232,8 +232,8 @@ func (o EnrolledAccountOutput) AccountNamePrefix() pulumi.StringPtrOutput {
 }
 
 // An existing account to enroll instead of creating a new one (its AccountUid).
-func (o EnrolledAccountOutput) AccountUid() pulumi.StringPtrOutput {
-	return o.ApplyT(func(v *EnrolledAccount) pulumi.StringPtrOutput { return v.AccountUid }).(pulumi.StringPtrOutput)
+func (o EnrolledAccountOutput) AccountUid() pulumi.StringOutput {
+	return o.ApplyT(func(v *EnrolledAccount) pulumi.StringOutput { return v.AccountUid }).(pulumi.StringOutput)
 }
 
 // The baseline items the service applied.

@@ -212,7 +212,7 @@ class AccountFactoryBaseline(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="baselineId")
-    def baseline_id(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def baseline_id(self) -> pulumi.Output[_builtins.str]:
         """
         An existing baseline to take over (`afb-...`); otherwise the one the create made.
         """
@@ -220,7 +220,7 @@ class AccountFactoryBaseline(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="baselineItems")
-    def baseline_items(self) -> pulumi.Output[Optional[Sequence['outputs.AccountFactoryBaselineItem']]]:
+    def baseline_items(self) -> pulumi.Output[Sequence['outputs.AccountFactoryBaselineItem']]:
         """
         The baseline's items and their configs.
         """
@@ -228,7 +228,7 @@ class AccountFactoryBaseline(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="baselineName")
-    def baseline_name(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def baseline_name(self) -> pulumi.Output[_builtins.str]:
         """
         The baseline's name, unique in the account (at most 64 characters).
         """

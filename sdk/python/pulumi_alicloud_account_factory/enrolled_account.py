@@ -333,7 +333,7 @@ class EnrolledAccount(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter(name="accountUid")
-    def account_uid(self) -> pulumi.Output[Optional[_builtins.str]]:
+    def account_uid(self) -> pulumi.Output[_builtins.str]:
         """
         An existing account to enroll instead of creating a new one (its AccountUid).
         """
@@ -421,7 +421,7 @@ class EnrolledAccount(pulumi.CustomResource):
 
     @_builtins.property
     @pulumi.getter
-    def progress(self) -> pulumi.Output[Optional[Sequence['outputs.EnrolledAccountProgress']]]:
+    def progress(self) -> pulumi.Output[Sequence['outputs.EnrolledAccountProgress']]:
         """
         Each baseline item's step and its status.
         """

@@ -21,7 +21,7 @@ func main() {
 		second, err := af.NewEnrolledAccount(ctx, "second", &af.EnrolledAccountArgs{
 			AccountNamePrefix: pulumi.String("go-second"),
 			DisplayName:       pulumi.String("Go second"),
-			Tags:              pulumi.StringMap{"follows": first.AccountUid.Elem()},
+			Tags:              pulumi.StringMap{"follows": first.AccountUid},
 		})
 		if err != nil {
 			return err

@@ -28,11 +28,11 @@ const second = new af.EnrolledAccount("second", {
     accountNamePrefix: "ts-second",
     displayName: "TS second",
     baselineId: network.baselineId,
-    tags: { follows: first.accountUid.apply(uid => uid ?? "") },
+    tags: { follows: first.accountUid },
 });
 
 export const baselineId = network.baselineId;
-export const readBackName = af.getBaselineOutput({ baselineId: network.baselineId.apply(id => id ?? "") }).baselineName;
+export const readBackName = af.getBaselineOutput({ baselineId: network.baselineId }).baselineName;
 export const firstUid = first.accountUid;
 export const firstStatus = first.status;
 export const secondUid = second.accountUid;
