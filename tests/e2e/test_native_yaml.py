@@ -348,6 +348,50 @@ def test_a_renamed_resource_keeps_its_account_and_replace_on_changes_is_applied_
     assert planned["op"] == "replace" and "tags" in planned.get("replaceReasons", []), planned
 
 
+def _provider_identity(sandbox: PulumiSandbox) -> object:
+    """The stack identity the plugin keeps in its default provider's inputs."""
+    [provider] = sandbox.resources(f"pulumi:providers:{NATIVE}")
+    return provider["inputs"].get("stackIdentity")
+
+
+def test_the_same_project_stack_and_names_in_another_backend_get_an_account_of_their_own(
+        native_sandbox_for: NativeSandboxFactory, emulator: Emulator) -> None:
+    """Personal stacks of one YAML program (another organisation's backend, the same names and
+    settings): the native keys carry the stack's identity, kept in the provider's state, so neither
+    stack adopts (and then manages) the other's account."""
+    mine, theirs = native_sandbox_for(), native_sandbox_for()
+    mine.up()
+    other = theirs.up()
+    first, second = mine.outputs()["accountUid"], theirs.outputs()["accountUid"]
+    assert first != second and "adopting" not in other.output, other.output
+    assert sorted(str(a["AccountUid"]) for a in emulator.state()["accounts"]) == sorted([first, second])
+    identity = _provider_identity(mine)
+    assert isinstance(identity, str) and identity and identity != _provider_identity(theirs)
+    mine.pulumi("preview", "--expect-no-changes")  # the identity is kept, never a provider change
+    assert _provider_identity(mine) == identity
+
+
+def test_a_killed_up_then_a_stack_rename_resumes_the_same_account(
+        native_sandbox_for: NativeSandboxFactory, emulator: Emulator, tmp_path: Path) -> None:
+    """kill -9 while the create waits, then `pulumi stack rename` (the same state and provider, other
+    URNs): the next `up` adopts the account the killed run enrolled, with no second EnrollAccount."""
+    sandbox = native_sandbox_for()
+    process = start_up_and_wait_for_the_enrollment(sandbox, emulator, tmp_path / "up.log")
+    try:
+        sandbox.signal_group(process, signal.SIGKILL)
+        process.wait(timeout=30)
+    finally:
+        stop_run(sandbox, process)
+    [enrolled] = emulator.state()["accounts"]
+    sandbox.pulumi("cancel", "--yes")
+    sandbox.pulumi("refresh", "--yes", "--clear-pending-creates")
+    sandbox.rename_stack("prod")
+    resumed = sandbox.up()
+    assert f"adopting account {enrolled['AccountUid']}" in resumed.output, resumed.output
+    assert emulator.state()["calls"]["EnrollAccount"] == 1
+    assert [str(a["AccountUid"]) for a in emulator.state()["accounts"]] == [sandbox.outputs()["accountUid"]]
+
+
 @pytest.mark.enroll_seconds(6)
 def test_ctrl_c_lets_the_enrolling_create_finish_and_keeps_it(native_sandbox_for: NativeSandboxFactory,
                                                               emulator: Emulator, tmp_path: Path) -> None:

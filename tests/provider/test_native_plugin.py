@@ -130,3 +130,25 @@ def test_without_keys_in_its_configuration_the_plugin_uses_the_default_credentia
     assert created.id == str(account["AccountUid"])
     assert rpc.deserialize_properties(created.properties)["status"] == "Finished"
     assert SECRET not in str(created)
+
+
+def test_check_config_keeps_credentials_secret_and_the_stack_identity_once_made(
+        plugin: provider_pb2_grpc.ResourceProviderStub) -> None:
+    """Credentials given in clear (a YAML literal, `pulumi config set` without --secret) are stored
+    secret in the provider's state; the stack identity is made on the first check and kept after."""
+    provider_urn = "urn:pulumi:dev::native::pulumi:providers:alicloud-account-factory::default"
+    news = {"accessKey": ACCESS_KEY_ID, "secretKey": SECRET, "securityToken": "a-token", "region": "cn-hangzhou"}
+    first = plugin.CheckConfig(provider_pb2.CheckRequest(urn=provider_urn, news=struct(news)))
+    checked = rpc.deserialize_properties(first.inputs, keep_unknowns=True)
+    assert first.failures == []
+    in_clear = [key for key in ("accessKey", "secretKey", "securityToken") if not rpc.is_rpc_secret(checked[key])]
+    assert in_clear == [], f"stored in clear: {in_clear}"
+    assert checked["region"] == "cn-hangzhou"
+    identity = checked["stackIdentity"]
+    assert isinstance(identity, str) and len(identity) >= 32
+    again = plugin.CheckConfig(provider_pb2.CheckRequest(urn=provider_urn, olds=first.inputs, news=struct(news)))
+    assert rpc.deserialize_properties(again.inputs, keep_unknowns=True)["stackIdentity"] == identity
+    other = plugin.CheckConfig(provider_pb2.CheckRequest(urn=provider_urn, news=struct(news)))
+    assert rpc.deserialize_properties(other.inputs, keep_unknowns=True)["stackIdentity"] != identity
+    diff = plugin.DiffConfig(provider_pb2.DiffRequest(urn=provider_urn, olds=first.inputs, news=struct(news)))
+    assert diff.changes == provider_pb2.DiffResponse.DIFF_NONE, diff

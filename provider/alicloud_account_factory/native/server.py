@@ -25,6 +25,7 @@ import functools
 import re
 import sys
 import threading
+import uuid
 from collections.abc import Callable, Mapping
 from concurrent import futures
 from dataclasses import dataclass
@@ -43,6 +44,14 @@ URN = core.fields.RESOURCE_URN
 TIMEOUTS = core.fields.CUSTOM_TIMEOUTS
 ALIASES = core.fields.RESOURCE_ALIASES
 RECORD = core.fields.INPUTS_RECORD
+IDENTITY = core.fields.STACK_IDENTITY
+#: The provider input that holds the stack's identity: made once by CheckConfig when the provider is
+#: first registered, then kept in the provider's state (a renamed stack keeps it; another stack, in
+#: another backend or organisation, has its own). The dynamic provider keeps it in a StackIdentity
+#: resource; a native provider's own inputs are the one place this plugin can keep it.
+IDENTITY_CONFIG = "stackIdentity"
+#: Configuration values kept secret in the provider's state even when given in clear.
+SECRET_CONFIG = frozenset({"accessKey", "secretKey", "securityToken"})
 #: Outputs holding AccountUids: strings in the schema (exact at any size), whatever the core keeps.
 UID_OUTPUTS = ("account_uid", "payer_account_uid", "master_account_uid")
 
@@ -153,6 +162,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         self._kinds = _kinds()
         self._secrets: tuple[str, ...] = ()
         self._configured: Any = None
+        self._identity: str | None = None
 
     # --- plugin and configuration ---------------------------------------------------------
 
@@ -174,11 +184,16 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         failures = []
         if isinstance(settings, core.ConfigurationError):
             failures.append(proto.CheckFailure(property="", reason=str(settings)))
-        return proto.CheckResponse(inputs=request.news, failures=failures)
+        olds, _ = _unwrapped(request.olds)
+        news, secret = _unwrapped(request.news)
+        identity = news.get(IDENTITY_CONFIG) or olds.get(IDENTITY_CONFIG) or uuid.uuid4().hex
+        inputs = {**news, IDENTITY_CONFIG: identity}
+        return proto.CheckResponse(inputs=_struct(inputs, secret | (SECRET_CONFIG & set(inputs))), failures=failures)
 
     def DiffConfig(self, request: Any, context: Any) -> Any:
         olds, _ = _unwrapped(request.olds)
         news, _ = _unwrapped(request.news)
+        news.setdefault(IDENTITY_CONFIG, olds.get(IDENTITY_CONFIG))  # (CheckConfig keeps it; never a change)
         changed = sorted(k for k in schema.CONFIG_VARIABLES if olds.get(k) != news.get(k))
         return proto.DiffResponse(changes=proto.DiffResponse.DIFF_SOME if changed else proto.DiffResponse.DIFF_NONE,
                                   diffs=changed)
@@ -186,6 +201,8 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
     def Configure(self, request: Any, context: Any) -> Any:
         args = request.args if request.args.fields else _variables_struct(request.variables)
         settings = self._settings(args)
+        identity = _unwrapped(args)[0].get(IDENTITY_CONFIG)
+        self._identity = identity if isinstance(identity, str) and identity else None
         for kind in self._kinds.values():
             # What `EnrolledAccountProvider.configure` would keep; configure itself is for the dynamic
             # provider server (it widens that server's pool and watches its Cancel: this one has its own).
@@ -249,6 +266,11 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
             text = self._redacted(_error_text(error))
             context.abort(grpc.StatusCode.UNKNOWN, kind.in_words(text) if kind is not None else text)
 
+    def _identified(self) -> dict[str, str]:
+        """The stack's identity as the core reads it from a resource's inputs (none: a provider
+        configured before the plugin kept one, whose keys then hash the whole URN, as before)."""
+        return {IDENTITY: self._identity} if self._identity else {}
+
     def _redacted(self, text: str) -> str:
         return core.redact(text, self._secrets)
 
@@ -258,7 +280,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         news, secret = _unwrapped(request.news)
         olds, news = kind.from_wire(olds), {**kind.from_wire(news), URN: request.urn}
         result = self._call(context, lambda: kind.provider.check(olds, news), kind)
-        inputs = {k: v for k, v in result.inputs.items() if k != URN}
+        inputs = {k: v for k, v in result.inputs.items() if k not in (URN, IDENTITY)}
         failures = [proto.CheckFailure(property=schema.camel(f.property), reason=kind.in_words(f.reason))
                     for f in result.failures]
         return proto.CheckResponse(inputs=_struct(kind.to_wire(inputs), {schema.camel(s) for s in secret} | secret),
@@ -268,7 +290,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         kind = self._kind(request.urn, context)
         olds, _ = _unwrapped(request.olds)
         news, _ = _unwrapped(request.news)
-        olds, news = kind.from_wire(olds), {**kind.from_wire(news), URN: request.urn}
+        olds, news = kind.from_wire(olds), {**kind.from_wire(news), URN: request.urn, **self._identified()}
         result = self._call(context, lambda: kind.provider.diff(request.id, olds, news), kind)
         replaces = set(result.replaces or ())
         detailed = {}
@@ -302,7 +324,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         if request.preview:  # what will be known: the inputs (the SDKs take what is missing for unknown)
             return proto.CreateResponse(id="", properties=request.properties)
         props, secret = _unwrapped(request.properties)
-        props = {**kind.from_wire(props), URN: request.urn}
+        props = {**kind.from_wire(props), URN: request.urn, **self._identified()}
         if _timeouts("create", request.timeout):
             props[TIMEOUTS] = _timeouts("create", request.timeout)
         try:
@@ -377,7 +399,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         olds, news = kind.from_wire(olds), kind.from_wire(news)
         # The URN the account's key was made from, kept in the state: the current one is an alias of it.
         keyed = str(olds.get(URN) or request.urn)
-        news = {**news, URN: keyed, **({ALIASES: [request.urn]} if keyed != request.urn else {})}
+        news = {**news, URN: keyed, **self._identified(), **({ALIASES: [request.urn]} if keyed != request.urn else {})}
         if _timeouts("update", request.timeout):
             news[TIMEOUTS] = _timeouts("update", request.timeout)
         result = self._call(context, lambda: kind.provider.update(request.id, olds, news), kind)
@@ -388,6 +410,7 @@ class AccountFactoryProvider(proto.ResourceProviderServicer):
         props, _ = _unwrapped(request.properties)
         props = kind.from_wire(props)
         props.setdefault(URN, request.urn)
+        props.update(self._identified())
         self._call(context, lambda: kind.provider.delete(request.id, props), kind)
         return empty_pb2.Empty()
 
