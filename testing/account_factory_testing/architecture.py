@@ -123,21 +123,6 @@ def _private(name: str) -> bool:
     return name.startswith("_") and not (name.startswith("__") and name.endswith("__"))
 
 
-#: The emulator's own private imports inside `emulator.model`, from before the rule (each is the
-#: importer, the module and the name): none may join them, and the test fails until a fixed one leaves.
-EMULATOR_PRIVATE_IMPORTS = frozenset({
-    ("emulator.model", "emulator.model.catalog", "_seed_baselines"),
-    ("emulator.model", "emulator.model.directory", "_SEED_FOLDERS"),
-    ("emulator.model", "emulator.model.directory", "_SEED_MEMBERS"),
-    *(("emulator.model.catalog", "emulator.model.common", name)
-      for name in ("_check_page_size", "_compact", "_decode_token", "_encode_token", "_troubleshoot")),
-    ("emulator.model.enrollments", "emulator.model.catalog", "_KNOWN_ERRORS"),
-    *(("emulator.model.enrollments", "emulator.model.common", name)
-      for name in ("_check_page_size", "_decode_token", "_encode_token", "_troubleshoot")),
-    ("emulator.model.enrollments", "emulator.model.directory", "_user_not_found"),
-    ("emulator.model.enrollments", "emulator.model.catalog", "_blueprint_not_found"),
-    ("emulator.model.item_catalog", "emulator.model.common", "_compact"),
-})
 
 
 def private_imports(edges: list[Import]) -> set[tuple[str, str, str]]:
@@ -145,7 +130,7 @@ def private_imports(edges: list[Import]) -> set[tuple[str, str, str]]:
     return {(e.importer, e.imported, n) for e in edges for n in e.names if _private(n) and e.imported != e.importer}
 
 
-def violations(edges: list[Import], allowed: frozenset[tuple[str, str, str]] = EMULATOR_PRIVATE_IMPORTS) -> list[str]:
+def violations(edges: list[Import], allowed: frozenset[tuple[str, str, str]] = frozenset()) -> list[str]:
     """Each import that breaks a rule, said with its rule (`allowed`: private imports let through)."""
     found = []
     for edge in edges:

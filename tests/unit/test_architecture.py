@@ -18,10 +18,9 @@ def test_no_import_breaks_the_layers() -> None:
     assert architecture.violations(edges) == []
 
 
-def test_the_emulators_old_private_imports_only_shrink() -> None:
-    """The emulator's private imports from before the rule stay listed until fixed: a fixed one leaves the list."""
-    found = {p for p in architecture.private_imports(architecture.imports()) if p[0].startswith("emulator")}
-    assert found == architecture.EMULATOR_PRIVATE_IMPORTS
+def test_no_module_imports_another_modules_private_name() -> None:
+    """The emulator included (its model's modules once shared `_compact`, `_encode_token`, ...)."""
+    assert architecture.private_imports(architecture.imports()) == set()
 
 
 def test_the_baseline_provider_does_not_subclass_the_account_provider() -> None:

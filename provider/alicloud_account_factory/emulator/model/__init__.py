@@ -15,12 +15,12 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from .catalog import *  # noqa: F401,F403 - the model's public names live here
-from .catalog import BaselinesMixin, Baseline, _seed_baselines, start_catalog
+from .catalog import BaselinesMixin, Baseline, seed_baselines, start_catalog
 from .item_catalog import ItemCatalog
 from .common import *  # noqa: F401,F403
 from .common import non_negative_seconds, new_request_id
 from .directory import *  # noqa: F401,F403
-from .directory import _SEED_FOLDERS, _SEED_MEMBERS, DirectoryMixin, Folder, MemberAccount, MASTER_ACCOUNT_UID
+from .directory import SEED_FOLDERS, SEED_MEMBERS, DirectoryMixin, Folder, MemberAccount, MASTER_ACCOUNT_UID
 from .enrollments import *  # noqa: F401,F403
 from .enrollments import Enrollment, EnrollmentsMixin, Outcome
 
@@ -62,13 +62,13 @@ class GovernanceModel(DirectoryMixin, BaselinesMixin, EnrollmentsMixin):
 
     def _reset_locked(self) -> None:
         self.master_account_uid = MASTER_ACCOUNT_UID
-        self.folders: dict[str, Folder] = {f: Folder(f, n, p) for f, n, p in _SEED_FOLDERS}
+        self.folders: dict[str, Folder] = {f: Folder(f, n, p) for f, n, p in SEED_FOLDERS}
         self.accounts: dict[int, MemberAccount] = {
             uid: MemberAccount(uid, name, folder, MASTER_ACCOUNT_UID, prefix, verified)
-            for uid, name, prefix, folder, verified in _SEED_MEMBERS
+            for uid, name, prefix, folder, verified in SEED_MEMBERS
         }
         self.baselines: dict[str, Baseline] = {
-            b.baseline_id: b for b in _seed_baselines()
+            b.baseline_id: b for b in seed_baselines()
         }
         self.enrollments: dict[int, Enrollment] = {}
         self.outcomes: list[Outcome] = []
@@ -200,7 +200,7 @@ class GovernanceModel(DirectoryMixin, BaselinesMixin, EnrollmentsMixin):
             outcomes = [Outcome.from_spec(o, catalog) for o in data.get("outcomes", [])]
             seq = int(data.get("seq", max((e.seq for e in enrollments.values()), default=0)))
             # A state file written before baselines were kept holds only the seeded ones.
-            baselines = [Baseline.from_dict(b) for b in data["baselines"]] if "baselines" in data else _seed_baselines()
+            baselines = [Baseline.from_dict(b) for b in data["baselines"]] if "baselines" in data else seed_baselines()
         except (KeyError, TypeError, ValueError, AttributeError) as exc:
             raise ValueError(f"malformed emulator state: {exc!r}") from exc
         for e in enrollments.values():

@@ -14,11 +14,11 @@ from .common import (
     SEED_TIME,
     GovernanceError,
     ItemError,
-    _check_page_size,
-    _compact,
-    _decode_token,
-    _encode_token,
-    _troubleshoot,
+    check_page_size,
+    compact,
+    decode_token,
+    encode_token,
+    troubleshoot,
     format_time,
     invalid_parameter,
 )
@@ -39,47 +39,47 @@ ITEM_SUBSCRIBE_SERVICES = "ACS-BP_ACCOUNT_FACTORY_SUBSCRIBE_SERVICES"
 # Catalog order is also the order in which items are applied (dependencies first). Where each
 # item's name, config keys and rules come from: docs/emulator.md, "The item catalog".
 _ITEM_DEFAULTS: tuple[BaselineItemDef, ...] = (
-    BaselineItemDef(ITEM_CONTACT, "1.0", _compact({"Contacts": [{
+    BaselineItemDef(ITEM_CONTACT, "1.0", compact({"Contacts": [{
         "Name": "governance", "Email": "cloud-admins@example.com",
         "Mobile": "13800000000", "Position": "Technical Director"}]})),
-    BaselineItemDef(ITEM_NOTIFICATION, "1.0", _compact({"Notifications": [{
+    BaselineItemDef(ITEM_NOTIFICATION, "1.0", compact({"Notifications": [{
         "GroupKey": "account_msg", "Contacts": [{"Name": "governance"}],
         "PmsgStatus": 1, "EmailStatus": 1, "SmsStatus": 1}]})),
     # Keys as terraform-provider-alicloud's alicloud_governance_baseline tests send them.
-    BaselineItemDef(ITEM_SECURITY_PREFERENCE, "1.0", _compact({
+    BaselineItemDef(ITEM_SECURITY_PREFERENCE, "1.0", compact({
         "AllowUserToChangePassword": True, "AllowUserToManageAccessKeys": False,
         "AllowUserToManageMfaDevices": True, "EnableSaveMfaTicket": False, "EnforceMfaForLogin": False,
         "LoginSessionDuration": 6, "LoginNetworkMasks": ""})),
     # The key terraform-provider-alicloud's alicloud_governance_account sends (default_domain_name).
-    BaselineItemDef(ITEM_DEFAULT_DOMAIN, "1.0", _compact({
+    BaselineItemDef(ITEM_DEFAULT_DOMAIN, "1.0", compact({
         "DefaultDomainName": "{AccountNamePrefix}.onaliyun.com"})),
-    BaselineItemDef(ITEM_RAM_ROLE, "1.0", _compact({"Roles": [{
+    BaselineItemDef(ITEM_RAM_ROLE, "1.0", compact({"Roles": [{
         "RoleName": "CloudAdmin", "Description": "Administrators from the management account",
-        "AssumeRolePolicyDocument": _compact({"Statement": [{"Action": "sts:AssumeRole",
+        "AssumeRolePolicyDocument": compact({"Statement": [{"Action": "sts:AssumeRole",
             "Effect": "Allow", "Principal": {"RAM": [f"acs:ram::{MASTER_ACCOUNT_UID}:root"]}}],
             "Version": "1"}),
         "ManagedSystemPolicies": ["AdministratorAccess"]}]}),
         # The reference's own GetEnrolledAccount example: RAM's CreateRole conflict.
         error=ItemError("EntityAlreadyExists.Role", "The role already exists.",
-                        _troubleshoot("EntityAlreadyExists.Role", "Ram"))),
-    BaselineItemDef(ITEM_VPC, "1.0", _compact({"Vpcs": [{
+                        troubleshoot("EntityAlreadyExists.Role", "Ram"))),
+    BaselineItemDef(ITEM_VPC, "1.0", compact({"Vpcs": [{
         "RegionId": "cn-hangzhou", "VpcName": "default-vpc", "CidrBlock": "172.16.0.0/12",
         "VSwitches": [{"ZoneId": "cn-hangzhou-h", "VSwitchName": "default-vsw",
                        "CidrBlock": "172.16.0.0/24"}]}]}),
         # VPC's CreateVpc, as its reference lists it.
-        error=ItemError("QuotaExceeded.Vpc", "VPC quota exceeded.", _troubleshoot("QuotaExceeded.Vpc", "Vpc"))),
-    BaselineItemDef(ITEM_SECURITY_GROUP, "1.0", _compact({"SecurityGroups": [{
+        error=ItemError("QuotaExceeded.Vpc", "VPC quota exceeded.", troubleshoot("QuotaExceeded.Vpc", "Vpc"))),
+    BaselineItemDef(ITEM_SECURITY_GROUP, "1.0", compact({"SecurityGroups": [{
         "RegionId": "cn-hangzhou", "VpcName": "default-vpc", "SecurityGroupName": "default-sg",
         "Rules": [{"Direction": "ingress", "IpProtocol": "TCP", "PortRange": "22/22",
                    "SourceCidrIp": "10.0.0.0/8", "Policy": "Accept"}]}]}),
         depends_on=(ITEM_VPC,)),
     # Name, keys and default values: terraform-provider-alicloud's alicloud_governance_baseline tests;
     # the length range: RAM's SetPasswordPolicy reference (MinimumPasswordLength 8-32).
-    BaselineItemDef(ITEM_PASSWORD_POLICY, "1.0", _compact({
+    BaselineItemDef(ITEM_PASSWORD_POLICY, "1.0", compact({
         "MinimumPasswordLength": 8, "RequireLowercaseCharacters": True, "RequireUppercaseCharacters": True,
         "RequireNumbers": True, "RequireSymbols": True, "MaxPasswordAge": 0, "HardExpiry": False,
         "PasswordReusePrevention": 0, "MaxLoginAttempts": 0}),
-        config_schema=_compact({"type": "object", "properties": {
+        config_schema=compact({"type": "object", "properties": {
             "MinimumPasswordLength": {"type": "integer", "minimum": 8, "maximum": 32},
             **{key: {"type": "boolean"} for key in ("RequireLowercaseCharacters", "RequireUppercaseCharacters",
                                                      "RequireNumbers", "RequireSymbols", "HardExpiry")},
@@ -87,9 +87,9 @@ _ITEM_DEFAULTS: tuple[BaselineItemDef, ...] = (
                                                                    "MaxLoginAttempts")}}})),
     # Name and keys: terraform-provider-alicloud's alicloud_governance_baseline tests, and the
     # governance reference's own Config example ({"EnabledServices":["CEN_TR","CDT","CMS","KMS"]}).
-    BaselineItemDef(ITEM_SUBSCRIBE_SERVICES, "1.0", _compact({"EnabledServices": [],
+    BaselineItemDef(ITEM_SUBSCRIBE_SERVICES, "1.0", compact({"EnabledServices": [],
                                                               "EnabledServiceConfigurations": []}),
-        config_schema=_compact({"type": "object", "properties": {
+        config_schema=compact({"type": "object", "properties": {
             "EnabledServices": {"type": "array", "items": {"type": "string"}},
             "EnabledServiceConfigurations": {"type": "array"}}})),
 )
@@ -112,7 +112,7 @@ ITEM_CATALOG: tuple[BaselineItemDef, ...] = tuple(
 BUILTIN_ITEMS: dict[str, BaselineItemDef] = {d.name: d for d in ITEM_CATALOG}
 ITEM_ERROR_CODES: dict[str, str] = {d.error.code: d.name for d in ITEM_CATALOG if d.error}
 """Error codes only one baseline item can raise -> that item."""
-_KNOWN_ERRORS: dict[str, ItemError] = {GENERIC_ITEM_ERROR.code: GENERIC_ITEM_ERROR,
+KNOWN_ERRORS: dict[str, ItemError] = {GENERIC_ITEM_ERROR.code: GENERIC_ITEM_ERROR,
                                        **{d.error.code: d.error for d in ITEM_CATALOG if d.error}}
 
 
@@ -132,7 +132,7 @@ DEFAULT_BASELINE_ID = "afb-bp1d5fq0wjz6kc8xrs4e"
 CUSTOM_BASELINE_ID = "afb-bp1n7hx3vq9lm2ty0a5c"
 
 
-def _blueprint_not_found() -> GovernanceError:
+def blueprint_not_found() -> GovernanceError:
     return GovernanceError("InvalidBlueprint.NotFound", "The specified blueprint does not exist.", 404)
 
 
@@ -176,7 +176,7 @@ class Baseline:
                                for i in data["items"]))
 
 
-def _seed_baselines() -> list[Baseline]:
+def seed_baselines() -> list[Baseline]:
     def items(*names: str) -> tuple[BaselineItem, ...]:
         return tuple(BaselineItem(n, BUILTIN_ITEMS[n].version, BUILTIN_ITEMS[n].config) for n in names)
 
@@ -276,7 +276,7 @@ class BaselinesMixin:
             return self.default_baseline
         baseline = self.baselines.get(baseline_id)
         if baseline is None:
-            raise _blueprint_not_found()
+            raise blueprint_not_found()
         return baseline
 
     def _custom_baseline(self, baseline_id: str | None) -> Baseline:
@@ -339,7 +339,7 @@ class BaselinesMixin:
     def list_baselines(
         self, max_results: int = DEFAULT_PAGE, next_token: str | None = None
     ) -> tuple[list[dict[str, Any]], str | None]:
-        _check_page_size(max_results)
+        check_page_size(max_results)
         with self._lock:
             rows = [{
                 "BaselineId": b.baseline_id,
@@ -372,7 +372,7 @@ class BaselinesMixin:
         max_results: int = DEFAULT_PAGE, next_token: str | None = None,
     ) -> tuple[list[dict[str, Any]], str | None]:
         """The catalog (built-in and added items): one row per item and version, in application order, filtered."""
-        _check_page_size(max_results)
+        check_page_size(max_results)
         catalog = self.catalog
         rows = [{
             "DependsOn": [{"Name": dep, "Type": catalog[dep].type, "Version": catalog[dep].version}
@@ -402,8 +402,8 @@ class BaselinesMixin:
 def _page(rows: list[dict[str, Any]], kind: str, max_results: int,
           next_token: str | None) -> tuple[list[dict[str, Any]], str | None]:
     """One page of ``rows`` from a position token (an unknown or stale token is invalid)."""
-    start = _decode_token(kind, next_token) if next_token else 0
+    start = decode_token(kind, next_token) if next_token else 0
     if start > len(rows):
         raise invalid_parameter("NextToken")
     end = start + max_results
-    return rows[start:end], (_encode_token(kind, end) if end < len(rows) else None)
+    return rows[start:end], (encode_token(kind, end) if end < len(rows) else None)

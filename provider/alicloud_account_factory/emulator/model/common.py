@@ -17,7 +17,7 @@ DEFAULT_PAGE = 10
 SEED_TIME = "2024-03-01T08:00:00Z"
 
 
-def _compact(obj: Any) -> str:
+def compact(obj: Any) -> str:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False)
 
 
@@ -30,12 +30,12 @@ class ItemError:
     recommend: str
 
 
-def _troubleshoot(code: str, product: str) -> str:
+def troubleshoot(code: str, product: str) -> str:
     return f"https://next.api.aliyun.com/troubleshoot?q={code}&product={product}"
 
 
 GENERIC_ITEM_ERROR = ItemError("InternalError", "A system error occurred.",
-                               _troubleshoot("InternalError", "governance"))
+                               troubleshoot("InternalError", "governance"))
 """What an item without an error of its own fails with: any item can meet a system error."""
 
 
@@ -78,12 +78,12 @@ def new_request_id() -> str:
     return str(uuid.uuid4()).upper()
 
 
-def _encode_token(kind: str, position: int) -> str:
+def encode_token(kind: str, position: int) -> str:
     raw = f"{kind}:{position}".encode()
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
-def _decode_token(kind: str, token: str) -> int:
+def decode_token(kind: str, token: str) -> int:
     try:
         padded = token + "=" * (-len(token) % 4)
         raw = base64.urlsafe_b64decode(padded.encode("ascii")).decode("ascii")
@@ -96,6 +96,6 @@ def _decode_token(kind: str, token: str) -> int:
 
 
 
-def _check_page_size(max_results: int) -> None:
+def check_page_size(max_results: int) -> None:
     if not 1 <= max_results <= MAX_PAGE:
         raise invalid_parameter("MaxResults")

@@ -21,7 +21,7 @@ FOLDER_IDS: tuple[str, ...] = (PLATFORM_FOLDER_ID, SANDBOX_FOLDER_ID, WORKLOAD_F
 UNVERIFIED_ACCOUNT_UID = 1896310574229806
 """A member account that has not passed enterprise real-name verification."""
 
-_SEED_FOLDERS: tuple[tuple[str, str, str | None], ...] = (
+SEED_FOLDERS: tuple[tuple[str, str, str | None], ...] = (
     (ROOT_FOLDER_ID, "Root", None),
     (PLATFORM_FOLDER_ID, "Platform", ROOT_FOLDER_ID),
     (SANDBOX_FOLDER_ID, "Sandbox", ROOT_FOLDER_ID),
@@ -29,7 +29,7 @@ _SEED_FOLDERS: tuple[tuple[str, str, str | None], ...] = (
 )
 
 # (uid, display name, account name prefix, folder, passed enterprise real-name verification)
-_SEED_MEMBERS: tuple[tuple[int, str, str, str, bool], ...] = (
+SEED_MEMBERS: tuple[tuple[int, str, str, str, bool], ...] = (
     (1207465839102347, "shared-services", "shared-services", PLATFORM_FOLDER_ID, True),
     (1318502746195028, "log-archive", "log-archive", PLATFORM_FOLDER_ID, True),
     (1452067318846219, "sandbox-alice", "sandbox-alice", SANDBOX_FOLDER_ID, True),
@@ -40,14 +40,14 @@ _SEED_MEMBERS: tuple[tuple[int, str, str, str, bool], ...] = (
     (9123456789012345, "analytics-intl", "analytics-intl", WORKLOAD_FOLDER_ID, True),
     (UNVERIFIED_ACCOUNT_UID, "unverified-member", "unverified-member", ROOT_FOLDER_ID, False),
 )
-MEMBER_ACCOUNT_UIDS: tuple[int, ...] = tuple(m[0] for m in _SEED_MEMBERS if m[4])
+MEMBER_ACCOUNT_UIDS: tuple[int, ...] = tuple(m[0] for m in SEED_MEMBERS if m[4])
 """The seeded member accounts that can be enrolled by AccountUid."""
 
 UID_MIN = 1_000_000_000_000_000
 UID_MAX = 1_999_999_999_999_999
 
 
-def _user_not_found() -> GovernanceError:
+def user_not_found() -> GovernanceError:
     return GovernanceError("InvalidUser.NotFound", "The specified user does not exist.", 404)
 
 
@@ -87,7 +87,7 @@ class DirectoryMixin:
             raise invalid_parameter("AccountUid")
         account = self.accounts.get(uid)
         if account is None:
-            raise _user_not_found()
+            raise user_not_found()
         if not account.real_name_verified:
             raise GovernanceError(
                 "InvalidEnterpriseRealName.NotFound",

@@ -16,7 +16,7 @@ from typing import Any
 from .catalog import (
     BUILTIN_ITEMS,
     ITEM_RAM_ROLE,
-    _KNOWN_ERRORS,
+    KNOWN_ERRORS,
     ITEM_ERROR_CODES,
     Baseline,
     invalid_config,
@@ -27,16 +27,16 @@ from .common import (
     GENERIC_ITEM_ERROR,
     GovernanceError,
     ItemError,
-    _check_page_size,
-    _decode_token,
-    _encode_token,
-    _troubleshoot,
+    check_page_size,
+    decode_token,
+    encode_token,
+    troubleshoot,
     format_time,
     invalid_parameter,
     new_request_id,
 )
-from .directory import ROOT_FOLDER_ID, MemberAccount, _user_not_found
-from .catalog import _blueprint_not_found
+from .directory import ROOT_FOLDER_ID, MemberAccount, user_not_found
+from .catalog import blueprint_not_found
 from .item_catalog import ItemCatalog
 
 ENROLLMENT_STATUSES = ("Pending", "Running", "Scheduling", "Finished", "Failed", "ScheduleFailed")
@@ -48,7 +48,7 @@ PENDING_FRACTION = 0.1
 _PREFIX_RE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{1,49}$")
 
 SCHEDULE_ERROR = ItemError("InternalError", "A system error occurred while scheduling the account enrollment.",
-                           _troubleshoot("InternalError", "governance"))
+                           troubleshoot("InternalError", "governance"))
 """The default error of a ScheduleFailed outcome (no baseline item ran)."""
 
 _OTHER_ERROR_MESSAGES: dict[str, str] = {
@@ -185,8 +185,8 @@ class Outcome:
             default = (builtin.error if builtin else None) or GENERIC_ITEM_ERROR
         code = self.error_code if self.error_code is not None else default.code
         if code != default.code:
-            default = _KNOWN_ERRORS.get(code) or ItemError(code, _OTHER_ERROR_MESSAGES[self.status],
-                                                           _troubleshoot(code, "governance"))
+            default = KNOWN_ERRORS.get(code) or ItemError(code, _OTHER_ERROR_MESSAGES[self.status],
+                                                           troubleshoot(code, "governance"))
         return ItemError(code,
                          self.error_message if self.error_message is not None else default.message,
                          self.recommend if self.recommend is not None else default.recommend)
@@ -461,7 +461,7 @@ class EnrollmentsMixin:
                 if folder_id and folder_id not in self.folders:
                     raise invalid_parameter("FolderId")
                 if payer_account_uid is not None and payer_account_uid not in self._known_uids():
-                    raise _user_not_found()
+                    raise user_not_found()
 
             effective = _merge_items(baseline, items_in, self.catalog)
             _check_dependencies(effective, self.catalog)
@@ -539,8 +539,8 @@ class EnrollmentsMixin:
             enrollment = self.enrollments.get(account_uid)
             if enrollment is None:
                 if account_uid in self._known_uids():
-                    raise _blueprint_not_found()
-                raise _user_not_found()
+                    raise blueprint_not_found()
+                raise user_not_found()
             return self._view(enrollment, self._clock())
 
     def _view(self, e: Enrollment, now: float) -> dict[str, Any]:
@@ -578,9 +578,9 @@ class EnrollmentsMixin:
 
         An account shows up only once its listing lag has passed (GetEnrolledAccount sees it at once).
         """
-        _check_page_size(max_results)
+        check_page_size(max_results)
         with self._lock:
-            after = _decode_token("ea", next_token) if next_token else 0
+            after = decode_token("ea", next_token) if next_token else 0
             now = self._clock()
             remaining = sorted((e for e in self.enrollments.values() if e.seq > after and e.listed_at <= now),
                                key=lambda e: e.seq)
@@ -599,7 +599,7 @@ class EnrollmentsMixin:
                     "Status": phase.status,
                     "UpdateTime": format_time(shown),
                 })
-            token = _encode_token("ea", page[-1].seq) if len(remaining) > len(page) else None
+            token = encode_token("ea", page[-1].seq) if len(remaining) > len(page) else None
             return rows, token
 
     # ---- outcomes (control API) -----------------------------------------------------

@@ -17,7 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .common import ItemError, _compact
+from .common import ItemError, compact
 from .config_schema import check_schema, config_problem
 
 ITEM_NAME = re.compile(r"ACS-BP_ACCOUNT_FACTORY_[A-Z0-9_]+")
@@ -186,10 +186,10 @@ def _definition(entry: Any, n: int, known: Mapping[str, BaselineItemDef], source
     if problem:
         raise ValueError(f"{where}: the default config does not fit config_schema: {problem}")
     return BaselineItemDef(
-        name=name, version=versions[0], newer_versions=tuple(versions[1:]), config=_compact(config),
+        name=name, version=versions[0], newer_versions=tuple(versions[1:]), config=compact(config),
         depends_on=_dependencies(entry.get("depends_on", []), where, name, known),
         type=entry.get("type") or DEFAULT_TYPE, description=entry.get("description", ""),
-        config_schema=_compact(schema) if schema is not None else None, source=source)
+        config_schema=compact(schema) if schema is not None else None, source=source)
 
 
 def _dependencies(value: Any, where: str, name: str, known: Mapping[str, BaselineItemDef]) -> tuple[str, ...]:
