@@ -134,7 +134,5 @@ def configure_native_plugin(sandbox: PulumiSandbox, endpoint: str, *, access_key
     """Point the native plugin at ENDPOINT in its own namespace (it reads no `alicloud:*` key), with the
     key pair as secrets, as a user would set them."""
     namespace = "alicloud-account-factory"
-    sandbox.set_config(f"{namespace}:region", "cn-hangzhou")
-    sandbox.set_config(f"{namespace}:endpoint", endpoint)
-    sandbox.set_config(f"{namespace}:accessKey", access_key_id, secret=True)
-    sandbox.set_config(f"{namespace}:secretKey", secret, secret=True)
+    sandbox.set_configs({f"{namespace}:region": "cn-hangzhou", f"{namespace}:endpoint": endpoint},
+                        {f"{namespace}:accessKey": access_key_id, f"{namespace}:secretKey": secret})

@@ -43,13 +43,9 @@ def sandbox_for(tmp_path: Path, pulumi_cli: Path, emulator: Emulator) -> Iterato
         count += 1
         sandbox = PulumiSandbox(tmp_path / f"sandbox{count}", pulumi_cli, program,
                                 provider_state=tmp_path / "provider-state")
-        sandbox.set_config("alicloud:region", "cn-hangzhou")
-        sandbox.set_config("alicloud-account-factory:endpoint", emulator.endpoint)
-        if credentials:
-            sandbox.set_config("alicloud:accessKey", ACCESS_KEY_ID, secret=True)
-            sandbox.set_config("alicloud:secretKey", SECRET, secret=True)
-        for key, value in config.items():
-            sandbox.set_config(key, value)
+        sandbox.set_configs({"alicloud:region": "cn-hangzhou", "alicloud-account-factory:endpoint": emulator.endpoint,
+                             **config},
+                            {"alicloud:accessKey": ACCESS_KEY_ID, "alicloud:secretKey": SECRET} if credentials else {})
         made.append(sandbox)
         return sandbox
 

@@ -46,11 +46,8 @@ def native_sandbox_for(tmp_path: Path, pulumi_toolchain: Path, emulator: Emulato
         sandbox = PulumiSandbox(tmp_path / f"{program}{len(made)}", pulumi_toolchain, PROGRAMS / "native" / program,
                                 project=f"native-{program}", runtime="yaml", plugins={NATIVE: PLUGIN_DIR},
                                 provider_state=tmp_path / "provider-state")
-        sandbox.set_config(f"{NATIVE}:region", "cn-hangzhou")
-        sandbox.set_config(f"{NATIVE}:endpoint", emulator.endpoint)
-        sandbox.set_config(f"{NATIVE}:accessKey", ACCESS_KEY_ID, secret=True)
-        sandbox.set_config(f"{NATIVE}:secretKey", SECRET, secret=True)
-        sandbox.set_config("owner", OWNER, secret=True)
+        sandbox.set_configs({f"{NATIVE}:region": "cn-hangzhou", f"{NATIVE}:endpoint": emulator.endpoint},
+                            {f"{NATIVE}:accessKey": ACCESS_KEY_ID, f"{NATIVE}:secretKey": SECRET, "owner": OWNER})
         made.append(sandbox)
         return sandbox
 
