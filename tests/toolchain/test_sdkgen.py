@@ -2,7 +2,8 @@
 the SDKs that Pulumi's generators write as `pulumi package gen-sdk` would, reproducibly, with stale files
 gone, the version override of gen-sdk's --version, and errors that name the problem.
 
-That the generated SDKs work, through the real CLI and each language host, is tests/e2e/test_toolchain.py.
+That generated SDKs work, through the real CLI and each language host, is the plugin's e2e tests'
+(tests/e2e/test_native_sdks.py, test_native_python_migration.py).
 """
 
 from __future__ import annotations
