@@ -14,9 +14,9 @@ WITH_PULUMI = bin="$$(scripts/pulumi-cli.sh)" && PATH="$(CURDIR)/$(VENV)/bin:$$b
 # Node.js packages and tools/sdkgen, each built first when missing (docs/toolchain.md).
 WITH_TOOLCHAIN = scripts/node-packages.sh >/dev/null && scripts/sdkgen.sh --path >/dev/null \
 	&& bin="$$(scripts/pulumi-hosts.sh)" && PATH="$(CURDIR)/$(VENV)/bin:$$bin:$$PATH" PULUMI_CLI_DIR="$$bin"
-# pytest-xdist workers: the tests mostly wait (on enrollments, held requests, the CLI), so four per
-# core, and at least 4 (8 on 2 cores; measured idle: make test 3m36s against 4m19s with 6, make
-# check 43-49 s against 53-59 s).
+# pytest-xdist workers: many tests wait (on enrollments, held requests, the CLI), so four per core,
+# and at least 4 (8 on 2 cores; make check 43-49 s against 53-59 s with 6). The whole suite now keeps
+# both cores about 92% busy: more workers would not shorten it (docs/testing.md).
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(max(4, 4 * (os.cpu_count() or 1)))')
 
 .PHONY: venv pulumi hosts schema plugin sdks test check demo bench bench-engine bench-scale dist test-bounds drawing clean

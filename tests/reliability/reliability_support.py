@@ -279,9 +279,8 @@ def create_all(server: ProviderServer, registrations: Iterable[Registration]) ->
 
 
 def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 0.02) -> bool:
-    """Poll `predicate` (50 times a second: predicates copy the emulator's state or request log, and a
-    tighter loop spent a noticeable share of the suite's CPU); False when `timeout` passes first (the
-    caller decides what that means)."""
+    """Poll `predicate` 50 times a second (predicates copy the emulator's state or request log, and the
+    suite is CPU-bound on 2 cores); False when `timeout` passes first (the caller decides what that means)."""
     deadline = time.monotonic() + timeout
     while not predicate():
         if time.monotonic() > deadline:
