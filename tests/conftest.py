@@ -112,28 +112,3 @@ def sdkgen_program() -> Path:
         return sdkgen()
     except ToolchainUnavailable as error:
         _unavailable(f"tools/sdkgen could not be built: {error}")
-
-
-#: Modules of one long test each (a minute or more on 2 cores), started first: at the start of the
-#: collection, one per worker's share, so that no worker begins one of them near the end of the run
-#: (pytest-xdist's worksteal hands each worker a contiguous share of the collection in order).
-LONG_POLES = (
-    "tests/reliability/test_faults.py",
-    "tests/reliability/test_crash_safety.py",
-    "tests/reliability/test_failure_recovery.py",
-    "tests/e2e/test_native_python_migration.py",
-)
-
-
-def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    workers = getattr(config, "workerinput", {}).get("workercount", 0)  # set on pytest-xdist's workers only
-    if workers < 2:
-        return
-    poles = [item for item in items if item.nodeid.split("::")[0] in LONG_POLES]
-    if not poles:
-        return
-    rest = [item for item in items if item not in poles]
-    share = max(1, len(items) // workers)
-    for index, pole in enumerate(poles):  # the first test of worker index's share
-        rest.insert(min(len(rest), index * share), pole)
-    items[:] = rest
