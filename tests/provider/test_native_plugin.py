@@ -5,7 +5,6 @@ the configuration's own namespace, and the partially created resource a timed-ou
 
 from __future__ import annotations
 
-import asyncio
 import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -13,10 +12,11 @@ from typing import Any
 
 import grpc
 import pytest
-from google.protobuf import empty_pb2, struct_pb2
+from google.protobuf import empty_pb2
 from google.rpc import status_pb2
 
 from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET, TIMEOUT_AFTER_SENDING, emulator_for_tests
+from account_factory_testing.provider_server import to_struct as struct
 from alicloud_account_factory import __version__
 from alicloud_account_factory.emulator import Emulator
 from alicloud_account_factory.native import schema
@@ -28,13 +28,6 @@ URN = "urn:pulumi:dev::native::alicloud-account-factory:index:EnrolledAccount::t
 #: Nothing listens there: the plugin's messages to the engine fail quietly, as in the dynamic provider's tests.
 ENGINE = "127.0.0.1:1"
 
-
-def struct(values: dict[str, Any]) -> struct_pb2.Struct:
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(rpc.serialize_properties(values, {}))
-    finally:
-        loop.close()
 
 
 PluginFactory = Callable[..., provider_pb2_grpc.ResourceProviderStub]

@@ -26,7 +26,6 @@ scanned for the secret key in every spelling, and filed with the suite's EVIDENC
 
 from __future__ import annotations
 
-import asyncio
 import base64
 import random
 import subprocess
@@ -50,6 +49,7 @@ from account_factory_testing.accounts import (
     emulator_for_tests,
 )
 from account_factory_testing.engine import FakeEngine
+from account_factory_testing.provider_server import to_struct as struct
 from account_factory_testing.secrets import where_found
 from alicloud_account_factory.emulator import Emulator
 from pulumi.runtime import rpc
@@ -75,13 +75,6 @@ CREATE_BASELINE = "CreateAccountFactoryBaseline"
 def _urn(type_: str, name: str) -> str:
     return f"urn:pulumi:dev::native::{type_}::{name}"
 
-
-def struct(values: dict[str, Any]) -> struct_pb2.Struct:
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(rpc.serialize_properties(values, {}))
-    finally:
-        loop.close()
 
 
 class Plugin:
