@@ -8,6 +8,7 @@ ones that `make pulumi` provides.
 
 from __future__ import annotations
 
+import atexit
 import json
 import os
 import re
@@ -15,10 +16,13 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Optional
+
+import yaml  # type: ignore[import-untyped]  # no stubs in the suite's environment
 
 REPO = Path(__file__).resolve().parents[2]
 #: The programs of the end-to-end suite (the engine benchmark runs `accounts` too).
@@ -30,6 +34,9 @@ STACK = "e2e"
 #: real credentials and another Pulumi setup.
 _DROPPED_PREFIXES = ("ALIBABA_CLOUD_", "ALICLOUD_", "PULUMI_")
 _DROPPED = {"http_proxy", "https_proxy", "all_proxy"}
+#: The stacks `pulumi stack init` made in this process, by (CLI, project, stack, passphrase): what a
+#: new sandbox's stack is copied from (PulumiSandbox._copy_a_new_stack).
+_NEW_STACKS: dict[tuple[str, str, str, str], Path] = {}
 
 
 def locate_cli() -> tuple[Optional[Path], str]:
@@ -115,7 +122,31 @@ class PulumiSandbox:
             "ALICLOUD_ACCOUNT_FACTORY_STATE_DIR": str(provider_state or root / "provider-state"),
             **(env or {}),
         }
-        self.pulumi("stack", "init", stack, stack_flag=False)
+        if backend is None:
+            self._copy_a_new_stack()
+        else:  # a backend other stacks live in: the CLI adds this one to it
+            self.pulumi("stack", "init", stack, stack_flag=False)
+
+    def _copy_a_new_stack(self) -> None:
+        """`pulumi stack init` into this sandbox's own backend, as a copy of what the real command wrote for
+        the same project and stack in a scratch sandbox of this process (its backend files and the stack's
+        config file with its encryption salt): a new stack costs a file copy instead of a CLI start."""
+        key = (str(self.cli), self.project, self.stack, self.env.get("PULUMI_CONFIG_PASSPHRASE", ""))
+        template = _NEW_STACKS.get(key)
+        if template is None:
+            template = Path(tempfile.mkdtemp(prefix="new-stack-"))
+            atexit.register(shutil.rmtree, template, ignore_errors=True)
+            (template / "project").mkdir()
+            shutil.copy(self.project_dir / "Pulumi.yaml", template / "project" / "Pulumi.yaml")
+            env = {**self.env, "PULUMI_HOME": str(template / "pulumi-home"),
+                   "PULUMI_BACKEND_URL": (template / "backend").as_uri()}
+            (template / "backend").mkdir()
+            done = subprocess.run([str(self.cli), "stack", "init", self.stack, "--non-interactive"],
+                                  cwd=template / "project", env=env, capture_output=True, text=True, timeout=240)
+            assert done.returncode == 0, f"pulumi stack init {self.stack}: {done.stdout}{done.stderr}"
+            _NEW_STACKS[key] = template
+        shutil.copytree(template / "backend", self.backend, dirs_exist_ok=True)
+        shutil.copy(template / "project" / f"Pulumi.{self.stack}.yaml", self.project_dir)
 
     # --- running the CLI -----------------------------------------------------------------
 
@@ -145,19 +176,31 @@ class PulumiSandbox:
     # --- conveniences ----------------------------------------------------------------------
 
     def set_config(self, key: str, value: Any, *, secret: bool = False) -> None:
-        text = value if isinstance(value, str) else json.dumps(value)
-        self.pulumi("config", "set", key, *(["--secret"] if secret else []), "--", text)
+        self.set_configs({} if secret else {key: value}, {key: value} if secret else {})
 
     def set_configs(self, plain: Mapping[str, Any], secret: Mapping[str, Any] = {}) -> None:  # noqa: B006 - read only
-        """Several values in one `pulumi config set-all` (each CLI start costs a few tenths of a
-        second of CPU, and the suite sets up hundreds of stacks); the same values as set_config's."""
+        """Config values as `pulumi config set KEY VALUE` leaves them (a value that is not a string as its
+        JSON text). Plain ones are written into the stack's config file, as a user may edit it by hand,
+        and secret ones are encrypted by one `pulumi config set-all --secret` (each CLI start costs half
+        a second of CPU, the passphrase's key derivation included, and the suite sets up hundreds of
+        stacks)."""
         def spelled(value: Any) -> str:
             return value if isinstance(value, str) else json.dumps(value)
 
-        pairs = [*(("--plaintext", f"{k}={spelled(v)}") for k, v in plain.items()),
-                 *(("--secret", f"{k}={spelled(v)}") for k, v in secret.items())]
-        if pairs:
-            self.pulumi("config", "set-all", *(part for pair in pairs for part in pair))
+        if plain:
+            path = self.project_dir / f"Pulumi.{self.stack}.yaml"
+            document = yaml.safe_load(path.read_text()) if path.exists() else None
+            document = document or {}
+            values = document.setdefault("config", None) or {}
+            values.update({self.qualified(k): spelled(v) for k, v in plain.items()})
+            document["config"] = values
+            path.write_text(yaml.safe_dump(document, default_flow_style=False, sort_keys=False, width=1 << 30))
+        if secret:
+            self.pulumi("config", "set-all", *(part for k, v in secret.items() for part in ("--secret", f"{k}={spelled(v)}")))
+
+    def qualified(self, key: str) -> str:
+        """A config key as the CLI stores it: `project:key` unless it names its namespace."""
+        return key if ":" in key else f"{self.project}:{key}"
 
     def set_accounts(self, accounts: Mapping[str, Mapping[str, Any]]) -> None:
         """The `accounts` config of the programs/accounts program."""
@@ -174,7 +217,13 @@ class PulumiSandbox:
         return dict(json.loads(self.pulumi("stack", "output", "--json", "--show-secrets").stdout))
 
     def export(self) -> dict[str, Any]:
-        return dict(json.loads(self.pulumi("stack", "export").stdout))
+        """What `pulumi stack export` shows: the deployment the engine last wrote into the file backend,
+        read from its file (`stack export` is a CLI start just to print it)."""
+        checkpoint = self.backend / ".pulumi" / "stacks" / self.project / f"{self.stack}.json"
+        if not checkpoint.exists():  # a layout of the backend this does not know: ask the CLI
+            return dict(json.loads(self.pulumi("stack", "export").stdout))
+        stored = json.loads(checkpoint.read_text())
+        return {"version": stored["version"], "deployment": stored["checkpoint"].get("latest") or {}}
 
     def resources(self, type_suffix: str = ":EnrolledAccount") -> list[dict[str, Any]]:
         """The stack's resources of a type, as `pulumi stack export` has them."""
