@@ -9,6 +9,7 @@ import pulumi.dynamic
 
 from .baselines import fields as baseline_fields
 from .core import field_kit
+from .dynamic.provider_blob import provider_pickling_contained
 from .baseline_provider import AccountFactoryBaselineProvider
 from .outputs import AccountFactoryBaselineItem
 from .resource import (
@@ -107,7 +108,8 @@ class AccountFactoryBaseline(pulumi.dynamic.Resource, module="alicloud-account-f
         # (and the record of its inputs, which may hold any secret input: `field_kit.INPUTS_RECORD`)
         opts = pulumi.ResourceOptions.merge(opts, pulumi.ResourceOptions(
             additional_secret_outputs=["baseline_items", field_kit.INPUTS_RECORD]))
-        super().__init__(AccountFactoryBaselineProvider(), resource_name, props, opts)
+        with provider_pickling_contained():
+            super().__init__(AccountFactoryBaselineProvider(), resource_name, props, opts)
 
     baseline_id: pulumi.Output[str]
     """The baseline's id (`afb-...`), for `EnrolledAccount(baseline_id=...)`."""

@@ -21,6 +21,7 @@ from .accounts import fields
 from .accounts.model import uid_property
 from .core import field_kit, replace_on_changes
 from .core.field_kit import MAX_EXACT_INTEGER, canonical_json
+from .dynamic.provider_blob import provider_pickling_contained
 from .engine_parallelism import account_declared
 from .outputs import (
     AccountFactoryBaselineItem,
@@ -298,7 +299,8 @@ class EnrolledAccount(pulumi.dynamic.Resource, module="alicloud-account-factory"
         props.update(provider_inputs(resource_name, RESOURCE_TYPE, opts))
         if opts.id is None:  # a read (`get`) never waits for an enrollment
             account_declared()  # more than the engine's --parallel: warned once (engine_parallelism.py)
-        super().__init__(EnrolledAccountProvider(), resource_name, props, opts)
+        with provider_pickling_contained():
+            super().__init__(EnrolledAccountProvider(), resource_name, props, opts)
 
     @staticmethod
     def get(resource_name: str, account_uid: pulumi.Input[AccountUidInput],
@@ -412,7 +414,8 @@ class StackIdentity(pulumi.dynamic.Resource, module="alicloud-account-factory", 
     value: pulumi.Output[str]
 
     def __init__(self, resource_name: str, opts: Optional[pulumi.ResourceOptions] = None) -> None:
-        super().__init__(StackIdentityProvider(), resource_name, {field_kit.STACK_IDENTITY_VALUE: None}, opts)
+        with provider_pickling_contained():
+            super().__init__(StackIdentityProvider(), resource_name, {field_kit.STACK_IDENTITY_VALUE: None}, opts)
 
 
 #: The name of the one StackIdentity of a stack.
