@@ -289,6 +289,18 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
     return True
 
 
+
+def release_once_looked(emulator: Any, since: float, listing: str = "ListAccountFactoryBaselines") -> int:
+    """Let the gateway carry out its held request only once a create that started after `since` has looked
+    (its listing is in the emulator's log): the worst order for a request that went unanswered. Returns how
+    many requests were released (1 unless the hold's own bound ran out first)."""
+    def looked() -> bool:
+        return any(r["action"] == listing and r["time"] > since for r in emulator.requests())
+
+    assert wait_until(looked, timeout=HANG_SECONDS), "the second create never looked"
+    return int(emulator.release_held())
+
+
 # --- what the emulator holds ------------------------------------------------------------------
 
 

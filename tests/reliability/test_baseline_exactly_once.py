@@ -39,6 +39,7 @@ from tests.reliability.reliability_support import (
     CreateOutcome,
     check_and_create,
     create_in_a_new_provider,
+    release_once_looked,
     start_server,
     wait_until,
 )
@@ -102,12 +103,7 @@ def test_a_create_unanswered_past_the_read_timeout_then_run_again_at_once_leaves
                                       daemon=True)
             thread.start()
 
-            def looked_while_held() -> bool:
-                return any(r["action"] == "ListAccountFactoryBaselines" and r["time"] > first_ended
-                           for r in emulator.requests())
-
-            assert wait_until(looked_while_held, timeout=HANG_SECONDS), "the second create never looked"
-            released = emulator.release_held()
+            released = release_once_looked(emulator, since=first_ended)
             thread.join(HANG_SECONDS)
         finally:
             emulator.release_held()

@@ -61,6 +61,7 @@ from tests.reliability.reliability_support import (
     READ_TIMEOUT_SECONDS,
     SEED,
     accounts_by_name,
+    release_once_looked,
     the_one_account,
     wait_until,
 )
@@ -323,12 +324,7 @@ def test_a_baseline_create_unanswered_past_the_read_timeout_then_run_again_leave
             first_ended = time.time()
             thread, result = _in_background(lambda: check_and_create(second, urn, inputs))
 
-            def looked_while_held() -> bool:
-                return any(r["action"] == "ListAccountFactoryBaselines" and r["time"] > first_ended
-                           for r in emulator.requests())
-
-            assert wait_until(looked_while_held, timeout=HANG_SECONDS), "the second create never looked"
-            released = emulator.release_held()
+            released = release_once_looked(emulator, since=first_ended)
             thread.join(HANG_SECONDS)
         finally:
             emulator.release_held()
