@@ -20,8 +20,8 @@ WITH_TOOLCHAIN = scripts/node-packages.sh >/dev/null && scripts/sdkgen.sh --path
 # (__pycache__/, ignored by git) whatever the caller's environment says.
 KEEP_BYTECODE := env -u PYTHONDONTWRITEBYTECODE
 # pytest-xdist workers: many tests wait (on enrollments, held requests, the CLI), so four per core,
-# and at least 4 (8 on 2 cores; make check 43-49 s against 53-59 s with 6). The whole suite now keeps
-# both cores about 92% busy: more workers would not shorten it (docs/testing.md).
+# and at least 4 (8 on 2 cores; make check 43-49 s against 53-59 s with 6). The whole suite is CPU-bound on
+# 2 cores: more workers would not shorten it (docs/testing.md says where its CPU goes).
 TEST_WORKERS ?= $(shell $(PYTHON) -c 'import os; print(max(4, 4 * (os.cpu_count() or 1)))')
 
 .PHONY: venv pulumi hosts schema plugin sdks test check demo bench bench-engine bench-scale dist test-bounds drawing clean

@@ -34,6 +34,22 @@ STACK = "e2e"
 #: real credentials and another Pulumi setup.
 _DROPPED_PREFIXES = ("ALIBABA_CLOUD_", "ALICLOUD_", "PULUMI_")
 _DROPPED = {"http_proxy", "https_proxy", "all_proxy"}
+#: Config keys whose plain values `pulumi config set` refuses when they look like a secret (its looksLikeSecret).
+SECRET_LOOKING_KEY = re.compile(r"passwd|pass|password|pwd|secret|token", re.IGNORECASE)
+
+
+class ConfigText(str):
+    """A config value to write double-quoted: PyYAML (YAML 1.1) leaves `1e3`, `0o17` or `2024-1-2` plain,
+    which the CLI's YAML 1.2 reader takes for a number or a date; `pulumi config set` quotes them."""
+
+
+class ConfigDumper(yaml.SafeDumper):  # type: ignore[misc]  # yaml has no stubs here
+    """The stack's config file as the CLI would read back each value: ConfigText double-quoted, keys plain."""
+
+
+ConfigDumper.add_representer(
+    ConfigText, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", str(text), style='"'))
+
 #: The stacks `pulumi stack init` made in this process, by (CLI, project, stack, passphrase): what a
 #: new sandbox's stack is copied from (PulumiSandbox._copy_a_new_stack).
 _NEW_STACKS: dict[tuple[str, str, str, str], Path] = {}
@@ -122,9 +138,9 @@ class PulumiSandbox:
             "ALICLOUD_ACCOUNT_FACTORY_STATE_DIR": str(provider_state or root / "provider-state"),
             **(env or {}),
         }
-        if backend is None:
+        if backend is None and not any(k.startswith("PULUMI_") for k in env or {}):
             self._copy_a_new_stack()
-        else:  # a backend other stacks live in: the CLI adds this one to it
+        else:  # a backend other stacks live in (the CLI adds this one to it), or Pulumi settings of its own
             self.pulumi("stack", "init", stack, stack_flag=False)
 
     def _copy_a_new_stack(self) -> None:
@@ -179,22 +195,26 @@ class PulumiSandbox:
         self.set_configs({} if secret else {key: value}, {key: value} if secret else {})
 
     def set_configs(self, plain: Mapping[str, Any], secret: Mapping[str, Any] = {}) -> None:  # noqa: B006 - read only
-        """Config values as `pulumi config set KEY VALUE` leaves them (a value that is not a string as its
+        """Config values as `pulumi config set KEY VALUE` stores them (a value that is not a string as its
         JSON text). Plain ones are written into the stack's config file, as a user may edit it by hand,
         and secret ones are encrypted by one `pulumi config set-all --secret` (each CLI start costs half
         a second of CPU, the passphrase's key derivation included, and the suite sets up hundreds of
-        stacks)."""
+        stacks). A plain value under a key the CLI checks for secrets (`token`, `password`, ...) still goes
+        through `pulumi config set`, which refuses one that looks like a secret."""
         def spelled(value: Any) -> str:
             return value if isinstance(value, str) else json.dumps(value)
 
-        if plain:
+        checked = {k: v for k, v in plain.items() if SECRET_LOOKING_KEY.search(k.rpartition(":")[2])}
+        for key, value in checked.items():
+            self.pulumi("config", "set", key, "--", spelled(value))
+        written = {self.qualified(k): spelled(v) for k, v in plain.items() if k not in checked}
+        if written:
             path = self.project_dir / f"Pulumi.{self.stack}.yaml"
-            document = yaml.safe_load(path.read_text()) if path.exists() else None
-            document = document or {}
-            values = document.setdefault("config", None) or {}
-            values.update({self.qualified(k): spelled(v) for k, v in plain.items()})
-            document["config"] = values
-            path.write_text(yaml.safe_dump(document, default_flow_style=False, sort_keys=False, width=1 << 30))
+            document = (yaml.safe_load(path.read_text(encoding="utf-8")) if path.exists() else None) or {}
+            values = {**(document.get("config") or {}), **written}
+            document["config"] = {k: ConfigText(v) if isinstance(v, str) else v for k, v in values.items()}
+            path.write_text(yaml.dump(document, Dumper=ConfigDumper, default_flow_style=False, sort_keys=False,
+                                      allow_unicode=True, width=1 << 30), encoding="utf-8")
         if secret:
             self.pulumi("config", "set-all", *(part for k, v in secret.items() for part in ("--secret", f"{k}={spelled(v)}")))
 
@@ -218,16 +238,18 @@ class PulumiSandbox:
 
     def export(self) -> dict[str, Any]:
         """What `pulumi stack export` shows: the deployment the engine last wrote into the file backend,
-        read from its file (`stack export` is a CLI start just to print it)."""
+        read from its file (`stack export` is a CLI start just to print it). Anything but a plain version-3
+        checkpoint (compressed, older, with features) is left to the CLI."""
         checkpoint = self.backend / ".pulumi" / "stacks" / self.project / f"{self.stack}.json"
-        if not checkpoint.exists():  # a layout of the backend this does not know: ask the CLI
+        compressed = [checkpoint.with_name(checkpoint.name + suffix) for suffix in (".gz", ".zst")]
+        stored = json.loads(checkpoint.read_text(encoding="utf-8")) if checkpoint.exists() else {}
+        if stored.get("version") != 3 or "features" in stored or any(p.exists() for p in compressed):
             return dict(json.loads(self.pulumi("stack", "export").stdout))
-        stored = json.loads(checkpoint.read_text())
-        return {"version": stored["version"], "deployment": stored["checkpoint"].get("latest") or {}}
+        return {"version": 3, "deployment": stored["checkpoint"].get("latest")}
 
     def resources(self, type_suffix: str = ":EnrolledAccount") -> list[dict[str, Any]]:
         """The stack's resources of a type, as `pulumi stack export` has them."""
-        deployment = self.export()["deployment"]
+        deployment = self.export()["deployment"] or {}
         return [r for r in deployment.get("resources") or [] if r["type"].endswith(type_suffix)]
 
     def rename_stack(self, stack: str) -> None:

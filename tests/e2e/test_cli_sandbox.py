@@ -14,8 +14,11 @@ from pathlib import Path
 
 from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, SandboxFactory
 
+#: Values PyYAML would write plain but YAML 1.2 reads as numbers or dates (`1e3`, `0o17`, `2024-1-2`), a
+#: multi-line one, non-ASCII, leading blanks, JSON text, and a key the CLI checks for secrets.
 VALUES = {"env": "prod", "count": 3, "flag": "true", "accounts": {"team": {"display_name": "Team: a \"quoted\" name"}},
-          "alicloud-account-factory:readTimeout": "10s"}
+          "alicloud-account-factory:readTimeout": "10s", "exponent": "1e3", "octal": "0o17", "date": "2024-1-2",
+          "lines": "first\nsecond", "accented": "équipe", "padded": "  lead", "tokenName": "orders"}
 SECRETS = {"token": "s3cr3t value", "alicloud:secretKey": "another secret"}
 
 
@@ -47,7 +50,9 @@ def test_a_copied_stack_takes_config_and_shows_it_as_one_the_cli_made_and_set(
 
 def test_export_reads_what_pulumi_stack_export_prints(sandbox_for: SandboxFactory) -> None:
     sandbox = sandbox_for(accounts=json.dumps({"team": {"account_name_prefix": "team-export", "display_name": "Team"}}))
-    assert sandbox.export()["deployment"] == json.loads(sandbox.pulumi("stack", "export").stdout)["deployment"]
+    # The shortcut's precondition: the checkpoint is where export() reads it (else it asks the CLI, slowly).
+    assert (sandbox.backend / ".pulumi" / "stacks" / sandbox.project / f"{sandbox.stack}.json").is_file()
+    assert sandbox.export() == json.loads(sandbox.pulumi("stack", "export").stdout)
     sandbox.up()
     sandbox.rename_stack("renamed")
     read = sandbox.export()

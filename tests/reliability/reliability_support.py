@@ -289,7 +289,6 @@ def wait_until(predicate: Callable[[], bool], timeout: float, interval: float = 
     return True
 
 
-
 def release_once_looked(emulator: Any, since: float, listing: str = "ListAccountFactoryBaselines") -> int:
     """Let the gateway carry out its held request only once a create that started after `since` has looked
     (its listing is in the emulator's log): the worst order for a request that went unanswered. Returns how
@@ -298,7 +297,8 @@ def release_once_looked(emulator: Any, since: float, listing: str = "ListAccount
         return any(r["action"] == listing and r["time"] > since for r in emulator.requests())
 
     assert wait_until(looked, timeout=HANG_SECONDS), "the second create never looked"
-    return int(emulator.release_held())
+    released: int = emulator.release_held()
+    return released
 
 
 # --- what the emulator holds ------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""A program whose accounts come from the stack config, so that a test changes them with `pulumi config set`.
+"""A program whose accounts come from the stack config, so that a test changes them by changing the config.
 
 Config `accounts`: a JSON object, resource name -> EnrolledAccount arguments, plus these test knobs:
 `custom_timeouts` ({"create": "3s"}), `tag_with_uid_of` (another account's name: its AccountUid
