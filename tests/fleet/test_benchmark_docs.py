@@ -44,3 +44,14 @@ def test_the_engine_figures_name_the_pulumi_cli_make_pulumi_builds() -> None:
     assert cli
     named = re.findall(r"pulumi v(\d+\.\d+\.\d+)", _block("engine-benchmark"))
     assert named and set(named) == {cli.group(1)}, (named, cli.group(1))
+
+
+def test_the_scale_figures_are_one_run_at_100_300_and_1000_and_name_the_cli_make_pulumi_builds() -> None:
+    block = _block("scale-benchmark")
+    cli = re.search(r"^PULUMI_VERSION=(\S+)$", (REPO / "scripts" / "pulumi-cli.sh").read_text(), re.M)
+    assert cli
+    assert set(re.findall(r"pulumi v(\d+\.\d+\.\d+)", block)) == {cli.group(1)}
+    rows = re.findall(r"^\| (\d+) \| (\d+) s \| ([^|]+?) \|", block, re.M)
+    assert {(size, kind) for size, _d, kind in rows} >= {
+        (size, kind) for size in ("100", "300", "1000") for kind in ("floor", "ours")} | {("1000", "ours, --qps 10")}
+    assert {d for _size, d, _kind in rows} == {"60"}  # issue 23's D, every row from the same run
