@@ -234,6 +234,13 @@ class PulumiSandbox:
         return dict(json.loads(run.stdout))
 
     def outputs(self) -> dict[str, Any]:
+        """What `pulumi stack output --json --show-secrets` prints: the stack's outputs as the engine last
+        wrote them, read from the checkpoint unless one is a secret or another special value (decrypting
+        and rendering those is the CLI's: it is asked then)."""
+        deployment = self.export()["deployment"] or {}
+        stacks = [r for r in deployment.get("resources") or [] if r["type"] == "pulumi:pulumi:Stack"]
+        if len(stacks) == 1 and not holds_special_value(stacks[0].get("outputs") or {}):
+            return dict(stacks[0].get("outputs") or {})
         return dict(json.loads(self.pulumi("stack", "output", "--json", "--show-secrets").stdout))
 
     def export(self) -> dict[str, Any]:
@@ -283,6 +290,18 @@ class PulumiSandbox:
 #: What the e2e suite's `sandbox_for` fixture is: (program, credentials=..., **config) -> a PulumiSandbox.
 SandboxFactory = Callable[..., PulumiSandbox]
 
+
+#: The key that marks a special value in Pulumi's state: a secret, an asset, an archive, a resource reference.
+SPECIAL_VALUE_SIGNATURE = "4dabf18193072939515e22adb298388d"
+
+
+def holds_special_value(value: Any) -> bool:
+    """Whether a value from the state holds a secret or another special value anywhere inside."""
+    if isinstance(value, Mapping):
+        return SPECIAL_VALUE_SIGNATURE in value or any(holds_special_value(v) for v in value.values())
+    if isinstance(value, list):
+        return any(holds_special_value(v) for v in value)
+    return False
 
 def steps(preview: Mapping[str, Any]) -> dict[str, dict[str, Any]]:
     """`pulumi preview --json` steps by resource name (the URN's last part), resources of ours only."""

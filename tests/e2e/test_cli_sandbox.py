@@ -3,7 +3,8 @@
 A new sandbox's stack is a copy of what `pulumi stack init` wrote for the same project and stack
 (PulumiSandbox._copy_a_new_stack), plain config values are written into the stack's config file, and
 `export()` reads the state the engine wrote instead of starting `pulumi stack export`: each saves a CLI
-start (half a second of CPU) hundreds of times a run. Here each is compared with the command it
+start (half a second of CPU) hundreds of times a run; `outputs()` reads the stack's outputs from the
+checkpoint too while none of them is a secret. Here each is compared with the command it
 replaces, through the real CLI, so that a shortcut that drifts from Pulumi fails here first.
 """
 
@@ -58,5 +59,8 @@ def test_export_reads_what_pulumi_stack_export_prints(sandbox_for: SandboxFactor
     read = sandbox.export()
     exported = json.loads(sandbox.pulumi("stack", "export").stdout)
     assert read == exported
+    # The outputs come from the checkpoint while none is a secret: the same as the CLI prints.
+    assert sandbox.outputs() == json.loads(sandbox.pulumi("stack", "output", "--json", "--show-secrets").stdout)
+    assert sandbox.outputs()["team"]["account_uid"] > 0
     assert [r["type"] for r in read["deployment"]["resources"]].count(
         "pulumi-python:dynamic/alicloud-account-factory:EnrolledAccount") == 1
