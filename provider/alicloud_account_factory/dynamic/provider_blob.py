@@ -23,7 +23,8 @@ PATCHED_BY_THE_SDK = ("_batch_setitems", "save_dict")
 def provider_pickling_contained() -> Iterator[None]:
     """Run a dynamic resource's constructor; afterwards the pickler's methods are those from before it."""
     pickler = pickle._Pickler  # the class the SDK patches (it sets pickle.Pickler to it while it pickles)
-    before = {name: vars(pickler)[name] for name in PATCHED_BY_THE_SDK}
+    # Only what the class defines itself (all of them from Python 3.10 to 3.14): nothing else to put back.
+    before = {name: vars(pickler)[name] for name in PATCHED_BY_THE_SDK if name in vars(pickler)}
     try:
         yield
     finally:
