@@ -15,7 +15,7 @@ from typing import Any
 
 from alibabacloud_governance20210120 import models
 
-from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, SandboxFactory
+from account_factory_testing.sandbox import PROGRAMS, SPECIAL_VALUE_SIGNATURE, PulumiSandbox, SandboxFactory
 from account_factory_testing.sdk import enroll, sdk_client
 from alicloud_account_factory.emulator import Emulator
 
@@ -72,7 +72,7 @@ def test_a_secret_input_read_back_stays_secret_and_the_preview_names_its_drift(
     sandbox.pulumi("refresh", "--yes")
 
     [resource] = sandbox.resources()
-    assert set(resource["inputs"]["baseline_items"]) == {"4dabf18193072939515e22adb298388d", "ciphertext"}
+    assert set(resource["inputs"]["baseline_items"]) == {SPECIAL_VALUE_SIGNATURE, "ciphertext"}
     # The CLI hides secrets before it compares inputs for display: a drifted secret input is named only
     # when secrets may be shown (a dynamic provider cannot send the detailed diff that would name it).
     shown = sandbox.pulumi("preview", "--show-secrets").output

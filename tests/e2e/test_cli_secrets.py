@@ -12,7 +12,14 @@ from typing import Any
 import pytest
 
 from account_factory_testing.accounts import ACCESS_KEY_ID, SECRET
-from account_factory_testing.sandbox import PROGRAMS, PulumiSandbox, Run, SandboxFactory, diagnostics_of
+from account_factory_testing.sandbox import (
+    PROGRAMS,
+    SPECIAL_VALUE_SIGNATURE,
+    PulumiSandbox,
+    Run,
+    SandboxFactory,
+    diagnostics_of,
+)
 from account_factory_testing.secrets import where_found
 from alicloud_account_factory.emulator import Emulator
 
@@ -27,8 +34,6 @@ NEW = {"account_name_prefix": "e2e-secret", "display_name": "E2E secret", "folde
 #: Where the engine keeps the stack's config in the state (docs/configuration.md): the default provider of
 #: dynamic resources, whose inputs and outputs are the whole stack config.
 DEFAULT_PROVIDER = "::pulumi:providers:pulumi-python::default"
-#: How Pulumi marks a secret value in a state file.
-SECRET_SIGNATURE = "4dabf18193072939515e22adb298388d"
 
 
 def test_the_secret_key_is_nowhere_in_state_outputs_files_or_verbose_logs(sandbox: PulumiSandbox,
@@ -76,7 +81,7 @@ def test_the_state_holds_config_credentials_only_encrypted_and_only_in_the_defau
     [plain] = [r for r in decrypted if r["urn"].endswith(DEFAULT_PROVIDER)]
     for side in ("inputs", "outputs"):
         for key in ("alicloud:accessKey", "alicloud:secretKey"):
-            assert set(provider[side][key]) == {SECRET_SIGNATURE, "ciphertext"}, provider[side][key]
+            assert set(provider[side][key]) == {SPECIAL_VALUE_SIGNATURE, "ciphertext"}, provider[side][key]
             assert provider[side][key]["ciphertext"].startswith("v1:")
         assert json.loads(plain[side]["alicloud:secretKey"]["plaintext"]) == SECRET
         # The rest of the stack config is there as it was set: in plaintext.

@@ -29,7 +29,6 @@ URN = "urn:pulumi:dev::native::alicloud-account-factory:index:EnrolledAccount::t
 ENGINE = "127.0.0.1:1"
 
 
-
 PluginFactory = Callable[..., provider_pb2_grpc.ResourceProviderStub]
 
 
